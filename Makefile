@@ -1,0 +1,28 @@
+# Thin wrapper over CMake. `make run` and `make test` install what is
+# missing, build, and then serve or test.
+BUILD_DIR ?= build
+BUILD_TYPE ?= Release
+JOBS ?= 2
+LISTEN ?= 127.0.0.1:5679
+
+.PHONY: all deps configure build run test bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+configure: deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+build: configure
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+run: build
+	exec $(BUILD_DIR)/broker-sim/atomix-broker --listen $(LISTEN) --store memory
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 600
+
+clean:
+	rm -rf $(BUILD_DIR)
