@@ -1,0 +1,148 @@
+#include "bench/workloads.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "atomix/atomix.h"
+
+namespace atomix::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class CounterIncrement : public Workload {
+ public:
+  explicit CounterIncrement(Counter c) : c_(std::move(c)) {}
+  absl::Status Op(int, int64_t) override { return c_.Increment(1).status(); }
+
+ private:
+  Counter c_;
+};
+
+class CounterGet : public Workload {
+ public:
+  explicit CounterGet(Counter c) : c_(std::move(c)) {}
+  absl::Status Op(int, int64_t) override { return c_.Get().status(); }
+
+ private:
+  Counter c_;
+};
+
+// Each caller writes or reads its own 1,000 keys of 100-byte values.
+class MapPut : public Workload {
+ public:
+  explicit MapPut(Map<std::string, std::string> m) : m_(std::move(m)) {}
+  absl::Status Op(int caller, int64_t i) override {
+    return m_.Put(absl::StrCat("c", caller, "/k", i % 1000), value_).status();
+  }
+
+ private:
+  Map<std::string, std::string> m_;
+  std::string value_ = std::string(100, 'v');
+};
+
+class MapGet : public Workload {
+ public:
+  explicit MapGet(Map<std::string, std::string> m) : m_(std::move(m)) {}
+  absl::Status Op(int caller, int64_t i) override {
+    return m_.Get(absl::StrCat("c", caller % 16, "/k", i % 1000)).status();
+  }
+
+ private:
+  Map<std::string, std::string> m_;
+};
+
+double Percentile(std::vector<int64_t>& v, double p) {
+  if (v.empty()) return 0;
+  size_t k = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return static_cast<double>(v[k]) / 1000.0;
+}
+
+}  // namespace
+
+std::vector<std::string> WorkloadNames() {
+  return {"counter-increment", "counter-get", "map-put", "map-get"};
+}
+
+absl::StatusOr<std::unique_ptr<Workload>> MakeWorkload(const std::string& name,
+                                                       const Client& client) {
+  if (name == "counter-increment" || name == "counter-get") {
+    auto c = GetCounter(client, "bench-counter");
+    if (!c.ok()) return c.status();
+    if (name == "counter-get") return std::unique_ptr<Workload>(new CounterGet(*c));
+    return std::unique_ptr<Workload>(new CounterIncrement(*c));
+  }
+  if (name == "map-put" || name == "map-get") {
+    auto m = GetMap<std::string, std::string>(client, "bench-map");
+    if (!m.ok()) return m.status();
+    if (name == "map-get") {
+      // Preload the keys the readers ask for.
+      std::string value(100, 'v');
+      for (int c = 0; c < 16; ++c) {
+        for (int k = 0; k < 1000; ++k) {
+          auto s = m->Put(absl::StrCat("c", c, "/k", k), value);
+          if (!s.ok()) return s.status();
+        }
+      }
+      return std::unique_ptr<Workload>(new MapGet(*m));
+    }
+    return std::unique_ptr<Workload>(new MapPut(*m));
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown workload \"", name, "\""));
+}
+
+Result Run(Workload& w, int callers, double warmup_s, double duration_s) {
+  std::atomic<bool> measuring{false};
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  Result r;
+  std::vector<int64_t> all;
+
+  std::vector<std::thread> threads;
+  for (int c = 0; c < callers; ++c) {
+    threads.emplace_back([&, c] {
+      std::vector<int64_t> lat;
+      lat.reserve(1 << 16);
+      int64_t ops = 0, errors = 0;
+      std::string first_error;
+      for (int64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+        auto t0 = Clock::now();
+        absl::Status s = w.Op(c, i);
+        auto t1 = Clock::now();
+        if (!measuring.load(std::memory_order_relaxed)) continue;
+        if (s.ok()) {
+          ++ops;
+          lat.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
+        } else {
+          if (errors++ == 0) first_error = s.ToString();
+        }
+      }
+      std::lock_guard<std::mutex> l(mu);
+      r.ops += ops;
+      r.errors += errors;
+      if (r.first_error.empty()) r.first_error = first_error;
+      all.insert(all.end(), lat.begin(), lat.end());
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(warmup_s));
+  auto start = Clock::now();
+  measuring = true;
+  std::this_thread::sleep_for(std::chrono::duration<double>(duration_s));
+  measuring = false;
+  auto end = Clock::now();
+  stop = true;
+  for (auto& t : threads) t.join();
+
+  r.seconds = std::chrono::duration<double>(end - start).count();
+  r.ops_per_sec = static_cast<double>(r.ops) / r.seconds;
+  r.p50_us = Percentile(all, 0.50);
+  r.p99_us = Percentile(all, 0.99);
+  return r;
+}
+
+}  // namespace atomix::bench

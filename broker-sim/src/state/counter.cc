@@ -1,0 +1,70 @@
+// Counter state machine.
+#include "broker-sim/src/state/counter.h"
+
+#include "absl/strings/str_cat.h"
+#include "broker-sim/src/state/errors.h"
+
+namespace atomix::broker {
+
+ApplyResult CounterState::Apply(const v1::Request& request,
+                                const ApplyContext& ctx,
+                                v1::Response& response) {
+  if (!request.has_counter()) {
+    SetError(response, absl::StatusCode::kInvalidArgument,
+             absl::StrCat("counter ", QuoteName(request.name()),
+                          ": not a counter operation"));
+    return {};
+  }
+  const v1::CounterRequest& op = request.counter();
+  switch (op.op_case()) {
+    case v1::CounterRequest::kGet: {
+      v1::CounterResponse* out = response.mutable_counter();
+      out->set_value(value_);
+      out->set_version(version_);
+      return {};
+    }
+    case v1::CounterRequest::kSet:
+      return Write(op.set().value(), ctx, response);
+    case v1::CounterRequest::kAdd: {
+      int64_t sum = 0;
+      if (__builtin_add_overflow(value_, op.add().delta(), &sum)) {
+        SetError(response, absl::StatusCode::kOutOfRange,
+                 absl::StrCat("counter ", QuoteName(request.name()),
+                              ": adding ", op.add().delta(), " to ", value_,
+                              " overflows int64"));
+        return {};
+      }
+      return Write(sum, ctx, response);
+    }
+    case v1::CounterRequest::kCompareAndSet: {
+      const v1::CounterCompareAndSet& cas = op.compare_and_set();
+      if (cas.expect() != value_) {
+        SetError(response, absl::StatusCode::kFailedPrecondition,
+                 absl::StrCat("counter ", QuoteName(request.name()),
+                              ": expected ", cas.expect(),
+                              ", current value is ", value_),
+                 value_);
+        return {};
+      }
+      return Write(cas.update(), ctx, response);
+    }
+    case v1::CounterRequest::OP_NOT_SET:
+      break;
+  }
+  SetError(response, absl::StatusCode::kInvalidArgument,
+           absl::StrCat("counter ", QuoteName(request.name()),
+                        ": request has no operation"));
+  return {};
+}
+
+ApplyResult CounterState::Write(int64_t value, const ApplyContext& ctx,
+                                v1::Response& response) {
+  value_ = value;
+  version_ = ctx.revision;
+  v1::CounterResponse* out = response.mutable_counter();
+  out->set_value(value_);
+  out->set_version(version_);
+  return {.mutated = true};
+}
+
+}  // namespace atomix::broker

@@ -1,0 +1,35 @@
+// CounterState: a 64-bit signed counter. Starts at 0, version 0. Set, Add
+// (any delta, including 0) and a matching CompareAndSet are writes and always
+// take a new revision; a failed Add or CompareAndSet changes nothing.
+//
+// Thread-safety: none; see state_machine.h.
+#ifndef ATOMIX_BROKER_STATE_COUNTER_H_
+#define ATOMIX_BROKER_STATE_COUNTER_H_
+
+#include <cstdint>
+
+#include "broker-sim/src/state/state_machine.h"
+
+namespace atomix::broker {
+
+class CounterState final : public StateMachine {
+ public:
+  v1::PrimitiveType type() const override { return v1::COUNTER; }
+  ApplyResult Apply(const v1::Request& request, const ApplyContext& ctx,
+                    v1::Response& response) override;
+
+  int64_t value() const { return value_; }
+  int64_t version() const { return version_; }
+
+ private:
+  // Stores `value` at ctx.revision and reports it.
+  ApplyResult Write(int64_t value, const ApplyContext& ctx,
+                    v1::Response& response);
+
+  int64_t value_ = 0;
+  int64_t version_ = 0;
+};
+
+}  // namespace atomix::broker
+
+#endif  // ATOMIX_BROKER_STATE_COUNTER_H_

@@ -1,0 +1,37 @@
+// Error and quoting helpers shared by the state machines and the validator.
+#include "broker-sim/src/state/errors.h"
+
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+
+namespace atomix::broker {
+
+void SetError(v1::Response& response, absl::StatusCode code,
+              std::string message) {
+  v1::Error* error = response.mutable_error();
+  error->set_code(static_cast<int32_t>(code));
+  error->set_message(std::move(message));
+}
+
+void SetError(v1::Response& response, absl::StatusCode code,
+              std::string message, int64_t current) {
+  SetError(response, code, std::move(message));
+  response.mutable_error()->set_current(current);
+}
+
+std::string QuoteName(absl::string_view name) {
+  return absl::StrCat("\"", absl::Utf8SafeCEscape(name), "\"");
+}
+
+std::string QuoteBytes(absl::string_view bytes) {
+  constexpr size_t kShown = 64;
+  if (bytes.size() <= kShown) {
+    return absl::StrCat("\"", absl::CHexEscape(bytes), "\"");
+  }
+  return absl::StrCat("\"", absl::CHexEscape(bytes.substr(0, kShown)),
+                      "\"... (", bytes.size(), " bytes)");
+}
+
+}  // namespace atomix::broker

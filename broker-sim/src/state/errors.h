@@ -1,0 +1,35 @@
+// Helpers that fill Response.error and quote names and keys in messages.
+//
+// Messages always end up in a proto3 `string`, so they must be valid UTF-8:
+// names (already validated as UTF-8) are C-escaped, keeping their UTF-8
+// characters; keys and elements are arbitrary bytes and are hex-escaped.
+//
+// Thread-safety: stateless functions.
+#ifndef ATOMIX_BROKER_STATE_ERRORS_H_
+#define ATOMIX_BROKER_STATE_ERRORS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "atomix/v1/broker.pb.h"
+
+namespace atomix::broker {
+
+// Sets response.error to (code, message), and Error.current if given.
+void SetError(v1::Response& response, absl::StatusCode code,
+              std::string message);
+void SetError(v1::Response& response, absl::StatusCode code,
+              std::string message, int64_t current);
+
+// `name` in double quotes, C-escaped: jobs -> "jobs".
+std::string QuoteName(absl::string_view name);
+
+// `bytes` in double quotes, hex-escaped, cut after 64 bytes with the total
+// size appended: "a\x00b", "aaaa...aaaa"... (5000 bytes).
+std::string QuoteBytes(absl::string_view bytes);
+
+}  // namespace atomix::broker
+
+#endif  // ATOMIX_BROKER_STATE_ERRORS_H_

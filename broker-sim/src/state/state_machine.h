@@ -1,0 +1,77 @@
+// StateMachine: the pure broker side of one primitive instance.
+//
+// A state machine maps (state, request, logical time) to (response, events).
+// It does no I/O, starts no threads, reads no clock and logs nothing, so the
+// same inputs always give the same outputs: unit tests need no network, and a
+// durable store can rebuild state by replaying its log.
+//
+//   ApplyContext ctx{.revision = store_revision + 1, .now = now, .limits = limits};
+//   ApplyResult r = machine->Apply(request, ctx, response);
+//   if (r.mutated) store_revision = ctx.revision;
+//
+// Thread-safety: none. The owner (the Store) serializes every call.
+#ifndef ATOMIX_BROKER_STATE_STATE_MACHINE_H_
+#define ATOMIX_BROKER_STATE_STATE_MACHINE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "atomix/v1/broker.pb.h"
+#include "broker-sim/src/state/limits.h"
+
+namespace atomix::broker {
+
+// The inputs of one Apply call besides the request itself.
+struct ApplyContext {
+  // The revision a mutation takes, and the version it gives what it writes.
+  // Only consumed if the result says `mutated`.
+  int64_t revision = 0;
+  // Logical time of the batch, chosen by the store (never read from a clock
+  // here).
+  absl::Time now = absl::UnixEpoch();
+  const Limits& limits;
+};
+
+// One change a mutation made, for watchers. Watches are not served yet, so
+// the machines do not emit events yet; the type fixes where they will go.
+struct Event {
+  enum class Kind { kUpdated, kRemoved, kCleared };
+  Kind kind = Kind::kUpdated;
+  std::string key;  // map key or set element; empty for counter and value
+  int64_t revision = 0;
+};
+
+struct ApplyResult {
+  // True if the request changed state and so consumed ctx.revision.
+  bool mutated = false;
+  std::vector<Event> events;
+};
+
+class StateMachine {
+ public:
+  virtual ~StateMachine() = default;
+
+  virtual v1::PrimitiveType type() const = 0;
+
+  // Applies one request whose operation belongs to type(). Fills the result
+  // or the error of `response`; the caller fills Response.id and
+  // Response.revision. Never fails hard: a request of the wrong type gets
+  // INVALID_ARGUMENT.
+  virtual ApplyResult Apply(const v1::Request& request, const ApplyContext& ctx,
+                            v1::Response& response) = 0;
+};
+
+// A new, empty state machine for `type`, or nullptr if `type` is
+// unspecified or unknown.
+std::unique_ptr<StateMachine> NewStateMachine(v1::PrimitiveType type);
+
+// "counter", "value", "map", "set"; "unspecified" or "unknown" otherwise.
+absl::string_view TypeName(v1::PrimitiveType type);
+
+}  // namespace atomix::broker
+
+#endif  // ATOMIX_BROKER_STATE_STATE_MACHINE_H_

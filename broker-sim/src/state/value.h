@@ -1,0 +1,40 @@
+// ValueState: one versioned byte-string value that may be absent. Set and
+// Insert are writes and always take a new revision; Delete takes one when it
+// removes the value. Failed preconditions change nothing.
+//
+// Thread-safety: none; see state_machine.h.
+#ifndef ATOMIX_BROKER_STATE_VALUE_H_
+#define ATOMIX_BROKER_STATE_VALUE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "broker-sim/src/state/state_machine.h"
+
+namespace atomix::broker {
+
+class ValueState final : public StateMachine {
+ public:
+  v1::PrimitiveType type() const override { return v1::VALUE; }
+  ApplyResult Apply(const v1::Request& request, const ApplyContext& ctx,
+                    v1::Response& response) override;
+
+  bool present() const { return present_; }
+  const std::string& value() const { return value_; }
+  int64_t version() const { return version_; }
+
+ private:
+  // Checks an optional if_version against the current value; on failure
+  // fills the error (NOT_FOUND if absent, FAILED_PRECONDITION on mismatch).
+  bool CheckVersion(const v1::Request& request, bool has_if_version,
+                    int64_t if_version, v1::Response& response) const;
+
+  bool present_ = false;
+  std::string value_;
+  int64_t version_ = 0;
+};
+
+}  // namespace atomix::broker
+
+#endif  // ATOMIX_BROKER_STATE_VALUE_H_

@@ -1,0 +1,31 @@
+// The whole public API of the atomix SDK in one include.
+//
+//   #include "atomix/atomix.h"
+//
+//   auto jobs = atomix::GetCounter("jobs");
+//   auto config = atomix::GetMap<std::string, std::string>("config");
+//   auto leader = atomix::GetValue<std::string>("leader");
+//   auto online = atomix::GetSet<std::string>("online");
+//
+// Every call returns absl::Status or absl::StatusOr<T> (codes in
+// atomix/status.h) and takes CallOptions, or an options struct derived from
+// it, as its last argument.
+//
+// Thread-safety: see each header; every handle is safe to share between
+// threads.
+#ifndef ATOMIX_ATOMIX_H_
+#define ATOMIX_ATOMIX_H_
+
+#include "atomix/call_options.h"
+#include "atomix/client.h"
+#include "atomix/codec.h"
+#include "atomix/counter.h"
+#include "atomix/map.h"
+#include "atomix/options.h"
+#include "atomix/set.h"
+#include "atomix/status.h"
+#include "atomix/stream_range.h"
+#include "atomix/value.h"
+#include "atomix/versioned.h"
+
+#endif  // ATOMIX_ATOMIX_H_

@@ -1,0 +1,99 @@
+// Internal: the bytes-level Map behind atomix::Map<K, V>. Not part of the
+// public API. Each method sends one atomix.v1.MapRequest; see atomix/map.h for
+// the semantics.
+//
+// Thread-safety: MapCore is an immutable handle (client core + name); copies
+// are cheap and every method is safe to call from any thread. A MapCursor
+// belongs to one thread.
+#ifndef ATOMIX_INTERNAL_MAP_CORE_H_
+#define ATOMIX_INTERNAL_MAP_CORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "atomix/call_options.h"
+#include "atomix/options.h"
+#include "atomix/versioned.h"
+
+namespace atomix::internal {
+
+class ClientCore;
+
+// One entry of a listing page, as bytes. `value` is empty for keys-only pages.
+struct RawEntry {
+  std::string key;
+  std::string value;
+  Version version = 0;
+};
+
+struct RawEntryPage {
+  std::vector<RawEntry> entries;
+  // Whether entries after the page's last key follow.
+  bool more = false;
+};
+
+class MapCore {
+ public:
+  // Opens (creating if needed) the map `name` on the broker.
+  static absl::StatusOr<MapCore> Open(std::shared_ptr<ClientCore> core, std::string_view name,
+                                      const CallOptions& options);
+
+  const std::string& name() const { return name_; }
+
+  absl::StatusOr<Version> Put(std::string key, std::string value, const WriteOptions& options) const;
+  absl::StatusOr<Version> Insert(std::string key, std::string value,
+                                 const CallOptions& options) const;
+  absl::StatusOr<Version> Update(std::string key, std::string value,
+                                 const WriteOptions& options) const;
+  absl::StatusOr<std::optional<Versioned<std::string>>> Get(std::string key,
+                                                           const CallOptions& options) const;
+  absl::StatusOr<Version> Remove(std::string key, const WriteOptions& options) const;
+  absl::StatusOr<bool> Contains(std::string key, const CallOptions& options) const;
+  absl::StatusOr<int64_t> Size(const CallOptions& options) const;
+  absl::StatusOr<Version> Clear(const CallOptions& options) const;
+
+  // One page: keys starting with `prefix` that sort after `start_after`, at
+  // most `limit` of them (0: the broker default).
+  absl::StatusOr<RawEntryPage> List(const std::string& prefix, const std::string& start_after,
+                                    uint32_t limit, bool keys_only,
+                                    const CallOptions& options) const;
+
+ private:
+  MapCore(std::shared_ptr<ClientCore> core, std::string name)
+      : core_(std::move(core)), name_(std::move(name)) {}
+
+  std::shared_ptr<ClientCore> core_;
+  std::string name_;
+};
+
+// Walks a listing page by page, each page starting after the last key of the
+// one before. Every page is one read with `options` as its CallOptions.
+class MapCursor {
+ public:
+  MapCursor(MapCore map, ListOptions options, bool keys_only)
+      : map_(std::move(map)), options_(std::move(options)), keys_only_(keys_only) {}
+
+  // The next page (possibly empty once the listing is over). INTERNAL if the
+  // broker's page does not move past the previous one.
+  absl::StatusOr<std::vector<RawEntry>> Next();
+
+  // True once the last page has been returned.
+  bool done() const { return done_; }
+
+ private:
+  MapCore map_;
+  ListOptions options_;
+  bool keys_only_;
+  std::string last_key_;
+  bool started_ = false;
+  bool done_ = false;
+};
+
+}  // namespace atomix::internal
+
+#endif  // ATOMIX_INTERNAL_MAP_CORE_H_

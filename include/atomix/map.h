@@ -1,0 +1,192 @@
+// Map<K, V>: a named, sorted map of versioned entries kept by the broker.
+//
+//   auto scores = atomix::GetMap<std::string, int64_t>("scores");
+//   if (!scores.ok()) return scores.status();
+//   scores->Put("alice", 10);
+//   auto e = scores->Get("alice");   // StatusOr<std::optional<Versioned<int64_t>>>
+//   if (e.ok() && *e) {
+//     // Compare-and-set: write only if nobody wrote since we read.
+//     auto w = scores->Put("alice", (*e)->value + 1, atomix::IfVersion((*e)->version));
+//     if (absl::IsFailedPrecondition(w.status())) { /* CurrentVersion(w.status()) */ }
+//   }
+//   for (const auto& entry : scores->Entries(atomix::WithPrefix("a"))) {
+//     if (!entry.ok()) { /* entry.status(); the range ends here */ break; }
+//     use(entry->key, entry->value, entry->version);
+//   }
+//
+// Keys and values travel as bytes through the codecs KC and VC (see
+// atomix/codec.h). Entries are kept and listed in the byte order of their
+// encoded keys; the built-in integer codecs make that numeric order. A
+// prefix (ListOptions::prefix) applies to the encoded key bytes. An entry's
+// version is the broker revision of its last write; every write returns the
+// revision at which it was applied.
+//
+// Listing is paged (ListOptions::page_size, default 1000 per page, and the
+// broker ends a page early at about 1 MiB): a map of any size lists holding
+// one page in memory. See atomix/stream_range.h for what a listing guarantees
+// while others write.
+//
+// Errors: INVALID_ARGUMENT for a bad name, a key or value over the broker's
+// size limits, or stored bytes that a codec cannot decode (the message names
+// the type, the map and the key); FAILED_PRECONDITION for a name bound to
+// another primitive type or an IfVersion mismatch (CurrentVersion(status)
+// holds the entry's current version); NOT_FOUND for Update, Remove, or an
+// IfVersion write on an absent key; ALREADY_EXISTS for Insert on a present
+// key; plus UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED.
+//
+// Thread-safety: Map is a cheap, copyable, immutable handle (client + name);
+// all methods are safe to call from any thread at the same time. A
+// StreamRange returned by Entries() or Keys() belongs to one thread.
+#ifndef ATOMIX_MAP_H_
+#define ATOMIX_MAP_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "atomix/call_options.h"
+#include "atomix/client.h"
+#include "atomix/codec.h"
+#include "atomix/internal/map_core.h"
+#include "atomix/internal/primitive.h"
+#include "atomix/options.h"
+#include "atomix/stream_range.h"
+#include "atomix/versioned.h"
+
+namespace atomix {
+
+template <class K, class V>
+struct Entry {
+  K key{};
+  V value{};
+  Version version = 0;
+
+  friend bool operator==(const Entry&, const Entry&) = default;
+};
+
+template <class K, class V, class KC = Codec<K>, class VC = Codec<V>>
+class Map {
+ public:
+  // Wraps an opened bytes core; use GetMap<K, V>() instead.
+  explicit Map(internal::MapCore core) : core_(std::move(core)) {}
+
+  const std::string& name() const { return core_.name(); }
+
+  // Inserts or replaces; returns the revision of the write. With
+  // IfVersion(v): only if the key is present with version v.
+  absl::StatusOr<Version> Put(const K& key, const V& value,
+                              const WriteOptions& options = {}) const {
+    return core_.Put(KC::Encode(key), VC::Encode(value), options);
+  }
+
+  // Inserts only if the key is absent; ALREADY_EXISTS otherwise.
+  absl::StatusOr<Version> Insert(const K& key, const V& value,
+                                 const CallOptions& options = {}) const {
+    return core_.Insert(KC::Encode(key), VC::Encode(value), options);
+  }
+
+  // Replaces only if the key is present (NOT_FOUND otherwise). With
+  // IfVersion(v): only if its version is v.
+  absl::StatusOr<Version> Update(const K& key, const V& value,
+                                 const WriteOptions& options = {}) const {
+    return core_.Update(KC::Encode(key), VC::Encode(value), options);
+  }
+
+  // The entry's value and version, or nullopt when the key is absent.
+  absl::StatusOr<std::optional<Versioned<V>>> Get(const K& key,
+                                                   const CallOptions& options = {}) const {
+    std::string k = KC::Encode(key);
+    auto raw = core_.Get(k, options);
+    if (!raw.ok()) return raw.status();
+    if (!raw->has_value()) return std::optional<Versioned<V>>();
+    auto v = internal::DecodeWith<V, VC>((*raw)->value, internal::PrimitiveKind::kMap, name(), &k);
+    if (!v.ok()) return v.status();
+    return std::optional<Versioned<V>>(Versioned<V>{*std::move(v), (*raw)->version});
+  }
+
+  // Removes the key and returns the revision of the removal; NOT_FOUND if
+  // absent. With IfVersion(v): only if its version is v.
+  absl::StatusOr<Version> Remove(const K& key, const WriteOptions& options = {}) const {
+    return core_.Remove(KC::Encode(key), options);
+  }
+
+  absl::StatusOr<bool> Contains(const K& key, const CallOptions& options = {}) const {
+    return core_.Contains(KC::Encode(key), options);
+  }
+
+  // The number of entries.
+  absl::StatusOr<int64_t> Size(const CallOptions& options = {}) const {
+    return core_.Size(options);
+  }
+
+  // Removes every entry at one revision, which it returns.
+  absl::StatusOr<Version> Clear(const CallOptions& options = {}) const {
+    return core_.Clear(options);
+  }
+
+  // The entries in key order, page by page; see ListOptions for prefix and
+  // page size. The range ends with a non-OK status on the first failed page
+  // or undecodable entry.
+  StreamRange<Entry<K, V>> Entries(const ListOptions& options = {}) const {
+    std::string name = core_.name();
+    return internal::TranscodeRange<Entry<K, V>>(
+        internal::MapCursor(core_, options, /*keys_only=*/false),
+        [name](internal::RawEntry& raw) -> absl::StatusOr<Entry<K, V>> {
+          auto k = internal::DecodeWith<K, KC>(raw.key, internal::PrimitiveKind::kMap, name,
+                                               &raw.key);
+          if (!k.ok()) return k.status();
+          auto v = internal::DecodeWith<V, VC>(raw.value, internal::PrimitiveKind::kMap, name,
+                                               &raw.key);
+          if (!v.ok()) return v.status();
+          return Entry<K, V>{*std::move(k), *std::move(v), raw.version};
+        });
+  }
+
+  // The keys in order, page by page; values are not transferred.
+  StreamRange<K> Keys(const ListOptions& options = {}) const {
+    std::string name = core_.name();
+    return internal::TranscodeRange<K>(
+        internal::MapCursor(core_, options, /*keys_only=*/true),
+        [name](internal::RawEntry& raw) -> absl::StatusOr<K> {
+          return internal::DecodeWith<K, KC>(raw.key, internal::PrimitiveKind::kMap, name,
+                                             &raw.key);
+        });
+  }
+
+ private:
+  internal::MapCore core_;
+};
+
+namespace internal {
+// Opens a map over a client core. Not part of the public API.
+template <class K, class V, class KC = Codec<K>, class VC = Codec<V>>
+absl::StatusOr<Map<K, V, KC, VC>> GetMap(std::shared_ptr<ClientCore> core, std::string_view name,
+                                         const CallOptions& options = {}) {
+  auto opened = MapCore::Open(std::move(core), name, options);
+  if (!opened.ok()) return opened.status();
+  return Map<K, V, KC, VC>(*std::move(opened));
+}
+}  // namespace internal
+
+// Opens the map `name` through `client`, creating it (empty) if it does not
+// exist. Fails early, with the broker's status, on a bad name
+// (INVALID_ARGUMENT) or a name bound to another type (FAILED_PRECONDITION).
+template <class K, class V, class KC = Codec<K>, class VC = Codec<V>>
+absl::StatusOr<Map<K, V, KC, VC>> GetMap(const Client& client, std::string_view name,
+                                         const CallOptions& options = {}) {
+  return internal::GetMap<K, V, KC, VC>(internal_core(client), name, options);
+}
+
+// The same through DefaultClient().
+template <class K, class V, class KC = Codec<K>, class VC = Codec<V>>
+absl::StatusOr<Map<K, V, KC, VC>> GetMap(std::string_view name, const CallOptions& options = {}) {
+  return GetMap<K, V, KC, VC>(DefaultClient(), name, options);
+}
+
+}  // namespace atomix
+
+#endif  // ATOMIX_MAP_H_

@@ -1,0 +1,134 @@
+// Set<E>: a named, sorted set of elements kept by the broker.
+//
+//   auto online = atomix::GetSet<std::string>("online-workers");
+//   if (!online.ok()) return online.status();
+//   absl::StatusOr<atomix::Change> c = online->Add("worker-7");
+//   if (c.ok() && !c->changed) { /* it was already there, added at c->version */ }
+//   for (const auto& e : online->Elements()) {   // StatusOr<Versioned<std::string>>
+//     if (!e.ok()) { /* e.status(); the range ends here */ break; }
+//     use(e->value, e->version);
+//   }
+//
+// Elements travel as bytes through the codec C (see atomix/codec.h) and are
+// kept and listed in the byte order of their encodings. Each element is
+// versioned by the broker revision that added it.
+//
+// Add and Remove return a Change: `changed` tells whether the set changed;
+// `version` is the revision at which it did. When nothing changed, `version`
+// is the element's current version for Add (it was already present) and 0 for
+// Remove (it was absent). Neither is an error.
+//
+// Elements() lists Versioned<E> (the element and the revision that added it)
+// page by page. ListOptions::prefix applies to the encoded element bytes;
+// because the wire protocol has no prefix for sets, the client starts the
+// listing just before the prefix and stops at the first element past it.
+//
+// Errors: INVALID_ARGUMENT for a bad name, an element over the broker's size
+// limit, or stored bytes that C cannot decode (the message names the type,
+// the set and the element bytes); FAILED_PRECONDITION for a name bound to
+// another primitive type; plus UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED.
+//
+// Thread-safety: Set is a cheap, copyable, immutable handle (client + name);
+// all methods are safe to call from any thread at the same time. A
+// StreamRange returned by Elements() belongs to one thread.
+#ifndef ATOMIX_SET_H_
+#define ATOMIX_SET_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "atomix/call_options.h"
+#include "atomix/client.h"
+#include "atomix/codec.h"
+#include "atomix/internal/primitive.h"
+#include "atomix/internal/set_core.h"
+#include "atomix/options.h"
+#include "atomix/stream_range.h"
+#include "atomix/versioned.h"
+
+namespace atomix {
+
+template <class E, class C = Codec<E>>
+class Set {
+ public:
+  // Wraps an opened bytes core; use GetSet<E>() instead.
+  explicit Set(internal::SetCore core) : core_(std::move(core)) {}
+
+  const std::string& name() const { return core_.name(); }
+
+  // Adds the element. changed == false if it was already present.
+  absl::StatusOr<Change> Add(const E& element, const CallOptions& options = {}) const {
+    return core_.Add(C::Encode(element), options);
+  }
+
+  // Removes the element. changed == false (version 0) if it was absent.
+  absl::StatusOr<Change> Remove(const E& element, const CallOptions& options = {}) const {
+    return core_.Remove(C::Encode(element), options);
+  }
+
+  absl::StatusOr<bool> Contains(const E& element, const CallOptions& options = {}) const {
+    return core_.Contains(C::Encode(element), options);
+  }
+
+  // The number of elements.
+  absl::StatusOr<int64_t> Size(const CallOptions& options = {}) const {
+    return core_.Size(options);
+  }
+
+  // Removes every element at one revision, which it returns.
+  absl::StatusOr<Version> Clear(const CallOptions& options = {}) const {
+    return core_.Clear(options);
+  }
+
+  // The elements in order with the revision that added each, page by page.
+  // The range ends with a non-OK status on the first failed page or
+  // undecodable element.
+  StreamRange<Versioned<E>> Elements(const ListOptions& options = {}) const {
+    std::string name = core_.name();
+    return internal::TranscodeRange<Versioned<E>>(
+        internal::SetCursor(core_, options),
+        [name](Versioned<std::string>& raw) -> absl::StatusOr<Versioned<E>> {
+          auto e = internal::DecodeWith<E, C>(raw.value, internal::PrimitiveKind::kSet, name,
+                                              &raw.value);
+          if (!e.ok()) return e.status();
+          return Versioned<E>{*std::move(e), raw.version};
+        });
+  }
+
+ private:
+  internal::SetCore core_;
+};
+
+namespace internal {
+// Opens a set over a client core. Not part of the public API.
+template <class E, class C = Codec<E>>
+absl::StatusOr<Set<E, C>> GetSet(std::shared_ptr<ClientCore> core, std::string_view name,
+                                 const CallOptions& options = {}) {
+  auto opened = SetCore::Open(std::move(core), name, options);
+  if (!opened.ok()) return opened.status();
+  return Set<E, C>(*std::move(opened));
+}
+}  // namespace internal
+
+// Opens the set `name` through `client`, creating it (empty) if it does not
+// exist. Fails early, with the broker's status, on a bad name
+// (INVALID_ARGUMENT) or a name bound to another type (FAILED_PRECONDITION).
+template <class E, class C = Codec<E>>
+absl::StatusOr<Set<E, C>> GetSet(const Client& client, std::string_view name,
+                                 const CallOptions& options = {}) {
+  return internal::GetSet<E, C>(internal_core(client), name, options);
+}
+
+// The same through DefaultClient().
+template <class E, class C = Codec<E>>
+absl::StatusOr<Set<E, C>> GetSet(std::string_view name, const CallOptions& options = {}) {
+  return GetSet<E, C>(DefaultClient(), name, options);
+}
+
+}  // namespace atomix
+
+#endif  // ATOMIX_SET_H_

@@ -1,0 +1,113 @@
+// Value<T>: a single named, versioned value that may be absent.
+//
+//   auto leader = atomix::GetValue<std::string>("leader-address");
+//   if (!leader.ok()) return leader.status();
+//   absl::StatusOr<atomix::Version> v = leader->Insert("10.0.0.7:8080");  // only if absent
+//   auto cur = leader->Get();   // StatusOr<std::optional<Versioned<std::string>>>
+//   if (cur.ok() && *cur) {
+//     // Replace it only if nobody wrote it since we read it.
+//     auto w = leader->Set("10.0.0.8:8080", atomix::IfVersion((*cur)->version));
+//     if (absl::IsFailedPrecondition(w.status())) { /* CurrentVersion(w.status()) */ }
+//   }
+//
+// T travels as bytes through the codec C (see atomix/codec.h). Versions are
+// broker revisions: each write returns the revision at which it was applied,
+// and Get returns the revision of the last write.
+//
+// Errors: INVALID_ARGUMENT for a bad name, a value over the broker's size
+// limit, or stored bytes that C cannot decode (the message names the type and
+// the value); FAILED_PRECONDITION for a name bound to another primitive type
+// or an IfVersion mismatch (CurrentVersion(status) holds the current version);
+// NOT_FOUND for IfVersion or Delete on an absent value; ALREADY_EXISTS for
+// Insert on a present value; plus UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED.
+//
+// Thread-safety: Value is a cheap, copyable, immutable handle (client + name);
+// all methods are safe to call from any thread at the same time.
+#ifndef ATOMIX_VALUE_H_
+#define ATOMIX_VALUE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "atomix/call_options.h"
+#include "atomix/client.h"
+#include "atomix/codec.h"
+#include "atomix/internal/primitive.h"
+#include "atomix/internal/value_core.h"
+#include "atomix/options.h"
+#include "atomix/versioned.h"
+
+namespace atomix {
+
+template <class T, class C = Codec<T>>
+class Value {
+ public:
+  // Wraps an opened bytes core; use GetValue<T>() instead.
+  explicit Value(internal::ValueCore core) : core_(std::move(core)) {}
+
+  const std::string& name() const { return core_.name(); }
+
+  // The value and its version, or nullopt when absent.
+  absl::StatusOr<std::optional<Versioned<T>>> Get(const CallOptions& options = {}) const {
+    auto raw = core_.Get(options);
+    if (!raw.ok()) return raw.status();
+    if (!raw->has_value()) return std::optional<Versioned<T>>();
+    auto v = internal::DecodeWith<T, C>((*raw)->value, internal::PrimitiveKind::kValue, name());
+    if (!v.ok()) return v.status();
+    return std::optional<Versioned<T>>(Versioned<T>{*std::move(v), (*raw)->version});
+  }
+
+  // Sets the value (creating it if absent) and returns the revision of the
+  // write. With IfVersion(v): only if the value is present with version v.
+  absl::StatusOr<Version> Set(const T& value, const WriteOptions& options = {}) const {
+    return core_.Set(C::Encode(value), options);
+  }
+
+  // Sets the value only if it is absent; ALREADY_EXISTS otherwise.
+  absl::StatusOr<Version> Insert(const T& value, const CallOptions& options = {}) const {
+    return core_.Insert(C::Encode(value), options);
+  }
+
+  // Deletes the value and returns the revision of the delete; NOT_FOUND if
+  // absent. With IfVersion(v): only if the value has version v.
+  absl::StatusOr<Version> Delete(const WriteOptions& options = {}) const {
+    return core_.Delete(options);
+  }
+
+ private:
+  internal::ValueCore core_;
+};
+
+namespace internal {
+// Opens a value over a client core. Not part of the public API.
+template <class T, class C = Codec<T>>
+absl::StatusOr<Value<T, C>> GetValue(std::shared_ptr<ClientCore> core, std::string_view name,
+                                     const CallOptions& options = {}) {
+  auto opened = ValueCore::Open(std::move(core), name, options);
+  if (!opened.ok()) return opened.status();
+  return Value<T, C>(*std::move(opened));
+}
+}  // namespace internal
+
+// Opens the value `name` through `client`, creating it (absent) if it does
+// not exist. Fails early, with the broker's status, on a bad name
+// (INVALID_ARGUMENT) or a name bound to another type (FAILED_PRECONDITION).
+template <class T, class C = Codec<T>>
+absl::StatusOr<Value<T, C>> GetValue(const Client& client, std::string_view name,
+                                     const CallOptions& options = {}) {
+  return internal::GetValue<T, C>(internal_core(client), name, options);
+}
+
+// The same through DefaultClient().
+template <class T, class C = Codec<T>>
+absl::StatusOr<Value<T, C>> GetValue(std::string_view name, const CallOptions& options = {}) {
+  return GetValue<T, C>(DefaultClient(), name, options);
+}
+
+}  // namespace atomix
+
+#endif  // ATOMIX_VALUE_H_

@@ -1,0 +1,93 @@
+#include "atomix/internal/primitive.h"
+
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "primitives/src/request.h"
+#include "sdk/src/client_core.h"
+
+namespace atomix::internal {
+namespace {
+
+absl::string_view AbslView(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+v1::PrimitiveType WireType(PrimitiveKind kind) {
+  switch (kind) {
+    case PrimitiveKind::kCounter:
+      return v1::COUNTER;
+    case PrimitiveKind::kValue:
+      return v1::VALUE;
+    case PrimitiveKind::kMap:
+      return v1::MAP;
+    case PrimitiveKind::kSet:
+      return v1::SET;
+  }
+  return v1::PRIMITIVE_TYPE_UNSPECIFIED;
+}
+
+// Longest key shown in an error message, in bytes before escaping.
+constexpr size_t kMaxKeyInMessage = 64;
+
+}  // namespace
+
+std::string_view KindName(PrimitiveKind kind) {
+  switch (kind) {
+    case PrimitiveKind::kCounter:
+      return "counter";
+    case PrimitiveKind::kValue:
+      return "value";
+    case PrimitiveKind::kMap:
+      return "map";
+    case PrimitiveKind::kSet:
+      return "set";
+  }
+  return "primitive";
+}
+
+v1::Request NewRequest(PrimitiveKind kind, std::string_view name) {
+  v1::Request request;
+  request.set_type(WireType(kind));
+  request.set_name(std::string(name));
+  return request;
+}
+
+absl::Status MissingResult(PrimitiveKind kind, std::string_view name, std::string_view op) {
+  return absl::InternalError(absl::StrCat("broker answered ", AbslView(KindName(kind)), " \"",
+                                          AbslView(name), "\" ", AbslView(op),
+                                          " without a result"));
+}
+
+absl::Status NoCore() { return absl::InvalidArgumentError("atomix: primitive has no client"); }
+
+absl::Status OpenPrimitive(const std::shared_ptr<ClientCore>& core, PrimitiveKind kind,
+                           std::string_view name, const CallOptions& options) {
+  if (core == nullptr) return NoCore();
+  v1::Request request = NewRequest(kind, name);
+  request.mutable_open();
+  absl::StatusOr<v1::Response> response = core->Call(std::move(request), options,
+                                                     /*idempotent=*/true);
+  if (!response.ok()) return response.status();
+  if (!response->has_open()) return MissingResult(kind, name, "open");
+  return absl::OkStatus();
+}
+
+absl::Status DecodeFailure(const absl::Status& codec_status, std::string_view type_name,
+                           PrimitiveKind kind, std::string_view name, const std::string* key) {
+  std::string message(codec_status.message());
+  if (!absl::StartsWith(message, "cannot decode ")) {
+    message = std::string(DecodeError(type_name, message).message());
+  }
+  absl::StrAppend(&message, " (", AbslView(KindName(kind)), " \"", AbslView(name), "\"");
+  if (key != nullptr) {
+    absl::string_view shown(key->data(), std::min(key->size(), kMaxKeyInMessage));
+    absl::StrAppend(&message, kind == PrimitiveKind::kSet ? ", element \"" : ", key \"",
+                    absl::CHexEscape(shown), key->size() > kMaxKeyInMessage ? "...\"" : "\"");
+  }
+  absl::StrAppend(&message, ")");
+  return absl::InvalidArgumentError(message);
+}
+
+}  // namespace atomix::internal

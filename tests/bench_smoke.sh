@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs atomix-bench for one second per workload against a fresh broker and
+# checks that it reports a positive ops/s on its last line with no errors.
+set -euo pipefail
+BROKER="$1"
+BENCH="$2"
+WORK="$(mktemp -d /tmp/atomix-bench-XXXXXX)"
+"$BROKER" --listen 127.0.0.1:0 --port-file "$WORK/port" --log-level warn &
+PID=$!
+trap 'kill -TERM $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
+EP="127.0.0.1:$(cat "$WORK/port")"
+for w in counter-increment counter-get map-put map-get; do
+  for t in stream unary; do
+    out="$("$BENCH" --broker "$EP" --workload "$w" --transport "$t" --callers 4 --duration 1 --warmup 0.2)"
+    last="$(echo "$out" | tail -n 1)"
+    echo "$w $t: $last"
+    [[ "$last" =~ ^ops/s\ [1-9][0-9]*$ ]] || { echo "unexpected output: $out"; exit 1; }
+  done
+done
+out="$("$BENCH" --broker "$EP" --workload counter-increment --callers 2 --duration 0.5 --warmup 0 --json | tail -n 1)"
+[[ "$out" =~ \"ops_per_sec\":\ [1-9][0-9]*\}$ ]] || { echo "unexpected JSON: $out"; exit 1; }

@@ -1,0 +1,131 @@
+#include "tests/support/broker_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+
+namespace atomix::testing {
+namespace {
+
+std::string MakeTempDir() {
+  char tmpl[] = "/tmp/atomix-broker-XXXXXX";
+  char* dir = mkdtemp(tmpl);
+  return dir ? std::string(dir) : std::string("/tmp");
+}
+
+int ExitCode(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<BrokerProcess>> BrokerProcess::Start(Options options) {
+  std::unique_ptr<BrokerProcess> p(new BrokerProcess(std::move(options)));
+  p->dir_ = MakeTempDir();
+  absl::Status s = p->Launch(p->options_.port);
+  if (!s.ok()) return s;
+  return p;
+}
+
+BrokerProcess::~BrokerProcess() {
+  if (pid_ > 0) Kill(SIGKILL);
+  if (!dir_.empty() && dir_ != "/tmp") {
+    std::string port_file = dir_ + "/port";
+    unlink(port_file.c_str());
+    std::string log = dir_ + "/broker.log";
+    unlink(log.c_str());
+    rmdir(dir_.c_str());
+  }
+}
+
+std::string BrokerProcess::endpoint() const { return absl::StrCat("127.0.0.1:", port_); }
+
+absl::Status BrokerProcess::Launch(int port) {
+  const std::string port_file = dir_ + "/port";
+  const std::string log_file = dir_ + "/broker.log";
+  unlink(port_file.c_str());
+
+  std::vector<std::string> argv = {ATOMIX_BROKER_BIN, "--listen", absl::StrCat("127.0.0.1:", port),
+                                   "--port-file", port_file, "--log-level", "warn"};
+  argv.insert(argv.end(), options_.args.begin(), options_.args.end());
+
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
+  if (pid == 0) {
+    // The broker must not outlive a crashed test.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    int fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+      close(fd);
+    }
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  pid_ = pid;
+
+  auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      std::ifstream log(log_file);
+      std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+      return absl::InternalError(
+          absl::StrCat("atomix-broker exited with ", ExitCode(status), " during start: ", text));
+    }
+    std::ifstream in(port_file);
+    int bound = 0;
+    if (in >> bound && bound > 0) {
+      port_ = bound;
+      return absl::OkStatus();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  Kill(SIGKILL);
+  return absl::DeadlineExceededError("atomix-broker did not write its port file in time");
+}
+
+int BrokerProcess::Kill(int sig) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, sig);
+  int status = 0;
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
+  return status;
+}
+
+int BrokerProcess::Stop() { return ExitCode(Kill(SIGTERM)); }
+
+absl::Status BrokerProcess::Restart() {
+  if (pid_ > 0) Kill(SIGKILL);
+  // The old socket may linger for a moment; retry the bind briefly.
+  absl::Status s;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    s = Launch(port_);
+    if (s.ok()) return s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return s;
+}
+
+}  // namespace atomix::testing
