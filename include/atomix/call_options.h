@@ -50,14 +50,22 @@ inline CallOptions WithCancel(std::stop_token cancel) {
 }
 
 namespace internal {
+// `now + timeout`, saturating at time_point::max() for huge timeouts.
+inline std::chrono::steady_clock::time_point DeadlineAfter(
+    std::chrono::steady_clock::time_point now, std::chrono::nanoseconds timeout) {
+  constexpr auto kMax = std::chrono::steady_clock::time_point::max();
+  if (timeout > std::chrono::duration_cast<std::chrono::nanoseconds>(kMax - now)) return kMax;
+  return now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
+}
+
 // The deadline a call must respect: the earliest of `timeout` from `now`,
 // `deadline`, and `fallback` from `now` when neither is set.
 inline std::chrono::steady_clock::time_point EffectiveDeadline(
     const CallOptions& o, std::chrono::nanoseconds fallback,
     std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) {
-  if (!o.timeout && !o.deadline) return now + fallback;
+  if (!o.timeout && !o.deadline) return DeadlineAfter(now, fallback);
   auto d = std::chrono::steady_clock::time_point::max();
-  if (o.timeout) d = now + *o.timeout;
+  if (o.timeout) d = DeadlineAfter(now, *o.timeout);
   if (o.deadline && *o.deadline < d) d = *o.deadline;
   return d;
 }

@@ -26,8 +26,8 @@
 // one page in memory. See atomix/stream_range.h for what a listing guarantees
 // while others write.
 //
-// Errors: INVALID_ARGUMENT for a bad name, a key or value over the broker's
-// size limits, or stored bytes that a codec cannot decode (the message names
+// Errors: INVALID_ARGUMENT for a bad name, an empty encoded key, a key or
+// value over the broker's size limits, or stored bytes that a codec cannot decode (the message names
 // the type, the map and the key); FAILED_PRECONDITION for a name bound to
 // another primitive type or an IfVersion mismatch (CurrentVersion(status)
 // holds the entry's current version); NOT_FOUND for Update, Remove, or an
@@ -123,7 +123,8 @@ class Map {
     return core_.Size(options);
   }
 
-  // Removes every entry at one revision, which it returns.
+  // Removes every entry at one revision, which it returns; 0 (and no
+  // revision taken) if the map was already empty.
   absl::StatusOr<Version> Clear(const CallOptions& options = {}) const {
     return core_.Clear(options);
   }

@@ -23,8 +23,8 @@
 // because the wire protocol has no prefix for sets, the client starts the
 // listing just before the prefix and stops at the first element past it.
 //
-// Errors: INVALID_ARGUMENT for a bad name, an element over the broker's size
-// limit, or stored bytes that C cannot decode (the message names the type,
+// Errors: INVALID_ARGUMENT for a bad name, an empty encoded element, an
+// element over the broker's size limit, or stored bytes that C cannot decode (the message names the type,
 // the set and the element bytes); FAILED_PRECONDITION for a name bound to
 // another primitive type; plus UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED.
 //
@@ -79,7 +79,8 @@ class Set {
     return core_.Size(options);
   }
 
-  // Removes every element at one revision, which it returns.
+  // Removes every element at one revision, which it returns; 0 (and no
+  // revision taken) if the set was already empty.
   absl::StatusOr<Version> Clear(const CallOptions& options = {}) const {
     return core_.Clear(options);
   }

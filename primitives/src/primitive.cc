@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "atomix/codec.h"
 #include "primitives/src/request.h"
 #include "sdk/src/client_core.h"
 

@@ -9,7 +9,7 @@ namespace atomix {
 
 std::optional<int64_t> CurrentVersion(const absl::Status& status) {
   if (status.ok()) return std::nullopt;
-  std::optional<absl::Cord> payload = status.GetPayload(kCurrentPayloadUrl);
+  auto payload = status.GetPayload(kCurrentPayloadUrl);  // absl::optional<absl::Cord>
   if (!payload) return std::nullopt;
   int64_t v = 0;
   if (!absl::SimpleAtoi(std::string(*payload), &v)) return std::nullopt;

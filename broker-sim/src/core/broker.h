@@ -1,8 +1,12 @@
 // The broker core: validates requests and applies them to the Store. It knows
 // nothing of gRPC; the server front (server/) feeds it batches.
 //
-// Thread-safety: Execute() may be called from any number of threads; each
-// batch is applied atomically and in order by the Store.
+//   Broker broker(std::make_unique<MemoryStore>(limits), limits);
+//   v1::ResponseBatch out;
+//   broker.Execute(batch, out);  // one response per request, in order
+//
+// Thread-safety: thread-safe. Execute() may be called from any number of
+// threads; each batch is applied atomically and in order by the Store.
 #ifndef ATOMIX_BROKER_CORE_BROKER_H_
 #define ATOMIX_BROKER_CORE_BROKER_H_
 
@@ -11,18 +15,10 @@
 #include <string>
 
 #include "atomix/v1/broker.pb.h"
+#include "broker-sim/src/state/limits.h"
 #include "broker-sim/src/store/store.h"
 
 namespace atomix::broker {
-
-struct Limits {
-  int64_t max_value_bytes = 1 << 20;  // --max-value-bytes
-  int64_t max_key_bytes = 4096;
-  int64_t max_name_bytes = 256;
-  uint32_t default_page_size = 1000;
-  uint32_t max_page_size = 10000;
-  int64_t max_page_bytes = 1 << 20;
-};
 
 class Broker {
  public:
@@ -30,13 +26,16 @@ class Broker {
 
   // Validates each request (bad ones get an INVALID_ARGUMENT response and
   // touch nothing), applies the valid ones to the store in order, and appends
-  // one response per request to `out`, in request order.
+  // one response per request to `out`, in request order. Every response
+  // echoes its request's id.
   void Execute(const v1::RequestBatch& batch, v1::ResponseBatch& out);
   v1::Response Execute(const v1::Request& request);
 
   // What the broker tells a client when a stream opens.
   v1::BrokerInfo Info() const;
 
+  // A random 128-bit identifier of this broker incarnation, in hex.
+  const std::string& id() const { return broker_id_; }
   const Limits& limits() const { return limits_; }
   Store& store() { return *store_; }
 

@@ -64,7 +64,7 @@ ApplyResult CounterState::Write(int64_t value, const ApplyContext& ctx,
   v1::CounterResponse* out = response.mutable_counter();
   out->set_value(value_);
   out->set_version(version_);
-  return {.mutated = true};
+  return Mutated();
 }
 
 }  // namespace atomix::broker

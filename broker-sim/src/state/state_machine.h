@@ -51,6 +51,13 @@ struct ApplyResult {
   std::vector<Event> events;
 };
 
+// The result of a request that changed state.
+inline ApplyResult Mutated() {
+  ApplyResult result;
+  result.mutated = true;
+  return result;
+}
+
 class StateMachine {
  public:
   virtual ~StateMachine() = default;

@@ -1,6 +1,8 @@
 // Value state machine.
 #include "broker-sim/src/state/value.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/errors.h"
 
@@ -36,7 +38,7 @@ ApplyResult ValueState::Apply(const v1::Request& request,
       value_ = set.value();
       version_ = ctx.revision;
       response.mutable_value()->set_version(version_);
-      return {.mutated = true};
+      return Mutated();
     }
     case v1::ValueRequest::kInsert: {
       if (present_) {
@@ -49,7 +51,7 @@ ApplyResult ValueState::Apply(const v1::Request& request,
       value_ = op.insert().value();
       version_ = ctx.revision;
       response.mutable_value()->set_version(version_);
-      return {.mutated = true};
+      return Mutated();
     }
     case v1::ValueRequest::kDelete: {
       const v1::ValueDelete& del = op.delete_();
@@ -70,7 +72,7 @@ ApplyResult ValueState::Apply(const v1::Request& request,
       present_ = false;
       value_.clear();
       version_ = 0;
-      return {.mutated = true};
+      return Mutated();
     }
     case v1::ValueRequest::OP_NOT_SET:
       break;

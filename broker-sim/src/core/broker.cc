@@ -1,0 +1,86 @@
+// The broker core.
+#include "broker-sim/src/core/broker.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_format.h"
+#include "broker-sim/src/core/validate.h"
+#include "broker-sim/src/state/errors.h"
+
+#ifndef ATOMIX_VERSION
+#define ATOMIX_VERSION "0.0.0"
+#endif
+
+namespace atomix::broker {
+namespace {
+
+std::string RandomId() {
+  absl::BitGen gen;  // seeded from the OS entropy source
+  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen),
+                         absl::Uniform<uint64_t>(gen));
+}
+
+}  // namespace
+
+Broker::Broker(std::unique_ptr<Store> store, Limits limits)
+    : store_(std::move(store)), limits_(limits), broker_id_(RandomId()) {}
+
+void Broker::Execute(const v1::RequestBatch& batch, v1::ResponseBatch& out) {
+  const int n = batch.requests_size();
+  const int first = out.responses_size();
+  out.mutable_responses()->Reserve(first + n);
+  std::vector<const v1::Request*> valid;
+  std::vector<v1::Response*> valid_responses;
+  std::vector<v1::Response*> invalid_responses;
+  valid.reserve(n);
+  valid_responses.reserve(n);
+  for (const v1::Request& request : batch.requests()) {
+    v1::Response* response = out.add_responses();
+    response->set_id(request.id());
+    absl::Status status = ValidateRequest(request, limits_);
+    if (status.ok()) {
+      valid.push_back(&request);
+      valid_responses.push_back(response);
+    } else {
+      SetError(*response, status.code(), std::string(status.message()));
+      invalid_responses.push_back(response);
+    }
+  }
+  if (!valid.empty()) store_->Apply(valid, valid_responses);
+  if (!invalid_responses.empty()) {
+    const int64_t revision = store_->revision();
+    for (v1::Response* response : invalid_responses) {
+      response->set_revision(revision);
+    }
+  }
+}
+
+v1::Response Broker::Execute(const v1::Request& request) {
+  v1::Response response;
+  response.set_id(request.id());
+  absl::Status status = ValidateRequest(request, limits_);
+  if (!status.ok()) {
+    SetError(response, status.code(), std::string(status.message()));
+    response.set_revision(store_->revision());
+    return response;
+  }
+  const v1::Request* requests[] = {&request};
+  v1::Response* responses[] = {&response};
+  store_->Apply(requests, responses);
+  return response;
+}
+
+v1::BrokerInfo Broker::Info() const {
+  v1::BrokerInfo info;
+  info.set_broker_id(broker_id_);
+  info.set_revision(store_->revision());
+  info.set_max_value_bytes(limits_.max_value_bytes);
+  info.set_max_key_bytes(limits_.max_key_bytes);
+  info.set_version(ATOMIX_VERSION);
+  info.set_store(std::string(store_->kind()));
+  return info;
+}
+
+}  // namespace atomix::broker

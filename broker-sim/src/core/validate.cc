@@ -1,0 +1,246 @@
+// Request validation.
+#include "broker-sim/src/core/validate.h"
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace atomix::broker {
+namespace {
+
+// Length of the well-formed UTF-8 sequence at text[i], or 0 if there is none
+// (Unicode 15, table 3-7).
+size_t SequenceLength(absl::string_view text, size_t i) {
+  const auto byte = [&](size_t k) -> unsigned {
+    return i + k < text.size() ? static_cast<unsigned char>(text[i + k])
+                               : 0x100;  // past the end: matches no range
+  };
+  const auto in = [](unsigned b, unsigned lo, unsigned hi) {
+    return b >= lo && b <= hi;
+  };
+  const unsigned b0 = byte(0);
+  if (b0 <= 0x7F) return 1;
+  if (in(b0, 0xC2, 0xDF)) return in(byte(1), 0x80, 0xBF) ? 2 : 0;
+  if (in(b0, 0xE0, 0xEF)) {
+    const unsigned lo = b0 == 0xE0 ? 0xA0 : 0x80;
+    const unsigned hi = b0 == 0xED ? 0x9F : 0xBF;
+    return in(byte(1), lo, hi) && in(byte(2), 0x80, 0xBF) ? 3 : 0;
+  }
+  if (in(b0, 0xF0, 0xF4)) {
+    const unsigned lo = b0 == 0xF0 ? 0x90 : 0x80;
+    const unsigned hi = b0 == 0xF4 ? 0x8F : 0xBF;
+    return in(byte(1), lo, hi) && in(byte(2), 0x80, 0xBF) &&
+                   in(byte(3), 0x80, 0xBF)
+               ? 4
+               : 0;
+  }
+  return 0;
+}
+
+absl::Status CheckBytes(absl::string_view what, const std::string& bytes,
+                        int64_t limit, bool allow_empty) {
+  if (!allow_empty && bytes.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " is empty"));
+  }
+  if (static_cast<int64_t>(bytes.size()) > limit) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, " is ", bytes.size(), " bytes; the limit is ", limit));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckName(const std::string& name, const Limits& limits) {
+  if (name.empty()) return absl::InvalidArgumentError("name is empty");
+  if (static_cast<int64_t>(name.size()) > limits.max_name_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("name is ", name.size(), " bytes; the limit is ",
+                     limits.max_name_bytes));
+  }
+  if (size_t at = FindInvalidUtf8(name); at != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("name is not valid UTF-8 at byte ", at));
+  }
+  return absl::OkStatus();
+}
+
+// The primitive type an operation belongs to; UNSPECIFIED for Open, which
+// belongs to every type.
+v1::PrimitiveType OperationType(const v1::Request& request) {
+  switch (request.op_case()) {
+    case v1::Request::kCounter:
+      return v1::COUNTER;
+    case v1::Request::kValue:
+      return v1::VALUE;
+    case v1::Request::kMap:
+      return v1::MAP;
+    case v1::Request::kSet:
+      return v1::SET;
+    default:
+      return v1::PRIMITIVE_TYPE_UNSPECIFIED;
+  }
+}
+
+absl::string_view OperationName(v1::PrimitiveType type) {
+  switch (type) {
+    case v1::COUNTER:
+      return "a counter";
+    case v1::VALUE:
+      return "a value";
+    case v1::MAP:
+      return "a map";
+    case v1::SET:
+      return "a set";
+    default:
+      return "nothing";
+  }
+}
+
+absl::Status NoOperation(absl::string_view type) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(type, " request has no operation"));
+}
+
+absl::Status CheckValue(const v1::ValueRequest& op, const Limits& limits) {
+  switch (op.op_case()) {
+    case v1::ValueRequest::kSet:
+      return CheckBytes("value", op.set().value(), limits.max_value_bytes,
+                        true);
+    case v1::ValueRequest::kInsert:
+      return CheckBytes("value", op.insert().value(), limits.max_value_bytes,
+                        true);
+    case v1::ValueRequest::kGet:
+    case v1::ValueRequest::kDelete:
+      return absl::OkStatus();
+    case v1::ValueRequest::OP_NOT_SET:
+      break;
+  }
+  return NoOperation("value");
+}
+
+absl::Status CheckKeyAndValue(const std::string& key, const std::string& value,
+                              const Limits& limits) {
+  absl::Status status = CheckBytes("key", key, limits.max_key_bytes, false);
+  if (!status.ok()) return status;
+  return CheckBytes("value", value, limits.max_value_bytes, true);
+}
+
+absl::Status CheckKey(const std::string& key, const Limits& limits) {
+  return CheckBytes("key", key, limits.max_key_bytes, false);
+}
+
+absl::Status CheckMap(const v1::MapRequest& op, const Limits& limits) {
+  switch (op.op_case()) {
+    case v1::MapRequest::kPut:
+      return CheckKeyAndValue(op.put().key(), op.put().value(), limits);
+    case v1::MapRequest::kInsert:
+      return CheckKeyAndValue(op.insert().key(), op.insert().value(), limits);
+    case v1::MapRequest::kUpdate:
+      return CheckKeyAndValue(op.update().key(), op.update().value(), limits);
+    case v1::MapRequest::kGet:
+      return CheckKey(op.get().key(), limits);
+    case v1::MapRequest::kRemove:
+      return CheckKey(op.remove().key(), limits);
+    case v1::MapRequest::kContains:
+      return CheckKey(op.contains().key(), limits);
+    case v1::MapRequest::kList: {
+      absl::Status status = CheckBytes("prefix", op.list().prefix(),
+                                       limits.max_key_bytes, true);
+      if (!status.ok()) return status;
+      return CheckBytes("start_after", op.list().start_after(),
+                        limits.max_key_bytes, true);
+    }
+    case v1::MapRequest::kSize:
+    case v1::MapRequest::kClear:
+      return absl::OkStatus();
+    case v1::MapRequest::OP_NOT_SET:
+      break;
+  }
+  return NoOperation("map");
+}
+
+absl::Status CheckElement(const std::string& element, const Limits& limits) {
+  return CheckBytes("element", element, limits.max_key_bytes, false);
+}
+
+absl::Status CheckSet(const v1::SetRequest& op, const Limits& limits) {
+  switch (op.op_case()) {
+    case v1::SetRequest::kAdd:
+      return CheckElement(op.add().element(), limits);
+    case v1::SetRequest::kRemove:
+      return CheckElement(op.remove().element(), limits);
+    case v1::SetRequest::kContains:
+      return CheckElement(op.contains().element(), limits);
+    case v1::SetRequest::kList:
+      return CheckBytes("start_after", op.list().start_after(),
+                        limits.max_key_bytes, true);
+    case v1::SetRequest::kSize:
+    case v1::SetRequest::kClear:
+      return absl::OkStatus();
+    case v1::SetRequest::OP_NOT_SET:
+      break;
+  }
+  return NoOperation("set");
+}
+
+}  // namespace
+
+absl::Status ValidateRequest(const v1::Request& request, const Limits& limits) {
+  absl::Status status = CheckName(request.name(), limits);
+  if (!status.ok()) return status;
+
+  const v1::PrimitiveType type = request.type();
+  if (type == v1::PRIMITIVE_TYPE_UNSPECIFIED) {
+    return absl::InvalidArgumentError("type is unspecified");
+  }
+  if (!v1::PrimitiveType_IsValid(type)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("type ", static_cast<int>(type), " is unknown"));
+  }
+  if (request.op_case() == v1::Request::OP_NOT_SET) {
+    return absl::InvalidArgumentError("request has no operation");
+  }
+  const v1::PrimitiveType op_type = OperationType(request);
+  if (op_type != v1::PRIMITIVE_TYPE_UNSPECIFIED && op_type != type) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("type is ", v1::PrimitiveType_Name(type),
+                     " but the operation is for ", OperationName(op_type)));
+  }
+  if (request.timeout_ms() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "timeout_ms is ", request.timeout_ms(), "; it must not be negative"));
+  }
+
+  switch (request.op_case()) {
+    case v1::Request::kCounter:
+      if (request.counter().op_case() == v1::CounterRequest::OP_NOT_SET) {
+        return NoOperation("counter");
+      }
+      return absl::OkStatus();
+    case v1::Request::kValue:
+      return CheckValue(request.value(), limits);
+    case v1::Request::kMap:
+      return CheckMap(request.map(), limits);
+    case v1::Request::kSet:
+      return CheckSet(request.set(), limits);
+    default:
+      return absl::OkStatus();  // Open
+  }
+}
+
+size_t FindInvalidUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    // Fast path for ASCII.
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t n = SequenceLength(text, i);
+    if (n == 0) return i;
+    i += n;
+  }
+  return absl::string_view::npos;
+}
+
+}  // namespace atomix::broker

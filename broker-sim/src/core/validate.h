@@ -1,0 +1,34 @@
+// Request validation: everything the broker checks before a request may
+// touch the store. A request that fails here gets INVALID_ARGUMENT with a
+// message naming the problem, e.g.
+//   name is empty
+//   name is 300 bytes; the limit is 256
+//   name is not valid UTF-8 at byte 3
+//   type is COUNTER but the operation is for a map
+//   value is 2000000 bytes; the limit is 1048576
+//   key is empty
+//
+// Thread-safety: stateless functions.
+#ifndef ATOMIX_BROKER_CORE_VALIDATE_H_
+#define ATOMIX_BROKER_CORE_VALIDATE_H_
+
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "atomix/v1/broker.pb.h"
+#include "broker-sim/src/state/limits.h"
+
+namespace atomix::broker {
+
+// OK, or INVALID_ARGUMENT describing the first problem found.
+absl::Status ValidateRequest(const v1::Request& request, const Limits& limits);
+
+// The offset of the first byte of `text` that does not start a well-formed
+// UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, nothing above
+// U+10FFFF), or absl::string_view::npos if `text` is valid UTF-8.
+size_t FindInvalidUtf8(absl::string_view text);
+
+}  // namespace atomix::broker
+
+#endif  // ATOMIX_BROKER_CORE_VALIDATE_H_

@@ -1,0 +1,166 @@
+// atomix-broker: the reference atomix broker.
+//
+//   atomix-broker --listen 127.0.0.1:5679 --store memory
+//   atomix-broker --listen 127.0.0.1:0 --port-file /tmp/port   # for tests
+//
+// Every flag but --port-file can also be set by environment variable
+// (ATOMIX_LISTEN, ATOMIX_LOG_LEVEL, ATOMIX_MAX_VALUE_BYTES, ATOMIX_STORE); a
+// flag wins over its variable. Exit status: 0 after a graceful shutdown on
+// SIGTERM/SIGINT, 1 if the broker cannot start (e.g. the port is taken), 2 on
+// bad flags.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "broker-sim/src/core/broker.h"
+#include "broker-sim/src/server/server.h"
+#include "broker-sim/src/server/shutdown_signal.h"
+#include "broker-sim/src/store/memory_store.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/spdlog.h"
+
+#ifndef ATOMIX_VERSION
+#define ATOMIX_VERSION "0.0.0"
+#endif
+
+namespace {
+
+using atomix::broker::Broker;
+using atomix::broker::BrokerServer;
+using atomix::broker::Limits;
+using atomix::broker::MemoryStore;
+using atomix::broker::ServerOptions;
+
+constexpr int kMaxMessageBytes = 64 << 20;
+// A value must fit in one message with room for its envelope.
+constexpr int64_t kMaxValueBytesLimit = kMaxMessageBytes - (1 << 20);
+
+struct Flags {
+  std::string listen = "127.0.0.1:5679";
+  std::string log_level = "info";
+  int64_t max_value_bytes = 1 << 20;
+  std::string store = "memory";
+  std::string port_file;
+};
+
+// Writes "<port>\n" to `path` atomically: a reader sees the whole file or
+// none.
+bool WritePortFile(const std::string& path, int port, std::string& error) {
+  const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
+  const std::string text = absl::StrCat(port, "\n");
+  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                      0644);
+  if (fd < 0) {
+    error = absl::StrCat(tmp, ": ", std::strerror(errno));
+    return false;
+  }
+  const bool written =
+      write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  const int write_errno = errno;
+  if (close(fd) != 0 || !written) {
+    error = absl::StrCat(tmp, ": ", std::strerror(written ? errno : write_errno));
+    unlink(tmp.c_str());
+    return false;
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    error = absl::StrCat(path, ": ", std::strerror(errno));
+    unlink(tmp.c_str());
+    return false;
+  }
+  return true;
+}
+
+int Run(const Flags& flags) {
+  if (absl::Status status = atomix::broker::InstallShutdownSignalHandlers();
+      !status.ok()) {
+    spdlog::error("cannot install signal handlers: {}", status.ToString());
+    return 1;
+  }
+
+  Limits limits;
+  limits.max_value_bytes = flags.max_value_bytes;
+  Broker broker(std::make_unique<MemoryStore>(limits), limits);
+
+  ServerOptions options;
+  options.listen = flags.listen;
+  options.max_message_bytes = kMaxMessageBytes;
+  absl::StatusOr<std::unique_ptr<BrokerServer>> server =
+      BrokerServer::Start(broker, options);
+  if (!server.ok()) {
+    spdlog::error("{}", std::string(server.status().message()));
+    return 1;
+  }
+  if (!flags.port_file.empty()) {
+    std::string error;
+    if (!WritePortFile(flags.port_file, (*server)->port(), error)) {
+      spdlog::error("cannot write the port file {}", error);
+      return 1;
+    }
+  }
+  spdlog::info(
+      "atomix-broker {} listening on {} (port {}), store {}, broker id {}, "
+      "max value {} bytes",
+      ATOMIX_VERSION, flags.listen, (*server)->port(), flags.store,
+      broker.id(), limits.max_value_bytes);
+
+  const int sig = atomix::broker::WaitForShutdownSignal();
+  spdlog::info("{} received, shutting down", strsignal(sig));
+  (*server)->Shutdown(absl::Seconds(2));
+  spdlog::info("stopped at revision {}", broker.store().revision());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  CLI::App app{"atomix-broker: serves atomix primitives over gRPC",
+               "atomix-broker"};
+  app.set_version_flag("--version", ATOMIX_VERSION);
+  app.add_option("--listen", flags.listen,
+                 "address to listen on, host:port (port 0 picks one)")
+      ->envname("ATOMIX_LISTEN")
+      ->capture_default_str();
+  app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error")
+      ->envname("ATOMIX_LOG_LEVEL")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  app.add_option("--max-value-bytes", flags.max_value_bytes,
+                 "largest value or map value accepted, in bytes")
+      ->envname("ATOMIX_MAX_VALUE_BYTES")
+      ->check(CLI::Range(int64_t{1}, kMaxValueBytesLimit))
+      ->capture_default_str();
+  app.add_option("--store", flags.store, "where state lives: memory")
+      ->envname("ATOMIX_STORE")
+      ->capture_default_str();
+  app.add_option("--port-file", flags.port_file,
+                 "after binding, write the bound port to this file");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  auto logger = spdlog::stderr_color_mt("atomix-broker");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_level(spdlog::level::from_str(flags.log_level));
+
+  if (flags.store != "memory") {
+    std::fprintf(stderr,
+                 "atomix-broker: unknown store \"%s\"; the only store is "
+                 "\"memory\"\n",
+                 flags.store.c_str());
+    return 2;
+  }
+  return Run(flags);
+}

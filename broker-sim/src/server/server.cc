@@ -1,0 +1,105 @@
+// gRPC server setup for the broker.
+#include "broker-sim/src/server/server.h"
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+
+namespace atomix::broker {
+namespace {
+
+// Why binding `listen` fails, found by binding it once more ourselves; empty
+// if that cannot be told.
+std::string BindFailureReason(const std::string& listen) {
+  if (absl::StartsWith(listen, "unix:")) return "";
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return "expected host:port";
+  std::string host = listen.substr(0, colon);
+  const std::string port = listen.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(),
+                           port.c_str(), &hints, &found);
+      rc != 0) {
+    return gai_strerror(rc);
+  }
+  std::string reason;
+  for (addrinfo* ai = found; ai != nullptr && reason.empty();
+       ai = ai->ai_next) {
+    const int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+    if (fd < 0) continue;
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+      reason = std::strerror(errno);
+    }
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return reason;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
+    Broker& broker, const ServerOptions& options) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  std::unique_ptr<BrokerServer> server(new BrokerServer());
+  server->service_ = std::make_unique<BrokerService>(broker, options.stream);
+
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+                           &server->port_);
+  builder.RegisterService(server->service_.get());
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_message_bytes);
+  // A second broker on a taken port must fail, not share the port.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // Find dead clients, and let live ones keep idle streams open with pings.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 1000);
+
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    if (server->server_ != nullptr) server->server_->Shutdown();
+    const std::string reason = BindFailureReason(options.listen);
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen,
+                     reason.empty() ? "" : ": ", reason));
+  }
+  return server;
+}
+
+BrokerServer::~BrokerServer() { Shutdown(absl::ZeroDuration()); }
+
+void BrokerServer::Shutdown(absl::Duration grace) {
+  if (server_ == nullptr) return;
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace atomix::broker

@@ -1,0 +1,83 @@
+// StreamReactor: serves one Broker.Stream call with gRPC's callback API.
+//
+// Lifecycle (as in gRPC's route_guide callback server): the reactor owns
+// itself and deletes itself in OnDone, the last callback. It first writes a
+// ResponseBatch that carries only BrokerInfo. Each RequestBatch read is
+// executed by the Broker and its responses are queued for writing; writes
+// are chained through OnWriteDone, one at a time, in order. While
+// `max_queued_batches` batches wait to be written the reactor stops reading
+// (backpressure) and resumes from OnWriteDone. Finish is called exactly
+// once: after the client half-closes and every queued batch is written, or
+// at once when the call is cancelled or a write fails. Nothing is started
+// after Finish.
+//
+// Thread-safety: gRPC may run OnReadDone, OnWriteDone and OnCancel
+// concurrently; all reactor state is guarded by one mutex. The read buffer is
+// owned by the one outstanding read and is touched only by OnReadDone.
+#ifndef ATOMIX_BROKER_SERVER_STREAM_REACTOR_H_
+#define ATOMIX_BROKER_SERVER_STREAM_REACTOR_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "atomix/v1/broker.grpc.pb.h"
+#include "broker-sim/src/core/broker.h"
+
+namespace atomix::broker {
+
+struct StreamOptions {
+  // Response batches that may wait to be written before reading pauses.
+  size_t max_queued_batches = 16;
+  // Response batches above this size are split into several messages.
+  size_t max_batch_bytes = 4 << 20;
+};
+
+class StreamReactor final
+    : public grpc::ServerBidiReactor<v1::RequestBatch, v1::ResponseBatch> {
+ public:
+  StreamReactor(Broker& broker, grpc::CallbackServerContext* context,
+                StreamOptions options);
+
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+
+ private:
+  ~StreamReactor() override = default;  // only OnDone deletes
+
+  // Starts writing the queue's front if no write is in flight.
+  void MaybeWrite() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts the next read unless one is in flight, the queue is full, or the
+  // stream is ending.
+  void MaybeRead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Calls Finish once nothing more will be written.
+  void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  Broker& broker_;
+  const StreamOptions options_;
+  const uint64_t stream_id_;
+  const std::string peer_;
+
+  // Filled by the outstanding read; used by OnReadDone only.
+  v1::RequestBatch request_;
+
+  absl::Mutex mu_;
+  // Batches to write; the front is being written while writing_.
+  std::deque<v1::ResponseBatch> queue_ ABSL_GUARDED_BY(mu_);
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool read_closed_ ABSL_GUARDED_BY(mu_) = false;   // half-close or error
+  bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;      // Finish was called
+  uint64_t batches_ ABSL_GUARDED_BY(mu_) = 0;       // request batches read
+};
+
+}  // namespace atomix::broker
+
+#endif  // ATOMIX_BROKER_SERVER_STREAM_REACTOR_H_

@@ -1,0 +1,222 @@
+// Map state machine.
+#include "broker-sim/src/state/map.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "broker-sim/src/state/errors.h"
+#include "broker-sim/src/state/paging.h"
+
+namespace atomix::broker {
+namespace {
+
+std::string Describe(const v1::Request& request, const std::string& key) {
+  return absl::StrCat("map ", QuoteName(request.name()), " key ",
+                      QuoteBytes(key));
+}
+
+void SetNotFound(const v1::Request& request, const std::string& key,
+                 v1::Response& response) {
+  SetError(response, absl::StatusCode::kNotFound,
+           absl::StrCat("map ", QuoteName(request.name()), " has no key ",
+                        QuoteBytes(key)));
+}
+
+void FillEntry(const std::string& key, MapState::Entry&& entry,
+               v1::MapEntry& out) {
+  out.set_key(key);
+  out.set_value(std::move(entry.value));
+  out.set_version(entry.version);
+}
+
+}  // namespace
+
+ApplyResult MapState::Apply(const v1::Request& request,
+                            const ApplyContext& ctx, v1::Response& response) {
+  if (!request.has_map()) {
+    SetError(response, absl::StatusCode::kInvalidArgument,
+             absl::StrCat("map ", QuoteName(request.name()),
+                          ": not a map operation"));
+    return {};
+  }
+  const v1::MapRequest& op = request.map();
+  switch (op.op_case()) {
+    case v1::MapRequest::kPut:
+      return Put(request, ctx, response);
+    case v1::MapRequest::kInsert:
+      return Insert(request, ctx, response);
+    case v1::MapRequest::kUpdate:
+      return Update(request, ctx, response);
+    case v1::MapRequest::kRemove:
+      return Remove(request, ctx, response);
+    case v1::MapRequest::kGet:
+      Get(op.get(), *response.mutable_map());
+      return {};
+    case v1::MapRequest::kContains:
+      response.mutable_map()->set_present(
+          entries_.contains(op.contains().key()));
+      return {};
+    case v1::MapRequest::kSize:
+      response.mutable_map()->set_size(static_cast<int64_t>(entries_.size()));
+      return {};
+    case v1::MapRequest::kClear: {
+      v1::MapResponse* out = response.mutable_map();
+      if (entries_.empty()) return {};  // nothing to clear: no revision
+      entries_.clear();
+      out->set_version(ctx.revision);
+      return Mutated();
+    }
+    case v1::MapRequest::kList:
+      List(op.list(), ctx.limits, *response.mutable_map());
+      return {};
+    case v1::MapRequest::OP_NOT_SET:
+      break;
+  }
+  SetError(response, absl::StatusCode::kInvalidArgument,
+           absl::StrCat("map ", QuoteName(request.name()),
+                        ": request has no operation"));
+  return {};
+}
+
+ApplyResult MapState::Put(const v1::Request& request, const ApplyContext& ctx,
+                          v1::Response& response) {
+  const v1::MapPut& put = request.map().put();
+  auto it = entries_.lower_bound(put.key());
+  const bool found = it != entries_.end() && it->first == put.key();
+  if (!CheckVersion(request, put.key(), put.has_if_version(), put.if_version(),
+                    found ? Entries::const_iterator(it) : entries_.cend(),
+                    response)) {
+    return {};
+  }
+  v1::MapResponse* out = response.mutable_map();
+  out->set_version(ctx.revision);
+  if (found) {
+    out->set_present(true);
+    FillEntry(it->first, std::move(it->second), *out->mutable_entry());
+    it->second = Entry{put.value(), ctx.revision};
+  } else {
+    entries_.emplace_hint(it, put.key(), Entry{put.value(), ctx.revision});
+  }
+  return Mutated();
+}
+
+ApplyResult MapState::Insert(const v1::Request& request,
+                             const ApplyContext& ctx, v1::Response& response) {
+  const v1::MapInsert& insert = request.map().insert();
+  auto it = entries_.lower_bound(insert.key());
+  if (it != entries_.end() && it->first == insert.key()) {
+    SetError(response, absl::StatusCode::kAlreadyExists,
+             absl::StrCat("map ", QuoteName(request.name()),
+                          " already has key ", QuoteBytes(insert.key()),
+                          " (version ", it->second.version, ")"));
+    return {};
+  }
+  entries_.emplace_hint(it, insert.key(), Entry{insert.value(), ctx.revision});
+  response.mutable_map()->set_version(ctx.revision);
+  return Mutated();
+}
+
+ApplyResult MapState::Update(const v1::Request& request,
+                             const ApplyContext& ctx, v1::Response& response) {
+  const v1::MapUpdate& update = request.map().update();
+  auto it = entries_.find(update.key());
+  if (it == entries_.end()) {
+    SetNotFound(request, update.key(), response);
+    return {};
+  }
+  if (!CheckVersion(request, update.key(), update.has_if_version(),
+                    update.if_version(), it, response)) {
+    return {};
+  }
+  v1::MapResponse* out = response.mutable_map();
+  out->set_version(ctx.revision);
+  out->set_present(true);
+  FillEntry(it->first, std::move(it->second), *out->mutable_entry());
+  it->second = Entry{update.value(), ctx.revision};
+  return Mutated();
+}
+
+ApplyResult MapState::Remove(const v1::Request& request,
+                             const ApplyContext& ctx, v1::Response& response) {
+  const v1::MapRemove& remove = request.map().remove();
+  auto it = entries_.find(remove.key());
+  if (it == entries_.end()) {
+    SetNotFound(request, remove.key(), response);
+    return {};
+  }
+  if (!CheckVersion(request, remove.key(), remove.has_if_version(),
+                    remove.if_version(), it, response)) {
+    return {};
+  }
+  v1::MapResponse* out = response.mutable_map();
+  out->set_version(ctx.revision);
+  out->set_present(true);
+  FillEntry(it->first, std::move(it->second), *out->mutable_entry());
+  entries_.erase(it);
+  return Mutated();
+}
+
+void MapState::Get(const v1::MapGet& get, v1::MapResponse& out) const {
+  auto it = entries_.find(get.key());
+  if (it == entries_.end()) return;
+  out.set_present(true);
+  v1::MapEntry* entry = out.mutable_entry();
+  entry->set_key(it->first);
+  entry->set_value(it->second.value);
+  entry->set_version(it->second.version);
+}
+
+void MapState::List(const v1::MapList& list, const Limits& limits,
+                    v1::MapResponse& out) const {
+  const std::string& prefix = list.prefix();
+  const std::string& after = list.start_after();
+  // Keys after `after` that start with `prefix` all sort at or after both.
+  auto it = (!after.empty() && after >= prefix) ? entries_.upper_bound(after)
+                                                : entries_.lower_bound(prefix);
+  const uint32_t limit = PageSize(list.limit(), limits);
+  auto matches = [&](Entries::const_iterator i) {
+    return i != entries_.end() && absl::StartsWith(i->first, prefix);
+  };
+  out.mutable_entries()->Reserve(
+      static_cast<int>(std::min<size_t>(limit, entries_.size())));
+  int64_t bytes = 0;
+  uint32_t count = 0;
+  for (; matches(it) && count < limit; ++it) {
+    const int64_t size = static_cast<int64_t>(
+        it->first.size() + (list.keys_only() ? 0 : it->second.value.size()));
+    if (count > 0 && bytes + size > limits.max_page_bytes) break;
+    v1::MapEntry* entry = out.add_entries();
+    entry->set_key(it->first);
+    if (!list.keys_only()) entry->set_value(it->second.value);
+    entry->set_version(it->second.version);
+    bytes += size;
+    ++count;
+  }
+  out.set_more(matches(it));
+}
+
+bool MapState::CheckVersion(const v1::Request& request, const std::string& key,
+                            bool has_if_version, int64_t if_version,
+                            Entries::const_iterator it,
+                            v1::Response& response) const {
+  if (!has_if_version) return true;
+  if (it == entries_.end()) {
+    SetError(response, absl::StatusCode::kNotFound,
+             absl::StrCat("map ", QuoteName(request.name()), " has no key ",
+                          QuoteBytes(key), "; expected version ", if_version));
+    return false;
+  }
+  if (it->second.version != if_version) {
+    SetError(response, absl::StatusCode::kFailedPrecondition,
+             absl::StrCat(Describe(request, key), ": expected version ",
+                          if_version, ", current version is ",
+                          it->second.version),
+             it->second.version);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace atomix::broker

@@ -1,0 +1,101 @@
+// Set state machine.
+#include "broker-sim/src/state/set.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "broker-sim/src/state/errors.h"
+#include "broker-sim/src/state/paging.h"
+
+namespace atomix::broker {
+
+ApplyResult SetState::Apply(const v1::Request& request,
+                            const ApplyContext& ctx, v1::Response& response) {
+  if (!request.has_set()) {
+    SetError(response, absl::StatusCode::kInvalidArgument,
+             absl::StrCat("set ", QuoteName(request.name()),
+                          ": not a set operation"));
+    return {};
+  }
+  const v1::SetRequest& op = request.set();
+  v1::SetResponse* out = nullptr;
+  switch (op.op_case()) {
+    case v1::SetRequest::kAdd: {
+      out = response.mutable_set();
+      const std::string& element = op.add().element();
+      auto it = elements_.lower_bound(element);
+      if (it != elements_.end() && it->first == element) {
+        out->set_version(it->second);  // already present: no revision
+        out->set_size(static_cast<int64_t>(elements_.size()));
+        return {};
+      }
+      elements_.emplace_hint(it, element, ctx.revision);
+      out->set_changed(true);
+      out->set_version(ctx.revision);
+      out->set_size(static_cast<int64_t>(elements_.size()));
+      return Mutated();
+    }
+    case v1::SetRequest::kRemove: {
+      out = response.mutable_set();
+      auto it = elements_.find(op.remove().element());
+      if (it == elements_.end()) {
+        out->set_size(static_cast<int64_t>(elements_.size()));
+        return {};
+      }
+      elements_.erase(it);
+      out->set_changed(true);
+      out->set_version(ctx.revision);
+      out->set_size(static_cast<int64_t>(elements_.size()));
+      return Mutated();
+    }
+    case v1::SetRequest::kContains:
+      response.mutable_set()->set_contains(
+          elements_.contains(op.contains().element()));
+      return {};
+    case v1::SetRequest::kSize:
+      response.mutable_set()->set_size(
+          static_cast<int64_t>(elements_.size()));
+      return {};
+    case v1::SetRequest::kClear:
+      out = response.mutable_set();
+      if (elements_.empty()) return {};
+      elements_.clear();
+      out->set_changed(true);
+      out->set_version(ctx.revision);
+      return Mutated();
+    case v1::SetRequest::kList:
+      List(op.list(), ctx.limits, *response.mutable_set());
+      return {};
+    case v1::SetRequest::OP_NOT_SET:
+      break;
+  }
+  SetError(response, absl::StatusCode::kInvalidArgument,
+           absl::StrCat("set ", QuoteName(request.name()),
+                        ": request has no operation"));
+  return {};
+}
+
+void SetState::List(const v1::SetList& list, const Limits& limits,
+                    v1::SetResponse& out) const {
+  auto it = list.start_after().empty()
+                ? elements_.begin()
+                : elements_.upper_bound(list.start_after());
+  const uint32_t limit = PageSize(list.limit(), limits);
+  out.mutable_elements()->Reserve(
+      static_cast<int>(std::min<size_t>(limit, elements_.size())));
+  int64_t bytes = 0;
+  uint32_t count = 0;
+  for (; it != elements_.end() && count < limit; ++it) {
+    const int64_t size = static_cast<int64_t>(it->first.size());
+    if (count > 0 && bytes + size > limits.max_page_bytes) break;
+    v1::SetElement* element = out.add_elements();
+    element->set_element(it->first);
+    element->set_version(it->second);
+    bytes += size;
+    ++count;
+  }
+  out.set_more(it != elements_.end());
+  out.set_size(static_cast<int64_t>(elements_.size()));
+}
+
+}  // namespace atomix::broker

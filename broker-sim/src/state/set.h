@@ -1,0 +1,41 @@
+// SetState: a sorted set of byte-string elements, each versioned by the
+// revision that added it.
+//
+// Elements live in a B-tree ordered by bytes: Add/Remove/Contains are
+// O(log n), Size is O(1), a List page costs O(log n + page). Add of a
+// present element, Remove of an absent one and Clear of an empty set change
+// nothing and take no revision.
+//
+// Thread-safety: none; see state_machine.h.
+#ifndef ATOMIX_BROKER_STATE_SET_H_
+#define ATOMIX_BROKER_STATE_SET_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/container/btree_map.h"
+#include "broker-sim/src/state/state_machine.h"
+
+namespace atomix::broker {
+
+class SetState final : public StateMachine {
+ public:
+  // Element -> the revision that added it.
+  using Elements = absl::btree_map<std::string, int64_t>;
+
+  v1::PrimitiveType type() const override { return v1::SET; }
+  ApplyResult Apply(const v1::Request& request, const ApplyContext& ctx,
+                    v1::Response& response) override;
+
+  const Elements& elements() const { return elements_; }
+
+ private:
+  void List(const v1::SetList& list, const Limits& limits,
+            v1::SetResponse& out) const;
+
+  Elements elements_;
+};
+
+}  // namespace atomix::broker
+
+#endif  // ATOMIX_BROKER_STATE_SET_H_

@@ -1,0 +1,221 @@
+// StreamCore, the connection side: the writer thread (connect, coalesce,
+// write, recover) and the per-stream reader thread.
+#include <pthread.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "sdk/src/backoff.h"
+#include "sdk/src/stream_transport.h"
+
+namespace atomix::internal {
+namespace {
+
+void NameThisThread(const char* name) { pthread_setname_np(pthread_self(), name); }
+
+// How many times the writer yields to let a growing batch fill up.
+constexpr int kMaxYields = 8;
+
+}  // namespace
+
+void StreamCore::WriterLoop() {
+  NameThisThread("atomix-writer");
+  Backoff backoff(std::chrono::milliseconds(50), std::chrono::milliseconds(1000));
+  size_t next = 0;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!shutdown_) {
+    const auto delay = backoff.Next();
+    if (delay.count() > 0 && writer_cv_.wait_for(lock, delay, [&] { return shutdown_; })) break;
+    const size_t index = next;
+    if (RunStream(lock, index)) {
+      // Start over from the first endpoint, at once.
+      backoff.Reset();
+      next = 0;
+    } else {
+      next = (index + 1) % stubs_.size();
+    }
+  }
+  // Only reachable from the destructor, when no Call() is running; this is
+  // a safety net.
+  while (!queue_.empty()) {
+    PendingCall* call = queue_.PopFront();
+    call->where = PendingCall::Where::kNone;
+    call->Fail(absl::CancelledError("client closed"));
+  }
+}
+
+bool StreamCore::RunStream(std::unique_lock<std::mutex>& lock, size_t index) {
+  const std::string& endpoint = options_.endpoints[index];
+  grpc::ClientContext context;
+  context_ = &context;
+  endpoint_ = endpoint;
+  connected_ = false;
+  stream_broken_ = false;
+  reader_done_ = false;
+  if (shutdown_) {
+    context_ = nullptr;
+    return false;
+  }
+
+  // Opening the stream blocks until the channel connects or fails; the
+  // destructor's TryCancel() ends the wait.
+  lock.unlock();
+  std::unique_ptr<Stream> stream = stubs_[index]->Stream(&context);
+  std::thread reader([this, s = stream.get()] { ReadLoop(s); });
+  lock.lock();
+
+  const bool answered = writer_cv_.wait_for(lock, handshake_timeout_, [&] {
+    return shutdown_ || stream_broken_ || connected_;
+  });
+  const bool was_connected = connected_;
+  if (connected_) PumpLocked(lock, *stream);
+  connected_ = false;
+  if (!reader_done_ && stream_broken_ && !shutdown_) {
+    // A failed Write: give the reader a moment to collect the real status.
+    writer_cv_.wait_for(lock, std::chrono::milliseconds(200),
+                        [&] { return reader_done_ || shutdown_; });
+  }
+  const bool cancel = !reader_done_;
+  lock.unlock();
+
+  if (cancel) context.TryCancel();
+  reader.join();
+  const grpc::Status status = stream->Finish();
+
+  lock.lock();
+  context_ = nullptr;
+  if (!answered) {
+    last_error_ = absl::StrCat("no answer from ", endpoint, " within ",
+                               handshake_timeout_.count(), " ms");
+  } else if (status.ok()) {
+    last_error_ = absl::StrCat("broker ", endpoint, " closed the stream");
+  } else if (!shutdown_) {
+    last_error_ = status.error_message();
+  }
+  RecoverInFlightLocked(endpoint);
+  return was_connected;
+}
+
+void StreamCore::PumpLocked(std::unique_lock<std::mutex>& lock, Stream& stream) {
+  v1::RequestBatch batch;
+  for (;;) {
+    writer_idle_ = true;
+    writer_cv_.wait(lock, [&] {
+      return shutdown_ || stream_broken_ || (!queue_.empty() && !hold_writes_);
+    });
+    writer_idle_ = false;
+    if (shutdown_ || stream_broken_) return;
+    // Let callers that are already runnable (typically the ones the reader
+    // just completed) enqueue before the batch is cut: yield while the queue
+    // keeps growing. Not a timer: with nothing else runnable, yield returns
+    // at once and the batch goes out.
+    for (int i = 0; i < kMaxYields; ++i) {
+      const size_t queued = queue_.size();
+      lock.unlock();
+      std::this_thread::yield();
+      lock.lock();
+      if (queue_.size() == queued) break;
+    }
+    if (shutdown_ || stream_broken_) return;
+
+    const bool any_idempotent = TakeBatchLocked(batch);
+    lock.unlock();
+    const bool ok = stream.Write(batch);
+    lock.lock();
+    if (any_idempotent) RestoreRequestsLocked(batch);
+    batch.Clear();
+    if (!ok) {
+      stream_broken_ = true;
+      return;
+    }
+  }
+}
+
+bool StreamCore::TakeBatchLocked(v1::RequestBatch& batch) {
+  const int max_requests = std::max(1, options_.max_batch_requests);
+  size_t bytes = 0;
+  bool any_idempotent = false;
+  while (!queue_.empty() && batch.requests_size() < max_requests) {
+    PendingCall* call = queue_.front();
+    if (batch.requests_size() > 0 && bytes + call->bytes > kMaxBatchBytes) break;
+    queue_.PopFront();
+    bytes += call->bytes;
+    any_idempotent |= call->idempotent;
+    *batch.add_requests() = std::move(call->request);
+    call->where = PendingCall::Where::kInFlight;
+    in_flight_.emplace(call->id, call);
+  }
+  return any_idempotent;
+}
+
+void StreamCore::RestoreRequestsLocked(v1::RequestBatch& batch) {
+  for (v1::Request& request : *batch.mutable_requests()) {
+    auto it = in_flight_.find(request.id());
+    if (it != in_flight_.end() && it->second->idempotent) {
+      it->second->request = std::move(request);
+    }
+  }
+}
+
+void StreamCore::RecoverInFlightLocked(const std::string& endpoint) {
+  std::vector<PendingCall*> resend;
+  for (auto& [id, call] : in_flight_) {
+    if (call->idempotent) {
+      resend.push_back(call);
+    } else {
+      call->where = PendingCall::Where::kNone;
+      call->Fail(absl::UnavailableError(
+          absl::StrCat("connection to ", endpoint,
+                       " lost; the operation may or may not have been applied")));
+    }
+  }
+  in_flight_.clear();
+  // Back to the head of the queue, oldest first.
+  std::sort(resend.begin(), resend.end(),
+            [](const PendingCall* a, const PendingCall* b) { return a->id > b->id; });
+  for (PendingCall* call : resend) {
+    call->where = PendingCall::Where::kQueued;
+    queue_.PushFront(call);
+  }
+}
+
+void StreamCore::ReadLoop(Stream* stream) {
+  NameThisThread("atomix-reader");
+  v1::ResponseBatch batch;
+  std::vector<std::pair<PendingCall*, v1::Response*>> ready;
+  while (stream->Read(&batch)) {
+    ready.clear();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (batch.has_info() && !connected_) {
+        connected_ = true;
+        broker_id_ = batch.info().broker_id();
+        writer_cv_.notify_all();
+        state_cv_.notify_all();
+      }
+      for (v1::Response& response : *batch.mutable_responses()) {
+        auto it = in_flight_.find(response.id());
+        if (it == in_flight_.end()) continue;  // Its caller gave up.
+        PendingCall* call = it->second;
+        in_flight_.erase(it);
+        call->where = PendingCall::Where::kNone;
+        ready.emplace_back(call, &response);
+      }
+    }
+    // Hand the answers out as a binary tree: the reader wakes the first
+    // caller, and each woken caller wakes two more (see PendingCall).
+    for (size_t i = 0; i < ready.size(); ++i) {
+      PendingCall* next0 = 2 * i + 1 < ready.size() ? ready[2 * i + 1].first : nullptr;
+      PendingCall* next1 = 2 * i + 2 < ready.size() ? ready[2 * i + 2].first : nullptr;
+      ready[i].first->Deliver(std::move(*ready[i].second), next0, next1);
+    }
+    if (!ready.empty()) ready[0].first->MarkDone();
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  reader_done_ = true;
+  stream_broken_ = true;
+  writer_cv_.notify_all();
+}
+
+}  // namespace atomix::internal

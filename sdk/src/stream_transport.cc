@@ -1,0 +1,167 @@
+// StreamCore, the caller side: enqueue, wait, give up. The writer and reader
+// threads are in stream_io.cc.
+#include "sdk/src/stream_transport.h"
+
+#include <algorithm>
+#include <optional>
+#include <stop_token>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "sdk/src/channel.h"
+#include "sdk/src/endpoints.h"
+#include "sdk/src/status_convert.h"
+
+namespace atomix::internal {
+namespace {
+
+// Caps a deadline so that waiting on it cannot overflow clock arithmetic.
+std::chrono::steady_clock::time_point Clamp(std::chrono::steady_clock::time_point deadline) {
+  const auto far = std::chrono::steady_clock::now() + std::chrono::hours(24 * 365 * 10);
+  return std::min(deadline, far);
+}
+
+// Wakes a waiting caller when its stop_token fires.
+struct WakeOnCancel {
+  PendingCall* call;
+  void operator()() const {
+    std::lock_guard<std::mutex> lock(call->mu);
+    call->cancelled = true;
+    call->cv.notify_one();
+  }
+};
+
+}  // namespace
+
+StreamCore::StreamCore(ClientOptions options)
+    : options_(std::move(options)),
+      handshake_timeout_(std::clamp<std::chrono::milliseconds>(
+          options_.connect_timeout, std::chrono::seconds(1), std::chrono::seconds(30))) {
+  for (const std::string& endpoint : options_.endpoints) {
+    stubs_.push_back(v1::Broker::NewStub(MakeChannel(endpoint)));
+  }
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+StreamCore::~StreamCore() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutdown_ = true;
+    if (context_ != nullptr) context_->TryCancel();
+  }
+  writer_cv_.notify_all();
+  state_cv_.notify_all();
+  writer_.join();
+}
+
+absl::StatusOr<v1::Response> StreamCore::Call(v1::Request request, const CallOptions& options,
+                                              bool idempotent) {
+  if (options.cancel.stop_requested()) return absl::CancelledError("call cancelled");
+  const auto deadline =
+      Clamp(EffectiveDeadline(options, std::chrono::nanoseconds(options_.default_call_timeout)));
+
+  PendingCall call;
+  call.idempotent = idempotent;
+  call.bytes = request.ByteSizeLong();
+  call.request = std::move(request);
+  bool wake_writer = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shutdown_) return absl::CancelledError("client closed");
+    call.id = next_id_++;
+    call.request.set_id(call.id);
+    call.where = PendingCall::Where::kQueued;
+    queue_.PushBack(&call);
+    wake_writer = writer_idle_;
+  }
+  if (wake_writer) writer_cv_.notify_one();
+
+  std::optional<std::stop_callback<WakeOnCancel>> on_cancel;
+  if (options.cancel.stop_possible()) on_cancel.emplace(options.cancel, WakeOnCancel{&call});
+
+  std::unique_lock<std::mutex> call_lock(call.mu);
+  call.cv.wait_until(call_lock, deadline, [&] { return call.done || call.cancelled; });
+  if (!call.done) {
+    const bool cancelled = call.cancelled;
+    call_lock.unlock();
+    absl::Status gave_up;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      gave_up = AbandonLocked(call, cancelled);
+    }
+    if (!gave_up.ok()) return gave_up;
+    // Another thread took the call out and is completing it right now.
+    call_lock.lock();
+    call.cv.wait(call_lock, [&] { return call.done; });
+  }
+  call_lock.unlock();
+  for (PendingCall* next : call.wake_next) {
+    if (next != nullptr) next->MarkDone();
+  }
+  if (!call.error.ok()) return std::move(call.error);
+  return FromResponse(std::move(call.response));
+}
+
+absl::Status StreamCore::AbandonLocked(PendingCall& call, bool cancelled) {
+  switch (call.where) {
+    case PendingCall::Where::kNone:
+      return absl::OkStatus();
+    case PendingCall::Where::kQueued:
+      queue_.Remove(&call);
+      call.where = PendingCall::Where::kNone;
+      if (cancelled) return absl::CancelledError("call cancelled");
+      if (!connected_) return NotConnectedErrorLocked();
+      return absl::DeadlineExceededError(
+          absl::StrCat("deadline exceeded before the request could be sent to broker ", endpoint_));
+    case PendingCall::Where::kInFlight:
+      in_flight_.erase(call.id);
+      call.where = PendingCall::Where::kNone;
+      if (cancelled) return absl::CancelledError("call cancelled");
+      return absl::DeadlineExceededError(
+          absl::StrCat("deadline exceeded waiting for broker ", endpoint_,
+                       "; the operation may or may not have been applied"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StreamCore::NotConnectedErrorLocked() const {
+  return UnavailableError(options_.endpoints,
+                          last_error_.empty() ? std::string("not connected yet") : last_error_);
+}
+
+absl::Status StreamCore::WaitConnected(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  state_cv_.wait_until(lock, Clamp(deadline), [&] { return connected_ || shutdown_; });
+  if (connected_) return absl::OkStatus();
+  return NotConnectedErrorLocked();
+}
+
+std::string StreamCore::connected_endpoint() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return connected_ ? endpoint_ : std::string();
+}
+
+std::string StreamCore::broker_id() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return connected_ ? broker_id_ : std::string();
+}
+
+void StreamCore::TEST_HoldWrites(bool hold) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    hold_writes_ = hold;
+  }
+  writer_cv_.notify_all();
+}
+
+size_t StreamCore::TEST_Queued() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.size();
+}
+
+size_t StreamCore::TEST_InFlight() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return in_flight_.size();
+}
+
+}  // namespace atomix::internal

@@ -1,0 +1,125 @@
+// Internal: the ClientCore for ClientOptions::Transport::kStream. One
+// long-lived Broker.Stream per client carries every call, many at a time.
+//
+// Threads and ownership:
+//   - Callers of Call() enqueue a PendingCall that lives on their own stack
+//     and wait on its condition variable until it completes, their deadline
+//     passes, or their stop_token fires. A caller that gives up takes its
+//     call out of the queue or the in-flight table itself, so nothing is
+//     left behind.
+//   - One writer thread owns the connection: it opens the stream (trying the
+//     endpoints in order, with backoff 50 ms..1 s), waits for the broker's
+//     first ResponseBatch (which carries BrokerInfo; only then is the client
+//     connected), and then sends everything queued as one RequestBatch (up to
+//     max_batch_requests and kMaxBatchBytes) per Write. Calls that arrive
+//     during a Write are coalesced into the next one; there is no timer.
+//   - One reader thread per stream matches responses to calls by request id,
+//     in any order.
+//   - When a stream fails, the writer joins its reader, sends idempotent
+//     in-flight calls again on the next stream and fails the others with
+//     UNAVAILABLE (they may or may not have been applied).
+//
+// Lock order: mu_ before any PendingCall::mu. No lock is held across a gRPC
+// Read or Write.
+//
+// Thread-safety: all public methods are safe from any thread. The destructor
+// cancels the stream and joins both threads; it must not run while a Call()
+// is in progress (handles keep the core alive for that).
+#ifndef ATOMIX_SDK_SRC_STREAM_TRANSPORT_H_
+#define ATOMIX_SDK_SRC_STREAM_TRANSPORT_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "atomix/v1/broker.grpc.pb.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
+#include "sdk/src/client_core.h"
+#include "sdk/src/pending_call.h"
+
+namespace atomix::internal {
+
+class StreamCore final : public ClientCore {
+ public:
+  // Soft upper bound on the bytes of one RequestBatch (a single larger
+  // request still goes alone).
+  static constexpr size_t kMaxBatchBytes = 4 << 20;
+
+  // `options.endpoints` must not be empty. Starts connecting at once.
+  explicit StreamCore(ClientOptions options);
+  ~StreamCore() override;
+
+  StreamCore(const StreamCore&) = delete;
+  StreamCore& operator=(const StreamCore&) = delete;
+
+  absl::StatusOr<v1::Response> Call(v1::Request request, const CallOptions& options,
+                                    bool idempotent) override;
+  const ClientOptions& options() const override { return options_; }
+  absl::Status WaitConnected(std::chrono::steady_clock::time_point deadline) override;
+  std::string connected_endpoint() const override;
+  std::string broker_id() const override;
+
+  // Test hooks. While writes are held the writer sends nothing, so tests can
+  // queue a known set of calls and release them as one batch.
+  void TEST_HoldWrites(bool hold);
+  // Calls queued, and calls written but not answered.
+  size_t TEST_Queued() const;
+  size_t TEST_InFlight() const;
+
+ private:
+  using Stream = grpc::ClientReaderWriter<v1::RequestBatch, v1::ResponseBatch>;
+
+  void WriterLoop();
+  // Opens one stream to endpoint `index` and serves it until it fails.
+  // Returns whether it got connected.
+  bool RunStream(std::unique_lock<std::mutex>& lock, size_t index);
+  // Writes batches until the stream breaks or the core shuts down.
+  void PumpLocked(std::unique_lock<std::mutex>& lock, Stream& stream);
+  // Moves queued calls into `batch`; returns whether any is idempotent.
+  bool TakeBatchLocked(v1::RequestBatch& batch);
+  // Gives idempotent calls still in flight their written request back.
+  void RestoreRequestsLocked(v1::RequestBatch& batch);
+  // After a stream is gone: resend idempotent calls, fail the others.
+  void RecoverInFlightLocked(const std::string& endpoint);
+  void ReadLoop(Stream* stream);
+
+  // UNAVAILABLE naming the endpoints and the last connection error.
+  absl::Status NotConnectedErrorLocked() const;
+  // The error for a call that gives up (deadline or cancel) where it is.
+  absl::Status AbandonLocked(PendingCall& call, bool cancelled);
+
+  const ClientOptions options_;
+  const std::chrono::milliseconds handshake_timeout_;
+  std::vector<std::unique_ptr<v1::Broker::Stub>> stubs_;  // One per endpoint.
+
+  mutable std::mutex mu_;
+  std::condition_variable writer_cv_;  // Wakes the writer.
+  std::condition_variable state_cv_;   // Signals connected_ and shutdown_.
+  bool shutdown_ = false;
+  bool connected_ = false;      // The current stream delivered BrokerInfo.
+  bool stream_broken_ = false;  // The current stream failed (read or write).
+  bool reader_done_ = false;    // The current stream's reader has returned.
+  bool writer_idle_ = false;    // The writer waits for calls.
+  bool hold_writes_ = false;
+  uint64_t next_id_ = 1;
+  CallQueue queue_;
+  absl::flat_hash_map<uint64_t, PendingCall*> in_flight_;
+  grpc::ClientContext* context_ = nullptr;  // Of the current stream, if any.
+  std::string endpoint_;  // Of the current or last stream.
+  std::string broker_id_;
+  std::string last_error_;
+
+  std::thread writer_;  // Last: starts once everything above exists.
+};
+
+}  // namespace atomix::internal
+
+#endif  // ATOMIX_SDK_SRC_STREAM_TRANSPORT_H_
