@@ -45,8 +45,8 @@ int main() {
     std::cerr << "decrement: " << down.status() << "\n";
     return 1;
   }
-  std::cout << "set 10 at version " << set->version << ", +5 -> " << up->value
-            << ", -1 -> " << down->value << " at version " << down->version << "\n";
+  std::cout << "set 10 at version " << set->version << ", +5 -> " << up->value << ", -1 -> "
+            << down->value << " at version " << down->version << "\n";
 
   // Compare-and-set loop: halve the counter, even if others change it at the
   // same time. A mismatch fails with FAILED_PRECONDITION, and CurrentVersion()

@@ -69,8 +69,7 @@ int main() {
   absl::StatusOr<atomix::Version> stale = config->Put("db/port", "6543", atomix::IfVersion(seen));
   if (absl::IsFailedPrecondition(stale.status())) {
     std::cout << "stale write refused; db/port is at version "
-              << atomix::CurrentVersion(stale.status()).value_or(0) << " (we had " << seen
-              << ")\n";
+              << atomix::CurrentVersion(stale.status()).value_or(0) << " (we had " << seen << ")\n";
   } else {
     std::cerr << "expected FAILED_PRECONDITION, got " << stale.status() << "\n";
     return 1;

@@ -27,12 +27,13 @@
 // while others write.
 //
 // Errors: INVALID_ARGUMENT for a bad name, an empty encoded key, a key or
-// value over the broker's size limits, or stored bytes that a codec cannot decode (the message names
-// the type, the map and the key); FAILED_PRECONDITION for a name bound to
-// another primitive type or an IfVersion mismatch (CurrentVersion(status)
-// holds the entry's current version); NOT_FOUND for Update, Remove, or an
-// IfVersion write on an absent key; ALREADY_EXISTS for Insert on a present
-// key; plus UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED.
+// value over the broker's size limits, or stored bytes that a codec cannot
+// decode (the message names the type, the map and the key);
+// FAILED_PRECONDITION for a name bound to another primitive type or an
+// IfVersion mismatch (CurrentVersion(status) holds the entry's current
+// version); NOT_FOUND for Update, Remove, or an IfVersion write on an absent
+// key; ALREADY_EXISTS for Insert on a present key; plus UNAVAILABLE,
+// DEADLINE_EXCEEDED, CANCELLED.
 //
 // Thread-safety: Map is a cheap, copyable, immutable handle (client + name);
 // all methods are safe to call from any thread at the same time. A
@@ -98,7 +99,7 @@ class Map {
 
   // The entry's value and version, or nullopt when the key is absent.
   absl::StatusOr<std::optional<Versioned<V>>> Get(const K& key,
-                                                   const CallOptions& options = {}) const {
+                                                  const CallOptions& options = {}) const {
     std::string k = KC::Encode(key);
     auto raw = core_.Get(k, options);
     if (!raw.ok()) return raw.status();
@@ -137,11 +138,11 @@ class Map {
     return internal::TranscodeRange<Entry<K, V>>(
         internal::MapCursor(core_, options, /*keys_only=*/false),
         [name](internal::RawEntry& raw) -> absl::StatusOr<Entry<K, V>> {
-          auto k = internal::DecodeWith<K, KC>(raw.key, internal::PrimitiveKind::kMap, name,
-                                               &raw.key);
+          auto k =
+              internal::DecodeWith<K, KC>(raw.key, internal::PrimitiveKind::kMap, name, &raw.key);
           if (!k.ok()) return k.status();
-          auto v = internal::DecodeWith<V, VC>(raw.value, internal::PrimitiveKind::kMap, name,
-                                               &raw.key);
+          auto v =
+              internal::DecodeWith<V, VC>(raw.value, internal::PrimitiveKind::kMap, name, &raw.key);
           if (!v.ok()) return v.status();
           return Entry<K, V>{*std::move(k), *std::move(v), raw.version};
         });
@@ -150,12 +151,11 @@ class Map {
   // The keys in order, page by page; values are not transferred.
   StreamRange<K> Keys(const ListOptions& options = {}) const {
     std::string name = core_.name();
-    return internal::TranscodeRange<K>(
-        internal::MapCursor(core_, options, /*keys_only=*/true),
-        [name](internal::RawEntry& raw) -> absl::StatusOr<K> {
-          return internal::DecodeWith<K, KC>(raw.key, internal::PrimitiveKind::kMap, name,
-                                             &raw.key);
-        });
+    auto decode = [name](internal::RawEntry& raw) -> absl::StatusOr<K> {
+      return internal::DecodeWith<K, KC>(raw.key, internal::PrimitiveKind::kMap, name, &raw.key);
+    };
+    return internal::TranscodeRange<K>(internal::MapCursor(core_, options, /*keys_only=*/true),
+                                       std::move(decode));
   }
 
  private:

@@ -24,9 +24,10 @@
 // listing just before the prefix and stops at the first element past it.
 //
 // Errors: INVALID_ARGUMENT for a bad name, an empty encoded element, an
-// element over the broker's size limit, or stored bytes that C cannot decode (the message names the type,
-// the set and the element bytes); FAILED_PRECONDITION for a name bound to
-// another primitive type; plus UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED.
+// element over the broker's size limit, or stored bytes that C cannot decode
+// (the message names the type, the set and the element bytes);
+// FAILED_PRECONDITION for a name bound to another primitive type; plus
+// UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED.
 //
 // Thread-safety: Set is a cheap, copyable, immutable handle (client + name);
 // all methods are safe to call from any thread at the same time. A

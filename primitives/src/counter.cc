@@ -10,15 +10,16 @@ namespace {
 
 using internal::PrimitiveKind;
 
-absl::StatusOr<v1::CounterResponse> CallCounter(internal::ClientCore& core,
-                                                const std::string& name,
+absl::StatusOr<v1::CounterResponse> CallCounter(internal::ClientCore& core, const std::string& name,
                                                 v1::CounterRequest op, const char* op_name,
                                                 const CallOptions& options, bool idempotent) {
   v1::Request request = internal::NewRequest(PrimitiveKind::kCounter, name);
   *request.mutable_counter() = std::move(op);
   absl::StatusOr<v1::Response> response = core.Call(std::move(request), options, idempotent);
   if (!response.ok()) return response.status();
-  if (!response->has_counter()) return internal::MissingResult(PrimitiveKind::kCounter, name, op_name);
+  if (!response->has_counter()) {
+    return internal::MissingResult(PrimitiveKind::kCounter, name, op_name);
+  }
   return std::move(*response->mutable_counter());
 }
 

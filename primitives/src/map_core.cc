@@ -1,7 +1,5 @@
 #include "atomix/internal/map_core.h"
 
-#include <cstdint>
-
 #include "absl/strings/str_cat.h"
 #include "primitives/src/request.h"
 #include "sdk/src/client_core.h"
@@ -70,9 +68,8 @@ absl::StatusOr<std::optional<Versioned<std::string>>> MapCore::Get(
   auto r = CallMap(*core_, name_, std::move(op), "get", options, /*idempotent=*/true);
   if (!r.ok()) return r.status();
   if (!r->present()) return std::optional<Versioned<std::string>>();
-  return std::optional<Versioned<std::string>>(
-      Versioned<std::string>{std::move(*r->mutable_entry()->mutable_value()),
-                             r->entry().version()});
+  return std::optional<Versioned<std::string>>(Versioned<std::string>{
+      std::move(*r->mutable_entry()->mutable_value()), r->entry().version()});
 }
 
 absl::StatusOr<Version> MapCore::Remove(std::string key, const WriteOptions& options) const {
@@ -128,29 +125,22 @@ absl::StatusOr<RawEntryPage> MapCore::List(const std::string& prefix,
 
 absl::StatusOr<std::vector<RawEntry>> MapCursor::Next() {
   if (done_) return std::vector<RawEntry>();
-  // start_after "" means "from the start", so after a page that ended with
-  // the empty key, ask for one more entry and drop that key again.
-  const bool after_empty_key = started_ && last_key_.empty();
-  uint32_t limit = options_.page_size;
-  if (after_empty_key && limit != 0 && limit < UINT32_MAX) ++limit;
-  auto page = map_.List(options_.prefix, last_key_, limit, keys_only_, options_);
+  // Keys are never empty, so start_after "" (the first page) means "from the
+  // start" and every later page starts after a real key.
+  auto page = map_.List(options_.prefix, last_key_, options_.page_size, keys_only_, options_);
   if (!page.ok()) return page.status();
   std::vector<RawEntry>& entries = page->entries;
-  if (after_empty_key && !entries.empty() && entries.front().key.empty()) {
-    entries.erase(entries.begin());
-  }
   // Each page must move past the previous one, or the listing would never end.
-  if (!entries.empty() && started_ && entries.front().key <= last_key_) {
+  if (!entries.empty() && !last_key_.empty() && entries.front().key <= last_key_) {
     done_ = true;
     return absl::InternalError(
         absl::StrCat("broker listed map \"", map_.name(), "\" out of order"));
   }
   if (page->more && entries.empty()) {
     done_ = true;
-    return absl::InternalError(absl::StrCat("broker returned an empty page of map \"",
-                                            map_.name(), "\" with more to follow"));
+    return absl::InternalError(absl::StrCat("broker returned an empty page of map \"", map_.name(),
+                                            "\" with more to follow"));
   }
-  started_ = true;
   if (!entries.empty()) last_key_ = entries.back().key;
   done_ = !page->more;
   return std::move(entries);

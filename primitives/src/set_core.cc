@@ -1,7 +1,5 @@
 #include "atomix/internal/set_core.h"
 
-#include <cstdint>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "primitives/src/request.h"
@@ -105,22 +103,17 @@ absl::StatusOr<RawElementPage> SetCore::List(const std::string& start_after, uin
 }
 
 SetCursor::SetCursor(SetCore set, ListOptions options)
-    : set_(std::move(set)), options_(std::move(options)), start_after_(JustBefore(options_.prefix)) {}
+    : set_(std::move(set)),
+      options_(std::move(options)),
+      start_after_(JustBefore(options_.prefix)) {}
 
 absl::StatusOr<std::vector<Versioned<std::string>>> SetCursor::Next() {
   std::vector<Versioned<std::string>> out;
   if (done_) return out;
-  // start_after "" means "from the start", so after a page that ended with
-  // the empty element, ask for one more element and drop that one again.
-  const bool after_empty = started_ && start_after_.empty();
-  uint32_t limit = options_.page_size;
-  if (after_empty && limit != 0 && limit < UINT32_MAX) ++limit;
-  auto page = set_.List(start_after_, limit, options_);
+  // Elements are never empty, so start_after "" means "from the start".
+  auto page = set_.List(start_after_, options_.page_size, options_);
   if (!page.ok()) return page.status();
   auto& elements = page->elements;
-  if (after_empty && !elements.empty() && elements.front().value.empty()) {
-    elements.erase(elements.begin());
-  }
   // Each page must move past the previous one, or the listing would never end.
   if (!elements.empty() && !start_after_.empty() && elements.front().value <= start_after_) {
     done_ = true;
@@ -129,10 +122,9 @@ absl::StatusOr<std::vector<Versioned<std::string>>> SetCursor::Next() {
   }
   if (page->more && elements.empty()) {
     done_ = true;
-    return absl::InternalError(absl::StrCat("broker returned an empty page of set \"",
-                                            set_.name(), "\" with more to follow"));
+    return absl::InternalError(absl::StrCat("broker returned an empty page of set \"", set_.name(),
+                                            "\" with more to follow"));
   }
-  started_ = true;
   done_ = !page->more;
   if (!elements.empty()) start_after_ = elements.back().value;
   const std::string& prefix = options_.prefix;

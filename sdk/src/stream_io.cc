@@ -16,6 +16,8 @@ void NameThisThread(const char* name) { pthread_setname_np(pthread_self(), name)
 
 // How many times the writer yields to let a growing batch fill up.
 constexpr int kMaxYields = 8;
+// Upper bound on the tag and length bytes around one request in a batch.
+constexpr size_t kFramingBytes = 8;
 
 }  // namespace
 
@@ -51,6 +53,7 @@ bool StreamCore::RunStream(std::unique_lock<std::mutex>& lock, size_t index) {
   context_ = &context;
   endpoint_ = endpoint;
   connected_ = false;
+  greeted_ = false;
   stream_broken_ = false;
   reader_done_ = false;
   if (shutdown_) {
@@ -66,9 +69,8 @@ bool StreamCore::RunStream(std::unique_lock<std::mutex>& lock, size_t index) {
   lock.lock();
 
   const bool answered = writer_cv_.wait_for(lock, handshake_timeout_, [&] {
-    return shutdown_ || stream_broken_ || connected_;
+    return shutdown_ || stream_broken_ || greeted_;
   });
-  const bool was_connected = connected_;
   if (connected_) PumpLocked(lock, *stream);
   connected_ = false;
   if (!reader_done_ && stream_broken_ && !shutdown_) {
@@ -94,7 +96,7 @@ bool StreamCore::RunStream(std::unique_lock<std::mutex>& lock, size_t index) {
     last_error_ = status.error_message();
   }
   RecoverInFlightLocked(endpoint);
-  return was_connected;
+  return greeted_;
 }
 
 void StreamCore::PumpLocked(std::unique_lock<std::mutex>& lock, Stream& stream) {
@@ -127,6 +129,7 @@ void StreamCore::PumpLocked(std::unique_lock<std::mutex>& lock, Stream& stream) 
     batch.Clear();
     if (!ok) {
       stream_broken_ = true;
+      connected_ = false;
       return;
     }
   }
@@ -138,9 +141,10 @@ bool StreamCore::TakeBatchLocked(v1::RequestBatch& batch) {
   bool any_idempotent = false;
   while (!queue_.empty() && batch.requests_size() < max_requests) {
     PendingCall* call = queue_.front();
-    if (batch.requests_size() > 0 && bytes + call->bytes > kMaxBatchBytes) break;
+    const size_t framed = call->bytes + kFramingBytes;
+    if (batch.requests_size() > 0 && bytes + framed > kMaxBatchBytes) break;
     queue_.PopFront();
-    bytes += call->bytes;
+    bytes += framed;
     any_idempotent |= call->idempotent;
     *batch.add_requests() = std::move(call->request);
     call->where = PendingCall::Where::kInFlight;
@@ -188,7 +192,8 @@ void StreamCore::ReadLoop(Stream* stream) {
     ready.clear();
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (batch.has_info() && !connected_) {
+      if (batch.has_info() && !greeted_) {
+        greeted_ = true;
         connected_ = true;
         broker_id_ = batch.info().broker_id();
         writer_cv_.notify_all();
@@ -215,6 +220,7 @@ void StreamCore::ReadLoop(Stream* stream) {
   std::lock_guard<std::mutex> lock(mu_);
   reader_done_ = true;
   stream_broken_ = true;
+  connected_ = false;
   writer_cv_.notify_all();
 }
 

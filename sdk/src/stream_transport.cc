@@ -60,9 +60,15 @@ absl::StatusOr<v1::Response> StreamCore::Call(v1::Request request, const CallOpt
   const auto deadline =
       Clamp(EffectiveDeadline(options, std::chrono::nanoseconds(options_.default_call_timeout)));
 
+  const size_t bytes = request.ByteSizeLong();
+  if (bytes > kMaxRequestBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("request of ", bytes,
+                                                   " bytes exceeds the limit of ",
+                                                   kMaxRequestBytes, " bytes"));
+  }
   PendingCall call;
   call.idempotent = idempotent;
-  call.bytes = request.ByteSizeLong();
+  call.bytes = bytes;
   call.request = std::move(request);
   bool wake_writer = false;
   {

@@ -52,6 +52,9 @@ class StreamCore final : public ClientCore {
   // Soft upper bound on the bytes of one RequestBatch (a single larger
   // request still goes alone).
   static constexpr size_t kMaxBatchBytes = 4 << 20;
+  // Larger requests fail with INVALID_ARGUMENT instead of breaking the
+  // stream (the gRPC message limit is 64 MiB).
+  static constexpr size_t kMaxRequestBytes = (64 << 20) - 1024;
 
   // `options.endpoints` must not be empty. Starts connecting at once.
   explicit StreamCore(ClientOptions options);
@@ -104,7 +107,8 @@ class StreamCore final : public ClientCore {
   std::condition_variable writer_cv_;  // Wakes the writer.
   std::condition_variable state_cv_;   // Signals connected_ and shutdown_.
   bool shutdown_ = false;
-  bool connected_ = false;      // The current stream delivered BrokerInfo.
+  bool greeted_ = false;        // The current stream delivered BrokerInfo.
+  bool connected_ = false;      // ... and has not failed since.
   bool stream_broken_ = false;  // The current stream failed (read or write).
   bool reader_done_ = false;    // The current stream's reader has returned.
   bool writer_idle_ = false;    // The writer waits for calls.

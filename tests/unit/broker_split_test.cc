@@ -33,7 +33,9 @@ TEST(BrokerSplit, LargeBatchesSplitInOrderWithinTheBound) {
   uint64_t next = 0;
   for (size_t i = 0; i < parts.size(); ++i) {
     EXPECT_LE(parts[i].ByteSizeLong(), 10000u);
-    if (i > 0) EXPECT_FALSE(parts[i].has_info());
+    if (i > 0) {
+      EXPECT_FALSE(parts[i].has_info());
+    }
     for (const v1::Response& r : parts[i].responses()) EXPECT_EQ(r.id(), next++);
   }
   EXPECT_EQ(next, 100u);

@@ -45,7 +45,8 @@ class MapTest : public ::testing::Test {
       if (batch.requests_size() == 5000 || i == n - 1) {
         out.Clear();
         core_->broker().Execute(batch, out);
-        for (const auto& resp : out.responses()) ASSERT_FALSE(resp.has_error()) << resp.error().message();
+        for (const auto& resp : out.responses())
+          ASSERT_FALSE(resp.has_error()) << resp.error().message();
         batch.Clear();
       }
     }

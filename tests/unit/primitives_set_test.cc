@@ -183,7 +183,7 @@ TEST_F(SetTest, PrefixIsAppliedByTheClient) {
   std::vector<std::string> elements;
   for (int i = 0; i < 50; ++i) {
     elements.push_back(absl::StrFormat("a/%02d", i));
-    elements.push_back(absl::StrFormat("a.%02d", i));   // '.' sorts just before '/'
+    elements.push_back(absl::StrFormat("a.%02d", i));  // '.' sorts just before '/'
     elements.push_back(absl::StrFormat("b/%02d", i));
   }
   elements.push_back("a");
@@ -218,9 +218,9 @@ TEST_F(SetTest, PrefixIsAppliedByTheClient) {
 
 TEST_F(SetTest, PrefixEndingInZeroByteAndFF) {
   StringSet s = Open("s");
-  Load("s", {std::string("k"), std::string("k\0", 2), std::string("k\0x", 3),
-             std::string("k\x01", 2), std::string("\xff"), std::string("\xff\x01"),
-             std::string("\xfe\xff")});
+  Load("s",
+       {std::string("k"), std::string("k\0", 2), std::string("k\0x", 3), std::string("k\x01", 2),
+        std::string("\xff"), std::string("\xff\x01"), std::string("\xfe\xff")});
   core_->clear_calls();
   auto got = Values(Drain(s.Elements(WithPrefix(std::string("k\0", 2)))));
   EXPECT_EQ(got, (std::vector<std::string>{std::string("k\0", 2), std::string("k\0x", 3)}));

@@ -23,17 +23,17 @@ const absl::Status& StatusOf(const absl::StatusOr<T>& s) {
 #define ATOMIX_CONCAT_INNER_(a, b) a##b
 #define ATOMIX_CONCAT_(a, b) ATOMIX_CONCAT_INNER_(a, b)
 
-#define ASSERT_OK(...)                                                             \
-  do {                                                                             \
-    const auto& atomix_ok_ = (__VA_ARGS__);                                        \
-    ASSERT_TRUE(::atomix::testing::StatusOf(atomix_ok_).ok())                      \
-        << ::atomix::testing::StatusOf(atomix_ok_);                                \
+#define ASSERT_OK(...)                                        \
+  do {                                                        \
+    const auto& atomix_ok_ = (__VA_ARGS__);                   \
+    ASSERT_TRUE(::atomix::testing::StatusOf(atomix_ok_).ok()) \
+        << ::atomix::testing::StatusOf(atomix_ok_);           \
   } while (0)
-#define EXPECT_OK(...)                                                             \
-  do {                                                                             \
-    const auto& atomix_ok_ = (__VA_ARGS__);                                        \
-    EXPECT_TRUE(::atomix::testing::StatusOf(atomix_ok_).ok())                      \
-        << ::atomix::testing::StatusOf(atomix_ok_);                                \
+#define EXPECT_OK(...)                                        \
+  do {                                                        \
+    const auto& atomix_ok_ = (__VA_ARGS__);                   \
+    EXPECT_TRUE(::atomix::testing::StatusOf(atomix_ok_).ok()) \
+        << ::atomix::testing::StatusOf(atomix_ok_);           \
   } while (0)
 
 // ASSERT_OK_AND_ASSIGN(auto x, Foo());
@@ -45,12 +45,11 @@ const absl::Status& StatusOf(const absl::StatusOr<T>& s) {
   lhs = *std::move(tmp)
 
 // EXPECT_CODE(map.Get("k"), kNotFound);
-#define EXPECT_CODE(expr, code_name)                                   \
-  do {                                                                 \
-    const auto& atomix_result_ = (expr);                               \
-    EXPECT_EQ(::atomix::testing::StatusOf(atomix_result_).code(),      \
-              ::absl::StatusCode::code_name)                           \
-        << ::atomix::testing::StatusOf(atomix_result_);                \
+#define EXPECT_CODE(expr, code_name)                                                             \
+  do {                                                                                           \
+    const auto& atomix_result_ = (expr);                                                         \
+    EXPECT_EQ(::atomix::testing::StatusOf(atomix_result_).code(), ::absl::StatusCode::code_name) \
+        << ::atomix::testing::StatusOf(atomix_result_);                                          \
   } while (0)
 
 #endif  // ATOMIX_TESTS_UNIT_PRIMITIVES_TEST_UTIL_H_

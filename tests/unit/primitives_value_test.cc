@@ -141,8 +141,7 @@ TEST_F(ValueTest, DecodeFailureNamesTypeAndValue) {
   ASSERT_OK(s.Set("abc"));
   auto got = i.Get();
   EXPECT_CODE(got, kInvalidArgument);
-  EXPECT_EQ(got.status().message(),
-            "cannot decode int64: expected 8 bytes, got 3 (value \"cfg\")");
+  EXPECT_EQ(got.status().message(), "cannot decode int64: expected 8 bytes, got 3 (value \"cfg\")");
 }
 
 TEST_F(ValueTest, IntegerAndBoolCodecs) {
@@ -159,8 +158,7 @@ TEST_F(ValueTest, IntegerAndBoolCodecs) {
   ASSERT_OK_AND_ASSIGN(auto u, (internal::GetValue<uint16_t>(core_, "b")));
   auto gu = u.Get();
   EXPECT_CODE(gu, kInvalidArgument);
-  EXPECT_TRUE(absl::StartsWith(gu.status().message(), "cannot decode uint16:"))
-      << gu.status();
+  EXPECT_TRUE(absl::StartsWith(gu.status().message(), "cannot decode uint16:")) << gu.status();
 }
 
 TEST_F(ValueTest, ProtobufCodec) {

@@ -79,7 +79,8 @@ TEST(Client, UnaryTransport) {
 }
 
 TEST(Client, DefaultClientReadsTheEnvironmentOnce) {
-  FakeBroker broker("default");
+  // The default client lives as long as the process, and so does its broker.
+  static FakeBroker& broker = *new FakeBroker("default");
   setenv("ATOMIX_BROKER", (" " + broker.endpoint() + " ,").c_str(), 1);
   Client a = DefaultClient();
   Client b = DefaultClient();

@@ -176,6 +176,7 @@ TEST(StreamTransport, ReconnectsAfterBrokerRestart) {
   EXPECT_EQ(core.broker_id(), "first");
 
   broker->Stop();
+  ASSERT_TRUE(WaitUntil([&] { return core.connected_endpoint().empty(); }));
   auto down = core.Call(AddRequest(2), WithTimeout(milliseconds(300)), false);
   EXPECT_TRUE(absl::IsUnavailable(down.status())) << down.status();
 
@@ -248,6 +249,7 @@ TEST(StreamTransport, DestroyWhileBrokerDown) {
 TEST(StreamTransport, DestroyWhileBrokerHoldsTheStream) {
   FakeBroker broker("b1", 0, FakeBroker::Mode::kHold);
   auto core = std::make_unique<StreamCore>(Options(broker.endpoint()));
+  ASSERT_TRUE(core->WaitConnected(std::chrono::steady_clock::now() + seconds(30)).ok());
   EXPECT_TRUE(absl::IsDeadlineExceeded(
       core->Call(AddRequest(1), WithTimeout(milliseconds(100)), true).status()));
   core.reset();  // Must not hang.

@@ -45,13 +45,14 @@ class MapCore {
 
   const std::string& name() const { return name_; }
 
-  absl::StatusOr<Version> Put(std::string key, std::string value, const WriteOptions& options) const;
+  absl::StatusOr<Version> Put(std::string key, std::string value,
+                              const WriteOptions& options) const;
   absl::StatusOr<Version> Insert(std::string key, std::string value,
                                  const CallOptions& options) const;
   absl::StatusOr<Version> Update(std::string key, std::string value,
                                  const WriteOptions& options) const;
   absl::StatusOr<std::optional<Versioned<std::string>>> Get(std::string key,
-                                                           const CallOptions& options) const;
+                                                            const CallOptions& options) const;
   absl::StatusOr<Version> Remove(std::string key, const WriteOptions& options) const;
   absl::StatusOr<bool> Contains(std::string key, const CallOptions& options) const;
   absl::StatusOr<int64_t> Size(const CallOptions& options) const;
@@ -90,7 +91,6 @@ class MapCursor {
   ListOptions options_;
   bool keys_only_;
   std::string last_key_;
-  bool started_ = false;
   bool done_ = false;
 };
 

@@ -75,7 +75,6 @@ class SetCursor {
   SetCore set_;
   ListOptions options_;
   std::string start_after_;
-  bool started_ = false;
   bool done_ = false;
 };
 
