@@ -76,7 +76,8 @@ class Client {
   // The endpoint the client is connected to now, or empty while disconnected.
   std::string connected_endpoint() const;
 
-  // The broker incarnation seen on the current connection, or empty.
+  // The broker incarnation seen on the current connection, or empty (always
+  // empty with Transport::kUnary, which receives no BrokerInfo).
   std::string broker_id() const;
 
  private:

@@ -28,9 +28,9 @@ std::vector<std::string> ResolveEndpoints(std::vector<std::string> configured) {
 }
 
 absl::Status UnavailableError(const std::vector<std::string>& endpoints, std::string_view why) {
-  return absl::UnavailableError(absl::StrCat(endpoints.size() == 1 ? "broker " : "brokers ",
-                                             absl::StrJoin(endpoints, ", "), " unavailable: ",
-                                             absl::string_view(why.data(), why.size())));
+  return absl::UnavailableError(
+      absl::StrCat(endpoints.size() == 1 ? "broker " : "brokers ", absl::StrJoin(endpoints, ", "),
+                   " unavailable: ", absl::string_view(why.data(), why.size())));
 }
 
 }  // namespace atomix::internal

@@ -40,7 +40,7 @@ struct PendingCall {
   std::condition_variable cv;
   bool done = false;
   bool cancelled = false;
-  absl::Status error;    // Set when the call failed without a Response.
+  absl::Status error;     // Set when the call failed without a Response.
   v1::Response response;  // The broker's answer when `error` is OK.
 
   // Set with `response` by Deliver(): calls this caller completes once it

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "sdk/src/backoff.h"
+#include "sdk/src/channel.h"
 #include "sdk/src/stream_transport.h"
 
 namespace atomix::internal {
@@ -35,7 +36,7 @@ void StreamCore::WriterLoop() {
       backoff.Reset();
       next = 0;
     } else {
-      next = (index + 1) % stubs_.size();
+      next = (index + 1) % options_.endpoints.size();
     }
   }
   // Only reachable from the destructor, when no Call() is running; this is
@@ -49,6 +50,12 @@ void StreamCore::WriterLoop() {
 
 bool StreamCore::RunStream(std::unique_lock<std::mutex>& lock, size_t index) {
   const std::string& endpoint = options_.endpoints[index];
+  // A fresh channel per stream: a channel that just failed would refuse new
+  // calls until its own backoff ends, which would add to ours. Our backoff
+  // is the only one, so a restarted broker is found within about a second.
+  lock.unlock();
+  std::unique_ptr<v1::Broker::Stub> stub = v1::Broker::NewStub(MakeChannel(endpoint));
+  lock.lock();
   grpc::ClientContext context;
   context_ = &context;
   endpoint_ = endpoint;
@@ -64,13 +71,12 @@ bool StreamCore::RunStream(std::unique_lock<std::mutex>& lock, size_t index) {
   // Opening the stream blocks until the channel connects or fails; the
   // destructor's TryCancel() ends the wait.
   lock.unlock();
-  std::unique_ptr<Stream> stream = stubs_[index]->Stream(&context);
+  std::unique_ptr<Stream> stream = stub->Stream(&context);
   std::thread reader([this, s = stream.get()] { ReadLoop(s); });
   lock.lock();
 
-  const bool answered = writer_cv_.wait_for(lock, handshake_timeout_, [&] {
-    return shutdown_ || stream_broken_ || greeted_;
-  });
+  const bool answered = writer_cv_.wait_for(
+      lock, handshake_timeout_, [&] { return shutdown_ || stream_broken_ || greeted_; });
   if (connected_) PumpLocked(lock, *stream);
   connected_ = false;
   if (!reader_done_ && stream_broken_ && !shutdown_) {
@@ -88,8 +94,8 @@ bool StreamCore::RunStream(std::unique_lock<std::mutex>& lock, size_t index) {
   lock.lock();
   context_ = nullptr;
   if (!answered) {
-    last_error_ = absl::StrCat("no answer from ", endpoint, " within ",
-                               handshake_timeout_.count(), " ms");
+    last_error_ =
+        absl::StrCat("no answer from ", endpoint, " within ", handshake_timeout_.count(), " ms");
   } else if (status.ok()) {
     last_error_ = absl::StrCat("broker ", endpoint, " closed the stream");
   } else if (!shutdown_) {
@@ -103,16 +109,16 @@ void StreamCore::PumpLocked(std::unique_lock<std::mutex>& lock, Stream& stream) 
   v1::RequestBatch batch;
   for (;;) {
     writer_idle_ = true;
-    writer_cv_.wait(lock, [&] {
-      return shutdown_ || stream_broken_ || (!queue_.empty() && !hold_writes_);
-    });
+    writer_cv_.wait(
+        lock, [&] { return shutdown_ || stream_broken_ || (!queue_.empty() && !hold_writes_); });
     writer_idle_ = false;
     if (shutdown_ || stream_broken_) return;
     // Let callers that are already runnable (typically the ones the reader
     // just completed) enqueue before the batch is cut: yield while the queue
     // keeps growing. Not a timer: with nothing else runnable, yield returns
     // at once and the batch goes out.
-    for (int i = 0; i < kMaxYields; ++i) {
+    const size_t full = static_cast<size_t>(std::max(1, options_.max_batch_requests));
+    for (int i = 0; i < kMaxYields && queue_.size() < full; ++i) {
       const size_t queued = queue_.size();
       lock.unlock();
       std::this_thread::yield();
@@ -169,9 +175,8 @@ void StreamCore::RecoverInFlightLocked(const std::string& endpoint) {
       resend.push_back(call);
     } else {
       call->where = PendingCall::Where::kNone;
-      call->Fail(absl::UnavailableError(
-          absl::StrCat("connection to ", endpoint,
-                       " lost; the operation may or may not have been applied")));
+      call->Fail(absl::UnavailableError(absl::StrCat(
+          "connection to ", endpoint, " lost; the operation may or may not have been applied")));
     }
   }
   in_flight_.clear();

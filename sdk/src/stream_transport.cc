@@ -8,7 +8,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "sdk/src/channel.h"
 #include "sdk/src/endpoints.h"
 #include "sdk/src/status_convert.h"
 
@@ -37,9 +36,6 @@ StreamCore::StreamCore(ClientOptions options)
     : options_(std::move(options)),
       handshake_timeout_(std::clamp<std::chrono::milliseconds>(
           options_.connect_timeout, std::chrono::seconds(1), std::chrono::seconds(30))) {
-  for (const std::string& endpoint : options_.endpoints) {
-    stubs_.push_back(v1::Broker::NewStub(MakeChannel(endpoint)));
-  }
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -62,9 +58,8 @@ absl::StatusOr<v1::Response> StreamCore::Call(v1::Request request, const CallOpt
 
   const size_t bytes = request.ByteSizeLong();
   if (bytes > kMaxRequestBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("request of ", bytes,
-                                                   " bytes exceeds the limit of ",
-                                                   kMaxRequestBytes, " bytes"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "request of ", bytes, " bytes exceeds the limit of ", kMaxRequestBytes, " bytes"));
   }
   PendingCall call;
   call.idempotent = idempotent;

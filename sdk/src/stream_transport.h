@@ -7,14 +7,17 @@
 //     passes, or their stop_token fires. A caller that gives up takes its
 //     call out of the queue or the in-flight table itself, so nothing is
 //     left behind.
-//   - One writer thread owns the connection: it opens the stream (trying the
-//     endpoints in order, with backoff 50 ms..1 s), waits for the broker's
-//     first ResponseBatch (which carries BrokerInfo; only then is the client
-//     connected), and then sends everything queued as one RequestBatch (up to
-//     max_batch_requests and kMaxBatchBytes) per Write. Calls that arrive
-//     during a Write are coalesced into the next one; there is no timer.
+//   - One writer thread owns the connection. It opens the stream on a fresh
+//     channel, trying the endpoints in order with backoff (50 ms doubling to
+//     1 s, jittered), and waits for the broker's first ResponseBatch, which
+//     carries BrokerInfo; only then is the client connected. It then sends
+//     everything queued as one RequestBatch (up to max_batch_requests and
+//     kMaxBatchBytes) per Write. Calls that arrive during a Write are
+//     coalesced into the next one. There is no timer: before cutting a batch
+//     the writer only yields while the queue is still growing.
 //   - One reader thread per stream matches responses to calls by request id,
-//     in any order.
+//     in any order, and hands a batch of answers out as a tree: it wakes one
+//     caller and each woken caller wakes two more.
 //   - When a stream fails, the writer joins its reader, sends idempotent
 //     in-flight calls again on the next stream and fails the others with
 //     UNAVAILABLE (they may or may not have been applied).
@@ -36,11 +39,9 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "atomix/v1/broker.grpc.pb.h"
-#include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "sdk/src/client_core.h"
 #include "sdk/src/pending_call.h"
@@ -101,7 +102,6 @@ class StreamCore final : public ClientCore {
 
   const ClientOptions options_;
   const std::chrono::milliseconds handshake_timeout_;
-  std::vector<std::unique_ptr<v1::Broker::Stub>> stubs_;  // One per endpoint.
 
   mutable std::mutex mu_;
   std::condition_variable writer_cv_;  // Wakes the writer.
@@ -117,7 +117,7 @@ class StreamCore final : public ClientCore {
   CallQueue queue_;
   absl::flat_hash_map<uint64_t, PendingCall*> in_flight_;
   grpc::ClientContext* context_ = nullptr;  // Of the current stream, if any.
-  std::string endpoint_;  // Of the current or last stream.
+  std::string endpoint_;                    // Of the current or last stream.
   std::string broker_id_;
   std::string last_error_;
 

@@ -24,11 +24,16 @@ std::chrono::system_clock::time_point ToSystem(std::chrono::steady_clock::time_p
 
 const char* StateName(grpc_connectivity_state s) {
   switch (s) {
-    case GRPC_CHANNEL_IDLE: return "idle";
-    case GRPC_CHANNEL_CONNECTING: return "connecting";
-    case GRPC_CHANNEL_READY: return "ready";
-    case GRPC_CHANNEL_TRANSIENT_FAILURE: return "failing to connect";
-    case GRPC_CHANNEL_SHUTDOWN: return "shut down";
+    case GRPC_CHANNEL_IDLE:
+      return "idle";
+    case GRPC_CHANNEL_CONNECTING:
+      return "connecting";
+    case GRPC_CHANNEL_READY:
+      return "ready";
+    case GRPC_CHANNEL_TRANSIENT_FAILURE:
+      return "failing to connect";
+    case GRPC_CHANNEL_SHUTDOWN:
+      return "shut down";
   }
   return "unknown";
 }
@@ -63,7 +68,8 @@ absl::StatusOr<v1::Response> UnaryCore::Call(v1::Request request, const CallOpti
     grpc::Status status;
     {
       std::optional<std::stop_callback<CancelContext>> on_cancel;
-      if (options.cancel.stop_possible()) on_cancel.emplace(options.cancel, CancelContext{&context});
+      if (options.cancel.stop_possible())
+        on_cancel.emplace(options.cancel, CancelContext{&context});
       status = stubs_[index]->Call(&context, request, &response);
     }
     if (status.ok()) return FromResponse(std::move(response));
@@ -83,14 +89,19 @@ absl::StatusOr<v1::Response> UnaryCore::Call(v1::Request request, const CallOpti
         Rotate(index);
         const auto now = std::chrono::steady_clock::now();
         if (idempotent && now + retry_delay < deadline) {
-          std::this_thread::sleep_for(retry_delay);
-          retry_delay = std::min<std::chrono::milliseconds>(retry_delay * 2, std::chrono::seconds(1));
+          // Sleep in short slices so that cancellation stays prompt.
+          const auto resume = now + retry_delay;
+          while (std::chrono::steady_clock::now() < resume) {
+            if (options.cancel.stop_requested()) return absl::CancelledError("call cancelled");
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          }
+          retry_delay =
+              std::min<std::chrono::milliseconds>(retry_delay * 2, std::chrono::seconds(1));
           continue;
         }
-        return absl::UnavailableError(
-            absl::StrCat("connection to ", options_.endpoints[index], " lost (",
-                         status.error_message(), ")",
-                         idempotent ? "" : "; the operation may or may not have been applied"));
+        return absl::UnavailableError(absl::StrCat(
+            "connection to ", options_.endpoints[index], " lost (", status.error_message(), ")",
+            idempotent ? "" : "; the operation may or may not have been applied"));
       }
       default: {
         absl::Status s = FromGrpcStatus(status);
@@ -110,9 +121,9 @@ void UnaryCore::Rotate(size_t index) {
 }
 
 absl::Status UnaryCore::NotConnectedError(size_t index) const {
-  return UnavailableError({options_.endpoints[index]},
-                          absl::StrCat("not connected (",
-                                       StateName(channels_[index]->GetState(false)), ")"));
+  return UnavailableError(
+      {options_.endpoints[index]},
+      absl::StrCat("not connected (", StateName(channels_[index]->GetState(false)), ")"));
 }
 
 absl::Status UnaryCore::WaitConnected(std::chrono::steady_clock::time_point deadline) {
@@ -125,11 +136,12 @@ absl::Status UnaryCore::WaitConnected(std::chrono::steady_clock::time_point dead
     }
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) {
-      return UnavailableError(options_.endpoints,
-                              absl::StrCat("not connected (", StateName(channels_[0]->GetState(false)), ")"));
+      return UnavailableError(
+          options_.endpoints,
+          absl::StrCat("not connected (", StateName(channels_[0]->GetState(false)), ")"));
     }
-    std::this_thread::sleep_for(
-        std::min<std::chrono::steady_clock::duration>(deadline - now, std::chrono::milliseconds(20)));
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        deadline - now, std::chrono::milliseconds(20)));
   }
 }
 

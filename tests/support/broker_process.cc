@@ -31,6 +31,8 @@ int ExitCode(int status) {
 
 }  // namespace
 
+absl::StatusOr<std::unique_ptr<BrokerProcess>> BrokerProcess::Start() { return Start(Options()); }
+
 absl::StatusOr<std::unique_ptr<BrokerProcess>> BrokerProcess::Start(Options options) {
   std::unique_ptr<BrokerProcess> p(new BrokerProcess(std::move(options)));
   p->dir_ = MakeTempDir();

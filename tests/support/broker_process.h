@@ -30,7 +30,8 @@ class BrokerProcess {
     std::chrono::milliseconds start_timeout{15000};
   };
 
-  static absl::StatusOr<std::unique_ptr<BrokerProcess>> Start(Options options = {});
+  static absl::StatusOr<std::unique_ptr<BrokerProcess>> Start();
+  static absl::StatusOr<std::unique_ptr<BrokerProcess>> Start(Options options);
 
   ~BrokerProcess();
   BrokerProcess(const BrokerProcess&) = delete;

@@ -35,7 +35,7 @@ inline ClientOptions OptionsFor(const BrokerProcess& broker) {
 // Starts one broker per test and connects a client to it.
 class BrokerTest : public ::testing::Test {
  protected:
-  virtual BrokerProcess::Options BrokerOptions() { return {}; }
+  virtual BrokerProcess::Options BrokerOptions() { return BrokerProcess::Options(); }
 
   void SetUp() override {
     auto b = BrokerProcess::Start(BrokerOptions());

@@ -1,8 +1,7 @@
 // CallOptions and EffectiveDeadline.
-#include "atomix/call_options.h"
-
 #include <chrono>
 
+#include "atomix/call_options.h"
 #include "gtest/gtest.h"
 
 namespace atomix {
@@ -44,9 +43,9 @@ TEST(EffectiveDeadline, EarlierOfBoth) {
 }
 
 TEST(EffectiveDeadline, HugeTimeoutSaturates) {
-  EXPECT_EQ(internal::EffectiveDeadline(WithTimeout(std::chrono::nanoseconds::max()), seconds(10),
-                                        kNow),
-            Clock::time_point::max());
+  EXPECT_EQ(
+      internal::EffectiveDeadline(WithTimeout(std::chrono::nanoseconds::max()), seconds(10), kNow),
+      Clock::time_point::max());
   EXPECT_EQ(internal::EffectiveDeadline({}, std::chrono::nanoseconds::max(), kNow),
             Clock::time_point::max());
 }

@@ -1,10 +1,9 @@
 // Client handles: Connect, Create, the default client.
-#include "atomix/client.h"
-
 #include <chrono>
 #include <cstdlib>
 #include <string>
 
+#include "atomix/client.h"
 #include "gtest/gtest.h"
 #include "sdk/src/client_core.h"
 #include "tests/unit/sdk_fake_broker.h"

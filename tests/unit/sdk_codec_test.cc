@@ -1,13 +1,12 @@
 // Built-in codecs: round trips, byte order equal to numeric order, and
 // decode errors that name the type.
-#include "atomix/codec.h"
-
 #include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
 
+#include "atomix/codec.h"
 #include "atomix/v1/counter.pb.h"
 #include "gtest/gtest.h"
 
@@ -32,8 +31,8 @@ void ExpectRoundTripAndOrder(std::vector<T> values) {
 template <class T>
 std::vector<T> Interesting() {
   using L = std::numeric_limits<T>;
-  std::vector<T> v = {L::min(), L::max(), T(0), T(1), T(L::max() - 1), T(L::min() + 1), T(42),
-                      T(L::max() / 2)};
+  std::vector<T> v = {L::min(),        L::max(),        T(0),  T(1),
+                      T(L::max() - 1), T(L::min() + 1), T(42), T(L::max() / 2)};
   if constexpr (std::is_signed_v<T>) {
     v.insert(v.end(), {T(-1), T(-2), T(-42), T(L::min() / 2)});
   }
@@ -101,7 +100,8 @@ TEST(Codec, StringsAndBytesAreVerbatim) {
 TEST(Codec, ProtobufMessages) {
   v1::CounterSet m;
   m.set_value(-7);
-  absl::StatusOr<v1::CounterSet> back = Codec<v1::CounterSet>::Decode(Codec<v1::CounterSet>::Encode(m));
+  absl::StatusOr<v1::CounterSet> back =
+      Codec<v1::CounterSet>::Decode(Codec<v1::CounterSet>::Encode(m));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->value(), -7);
   absl::StatusOr<v1::CounterSet> bad = Codec<v1::CounterSet>::Decode("\xff\xff\xff");

@@ -45,8 +45,8 @@ class FakeBroker final : public v1::Broker::Service {
                       int gather = 0)
       : broker_id_(std::move(broker_id)), mode_(mode), gather_(gather) {
     grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:" + std::to_string(port),
-                             grpc::InsecureServerCredentials(), &port_);
+    builder.AddListeningPort("127.0.0.1:" + std::to_string(port), grpc::InsecureServerCredentials(),
+                             &port_);
     builder.RegisterService(this);
     server_ = builder.BuildAndStart();
   }
@@ -106,9 +106,9 @@ class FakeBroker final : public v1::Broker::Service {
     return response;
   }
 
-  grpc::Status Stream(grpc::ServerContext*,
-                      grpc::ServerReaderWriter<v1::ResponseBatch, v1::RequestBatch>* stream)
-      override {
+  grpc::Status Stream(
+      grpc::ServerContext*,
+      grpc::ServerReaderWriter<v1::ResponseBatch, v1::RequestBatch>* stream) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++streams_;

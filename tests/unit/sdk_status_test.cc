@@ -1,6 +1,5 @@
 // CurrentVersion and the internal error conversions.
 #include "atomix/status.h"
-
 #include "gtest/gtest.h"
 #include "sdk/src/endpoints.h"
 #include "sdk/src/status_convert.h"

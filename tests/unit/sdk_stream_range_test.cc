@@ -1,9 +1,8 @@
 // StreamRange: paging, early end, and termination after an error.
-#include "atomix/stream_range.h"
-
 #include <string>
 #include <vector>
 
+#include "atomix/stream_range.h"
 #include "gtest/gtest.h"
 
 namespace atomix {

@@ -235,13 +235,13 @@ TEST(StreamTransport, CancelWhileDisconnected) {
 
   std::stop_source already;
   already.request_stop();
-  EXPECT_TRUE(absl::IsCancelled(core.Call(AddRequest(1), WithCancel(already.get_token()), true)
-                                    .status()));
+  EXPECT_TRUE(
+      absl::IsCancelled(core.Call(AddRequest(1), WithCancel(already.get_token()), true).status()));
 }
 
 TEST(StreamTransport, DestroyWhileBrokerDown) {
-  auto core = std::make_unique<StreamCore>(
-      Options("127.0.0.1:" + std::to_string(testing::UnusedPort())));
+  auto core =
+      std::make_unique<StreamCore>(Options("127.0.0.1:" + std::to_string(testing::UnusedPort())));
   EXPECT_FALSE(core->Call(AddRequest(1), WithTimeout(milliseconds(100)), true).ok());
   core.reset();  // Must not hang.
 }
