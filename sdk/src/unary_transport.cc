@@ -129,19 +129,27 @@ absl::Status UnaryCore::NotConnectedError(size_t index) const {
 absl::Status UnaryCore::WaitConnected(std::chrono::steady_clock::time_point deadline) {
   for (;;) {
     for (size_t i = 0; i < channels_.size(); ++i) {
-      if (channels_[i]->GetState(/*try_to_connect=*/true) == GRPC_CHANNEL_READY) {
+      grpc_connectivity_state state = channels_[i]->GetState(/*try_to_connect=*/true);
+      if (state == GRPC_CHANNEL_READY) {
+        current_.store(i, std::memory_order_relaxed);
+        return absl::OkStatus();
+      }
+      // Waiting on the channel drives gRPC's polling; with no call in flight
+      // nothing else would, and the connection attempt would stall until the
+      // backup poller runs.
+      const auto slice = std::min(deadline, std::chrono::steady_clock::now() +
+                                                std::chrono::milliseconds(100));
+      if (channels_[i]->WaitForStateChange(state, ToSystem(slice)) &&
+          channels_[i]->GetState(false) == GRPC_CHANNEL_READY) {
         current_.store(i, std::memory_order_relaxed);
         return absl::OkStatus();
       }
     }
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) {
+    if (std::chrono::steady_clock::now() >= deadline) {
       return UnavailableError(
           options_.endpoints,
           absl::StrCat("not connected (", StateName(channels_[0]->GetState(false)), ")"));
     }
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        deadline - now, std::chrono::milliseconds(20)));
   }
 }
 
