@@ -21,7 +21,7 @@ constexpr int kThreads = 8;
 class Linearizability : public BrokerTest {};
 
 TEST_F(Linearizability, CounterHistory) {
-  constexpr int kOpsPerThread = 150;
+  constexpr int kOpsPerThread = 400;
   std::mutex mu;
   std::vector<CounterOp> history;
   std::vector<std::thread> threads;
@@ -98,7 +98,7 @@ TEST_F(Linearizability, CounterHistory) {
 
 TEST_F(Linearizability, MapHistoryPerKey) {
   constexpr int kKeys = 4;
-  constexpr int kOpsPerThread = 200;
+  constexpr int kOpsPerThread = 500;
   std::mutex mu;
   std::map<int, std::vector<KeyOp>> by_key;
   std::vector<std::thread> threads;
