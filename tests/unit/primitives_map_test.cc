@@ -19,6 +19,8 @@
 namespace atomix {
 namespace {
 
+using testing::Drain;
+
 using testing::FakeClientCore;
 using StringMap = Map<std::string, std::string>;
 
@@ -61,20 +63,6 @@ class MapTest : public ::testing::Test {
 
   std::shared_ptr<FakeClientCore> core_ = std::make_shared<FakeClientCore>();
 };
-
-template <class T>
-std::vector<T> Drain(StreamRange<T> range, absl::Status* end = nullptr) {
-  std::vector<T> out;
-  for (auto& item : range) {
-    if (!item.ok()) {
-      if (end != nullptr) *end = item.status();
-      return out;
-    }
-    out.push_back(*std::move(item));
-  }
-  if (end != nullptr) *end = absl::OkStatus();
-  return out;
-}
 
 TEST_F(MapTest, OpenSendsOpenRequest) {
   StringMap m = Open("config");

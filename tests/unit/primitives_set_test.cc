@@ -15,22 +15,10 @@
 namespace atomix {
 namespace {
 
+using testing::Drain;
+
 using testing::FakeClientCore;
 using StringSet = Set<std::string>;
-
-template <class T>
-std::vector<T> Drain(StreamRange<T> range, absl::Status* end = nullptr) {
-  std::vector<T> out;
-  for (auto& item : range) {
-    if (!item.ok()) {
-      if (end != nullptr) *end = item.status();
-      return out;
-    }
-    out.push_back(*std::move(item));
-  }
-  if (end != nullptr) *end = absl::OkStatus();
-  return out;
-}
 
 std::vector<std::string> Values(const std::vector<Versioned<std::string>>& v) {
   std::vector<std::string> out;

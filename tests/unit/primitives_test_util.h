@@ -5,9 +5,11 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "atomix/stream_range.h"
 #include "gtest/gtest.h"
 
 namespace atomix::testing {
@@ -16,6 +18,22 @@ inline const absl::Status& StatusOf(const absl::Status& s) { return s; }
 template <class T>
 const absl::Status& StatusOf(const absl::StatusOr<T>& s) {
   return s.status();
+}
+
+// Everything a range yields until it ends; `end` gets the error that ended
+// it, or OK.
+template <class T>
+std::vector<T> Drain(StreamRange<T> range, absl::Status* end = nullptr) {
+  std::vector<T> out;
+  for (auto& item : range) {
+    if (!item.ok()) {
+      if (end != nullptr) *end = item.status();
+      return out;
+    }
+    out.push_back(*std::move(item));
+  }
+  if (end != nullptr) *end = absl::OkStatus();
+  return out;
 }
 
 }  // namespace atomix::testing
