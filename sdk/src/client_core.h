@@ -6,7 +6,9 @@
 #define ATOMIX_SDK_SRC_CLIENT_CORE_H_
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <stop_token>
 #include <string>
 
 #include "absl/status/status.h"
@@ -41,6 +43,20 @@ class ClientCore {
   virtual std::string connected_endpoint() const = 0;
   // BrokerInfo.broker_id of the current connection, or empty.
   virtual std::string broker_id() const = 0;
+
+  // The broker session this core holds now, or 0 while none is open. Call()
+  // stamps it into Request.session_id (and a sequence number into mutations)
+  // so primitives never handle sessions themselves.
+  virtual uint64_t session_id() const { return 0; }
+
+  // A token that is stopped when session `id` is lost (expired, closed, or
+  // replaced after the broker forgot it). A token for a session that is
+  // already gone is stopped at once. Lock guards hand it to critical
+  // sections.
+  virtual std::stop_token SessionLostToken(uint64_t id) const {
+    (void)id;
+    return {};
+  }
 };
 
 // A core for options.transport. Starts connecting in the background.
