@@ -5,7 +5,7 @@ BUILD_TYPE ?= Release
 JOBS ?= 2
 LISTEN ?= 127.0.0.1:5679
 
-.PHONY: all deps configure build run test bench clean
+.PHONY: all deps configure build run test test-sanitize clean
 
 all: build
 
@@ -24,5 +24,11 @@ run: build
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 600
 
+# The whole suite again with AddressSanitizer and UndefinedBehaviorSanitizer.
+test-sanitize: deps
+	cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DATOMIX_SANITIZE=ON
+	cmake --build build-sanitize -j$(JOBS)
+	cd build-sanitize && ctest --output-on-failure -j$(JOBS) --timeout 600
+
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-sanitize
