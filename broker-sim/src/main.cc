@@ -3,11 +3,13 @@
 //   atomix-broker --listen 127.0.0.1:5679 --store memory
 //   atomix-broker --listen 127.0.0.1:0 --port-file /tmp/port   # for tests
 //
-// Every flag but --port-file can also be set by environment variable
-// (ATOMIX_LISTEN, ATOMIX_LOG_LEVEL, ATOMIX_MAX_VALUE_BYTES, ATOMIX_STORE); a
-// flag wins over its variable. Exit status: 0 after a graceful shutdown on
-// SIGTERM/SIGINT, 1 if the broker cannot start (e.g. the port is taken), 2 on
-// bad flags.
+//   kill -USR1 <pid>   # expires every session at once (for testing clients)
+//
+// Every flag but --port-file and --fault-* can also be set by environment
+// variable (ATOMIX_LISTEN, ATOMIX_LOG_LEVEL, ATOMIX_MAX_VALUE_BYTES,
+// ATOMIX_STORE); a flag wins over its variable. Exit status: 0 after a
+// graceful shutdown on SIGTERM/SIGINT, 1 if the broker cannot start (e.g. the
+// port is taken), 2 on bad flags.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -19,9 +21,11 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "broker-sim/src/core/broker.h"
+#include "broker-sim/src/server/clock.h"
 #include "broker-sim/src/server/server.h"
 #include "broker-sim/src/server/shutdown_signal.h"
 #include "broker-sim/src/store/memory_store.h"
@@ -50,6 +54,9 @@ struct Flags {
   int64_t max_value_bytes = 1 << 20;
   std::string store = "memory";
   std::string port_file;
+  double fault_drop_responses = 0;
+  int64_t fault_latency_ms = 0;
+  uint64_t fault_seed = 1;
 };
 
 // Writes "<port>\n" to `path` atomically: a reader sees the whole file or
@@ -88,11 +95,27 @@ int Run(const Flags& flags) {
 
   Limits limits;
   limits.max_value_bytes = flags.max_value_bytes;
-  Broker broker(std::make_unique<MemoryStore>(limits), limits);
+  // Session ids start at a random base so that ids of an earlier broker
+  // incarnation are unknown here (ABORTED), not someone else's session.
+  absl::BitGen gen;
+  const uint64_t session_id_base =
+      absl::Uniform<uint64_t>(gen, uint64_t{1} << 32, uint64_t{1} << 62);
+  Broker broker(std::make_unique<MemoryStore>(
+                    limits, &atomix::broker::MonotonicNow, session_id_base),
+                limits);
 
   ServerOptions options;
   options.listen = flags.listen;
   options.max_message_bytes = kMaxMessageBytes;
+  options.clock = &atomix::broker::MonotonicNow;
+  options.faults.drop_responses = flags.fault_drop_responses;
+  options.faults.latency = absl::Milliseconds(flags.fault_latency_ms);
+  options.faults.seed = flags.fault_seed;
+  if (flags.fault_drop_responses > 0 || flags.fault_latency_ms > 0) {
+    spdlog::warn(
+        "fault injection on: dropping {} of responses, {} ms latency, seed {}",
+        flags.fault_drop_responses, flags.fault_latency_ms, flags.fault_seed);
+  }
   absl::StatusOr<std::unique_ptr<BrokerServer>> server =
       BrokerServer::Start(broker, options);
   if (!server.ok()) {
@@ -112,7 +135,11 @@ int Run(const Flags& flags) {
       ATOMIX_VERSION, flags.listen, (*server)->port(), flags.store,
       broker.id(), limits.max_value_bytes);
 
-  const int sig = atomix::broker::WaitForShutdownSignal();
+  BrokerServer& running = **server;
+  const int sig = atomix::broker::WaitForShutdownSignal([&] {
+    spdlog::warn("SIGUSR1 received: expiring every session");
+    running.ExpireAllSessions();
+  });
   spdlog::info("{} received, shutting down", strsignal(sig));
   (*server)->Shutdown(absl::Seconds(2));
   spdlog::info("stopped at revision {}", broker.store().revision());
@@ -144,6 +171,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--port-file", flags.port_file,
                  "after binding, write the bound port to this file");
+  app.add_option("--fault-drop-responses", flags.fault_drop_responses,
+                 "testing: drop this fraction of responses after applying")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--fault-latency-ms", flags.fault_latency_ms,
+                 "testing: delay every response by this many milliseconds")
+      ->check(CLI::Range(int64_t{0}, int64_t{60000}))
+      ->capture_default_str();
+  app.add_option("--fault-seed", flags.fault_seed,
+                 "testing: seed of the fault injection random generator")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

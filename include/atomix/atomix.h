@@ -6,6 +6,8 @@
 //   auto config = atomix::GetMap<std::string, std::string>("config");
 //   auto leader = atomix::GetValue<std::string>("leader");
 //   auto online = atomix::GetSet<std::string>("online");
+//   auto writer = atomix::GetLock("db-writer");
+//   auto scheduler = atomix::GetElection("scheduler");
 //
 // Every call returns absl::Status or absl::StatusOr<T> (codes in
 // atomix/status.h) and takes CallOptions, or an options struct derived from
@@ -20,6 +22,9 @@
 #include "atomix/client.h"
 #include "atomix/codec.h"
 #include "atomix/counter.h"
+#include "atomix/election.h"
+#include "atomix/fence_validator.h"
+#include "atomix/lock.h"
 #include "atomix/map.h"
 #include "atomix/options.h"
 #include "atomix/set.h"

@@ -17,9 +17,17 @@
 // (broker restart, network fault), the client reconnects by itself, trying
 // the endpoints in order with capped backoff. Calls made while disconnected
 // wait for the connection until their deadline and then fail with
-// UNAVAILABLE naming the endpoint. A read that was in flight when the stream
-// broke is sent again; a mutation in flight fails with UNAVAILABLE, because
-// it may or may not have been applied.
+// UNAVAILABLE naming the endpoint.
+//
+// Sessions (atomix/session.h, docs/sessions.md): the stream transport opens a
+// broker session once connected and keeps it alive from a thread of its own.
+// Every request carries the session id, and every mutation a sequence
+// number, so a call in flight when the stream breaks is sent again after
+// reconnecting and the broker applies it at most once. A mutation in flight
+// fails with ABORTED when the session is lost before it is answered (it may
+// or may not have been applied). Against a broker without session support
+// the client runs without a session (session_id() == 0): reads in flight are
+// sent again and mutations in flight fail with UNAVAILABLE.
 //
 // Thread-safety: Client is a cheap, copyable handle. All copies share one
 // connection, which closes when the last handle (including primitives opened
@@ -28,11 +36,16 @@
 #define ATOMIX_CLIENT_H_
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "atomix/channel.h"
+#include "atomix/session.h"
 
 namespace atomix {
 
@@ -58,13 +71,20 @@ struct ClientOptions {
   Transport transport = Transport::kStream;
   // Upper bound on the requests coalesced into one message.
   int max_batch_requests = 1024;
+  // How long the broker keeps the session (and its locks) without hearing
+  // from the client. At least 1 s: Connect() fails with INVALID_ARGUMENT
+  // below that, and Create() raises it to 1 s. The client sends a keep-alive
+  // every session_ttl / 3. (Ignored by Transport::kUnary, which holds no
+  // session.)
+  std::chrono::milliseconds session_ttl{10000};
 };
 
 class Client {
  public:
-  // Connects and waits up to options.connect_timeout for the broker.
-  // UNAVAILABLE (naming the endpoints) if none answers in time; the client
-  // is not returned then.
+  // Connects and waits up to options.connect_timeout for the broker and its
+  // session. UNAVAILABLE (naming the endpoints) if none answers in time, and
+  // INVALID_ARGUMENT for a session_ttl under 1 s; the client is not returned
+  // then.
   static absl::StatusOr<Client> Connect(ClientOptions options = {});
 
   // A client that connects in the background; never fails. Calls wait for the
@@ -79,6 +99,31 @@ class Client {
   // The broker incarnation seen on the current connection, or empty (always
   // empty with Transport::kUnary, which receives no BrokerInfo).
   std::string broker_id() const;
+
+  // The state of the client's session (see atomix/session.h). Before the
+  // first session is open it is kSuspended. A client without a session
+  // (Transport::kUnary, or a broker without session support) reports
+  // kConnected.
+  SessionState session_state() const;
+
+  // The id of the current session, or 0 while none is open.
+  uint64_t session_id() const;
+
+  // A handle to the current session (id 0 while none is open). Like every
+  // handle, it keeps the connection alive.
+  Session session() const;
+
+  // A new channel that receives every later change of session_state(), in
+  // order. Its overflow policy drops the oldest change (counted by
+  // Channel::dropped()). The client closes it when the connection closes;
+  // close it yourself to stop watching.
+  Channel<SessionState> WatchSessionState(size_t capacity = 16) const;
+
+  // Runs `callback` on a dedicated thread for every later change of
+  // session_state(), until the returned Subscription is cancelled or
+  // destroyed (see atomix/channel.h for the callback-thread contract).
+  [[nodiscard]] Subscription OnSessionStateChange(
+      std::function<void(SessionState)> callback) const;
 
  private:
   explicit Client(std::shared_ptr<internal::ClientCore> core) : core_(std::move(core)) {}

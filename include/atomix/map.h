@@ -31,7 +31,9 @@
 // decode (the message names the type, the map and the key);
 // FAILED_PRECONDITION for a name bound to another primitive type or an
 // IfVersion mismatch (CurrentVersion(status) holds the entry's current
-// version); NOT_FOUND for Update, Remove, or an IfVersion write on an absent
+// version) or an IfFence whose grant no longer holds the lock
+// (CurrentVersion(status) holds the lock's current fence, 0 if free);
+// NOT_FOUND for Update, Remove, or an IfVersion write on an absent
 // key; ALREADY_EXISTS for Insert on a present key; plus UNAVAILABLE,
 // DEADLINE_EXCEEDED, CANCELLED.
 //
@@ -78,20 +80,24 @@ class Map {
   const std::string& name() const { return core_.name(); }
 
   // Inserts or replaces; returns the revision of the write. With
-  // IfVersion(v): only if the key is present with version v.
+  // IfVersion(v): only if the key is present with version v. With
+  // IfFence(lock, fence): only while that grant holds the lock. With
+  // WithEphemeral() / WithTTL(d): the entry is deleted when the session ends
+  // / after d (see atomix/options.h).
   absl::StatusOr<Version> Put(const K& key, const V& value,
                               const WriteOptions& options = {}) const {
     return core_.Put(KC::Encode(key), VC::Encode(value), options);
   }
 
-  // Inserts only if the key is absent; ALREADY_EXISTS otherwise.
+  // Inserts only if the key is absent; ALREADY_EXISTS otherwise. Takes
+  // WithEphemeral() and WithTTL(d), not IfVersion or IfFence.
   absl::StatusOr<Version> Insert(const K& key, const V& value,
-                                 const CallOptions& options = {}) const {
+                                 const WriteOptions& options = {}) const {
     return core_.Insert(KC::Encode(key), VC::Encode(value), options);
   }
 
-  // Replaces only if the key is present (NOT_FOUND otherwise). With
-  // IfVersion(v): only if its version is v.
+  // Replaces only if the key is present (NOT_FOUND otherwise). Takes the
+  // same options as Put.
   absl::StatusOr<Version> Update(const K& key, const V& value,
                                  const WriteOptions& options = {}) const {
     return core_.Update(KC::Encode(key), VC::Encode(value), options);
@@ -110,7 +116,8 @@ class Map {
   }
 
   // Removes the key and returns the revision of the removal; NOT_FOUND if
-  // absent. With IfVersion(v): only if its version is v.
+  // absent. With IfVersion(v): only if its version is v. With
+  // IfFence(lock, fence): only while that grant holds the lock.
   absl::StatusOr<Version> Remove(const K& key, const WriteOptions& options = {}) const {
     return core_.Remove(KC::Encode(key), options);
   }

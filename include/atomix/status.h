@@ -7,6 +7,8 @@
 //   NOT_FOUND            the entry does not exist
 //   ALREADY_EXISTS       Insert of an entry that exists
 //   OUT_OF_RANGE         a counter would overflow
+//   ABORTED              the client's session was lost (see atomix/session.h);
+//                        a mutation may or may not have been applied
 //   UNAVAILABLE          the broker cannot be reached (endpoint named)
 //   DEADLINE_EXCEEDED    the call's deadline passed after it was sent
 //   CANCELLED            the call was cancelled through CallOptions::cancel

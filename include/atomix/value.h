@@ -17,7 +17,9 @@
 // Errors: INVALID_ARGUMENT for a bad name, a value over the broker's size
 // limit, or stored bytes that C cannot decode (the message names the type and
 // the value); FAILED_PRECONDITION for a name bound to another primitive type
-// or an IfVersion mismatch (CurrentVersion(status) holds the current version);
+// or an IfVersion mismatch (CurrentVersion(status) holds the current version)
+// or an IfFence whose grant no longer holds the lock (CurrentVersion(status)
+// holds the lock's current fence, 0 if free);
 // NOT_FOUND for IfVersion or Delete on an absent value; ALREADY_EXISTS for
 // Insert on a present value; plus UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED.
 //
@@ -63,17 +65,22 @@ class Value {
 
   // Sets the value (creating it if absent) and returns the revision of the
   // write. With IfVersion(v): only if the value is present with version v.
+  // With IfFence(lock, fence): only while that grant holds the lock. With
+  // WithEphemeral() / WithTTL(d): the value is deleted when the session ends
+  // / after d (see atomix/options.h).
   absl::StatusOr<Version> Set(const T& value, const WriteOptions& options = {}) const {
     return core_.Set(C::Encode(value), options);
   }
 
-  // Sets the value only if it is absent; ALREADY_EXISTS otherwise.
-  absl::StatusOr<Version> Insert(const T& value, const CallOptions& options = {}) const {
+  // Sets the value only if it is absent; ALREADY_EXISTS otherwise. Takes
+  // WithEphemeral() and WithTTL(d), not IfVersion or IfFence.
+  absl::StatusOr<Version> Insert(const T& value, const WriteOptions& options = {}) const {
     return core_.Insert(C::Encode(value), options);
   }
 
   // Deletes the value and returns the revision of the delete; NOT_FOUND if
-  // absent. With IfVersion(v): only if the value has version v.
+  // absent. With IfVersion(v): only if the value has version v. With
+  // IfFence(lock, fence): only while that grant holds the lock.
   absl::StatusOr<Version> Delete(const WriteOptions& options = {}) const {
     return core_.Delete(options);
   }

@@ -34,30 +34,42 @@ absl::StatusOr<MapCore> MapCore::Open(std::shared_ptr<ClientCore> core, std::str
 
 absl::StatusOr<Version> MapCore::Put(std::string key, std::string value,
                                      const WriteOptions& options) const {
+  absl::Status ok = CheckWriteOptions(options, {.conditions = true, .lifetime = true},
+                                      PrimitiveKind::kMap, name_, "Put");
+  if (!ok.ok()) return ok;
   v1::MapRequest op;
   auto* put = op.mutable_put();
   put->set_key(std::move(key));
   put->set_value(std::move(value));
-  if (options.if_version) put->set_if_version(*options.if_version);
+  SetConditions(options, *put);
+  SetLifetime(options, *put);
   return WriteVersion(CallMap(*core_, name_, std::move(op), "put", options, false));
 }
 
 absl::StatusOr<Version> MapCore::Insert(std::string key, std::string value,
-                                        const CallOptions& options) const {
+                                        const WriteOptions& options) const {
+  absl::Status ok = CheckWriteOptions(options, {.conditions = false, .lifetime = true},
+                                      PrimitiveKind::kMap, name_, "Insert");
+  if (!ok.ok()) return ok;
   v1::MapRequest op;
   auto* insert = op.mutable_insert();
   insert->set_key(std::move(key));
   insert->set_value(std::move(value));
+  SetLifetime(options, *insert);
   return WriteVersion(CallMap(*core_, name_, std::move(op), "insert", options, false));
 }
 
 absl::StatusOr<Version> MapCore::Update(std::string key, std::string value,
                                         const WriteOptions& options) const {
+  absl::Status ok = CheckWriteOptions(options, {.conditions = true, .lifetime = true},
+                                      PrimitiveKind::kMap, name_, "Update");
+  if (!ok.ok()) return ok;
   v1::MapRequest op;
   auto* update = op.mutable_update();
   update->set_key(std::move(key));
   update->set_value(std::move(value));
-  if (options.if_version) update->set_if_version(*options.if_version);
+  SetConditions(options, *update);
+  SetLifetime(options, *update);
   return WriteVersion(CallMap(*core_, name_, std::move(op), "update", options, false));
 }
 
@@ -73,10 +85,13 @@ absl::StatusOr<std::optional<Versioned<std::string>>> MapCore::Get(
 }
 
 absl::StatusOr<Version> MapCore::Remove(std::string key, const WriteOptions& options) const {
+  absl::Status ok = CheckWriteOptions(options, {.conditions = true, .lifetime = false},
+                                      PrimitiveKind::kMap, name_, "Remove");
+  if (!ok.ok()) return ok;
   v1::MapRequest op;
   auto* remove = op.mutable_remove();
   remove->set_key(std::move(key));
-  if (options.if_version) remove->set_if_version(*options.if_version);
+  SetConditions(options, *remove);
   return WriteVersion(CallMap(*core_, name_, std::move(op), "remove", options, false));
 }
 

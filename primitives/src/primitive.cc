@@ -25,6 +25,10 @@ v1::PrimitiveType WireType(PrimitiveKind kind) {
       return v1::MAP;
     case PrimitiveKind::kSet:
       return v1::SET;
+    case PrimitiveKind::kLock:
+      return v1::LOCK;
+    case PrimitiveKind::kElection:
+      return v1::ELECTION;
   }
   return v1::PRIMITIVE_TYPE_UNSPECIFIED;
 }
@@ -44,6 +48,10 @@ std::string_view KindName(PrimitiveKind kind) {
       return "map";
     case PrimitiveKind::kSet:
       return "set";
+    case PrimitiveKind::kLock:
+      return "lock";
+    case PrimitiveKind::kElection:
+      return "election";
   }
   return "primitive";
 }
@@ -62,6 +70,26 @@ absl::Status MissingResult(PrimitiveKind kind, std::string_view name, std::strin
 }
 
 absl::Status NoCore() { return absl::InvalidArgumentError("atomix: primitive has no client"); }
+
+absl::Status CheckWriteOptions(const WriteOptions& options, WriteAccepts accepts,
+                               PrimitiveKind kind, std::string_view name, std::string_view op) {
+  const char* unsupported = nullptr;
+  if (!accepts.conditions && options.if_version) unsupported = "IfVersion";
+  if (!accepts.conditions && options.if_fence) unsupported = "IfFence";
+  if (!accepts.lifetime && options.ephemeral) unsupported = "WithEphemeral";
+  if (!accepts.lifetime && options.ttl) unsupported = "WithTTL";
+  if (unsupported != nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(AbslView(KindName(kind)), " \"", AbslView(name),
+                                                   "\": ", AbslView(op), " does not take ",
+                                                   unsupported));
+  }
+  if (options.ttl && options.ttl->count() <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(AbslView(KindName(kind)), " \"", AbslView(name), "\": ", AbslView(op),
+                     " TTL must be positive, got ", options.ttl->count(), "ms"));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status OpenPrimitive(const std::shared_ptr<ClientCore>& core, PrimitiveKind kind,
                            std::string_view name, const CallOptions& options) {

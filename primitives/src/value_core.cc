@@ -38,27 +38,39 @@ absl::StatusOr<std::optional<Versioned<std::string>>> ValueCore::Get(
 }
 
 absl::StatusOr<Version> ValueCore::Set(std::string value, const WriteOptions& options) const {
+  absl::Status ok = CheckWriteOptions(options, {.conditions = true, .lifetime = true},
+                                      PrimitiveKind::kValue, name_, "Set");
+  if (!ok.ok()) return ok;
   v1::ValueRequest op;
   auto* set = op.mutable_set();
   set->set_value(std::move(value));
-  if (options.if_version) set->set_if_version(*options.if_version);
+  SetConditions(options, *set);
+  SetLifetime(options, *set);
   auto r = CallValue(*core_, name_, std::move(op), "set", options, /*idempotent=*/false);
   if (!r.ok()) return r.status();
   return r->version();
 }
 
-absl::StatusOr<Version> ValueCore::Insert(std::string value, const CallOptions& options) const {
+absl::StatusOr<Version> ValueCore::Insert(std::string value, const WriteOptions& options) const {
+  absl::Status ok = CheckWriteOptions(options, {.conditions = false, .lifetime = true},
+                                      PrimitiveKind::kValue, name_, "Insert");
+  if (!ok.ok()) return ok;
   v1::ValueRequest op;
-  op.mutable_insert()->set_value(std::move(value));
+  auto* insert = op.mutable_insert();
+  insert->set_value(std::move(value));
+  SetLifetime(options, *insert);
   auto r = CallValue(*core_, name_, std::move(op), "insert", options, /*idempotent=*/false);
   if (!r.ok()) return r.status();
   return r->version();
 }
 
 absl::StatusOr<Version> ValueCore::Delete(const WriteOptions& options) const {
+  absl::Status ok = CheckWriteOptions(options, {.conditions = true, .lifetime = false},
+                                      PrimitiveKind::kValue, name_, "Delete");
+  if (!ok.ok()) return ok;
   v1::ValueRequest op;
   auto* del = op.mutable_delete_();
-  if (options.if_version) del->set_if_version(*options.if_version);
+  SetConditions(options, *del);
   auto r = CallValue(*core_, name_, std::move(op), "delete", options, /*idempotent=*/false);
   if (!r.ok()) return r.status();
   return r->version();

@@ -2,13 +2,23 @@
 #include "atomix/client.h"
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
 #include <utility>
+
+#include "absl/strings/str_cat.h"
 
 #include "sdk/src/client_core.h"
 
 namespace atomix {
 
 absl::StatusOr<Client> Client::Connect(ClientOptions options) {
+  if (options.session_ttl < std::chrono::seconds(1)) {
+    return absl::InvalidArgumentError(absl::StrCat("session_ttl of ", options.session_ttl.count(),
+                                                   " ms is below the minimum of 1000 ms"));
+  }
   const auto deadline = std::chrono::steady_clock::now() + options.connect_timeout;
   std::shared_ptr<internal::ClientCore> core = internal::NewClientCore(std::move(options));
   absl::Status status = core->WaitConnected(deadline);
@@ -25,6 +35,55 @@ const ClientOptions& Client::options() const { return core_->options(); }
 std::string Client::connected_endpoint() const { return core_->connected_endpoint(); }
 
 std::string Client::broker_id() const { return core_->broker_id(); }
+
+SessionState Client::session_state() const { return core_->session_state(); }
+
+uint64_t Client::session_id() const { return core_->session_id(); }
+
+Session Client::session() const { return Session(core_, core_->session_id()); }
+
+Channel<SessionState> Client::WatchSessionState(size_t capacity) const {
+  Channel<SessionState> channel(capacity, Channel<SessionState>::Overflow::kDropOldest);
+  core_->WatchSessionState(channel);
+  return channel;
+}
+
+Subscription Client::OnSessionStateChange(std::function<void(SessionState)> callback) const {
+  return WatchSessionState().OnReceive(std::move(callback), /*close_on_cancel=*/true);
+}
+
+const char* SessionStateName(SessionState state) {
+  switch (state) {
+    case SessionState::kConnected:
+      return "connected";
+    case SessionState::kSuspended:
+      return "suspended";
+    case SessionState::kLost:
+      return "lost";
+    case SessionState::kReconnected:
+      return "reconnected";
+  }
+  return "unknown";
+}
+
+SessionState Session::state() const {
+  if (id_ != 0 && Done().stop_requested()) return SessionState::kLost;
+  return core_->session_state();
+}
+
+std::stop_token Session::Done() const { return core_->SessionLostToken(id_); }
+
+bool Session::WaitDone(std::chrono::steady_clock::time_point deadline) const {
+  std::stop_token done = Done();
+  if (!done.stop_possible()) {
+    std::this_thread::sleep_until(deadline);
+    return false;
+  }
+  std::mutex mu;
+  std::condition_variable_any cv;
+  std::unique_lock<std::mutex> lock(mu);
+  return cv.wait_until(lock, done, deadline, [] { return false; }) || done.stop_requested();
+}
 
 std::shared_ptr<internal::ClientCore> internal_core(const Client& c) { return c.core_; }
 

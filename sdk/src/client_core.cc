@@ -13,6 +13,8 @@ namespace atomix::internal {
 std::shared_ptr<ClientCore> NewClientCore(ClientOptions options) {
   options.endpoints = ResolveEndpoints(std::move(options.endpoints));
   options.max_batch_requests = std::max(1, options.max_batch_requests);
+  options.session_ttl = std::max<std::chrono::milliseconds>(options.session_ttl,
+                                                            std::chrono::seconds(1));
   if (options.transport == ClientOptions::Transport::kUnary) {
     return std::make_shared<UnaryCore>(std::move(options));
   }

@@ -14,7 +14,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
+#include "atomix/channel.h"
 #include "atomix/client.h"
+#include "atomix/session.h"
 #include "atomix/v1/broker.pb.h"
 
 namespace atomix::internal {
@@ -28,8 +30,17 @@ class ClientCore {
   // A Response that carries an Error becomes a non-OK status with the same
   // code and message; Error.current travels as the kCurrentPayloadUrl payload
   // (see atomix/status.h). An `idempotent` request that was in flight when
-  // the connection broke is sent again after reconnecting; any other such
-  // request fails with UNAVAILABLE.
+  // the connection broke is sent again after reconnecting. With a session,
+  // any other request carries a sequence number and is sent again too, with
+  // the same (session_id, sequence), so the broker applies it at most once;
+  // it fails with ABORTED if the session is lost first. Without a session it
+  // fails with UNAVAILABLE.
+  //
+  // Call stamps Request.session_id with the current session. A request whose
+  // session_id is already set is pinned to that session: it fails with
+  // ABORTED (and is not sent) if that session is no longer the current one,
+  // so work started under a lost session cannot continue under its
+  // replacement.
   virtual absl::StatusOr<v1::Response> Call(v1::Request request, const CallOptions& options,
                                             bool idempotent) = 0;
 
@@ -57,6 +68,15 @@ class ClientCore {
     (void)id;
     return {};
   }
+
+  // The state of the session (atomix/session.h). A core without sessions is
+  // always kConnected.
+  virtual SessionState session_state() const { return SessionState::kConnected; }
+
+  // Sends every later session state change to `channel` until it is closed;
+  // the core closes it when it shuts down. A core without sessions never
+  // sends anything.
+  virtual void WatchSessionState(Channel<SessionState> channel) { (void)channel; }
 };
 
 // A core for options.transport. Starts connecting in the background.

@@ -31,6 +31,16 @@ struct PendingCall {
   uint64_t id = 0;
   size_t bytes = 0;
   bool idempotent = false;
+  // A session request of the transport itself (open, keep-alive, close):
+  // it has its own queue, is never stamped and is never sent again.
+  bool control = false;
+  // Request.session_id as the caller set it (0: not pinned to a session).
+  uint64_t pinned_session = 0;
+  // The (session, sequence) the request was first written with; a request
+  // with a sequence keeps both when it is sent again.
+  uint64_t session_id = 0;
+  uint64_t sequence = 0;
+  bool sent = false;  // Written at least once.
   Where where = Where::kNone;
   PendingCall* prev = nullptr;
   PendingCall* next = nullptr;

@@ -41,10 +41,12 @@ void StreamCore::WriterLoop() {
   }
   // Only reachable from the destructor, when no Call() is running; this is
   // a safety net.
-  while (!queue_.empty()) {
-    PendingCall* call = queue_.PopFront();
-    call->where = PendingCall::Where::kNone;
-    call->Fail(absl::CancelledError("client closed"));
+  for (CallQueue* q : {&control_queue_, &queue_}) {
+    while (!q->empty()) {
+      PendingCall* call = q->PopFront();
+      call->where = PendingCall::Where::kNone;
+      call->Fail(absl::CancelledError("client closed"));
+    }
   }
 }
 
@@ -63,6 +65,7 @@ bool StreamCore::RunStream(std::unique_lock<std::mutex>& lock, size_t index) {
   greeted_ = false;
   stream_broken_ = false;
   reader_done_ = false;
+  session_ready_ = false;  // Until the session thread checks it on this stream.
   if (shutdown_) {
     context_ = nullptr;
     return false;
@@ -102,6 +105,7 @@ bool StreamCore::RunStream(std::unique_lock<std::mutex>& lock, size_t index) {
     last_error_ = status.error_message();
   }
   RecoverInFlightLocked(endpoint);
+  session_cv_.notify_all();
   return greeted_;
 }
 
@@ -109,8 +113,10 @@ void StreamCore::PumpLocked(std::unique_lock<std::mutex>& lock, Stream& stream) 
   v1::RequestBatch batch;
   for (;;) {
     writer_idle_ = true;
-    writer_cv_.wait(
-        lock, [&] { return shutdown_ || stream_broken_ || (!queue_.empty() && !hold_writes_); });
+    writer_cv_.wait(lock, [&] {
+      return shutdown_ || stream_broken_ || !control_queue_.empty() ||
+             (!queue_.empty() && !hold_writes_ && session_ready_);
+    });
     writer_idle_ = false;
     if (shutdown_ || stream_broken_) return;
     // Let callers that are already runnable (typically the ones the reader
@@ -127,15 +133,17 @@ void StreamCore::PumpLocked(std::unique_lock<std::mutex>& lock, Stream& stream) 
     }
     if (shutdown_ || stream_broken_) return;
 
-    const bool any_idempotent = TakeBatchLocked(batch);
+    const bool any_resendable = TakeBatchLocked(batch);
+    if (batch.requests_size() == 0) continue;  // Every call taken was failed.
     lock.unlock();
     const bool ok = stream.Write(batch);
     lock.lock();
-    if (any_idempotent) RestoreRequestsLocked(batch);
+    if (any_resendable) RestoreRequestsLocked(batch);
     batch.Clear();
     if (!ok) {
       stream_broken_ = true;
       connected_ = false;
+      session_cv_.notify_all();
       return;
     }
   }
@@ -144,26 +152,42 @@ void StreamCore::PumpLocked(std::unique_lock<std::mutex>& lock, Stream& stream) 
 bool StreamCore::TakeBatchLocked(v1::RequestBatch& batch) {
   const int max_requests = std::max(1, options_.max_batch_requests);
   size_t bytes = 0;
-  bool any_idempotent = false;
-  while (!queue_.empty() && batch.requests_size() < max_requests) {
-    PendingCall* call = queue_.front();
-    const size_t framed = call->bytes + kFramingBytes;
-    if (batch.requests_size() > 0 && bytes + framed > kMaxBatchBytes) break;
-    queue_.PopFront();
-    bytes += framed;
-    any_idempotent |= call->idempotent;
-    *batch.add_requests() = std::move(call->request);
-    call->where = PendingCall::Where::kInFlight;
-    in_flight_.emplace(call->id, call);
+  bool any_resendable = false;
+  // Session requests first, then callers' calls once the session is good.
+  for (CallQueue* q : {&control_queue_, &queue_}) {
+    const bool control = q == &control_queue_;
+    if (!control && (hold_writes_ || !session_ready_)) break;
+    while (!q->empty() && batch.requests_size() < max_requests) {
+      PendingCall* call = q->front();
+      const size_t framed = call->bytes + kFramingBytes;
+      if (batch.requests_size() > 0 && bytes + framed > kMaxBatchBytes) break;
+      q->PopFront();
+      if (control) {
+        if (session_id_ != 0 && call->request.session_id() == session_id_) {
+          call->request.set_ack_sequence(AckLocked());
+        }
+      } else if (!StampLocked(*call)) {
+        continue;
+      }
+      bytes += framed;
+      call->sent = true;
+      const bool resendable = !call->control && (call->idempotent || call->sequence != 0);
+      any_resendable |= resendable;
+      *batch.add_requests() = std::move(call->request);
+      call->where = PendingCall::Where::kInFlight;
+      in_flight_.emplace(call->id, call);
+    }
   }
-  return any_idempotent;
+  return any_resendable;
 }
 
 void StreamCore::RestoreRequestsLocked(v1::RequestBatch& batch) {
   for (v1::Request& request : *batch.mutable_requests()) {
     auto it = in_flight_.find(request.id());
-    if (it != in_flight_.end() && it->second->idempotent) {
-      it->second->request = std::move(request);
+    if (it == in_flight_.end()) continue;
+    PendingCall* call = it->second;
+    if (!call->control && (call->idempotent || call->sequence != 0)) {
+      call->request = std::move(request);
     }
   }
 }
@@ -171,7 +195,9 @@ void StreamCore::RestoreRequestsLocked(v1::RequestBatch& batch) {
 void StreamCore::RecoverInFlightLocked(const std::string& endpoint) {
   std::vector<PendingCall*> resend;
   for (auto& [id, call] : in_flight_) {
-    if (call->idempotent) {
+    const bool exactly_once =
+        call->sequence != 0 && session_id_ != 0 && call->session_id == session_id_;
+    if (!call->control && (call->idempotent || exactly_once)) {
       resend.push_back(call);
     } else {
       call->where = PendingCall::Where::kNone;
@@ -200,9 +226,11 @@ void StreamCore::ReadLoop(Stream* stream) {
       if (batch.has_info() && !greeted_) {
         greeted_ = true;
         connected_ = true;
+        ++stream_epoch_;
         broker_id_ = batch.info().broker_id();
         writer_cv_.notify_all();
         state_cv_.notify_all();
+        session_cv_.notify_all();
       }
       for (v1::Response& response : *batch.mutable_responses()) {
         auto it = in_flight_.find(response.id());
@@ -210,6 +238,14 @@ void StreamCore::ReadLoop(Stream* stream) {
         PendingCall* call = it->second;
         in_flight_.erase(it);
         call->where = PendingCall::Where::kNone;
+        ForgetSequenceLocked(*call);
+        if (!call->control && session_id_ != 0 && call->session_id == session_id_ &&
+            response.has_error() &&
+            response.error().code() == static_cast<int>(absl::StatusCode::kAborted)) {
+          // Perhaps the broker forgot the session: check it now.
+          check_session_ = true;
+          session_cv_.notify_all();
+        }
         ready.emplace_back(call, &response);
       }
     }
@@ -227,6 +263,7 @@ void StreamCore::ReadLoop(Stream* stream) {
   stream_broken_ = true;
   connected_ = false;
   writer_cv_.notify_all();
+  session_cv_.notify_all();
 }
 
 }  // namespace atomix::internal

@@ -35,11 +35,14 @@ struct WakeOnCancel {
 StreamCore::StreamCore(ClientOptions options)
     : options_(std::move(options)),
       handshake_timeout_(std::clamp<std::chrono::milliseconds>(
-          options_.connect_timeout, std::chrono::seconds(1), std::chrono::seconds(30))) {
+          options_.connect_timeout, std::chrono::seconds(1), std::chrono::seconds(30))),
+      ttl_(std::max<std::chrono::milliseconds>(options_.session_ttl, std::chrono::seconds(1))) {
   writer_ = std::thread([this] { WriterLoop(); });
+  session_ = std::thread([this] { SessionLoop(); });
 }
 
 StreamCore::~StreamCore() {
+  CloseSession();
   {
     std::lock_guard<std::mutex> lock(mu_);
     shutdown_ = true;
@@ -47,7 +50,15 @@ StreamCore::~StreamCore() {
   }
   writer_cv_.notify_all();
   state_cv_.notify_all();
+  session_cv_.notify_all();
   writer_.join();
+  session_.join();
+  std::vector<Channel<SessionState>> watchers;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    watchers.swap(watchers_);
+  }
+  for (Channel<SessionState>& w : watchers) w.Close();
 }
 
 absl::StatusOr<v1::Response> StreamCore::Call(v1::Request request, const CallOptions& options,
@@ -55,7 +66,12 @@ absl::StatusOr<v1::Response> StreamCore::Call(v1::Request request, const CallOpt
   if (options.cancel.stop_requested()) return absl::CancelledError("call cancelled");
   const auto deadline =
       Clamp(EffectiveDeadline(options, std::chrono::nanoseconds(options_.default_call_timeout)));
+  return CallImpl(std::move(request), deadline, options.cancel, idempotent, /*control=*/false);
+}
 
+absl::StatusOr<v1::Response> StreamCore::CallImpl(v1::Request request, Clock::time_point deadline,
+                                                  const std::stop_token& cancel, bool idempotent,
+                                                  bool control) {
   const size_t bytes = request.ByteSizeLong();
   if (bytes > kMaxRequestBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -63,22 +79,27 @@ absl::StatusOr<v1::Response> StreamCore::Call(v1::Request request, const CallOpt
   }
   PendingCall call;
   call.idempotent = idempotent;
+  call.control = control;
+  call.pinned_session = control ? 0 : request.session_id();
   call.bytes = bytes;
   call.request = std::move(request);
   bool wake_writer = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (shutdown_) return absl::CancelledError("client closed");
+    if (call.pinned_session != 0 && call.pinned_session != session_id_) {
+      return SessionLostError(call.pinned_session, "it is not the client's session any more");
+    }
     call.id = next_id_++;
     call.request.set_id(call.id);
     call.where = PendingCall::Where::kQueued;
-    queue_.PushBack(&call);
+    (control ? control_queue_ : queue_).PushBack(&call);
     wake_writer = writer_idle_;
   }
   if (wake_writer) writer_cv_.notify_one();
 
   std::optional<std::stop_callback<WakeOnCancel>> on_cancel;
-  if (options.cancel.stop_possible()) on_cancel.emplace(options.cancel, WakeOnCancel{&call});
+  if (cancel.stop_possible()) on_cancel.emplace(cancel, WakeOnCancel{&call});
 
   std::unique_lock<std::mutex> call_lock(call.mu);
   call.cv.wait_until(call_lock, deadline, [&] { return call.done || call.cancelled; });
@@ -108,15 +129,23 @@ absl::Status StreamCore::AbandonLocked(PendingCall& call, bool cancelled) {
     case PendingCall::Where::kNone:
       return absl::OkStatus();
     case PendingCall::Where::kQueued:
-      queue_.Remove(&call);
+      (call.control ? control_queue_ : queue_).Remove(&call);
       call.where = PendingCall::Where::kNone;
+      ForgetSequenceLocked(call);
       if (cancelled) return absl::CancelledError("call cancelled");
+      if (call.sent) {
+        // Written before the stream broke, and waiting to be sent again.
+        return absl::DeadlineExceededError(absl::StrCat(
+            "deadline exceeded while reconnecting to ", endpoint_,
+            "; the operation may or may not have been applied"));
+      }
       if (!connected_) return NotConnectedErrorLocked();
       return absl::DeadlineExceededError(
           absl::StrCat("deadline exceeded before the request could be sent to broker ", endpoint_));
     case PendingCall::Where::kInFlight:
       in_flight_.erase(call.id);
       call.where = PendingCall::Where::kNone;
+      ForgetSequenceLocked(call);
       if (cancelled) return absl::CancelledError("call cancelled");
       return absl::DeadlineExceededError(
           absl::StrCat("deadline exceeded waiting for broker ", endpoint_,
@@ -132,8 +161,13 @@ absl::Status StreamCore::NotConnectedErrorLocked() const {
 
 absl::Status StreamCore::WaitConnected(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock<std::mutex> lock(mu_);
-  state_cv_.wait_until(lock, Clamp(deadline), [&] { return connected_ || shutdown_; });
-  if (connected_) return absl::OkStatus();
+  state_cv_.wait_until(lock, Clamp(deadline),
+                       [&] { return (connected_ && session_ready_) || shutdown_; });
+  if (connected_ && session_ready_) return absl::OkStatus();
+  if (connected_) {
+    return absl::UnavailableError(
+        absl::StrCat("connected to ", endpoint_, " but could not open a session in time"));
+  }
   return NotConnectedErrorLocked();
 }
 
@@ -163,6 +197,16 @@ size_t StreamCore::TEST_Queued() const {
 size_t StreamCore::TEST_InFlight() const {
   std::lock_guard<std::mutex> lock(mu_);
   return in_flight_.size();
+}
+
+void StreamCore::TEST_BreakStream() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (context_ != nullptr) context_->TryCancel();
+}
+
+uint64_t StreamCore::TEST_AckSequence() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return AckLocked();
 }
 
 }  // namespace atomix::internal

@@ -18,16 +18,32 @@
 //   - One reader thread per stream matches responses to calls by request id,
 //     in any order, and hands a batch of answers out as a tree: it wakes one
 //     caller and each woken caller wakes two more.
-//   - When a stream fails, the writer joins its reader, sends idempotent
-//     in-flight calls again on the next stream and fails the others with
-//     UNAVAILABLE (they may or may not have been applied).
+//   - When a stream fails, the writer joins its reader and sends in-flight
+//     calls again on the next stream if that is safe: idempotent calls, and
+//     mutations stamped with a (session, sequence) of a session that is
+//     still alive. Other mutations fail with UNAVAILABLE (they may or may not
+//     have been applied).
+//   - One session thread (stream_session.cc) opens the broker session once a
+//     stream is greeted, checks it with a keep-alive on every new stream and
+//     every session_ttl / 3, and tracks the lease by the send time of the
+//     last successful keep-alive. Session requests are "control" calls: they
+//     go through their own queue, which the writer always drains first.
+//     Callers' calls are written only once the session is known to be good
+//     on the current stream (`session_ready_`), so nothing goes out with a
+//     session the broker may have forgotten, and a lost session's token is
+//     stopped before any request carries its replacement.
+//   - Calls are stamped when first written: Request.session_id, a sequence
+//     number for mutations (per session, increasing in write order), and
+//     ack_sequence = the highest sequence below every sequence still
+//     outstanding (queued, in flight, or waiting to be sent again).
 //
 // Lock order: mu_ before any PendingCall::mu. No lock is held across a gRPC
-// Read or Write.
+// Read or Write, a stop_source::request_stop() or a blocking call.
 //
 // Thread-safety: all public methods are safe from any thread. The destructor
-// cancels the stream and joins both threads; it must not run while a Call()
-// is in progress (handles keep the core alive for that).
+// closes the session (best effort, briefly), cancels the stream and joins
+// all threads; it must not run while a Call() is in progress (handles keep
+// the core alive for that).
 #ifndef ATOMIX_SDK_SRC_STREAM_TRANSPORT_H_
 #define ATOMIX_SDK_SRC_STREAM_TRANSPORT_H_
 
@@ -37,8 +53,11 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <stop_token>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "atomix/v1/broker.grpc.pb.h"
@@ -47,6 +66,10 @@
 #include "sdk/src/pending_call.h"
 
 namespace atomix::internal {
+
+// ABORTED: session `id` is lost (`why`); the operation may or may not have
+// been applied.
+absl::Status SessionLostError(uint64_t id, const std::string& why);
 
 class StreamCore final : public ClientCore {
  public:
@@ -70,6 +93,10 @@ class StreamCore final : public ClientCore {
   absl::Status WaitConnected(std::chrono::steady_clock::time_point deadline) override;
   std::string connected_endpoint() const override;
   std::string broker_id() const override;
+  uint64_t session_id() const override;
+  std::stop_token SessionLostToken(uint64_t id) const override;
+  SessionState session_state() const override;
+  void WatchSessionState(Channel<SessionState> channel) override;
 
   // Test hooks. While writes are held the writer sends nothing, so tests can
   // queue a known set of calls and release them as one batch.
@@ -77,9 +104,18 @@ class StreamCore final : public ClientCore {
   // Calls queued, and calls written but not answered.
   size_t TEST_Queued() const;
   size_t TEST_InFlight() const;
+  // The ack_sequence the next request would carry.
+  uint64_t TEST_AckSequence() const;
+  // Cancels the current stream, as a network fault would end it.
+  void TEST_BreakStream();
 
  private:
   using Stream = grpc::ClientReaderWriter<v1::RequestBatch, v1::ResponseBatch>;
+  using Clock = std::chrono::steady_clock;
+
+  absl::StatusOr<v1::Response> CallImpl(v1::Request request, Clock::time_point deadline,
+                                        const std::stop_token& cancel, bool idempotent,
+                                        bool control);
 
   void WriterLoop();
   // Opens one stream to endpoint `index` and serves it until it fails.
@@ -94,6 +130,23 @@ class StreamCore final : public ClientCore {
   // After a stream is gone: resend idempotent calls, fail the others.
   void RecoverInFlightLocked(const std::string& endpoint);
   void ReadLoop(Stream* stream);
+
+  // The session thread (stream_session.cc).
+  void SessionLoop();
+  // Each runs one session request with `lock` released meanwhile.
+  void OpenSessionLocked(std::unique_lock<std::mutex>& lock, uint64_t epoch);
+  void KeepAliveLocked(std::unique_lock<std::mutex>& lock, uint64_t epoch);
+  void CloseSession();
+  // Declares the current session lost: fails the mutations that carry it,
+  // stops its token (with `lock` released) and reports kLost.
+  void LoseSessionLocked(std::unique_lock<std::mutex>& lock, const std::string& why);
+  void SetStateLocked(SessionState state);
+  // The ack_sequence for the current session.
+  uint64_t AckLocked() const;
+  // Stamps `call` for its first write, or checks it may be written again.
+  // False if it must not be sent (then it is failed).
+  bool StampLocked(PendingCall& call);
+  void ForgetSequenceLocked(const PendingCall& call);
 
   // UNAVAILABLE naming the endpoints and the last connection error.
   absl::Status NotConnectedErrorLocked() const;
@@ -121,7 +174,28 @@ class StreamCore final : public ClientCore {
   std::string broker_id_;
   std::string last_error_;
 
-  std::thread writer_;  // Last: starts once everything above exists.
+  // Session state; see stream_session.cc.
+  std::condition_variable session_cv_;  // Wakes the session thread.
+  CallQueue control_queue_;
+  uint64_t stream_epoch_ = 0;     // Raised on every greeted stream.
+  uint64_t verified_epoch_ = 0;   // The stream on which the session was last checked.
+  bool session_ready_ = false;    // Callers' calls may be written on this stream.
+  bool session_less_ = false;     // The broker does not support sessions.
+  bool check_session_ = false;    // A request of the session got ABORTED.
+  bool ever_lost_ = false;
+  bool closing_ = false;          // The destructor closes the session.
+  uint64_t session_id_ = 0;
+  std::chrono::milliseconds ttl_;
+  Clock::time_point lease_end_;
+  Clock::time_point next_keepalive_;
+  SessionState session_state_ = SessionState::kSuspended;
+  std::stop_source lost_source_;  // Of session_id_.
+  uint64_t next_sequence_ = 1;
+  std::set<uint64_t> outstanding_;  // Sequences not answered yet.
+  std::vector<Channel<SessionState>> watchers_;
+
+  std::thread writer_;   // Last: they start once everything above exists.
+  std::thread session_;
 };
 
 }  // namespace atomix::internal

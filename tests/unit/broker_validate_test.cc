@@ -115,6 +115,35 @@ std::vector<BadCase> BadCases() {
   v1::Request negative = MakeRequest(v1::COUNTER, "c", inc);
   negative.set_timeout_ms(-5);
   add(negative, "timeout_ms is -5; it must not be negative");
+  // Sessions, locks, elections, and the options writes may carry.
+  add(testing::ParseRequest("session { open { ttl_ms: 500 } }"),
+      "ttl_ms is 500; the minimum is 1000 (0 means the default, 10000)");
+  add(testing::ParseRequest("session { keep_alive {} }"),
+      "session keep_alive needs a session");
+  add(testing::ParseRequest("session { close {} }"),
+      "session close needs a session");
+  add(testing::ParseRequest("session {}"), "session request has no operation");
+  add(MakeRequest(v1::LOCK, "l", "lock { acquire {} }"),
+      "lock acquire needs a session");
+  add(MakeRequest(v1::LOCK, "l", "lock { release {} }"),
+      "lock release without if_version needs a session");
+  add(MakeRequest(v1::LOCK, "l", "lock {}"), "lock request has no operation");
+  add(MakeRequest(v1::LOCK, "l", "election { get_term {} }"),
+      "type is LOCK but the operation is for an election");
+  add(MakeRequest(v1::ELECTION, "e", R"pb(election { enter { candidate_id: "x" } })pb"),
+      "election enter needs a session");
+  add(MakeRequest(v1::ELECTION, "e", R"pb(election { evict { candidate_id: "123456789" } })pb"),
+      "candidate_id is 9 bytes; the limit is 8");
+  add(MakeRequest(v1::MAP, "m", R"pb(map { put { key: "k" value: "v" ephemeral: true } })pb"),
+      "an ephemeral write needs a session");
+  add(MakeRequest(v1::MAP, "m", R"pb(map { insert { key: "k" value: "v" ttl_ms: -2 } })pb"),
+      "ttl_ms is -2; it must not be negative");
+  add(MakeRequest(v1::VALUE, "v", R"pb(value { set { value: "v" ttl_ms: -2 } })pb"),
+      "ttl_ms is -2; it must not be negative");
+  add(MakeRequest(v1::MAP, "m", R"pb(map { remove { key: "k" if_fence { lock: "l" } } })pb"),
+      "fence version is 0; it must be positive");
+  add(MakeRequest(v1::VALUE, "v", R"pb(value { delete { if_fence { lock: "\xff" version: 1 } } })pb"),
+      "fence lock name is not valid UTF-8 at byte 0");
   return cases;
 }
 

@@ -21,7 +21,7 @@ using testing::FakeClientCore;
 
 class CounterTest : public ::testing::Test {
  protected:
-  std::shared_ptr<FakeClientCore> core_ = std::make_shared<FakeClientCore>();
+  std::shared_ptr<FakeClientCore> core_ = FakeClientCore::Sessionless();
 };
 
 TEST_F(CounterTest, OpenSendsOpenRequestAndTakesNoRevision) {

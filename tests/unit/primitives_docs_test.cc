@@ -57,7 +57,8 @@ TEST(PrimitivesDocsTest, QuotesMatchTheExamples) {
     quoted.insert(source);
   }
   EXPECT_GT(blocks, 0);
-  for (const char* name : {"counter", "value", "map", "set", "custom_codec"}) {
+  for (const char* name : {"counter", "value", "map", "set", "custom_codec", "lock", "election",
+                           "fenced_write"}) {
     const std::string path = std::string("docs/examples/") + name + ".cc";
     EXPECT_TRUE(quoted.count(path)) << path << " is not quoted in docs/primitives.md";
   }

@@ -61,7 +61,7 @@ class MapTest : public ::testing::Test {
     return n;
   }
 
-  std::shared_ptr<FakeClientCore> core_ = std::make_shared<FakeClientCore>();
+  std::shared_ptr<FakeClientCore> core_ = FakeClientCore::Sessionless();
 };
 
 TEST_F(MapTest, OpenSendsOpenRequest) {
@@ -184,7 +184,7 @@ TEST_F(MapTest, BadKeysValuesAndNames) {
   broker::Limits limits;
   limits.max_key_bytes = 8;
   limits.max_value_bytes = 8;
-  core_ = std::make_shared<FakeClientCore>(limits);
+  core_ = FakeClientCore::Sessionless(limits);
   StringMap m = Open("m");
   EXPECT_CODE(m.Put("", "v"), kInvalidArgument);
   EXPECT_CODE(m.Get(""), kInvalidArgument);
@@ -309,7 +309,7 @@ TEST_F(MapTest, PagesAcrossManyPagesWithPrefix) {
 TEST_F(MapTest, PagesEndEarlyAtThePageByteLimit) {
   broker::Limits limits;
   limits.max_page_bytes = 100;
-  core_ = std::make_shared<FakeClientCore>(limits);
+  core_ = FakeClientCore::Sessionless(limits);
   StringMap m = Open("m");
   for (int i = 0; i < 20; ++i) ASSERT_OK(m.Put(absl::StrFormat("k%02d", i), std::string(30, 'v')));
   core_->clear_calls();

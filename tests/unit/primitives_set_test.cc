@@ -53,7 +53,7 @@ class SetTest : public ::testing::Test {
     return n;
   }
 
-  std::shared_ptr<FakeClientCore> core_ = std::make_shared<FakeClientCore>();
+  std::shared_ptr<FakeClientCore> core_ = FakeClientCore::Sessionless();
 };
 
 TEST_F(SetTest, OpenSendsOpenRequest) {
@@ -118,7 +118,7 @@ TEST_F(SetTest, RequestsAndIdempotence) {
 TEST_F(SetTest, BadElementsAndNames) {
   broker::Limits limits;
   limits.max_key_bytes = 4;
-  core_ = std::make_shared<FakeClientCore>(limits);
+  core_ = FakeClientCore::Sessionless(limits);
   StringSet s = Open("s");
   EXPECT_CODE(s.Add(""), kInvalidArgument);
   EXPECT_CODE(s.Add("12345"), kInvalidArgument);

@@ -45,7 +45,7 @@ struct PointCodec {
 
 class ValueTest : public ::testing::Test {
  protected:
-  std::shared_ptr<FakeClientCore> core_ = std::make_shared<FakeClientCore>();
+  std::shared_ptr<FakeClientCore> core_ = FakeClientCore::Sessionless();
 };
 
 TEST_F(ValueTest, AbsentUntilWritten) {
@@ -199,7 +199,7 @@ TEST_F(ValueTest, CustomCodecAsTemplateArgument) {
 TEST_F(ValueTest, SizeLimitAndNames) {
   broker::Limits limits;
   limits.max_value_bytes = 16;
-  auto small = std::make_shared<FakeClientCore>(limits);
+  auto small = FakeClientCore::Sessionless(limits);
   ASSERT_OK_AND_ASSIGN(auto v, (internal::GetValue<std::string>(small, "v")));
   EXPECT_OK(v.Set(std::string(16, 'x')));
   EXPECT_CODE(v.Set(std::string(17, 'x')), kInvalidArgument);

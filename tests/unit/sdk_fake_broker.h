@@ -10,6 +10,18 @@
 // FAILED_PRECONDITION "mismatch" and current 42 (for Broker.Call: the status
 // and the "atomix-current" trailer).
 //
+// Sessions (Broker.Stream only). Session requests are answered at once in
+// every mode and are not counted in requests() or batch_sizes(). Sessions
+// live on a controllable clock: the real steady clock plus AdvanceClock()
+// offsets; a session expires once that clock passes its last request plus
+// its TTL. A request naming an unknown or expired session is answered with
+// ABORTED. A request with (session, sequence > 0) is applied once: a retry
+// gets the first answer again (with the retry's id) and counts as a
+// duplicate. With set_sessions(false) the broker answers session requests
+// with INVALID_ARGUMENT "type is unspecified", like a broker that predates
+// sessions. A request named "drop" is applied, and then the broker ends the
+// stream without answering it, once per FakeBroker.
+//
 // Thread-safety: all methods are safe from any thread. One FakeBroker serves
 // one server lifetime; to "restart" a broker, Stop() it and start a new one
 // on the same port.
@@ -21,12 +33,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "atomix/v1/broker.grpc.pb.h"
@@ -41,9 +57,11 @@ class FakeBroker final : public v1::Broker::Service {
   enum class Mode { kAnswer, kHold, kGather };
 
   // Listens on 127.0.0.1:`port` (0 picks a free port).
+  // With `sessions` false, the broker answers session requests as a broker
+  // without session support would (see set_sessions()).
   explicit FakeBroker(std::string broker_id, int port = 0, Mode mode = Mode::kAnswer,
-                      int gather = 0)
-      : broker_id_(std::move(broker_id)), mode_(mode), gather_(gather) {
+                      int gather = 0, bool sessions = true)
+      : broker_id_(std::move(broker_id)), mode_(mode), gather_(gather), sessions_enabled_(sessions) {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:" + std::to_string(port), grpc::InsecureServerCredentials(),
                              &port_);
@@ -86,6 +104,51 @@ class FakeBroker final : public v1::Broker::Service {
     return streams_;
   }
 
+  void set_sessions(bool enabled) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions_enabled_ = enabled;
+  }
+  // Moves the session clock forward.
+  void AdvanceClock(std::chrono::milliseconds d) {
+    std::lock_guard<std::mutex> lock(mu_);
+    offset_ += d;
+  }
+  // Forgets every session at once (as a broker restart with no history would).
+  void ForgetSessions() {
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions_.clear();
+  }
+  int session_opens() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return opens_;
+  }
+  int keep_alives() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return keep_alives_;
+  }
+  int session_closes() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return closes_;
+  }
+  int duplicates() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return duplicates_;
+  }
+  // Every non-session request received on streams, in arrival order.
+  std::vector<v1::Request> received() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return received_;
+  }
+  // The keep-alive arrival times (steady clock).
+  std::vector<std::chrono::steady_clock::time_point> keep_alive_times() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return keep_alive_times_;
+  }
+  bool WaitForKeepAlives(int n, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return keep_alives_ >= n; });
+  }
+
   // Waits until at least `n` requests arrived in total.
   bool WaitForRequests(int n, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
     std::unique_lock<std::mutex> lock(mu_);
@@ -120,21 +183,50 @@ class FakeBroker final : public v1::Broker::Service {
     std::vector<v1::Request> gathered;
     while (stream->Read(&batch)) {
       Mode mode;
+      v1::ResponseBatch out;
+      std::vector<v1::Request> data;
+      bool drop = false;
       {
         std::lock_guard<std::mutex> lock(mu_);
-        batch_sizes_.push_back(batch.requests_size());
-        requests_ += batch.requests_size();
+        for (const v1::Request& r : batch.requests()) {
+          if (r.has_session()) {
+            *out.add_responses() = SessionAnswerLocked(r);
+            continue;
+          }
+          received_.push_back(r);
+          if (r.session_id() != 0) {
+            v1::Response early;
+            if (!CheckSessionLocked(r, &early)) {
+              *out.add_responses() = std::move(early);
+              continue;
+            }
+          }
+          if (r.name() == "drop" && !dropped_once_) {
+            dropped_once_ = true;
+            drop = true;
+            (void)AnswerOnceLocked(r);  // Applied, never answered.
+            continue;
+          }
+          data.push_back(r);
+        }
+        if (!data.empty()) batch_sizes_.push_back(static_cast<int>(data.size()));
+        requests_ += static_cast<int>(data.size());
         mode = mode_;
         cv_.notify_all();
       }
-      v1::ResponseBatch out;
+      if (drop) {
+        if (out.responses_size() > 0) stream->Write(out);
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "dropped");
+      }
       if (mode == Mode::kAnswer) {
-        for (const v1::Request& r : batch.requests()) *out.add_responses() = Answer(r);
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const v1::Request& r : data) *out.add_responses() = AnswerOnceLocked(r);
       } else if (mode == Mode::kGather) {
-        for (const v1::Request& r : batch.requests()) gathered.push_back(r);
+        for (const v1::Request& r : data) gathered.push_back(r);
         if (static_cast<int>(gathered.size()) >= gather_) {
+          std::lock_guard<std::mutex> lock(mu_);
           for (auto it = gathered.rbegin(); it != gathered.rend(); ++it) {
-            *out.add_responses() = Answer(*it);
+            *out.add_responses() = AnswerOnceLocked(*it);
           }
           gathered.clear();
         }
@@ -174,6 +266,88 @@ class FakeBroker final : public v1::Broker::Service {
   }
 
  private:
+  struct FakeSession {
+    std::chrono::milliseconds ttl;
+    std::chrono::steady_clock::time_point expires;
+    std::map<uint64_t, v1::Response> answers;  // By sequence.
+  };
+
+  std::chrono::steady_clock::time_point NowLocked() const {
+    return std::chrono::steady_clock::now() + offset_;
+  }
+
+  static v1::Response ErrorAnswer(const v1::Request& r, grpc::StatusCode code,
+                                  const std::string& message) {
+    v1::Response response;
+    response.set_id(r.id());
+    response.mutable_error()->set_code(static_cast<int>(code));
+    response.mutable_error()->set_message(message);
+    return response;
+  }
+
+  // Finds and touches r.session_id(); else sets `*error` to ABORTED.
+  bool CheckSessionLocked(const v1::Request& r, v1::Response* error) {
+    auto it = sessions_.find(r.session_id());
+    if (it != sessions_.end() && NowLocked() >= it->second.expires) {
+      sessions_.erase(it);
+      it = sessions_.end();
+    }
+    if (it == sessions_.end()) {
+      *error = ErrorAnswer(r, grpc::StatusCode::ABORTED,
+                           "session " + std::to_string(r.session_id()) + " not found");
+      return false;
+    }
+    it->second.expires = NowLocked() + it->second.ttl;
+    auto& answers = it->second.answers;
+    answers.erase(answers.begin(), answers.upper_bound(r.ack_sequence()));
+    return true;
+  }
+
+  v1::Response SessionAnswerLocked(const v1::Request& r) {
+    if (!sessions_enabled_) {
+      return ErrorAnswer(r, grpc::StatusCode::INVALID_ARGUMENT, "type is unspecified");
+    }
+    v1::Response response;
+    response.set_id(r.id());
+    if (r.session().has_open()) {
+      ++opens_;
+      const uint64_t id = next_session_.fetch_add(1);  // Unique across restarts.
+      const auto ttl = std::chrono::milliseconds(r.session().open().ttl_ms());
+      sessions_[id] = FakeSession{ttl, NowLocked() + ttl, {}};
+      response.mutable_session()->set_session_id(id);
+      response.mutable_session()->set_ttl_ms(ttl.count());
+      return response;
+    }
+    if (r.session().has_keep_alive()) {
+      ++keep_alives_;
+      keep_alive_times_.push_back(std::chrono::steady_clock::now());
+      cv_.notify_all();
+    } else {
+      ++closes_;
+    }
+    if (!CheckSessionLocked(r, &response)) return response;
+    if (r.session().has_close()) sessions_.erase(r.session_id());
+    response.mutable_session()->set_session_id(r.session_id());
+    return response;
+  }
+
+  // Answer(), remembered per (session, sequence) so a retry gets it again.
+  v1::Response AnswerOnceLocked(const v1::Request& r) {
+    auto it = sessions_.find(r.session_id());
+    if (r.sequence() == 0 || it == sessions_.end()) return Answer(r);
+    auto& answers = it->second.answers;
+    auto found = answers.find(r.sequence());
+    if (found != answers.end()) {
+      ++duplicates_;
+      v1::Response again = found->second;
+      again.set_id(r.id());
+      return again;
+    }
+    v1::Response response = Answer(r);
+    answers[r.sequence()] = response;
+    return response;
+  }
+
   const std::string broker_id_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -183,6 +357,17 @@ class FakeBroker final : public v1::Broker::Service {
   std::vector<int> batch_sizes_;
   int requests_ = 0;
   int streams_ = 0;
+  bool sessions_enabled_;
+  std::chrono::steady_clock::duration offset_{0};
+  std::map<uint64_t, FakeSession> sessions_;
+  inline static std::atomic<uint64_t> next_session_{1};
+  int opens_ = 0;
+  int keep_alives_ = 0;
+  int closes_ = 0;
+  int duplicates_ = 0;
+  bool dropped_once_ = false;
+  std::vector<v1::Request> received_;
+  std::vector<std::chrono::steady_clock::time_point> keep_alive_times_;
   int port_ = 0;
   std::unique_ptr<grpc::Server> server_;
 };

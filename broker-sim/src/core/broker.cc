@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/random/random.h"
 #include "absl/strings/str_format.h"
 #include "broker-sim/src/core/validate.h"
@@ -28,6 +29,13 @@ Broker::Broker(std::unique_ptr<Store> store, Limits limits)
     : store_(std::move(store)), limits_(limits), broker_id_(RandomId()) {}
 
 void Broker::Execute(const v1::RequestBatch& batch, v1::ResponseBatch& out) {
+  std::vector<Completion> ignored;
+  Execute(batch, 0, out, ignored);
+}
+
+void Broker::Execute(const v1::RequestBatch& batch, uint64_t origin,
+                     v1::ResponseBatch& out,
+                     std::vector<Completion>& completions) {
   const int n = batch.requests_size();
   const int first = out.responses_size();
   out.mutable_responses()->Reserve(first + n);
@@ -48,28 +56,79 @@ void Broker::Execute(const v1::RequestBatch& batch, v1::ResponseBatch& out) {
       invalid_responses.push_back(response);
     }
   }
-  if (!valid.empty()) store_->Apply(valid, valid_responses);
+  StoreResult result;
+  if (!valid.empty()) store_->Apply(valid, valid_responses, origin, result);
+  // Every answer echoes its request's id, whatever a state machine did to the
+  // response.
+  for (size_t i = 0; i < valid.size(); ++i) valid_responses[i]->set_id(valid[i]->id());
   if (!invalid_responses.empty()) {
     const int64_t revision = store_->revision();
     for (v1::Response* response : invalid_responses) {
       response->set_revision(revision);
     }
   }
+  if (!result.deferred.empty()) {
+    // Drop the slots of waiting requests, keeping the others in order.
+    absl::flat_hash_set<const v1::Response*> deferred;
+    for (size_t i : result.deferred) deferred.insert(valid_responses[i]);
+    auto* responses = out.mutable_responses();
+    int kept = first;
+    for (int i = first; i < responses->size(); ++i) {
+      if (deferred.contains(&responses->Get(i))) continue;
+      if (kept != i) responses->SwapElements(kept, i);
+      ++kept;
+    }
+    while (responses->size() > kept) responses->RemoveLast();
+  }
+  for (Completion& completion : result.completions) {
+    completions.push_back(std::move(completion));
+  }
 }
 
 v1::Response Broker::Execute(const v1::Request& request) {
   v1::Response response;
+  std::vector<Completion> ignored;
+  Execute(request, 0, response, ignored);
+  return response;
+}
+
+bool Broker::Execute(const v1::Request& request, uint64_t origin,
+                     v1::Response& response,
+                     std::vector<Completion>& completions) {
   response.set_id(request.id());
   absl::Status status = ValidateRequest(request, limits_);
   if (!status.ok()) {
     SetError(response, status.code(), std::string(status.message()));
     response.set_revision(store_->revision());
-    return response;
+    return true;
   }
   const v1::Request* requests[] = {&request};
   v1::Response* responses[] = {&response};
-  store_->Apply(requests, responses);
-  return response;
+  StoreResult result;
+  store_->Apply(requests, responses, origin, result);
+  response.set_id(request.id());
+  for (Completion& completion : result.completions) {
+    completions.push_back(std::move(completion));
+  }
+  return result.deferred.empty();
+}
+
+void Broker::Tick(absl::Time now, std::vector<Completion>& completions) {
+  StoreResult result;
+  store_->Tick(now, result);
+  for (Completion& completion : result.completions) {
+    completions.push_back(std::move(completion));
+  }
+}
+
+void Broker::Cancel(uint64_t origin) { store_->Cancel(origin); }
+
+void Broker::ExpireAllSessions(std::vector<Completion>& completions) {
+  StoreResult result;
+  store_->ExpireAllSessions(result);
+  for (Completion& completion : result.completions) {
+    completions.push_back(std::move(completion));
+  }
 }
 
 v1::BrokerInfo Broker::Info() const {

@@ -5,6 +5,12 @@
 //   v1::ResponseBatch out;
 //   broker.Execute(batch, out);  // one response per request, in order
 //
+// Requests that wait (a blocked lock acquire) are answered later; callers
+// that can take such late answers use the overloads with an origin and
+// route the Completions they receive. Logical time comes from the clock
+// function the store was given (read once per batch) and from Tick, which
+// the server calls periodically.
+//
 // Thread-safety: thread-safe. Execute() may be called from any number of
 // threads; each batch is applied atomically and in order by the Store.
 #ifndef ATOMIX_BROKER_CORE_BROKER_H_
@@ -13,6 +19,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include "absl/time/time.h"
 
 #include "atomix/v1/broker.pb.h"
 #include "broker-sim/src/state/limits.h"
@@ -30,6 +39,25 @@ class Broker {
   // echoes its request's id.
   void Execute(const v1::RequestBatch& batch, v1::ResponseBatch& out);
   v1::Response Execute(const v1::Request& request);
+
+  // As above, for a caller that can take late answers: requests that wait
+  // (a blocked lock acquire) get no response in `out`; they are answered
+  // later by a Completion addressed to `origin`, from this or a later call.
+  // `completions` receives the late answers this call produced, for any
+  // origin. Origin 0 means "nobody": its completions are to be dropped.
+  void Execute(const v1::RequestBatch& batch, uint64_t origin,
+               v1::ResponseBatch& out, std::vector<Completion>& completions);
+  // False if the request waits (no response yet).
+  bool Execute(const v1::Request& request, uint64_t origin,
+               v1::Response& response, std::vector<Completion>& completions);
+
+  // Moves logical time to `now`: ends overdue sessions, expires TTL entries,
+  // times out lock waiters. The server calls it periodically.
+  void Tick(absl::Time now, std::vector<Completion>& completions);
+  // The caller behind `origin` went away: forget its waiting requests.
+  void Cancel(uint64_t origin);
+  // Ends every session at once (fault injection).
+  void ExpireAllSessions(std::vector<Completion>& completions);
 
   // What the broker tells a client when a stream opens.
   v1::BrokerInfo Info() const;

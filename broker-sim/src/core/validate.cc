@@ -76,6 +76,10 @@ v1::PrimitiveType OperationType(const v1::Request& request) {
       return v1::MAP;
     case v1::Request::kSet:
       return v1::SET;
+    case v1::Request::kLock:
+      return v1::LOCK;
+    case v1::Request::kElection:
+      return v1::ELECTION;
     default:
       return v1::PRIMITIVE_TYPE_UNSPECIFIED;
   }
@@ -91,6 +95,10 @@ absl::string_view OperationName(v1::PrimitiveType type) {
       return "a map";
     case v1::SET:
       return "a set";
+    case v1::LOCK:
+      return "a lock";
+    case v1::ELECTION:
+      return "an election";
     default:
       return "nothing";
   }
@@ -101,16 +109,62 @@ absl::Status NoOperation(absl::string_view type) {
       absl::StrCat(type, " request has no operation"));
 }
 
-absl::Status CheckValue(const v1::ValueRequest& op, const Limits& limits) {
+absl::Status CheckFence(const v1::Fence& fence, const Limits& limits) {
+  if (fence.lock().empty()) {
+    return absl::InvalidArgumentError("fence lock name is empty");
+  }
+  if (absl::Status status = CheckName(fence.lock(), limits); !status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("fence lock ", status.message()));
+  }
+  if (fence.version() <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "fence version is ", fence.version(), "; it must be positive"));
+  }
+  return absl::OkStatus();
+}
+
+// The options a write may carry: ephemeral, ttl_ms and if_fence.
+absl::Status CheckWriteOptions(const v1::Request& request, bool ephemeral,
+                               int64_t ttl_ms, const v1::Fence* fence,
+                               const Limits& limits) {
+  if (ttl_ms < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ttl_ms is ", ttl_ms, "; it must not be negative"));
+  }
+  if (ephemeral && request.session_id() == 0) {
+    return absl::InvalidArgumentError("an ephemeral write needs a session");
+  }
+  if (fence != nullptr) return CheckFence(*fence, limits);
+  return absl::OkStatus();
+}
+
+// Chains checks: the first failure wins.
+absl::Status Both(absl::Status first, absl::Status second) {
+  return first.ok() ? second : first;
+}
+
+absl::Status CheckValue(const v1::Request& request, const Limits& limits) {
+  const v1::ValueRequest& op = request.value();
   switch (op.op_case()) {
-    case v1::ValueRequest::kSet:
-      return CheckBytes("value", op.set().value(), limits.max_value_bytes,
-                        true);
+    case v1::ValueRequest::kSet: {
+      const v1::ValueSet& set = op.set();
+      return Both(
+          CheckBytes("value", set.value(), limits.max_value_bytes, true),
+          CheckWriteOptions(request, set.ephemeral(), set.ttl_ms(),
+                            set.has_if_fence() ? &set.if_fence() : nullptr,
+                            limits));
+    }
     case v1::ValueRequest::kInsert:
-      return CheckBytes("value", op.insert().value(), limits.max_value_bytes,
-                        true);
-    case v1::ValueRequest::kGet:
+      return Both(CheckBytes("value", op.insert().value(),
+                             limits.max_value_bytes, true),
+                  CheckWriteOptions(request, op.insert().ephemeral(),
+                                    op.insert().ttl_ms(), nullptr, limits));
     case v1::ValueRequest::kDelete:
+      return op.delete_().has_if_fence()
+                 ? CheckFence(op.delete_().if_fence(), limits)
+                 : absl::OkStatus();
+    case v1::ValueRequest::kGet:
       return absl::OkStatus();
     case v1::ValueRequest::OP_NOT_SET:
       break;
@@ -129,18 +183,37 @@ absl::Status CheckKey(const std::string& key, const Limits& limits) {
   return CheckBytes("key", key, limits.max_key_bytes, false);
 }
 
-absl::Status CheckMap(const v1::MapRequest& op, const Limits& limits) {
+absl::Status CheckMap(const v1::Request& request, const Limits& limits) {
+  const v1::MapRequest& op = request.map();
   switch (op.op_case()) {
-    case v1::MapRequest::kPut:
-      return CheckKeyAndValue(op.put().key(), op.put().value(), limits);
-    case v1::MapRequest::kInsert:
-      return CheckKeyAndValue(op.insert().key(), op.insert().value(), limits);
-    case v1::MapRequest::kUpdate:
-      return CheckKeyAndValue(op.update().key(), op.update().value(), limits);
+    case v1::MapRequest::kPut: {
+      const v1::MapPut& put = op.put();
+      return Both(CheckKeyAndValue(put.key(), put.value(), limits),
+                  CheckWriteOptions(
+                      request, put.ephemeral(), put.ttl_ms(),
+                      put.has_if_fence() ? &put.if_fence() : nullptr, limits));
+    }
+    case v1::MapRequest::kInsert: {
+      const v1::MapInsert& insert = op.insert();
+      return Both(CheckKeyAndValue(insert.key(), insert.value(), limits),
+                  CheckWriteOptions(request, insert.ephemeral(),
+                                    insert.ttl_ms(), nullptr, limits));
+    }
+    case v1::MapRequest::kUpdate: {
+      const v1::MapUpdate& update = op.update();
+      return Both(
+          CheckKeyAndValue(update.key(), update.value(), limits),
+          CheckWriteOptions(
+              request, update.ephemeral(), update.ttl_ms(),
+              update.has_if_fence() ? &update.if_fence() : nullptr, limits));
+    }
     case v1::MapRequest::kGet:
       return CheckKey(op.get().key(), limits);
     case v1::MapRequest::kRemove:
-      return CheckKey(op.remove().key(), limits);
+      return Both(CheckKey(op.remove().key(), limits),
+                  op.remove().has_if_fence()
+                      ? CheckFence(op.remove().if_fence(), limits)
+                      : absl::OkStatus());
     case v1::MapRequest::kContains:
       return CheckKey(op.contains().key(), limits);
     case v1::MapRequest::kList: {
@@ -183,9 +256,84 @@ absl::Status CheckSet(const v1::SetRequest& op, const Limits& limits) {
   return NoOperation("set");
 }
 
+absl::Status NeedsSession(const v1::Request& request, absl::string_view what) {
+  if (request.session_id() != 0) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(what, " needs a session"));
+}
+
+absl::Status CheckLock(const v1::Request& request) {
+  const v1::LockRequest& op = request.lock();
+  switch (op.op_case()) {
+    case v1::LockRequest::kAcquire:
+      return NeedsSession(request, "lock acquire");
+    case v1::LockRequest::kRelease:
+      if (op.release().has_if_version()) return absl::OkStatus();
+      return NeedsSession(request, "lock release without if_version");
+    case v1::LockRequest::kGet:
+      return absl::OkStatus();
+    case v1::LockRequest::OP_NOT_SET:
+      break;
+  }
+  return NoOperation("lock");
+}
+
+absl::Status CheckCandidate(const std::string& id, const Limits& limits) {
+  return CheckBytes("candidate_id", id, limits.max_key_bytes, false);
+}
+
+absl::Status CheckElection(const v1::Request& request, const Limits& limits) {
+  const v1::ElectionRequest& op = request.election();
+  switch (op.op_case()) {
+    case v1::ElectionRequest::kEnter:
+      return Both(CheckCandidate(op.enter().candidate_id(), limits),
+                  NeedsSession(request, "election enter"));
+    case v1::ElectionRequest::kLeave:
+      return Both(CheckCandidate(op.leave().candidate_id(), limits),
+                  NeedsSession(request, "election leave"));
+    case v1::ElectionRequest::kAnoint:
+      return CheckCandidate(op.anoint().candidate_id(), limits);
+    case v1::ElectionRequest::kPromote:
+      return CheckCandidate(op.promote().candidate_id(), limits);
+    case v1::ElectionRequest::kDemote:
+      return CheckCandidate(op.demote().candidate_id(), limits);
+    case v1::ElectionRequest::kEvict:
+      return CheckCandidate(op.evict().candidate_id(), limits);
+    case v1::ElectionRequest::kGetTerm:
+      return absl::OkStatus();
+    case v1::ElectionRequest::OP_NOT_SET:
+      break;
+  }
+  return NoOperation("election");
+}
+
+// Session operations name no primitive: type and name are ignored.
+absl::Status CheckSession(const v1::Request& request, const Limits& limits) {
+  const v1::SessionRequest& op = request.session();
+  switch (op.op_case()) {
+    case v1::SessionRequest::kOpen: {
+      const int64_t ttl_ms = op.open().ttl_ms();
+      if (ttl_ms != 0 && ttl_ms < limits.min_session_ttl_ms) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("ttl_ms is ", ttl_ms, "; the minimum is ",
+                         limits.min_session_ttl_ms, " (0 means the default, ",
+                         limits.default_session_ttl_ms, ")"));
+      }
+      return absl::OkStatus();
+    }
+    case v1::SessionRequest::kKeepAlive:
+      return NeedsSession(request, "session keep_alive");
+    case v1::SessionRequest::kClose:
+      return NeedsSession(request, "session close");
+    case v1::SessionRequest::OP_NOT_SET:
+      break;
+  }
+  return NoOperation("session");
+}
+
 }  // namespace
 
 absl::Status ValidateRequest(const v1::Request& request, const Limits& limits) {
+  if (request.has_session()) return CheckSession(request, limits);
   absl::Status status = CheckName(request.name(), limits);
   if (!status.ok()) return status;
 
@@ -218,11 +366,15 @@ absl::Status ValidateRequest(const v1::Request& request, const Limits& limits) {
       }
       return absl::OkStatus();
     case v1::Request::kValue:
-      return CheckValue(request.value(), limits);
+      return CheckValue(request, limits);
     case v1::Request::kMap:
-      return CheckMap(request.map(), limits);
+      return CheckMap(request, limits);
     case v1::Request::kSet:
       return CheckSet(request.set(), limits);
+    case v1::Request::kLock:
+      return CheckLock(request);
+    case v1::Request::kElection:
+      return CheckElection(request, limits);
     default:
       return absl::OkStatus();  // Open
   }

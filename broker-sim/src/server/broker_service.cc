@@ -2,7 +2,11 @@
 #include "broker-sim/src/server/broker_service.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "spdlog/spdlog.h"
 
 namespace atomix::broker {
@@ -15,38 +19,107 @@ grpc::StatusCode ToGrpcCode(int32_t code) {
   return static_cast<grpc::StatusCode>(code);
 }
 
+// One unary Call. Owns itself; deleted in OnDone. Registered with the router
+// while it lives, so a request that waits can be answered by another thread.
+class UnaryCall final : public grpc::ServerUnaryReactor, public ResponseSink {
+ public:
+  UnaryCall(Broker& broker, CompletionRouter& router, FaultInjector& faults,
+            grpc::CallbackServerContext* context, v1::Response* response)
+      : broker_(broker),
+        router_(router),
+        faults_(faults),
+        context_(context),
+        response_(response) {
+    origin_ = router_.Register(this);
+  }
+
+  void Start(const v1::Request& request) {
+    std::vector<Completion> completions;
+    v1::Response response;
+    const bool answered =
+        broker_.Execute(request, origin_, response, completions);
+    router_.Route(completions);
+    if (spdlog::should_log(spdlog::level::trace)) {
+      spdlog::trace("call from {}: request {} on \"{}\" at revision {}{}",
+                    context_->peer(), request.id(), request.name(),
+                    response.revision(),
+                    answered ? (response.has_error() ? " failed" : "")
+                             : " waits");
+    }
+    if (answered) Answer(std::move(response));
+  }
+
+  void Deliver(std::vector<v1::Response> responses) override {
+    if (!responses.empty()) Answer(std::move(responses.front()));
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    finished_ = true;
+    Finish(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    router_.Unregister(origin_);
+    broker_.Cancel(origin_);
+    delete this;
+  }
+
+ private:
+  ~UnaryCall() override = default;
+
+  void Answer(v1::Response response) {
+    faults_.Delay();
+    const bool drop = faults_.Drop();
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    finished_ = true;
+    if (drop) {
+      Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "response dropped by fault injection"));
+      return;
+    }
+    *response_ = std::move(response);
+    if (!response_->has_error()) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    const v1::Error& error = response_->error();
+    if (error.has_current()) {
+      context_->AddTrailingMetadata("atomix-current",
+                                    std::to_string(error.current()));
+    }
+    Finish(grpc::Status(ToGrpcCode(error.code()), error.message()));
+  }
+
+  Broker& broker_;
+  CompletionRouter& router_;
+  FaultInjector& faults_;
+  grpc::CallbackServerContext* const context_;
+  v1::Response* const response_;
+  uint64_t origin_ = 0;
+  absl::Mutex mu_;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
 }  // namespace
 
-BrokerService::BrokerService(Broker& broker, StreamOptions options)
-    : broker_(broker), options_(options) {}
+BrokerService::BrokerService(Broker& broker, StreamOptions options,
+                             FaultOptions faults)
+    : broker_(broker), options_(options), faults_(faults) {}
 
 grpc::ServerBidiReactor<v1::RequestBatch, v1::ResponseBatch>*
 BrokerService::Stream(grpc::CallbackServerContext* context) {
-  return new StreamReactor(broker_, context, options_);
+  return new StreamReactor(broker_, router_, faults_, context, options_);
 }
 
 grpc::ServerUnaryReactor* BrokerService::Call(
     grpc::CallbackServerContext* context, const v1::Request* request,
     v1::Response* response) {
-  *response = broker_.Execute(*request);
-  if (spdlog::should_log(spdlog::level::trace)) {
-    spdlog::trace("call from {}: request {} on \"{}\" at revision {}{}",
-                  context->peer(), request->id(), request->name(),
-                  response->revision(),
-                  response->has_error() ? " failed" : "");
-  }
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (!response->has_error()) {
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
-  }
-  const v1::Error& error = response->error();
-  if (error.has_current()) {
-    context->AddTrailingMetadata("atomix-current",
-                                 std::to_string(error.current()));
-  }
-  reactor->Finish(grpc::Status(ToGrpcCode(error.code()), error.message()));
-  return reactor;
+  auto* call = new UnaryCall(broker_, router_, faults_, context, response);
+  call->Start(*request);
+  return call;
 }
 
 }  // namespace atomix::broker

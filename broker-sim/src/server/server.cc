@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -64,8 +65,9 @@ absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
-  std::unique_ptr<BrokerServer> server(new BrokerServer());
-  server->service_ = std::make_unique<BrokerService>(broker, options.stream);
+  std::unique_ptr<BrokerServer> server(new BrokerServer(broker));
+  server->service_ = std::make_unique<BrokerService>(broker, options.stream,
+                                                     options.faults);
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
@@ -90,12 +92,38 @@ absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
         absl::StrCat("cannot listen on ", options.listen,
                      reason.empty() ? "" : ": ", reason));
   }
+  BrokerServer* raw = server.get();
+  server->ticker_ = std::thread([raw, clock = options.clock,
+                                 interval = options.tick_interval] {
+    raw->RunTicker(clock, interval);
+  });
   return server;
 }
+
+void BrokerServer::RunTicker(std::function<absl::Time()> clock,
+                             absl::Duration interval) {
+  std::vector<Completion> completions;
+  while (!stop_ticker_.WaitForNotificationWithTimeout(interval)) {
+    broker_.Tick(clock(), completions);
+    service_->router().Route(completions);
+  }
+}
+
+void BrokerServer::ExpireAllSessions() {
+  std::vector<Completion> completions;
+  broker_.ExpireAllSessions(completions);
+  if (service_ != nullptr) service_->router().Route(completions);
+}
+
+BrokerServer::BrokerServer(Broker& broker) : broker_(broker) {}
 
 BrokerServer::~BrokerServer() { Shutdown(absl::ZeroDuration()); }
 
 void BrokerServer::Shutdown(absl::Duration grace) {
+  if (ticker_.joinable()) {
+    stop_ticker_.Notify();
+    ticker_.join();
+  }
   if (server_ == nullptr) return;
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();

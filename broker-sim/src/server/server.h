@@ -8,18 +8,28 @@
 //   ...
 //   (*server)->Shutdown(absl::Seconds(2));
 //
+// Besides gRPC's threads the server runs one ticker thread that moves the
+// broker's logical time forward (ServerOptions::tick_interval) and delivers
+// the late answers that produces.
+//
 // Thread-safety: Start and Shutdown are called from one thread; the server
-// itself serves from gRPC's threads. The Broker must outlive the server.
+// itself serves from gRPC's threads; ExpireAllSessions may be called from
+// any thread. The Broker must outlive the server.
 #ifndef ATOMIX_BROKER_SERVER_SERVER_H_
 #define ATOMIX_BROKER_SERVER_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "broker-sim/src/core/broker.h"
 #include "broker-sim/src/server/broker_service.h"
+#include "broker-sim/src/server/faults.h"
 #include "broker-sim/src/server/stream_reactor.h"
 
 namespace grpc {
@@ -33,6 +43,12 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:5679";
   int max_message_bytes = 64 << 20;
   StreamOptions stream;
+  FaultOptions faults;
+  // The broker's logical clock: read by the ticker, which calls
+  // Broker::Tick every `tick_interval` (session expiry, TTL entries, lock
+  // waiter timeouts). It should be the clock the Store was given.
+  std::function<absl::Time()> clock = &absl::Now;
+  absl::Duration tick_interval = absl::Milliseconds(100);
 };
 
 class BrokerServer {
@@ -47,14 +63,21 @@ class BrokerServer {
   // The bound TCP port (useful with port 0).
   int port() const { return port_; }
 
+  // Ends every session now and delivers what that completes.
+  void ExpireAllSessions();
+
   // Stops accepting calls, waits up to `grace` for calls in flight, then
   // cancels the rest. Safe to call more than once.
   void Shutdown(absl::Duration grace);
 
  private:
-  BrokerServer() = default;
+  explicit BrokerServer(Broker& broker);
+  void RunTicker(std::function<absl::Time()> clock, absl::Duration interval);
 
+  Broker& broker_;
   std::unique_ptr<BrokerService> service_;
+  absl::Notification stop_ticker_;
+  std::thread ticker_;
   std::unique_ptr<grpc::Server> server_;  // destroyed before service_
   int port_ = 0;
 };

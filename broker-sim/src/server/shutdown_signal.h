@@ -1,16 +1,20 @@
-// Shutdown on SIGTERM/SIGINT via a self-pipe.
+// Shutdown on SIGTERM/SIGINT via a self-pipe; SIGUSR1 runs a callback
+// (the broker expires every session on it).
 //
 //   InstallShutdownSignalHandlers();   // early in main
 //   ...start serving...
-//   int sig = WaitForShutdownSignal(); // blocks; then shut down gracefully
+//   int sig = WaitForShutdownSignal([&] { server->ExpireAllSessions(); });
 //
 // The handler only writes one byte to a pipe (async-signal-safe). A second
-// signal while shutting down exits at once with status 128 + signal.
+// SIGTERM/SIGINT while shutting down exits at once with status 128 + signal;
+// SIGUSR1 never counts towards that.
 //
 // Thread-safety: install once from main before starting threads; wait from
 // one thread.
 #ifndef ATOMIX_BROKER_SERVER_SHUTDOWN_SIGNAL_H_
 #define ATOMIX_BROKER_SERVER_SHUTDOWN_SIGNAL_H_
+
+#include <functional>
 
 #include "absl/status/status.h"
 
@@ -18,8 +22,9 @@ namespace atomix::broker {
 
 absl::Status InstallShutdownSignalHandlers();
 
-// Blocks until SIGTERM or SIGINT arrives; returns the signal number.
-int WaitForShutdownSignal();
+// Blocks until SIGTERM or SIGINT arrives; returns the signal number. Runs
+// `on_usr1` (if set) on this thread for every SIGUSR1 meanwhile.
+int WaitForShutdownSignal(const std::function<void()>& on_usr1 = nullptr);
 
 }  // namespace atomix::broker
 

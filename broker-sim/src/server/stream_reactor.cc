@@ -18,14 +18,18 @@ uint64_t NextStreamId() {
 
 }  // namespace
 
-StreamReactor::StreamReactor(Broker& broker,
+StreamReactor::StreamReactor(Broker& broker, CompletionRouter& router,
+                             FaultInjector& faults,
                              grpc::CallbackServerContext* context,
                              StreamOptions options)
     : broker_(broker),
+      router_(router),
+      faults_(faults),
       options_(options),
       stream_id_(NextStreamId()),
       peer_(context->peer()) {
   spdlog::debug("stream {} opened by {}", stream_id_, peer_);
+  origin_ = router_.Register(this);
   v1::ResponseBatch hello;
   *hello.mutable_info() = broker_.Info();
   absl::MutexLock lock(&mu_);
@@ -49,25 +53,53 @@ void StreamReactor::OnReadDone(bool ok) {
     absl::MutexLock lock(&mu_);
     skip = finished_;
   }
-  std::vector<v1::ResponseBatch> parts;
+  v1::ResponseBatch out;
+  std::vector<Completion> completions;
   if (!skip) {
     if (spdlog::should_log(spdlog::level::trace)) {
       spdlog::trace("stream {}: batch of {} requests", stream_id_,
                     request_.requests_size());
     }
-    v1::ResponseBatch out;
-    broker_.Execute(request_, out);
-    parts = SplitResponseBatch(std::move(out), options_.max_batch_bytes);
+    broker_.Execute(request_, origin_, out, completions);
+    if (faults_.enabled()) {
+      faults_.Delay();
+      auto* responses = out.mutable_responses();
+      for (int i = responses->size() - 1; i >= 0; --i) {
+        if (faults_.Drop()) responses->DeleteSubrange(i, 1);
+      }
+    }
   }
   request_.Clear();
+  // Late answers for other streams (or this one); never with mu_ held.
+  router_.Route(completions);
 
   absl::MutexLock lock(&mu_);
   reading_ = false;
   ++batches_;
   if (finished_) return;
-  for (v1::ResponseBatch& part : parts) queue_.push_back(std::move(part));
+  if (out.responses_size() > 0) Enqueue(std::move(out));
   MaybeWrite();
   MaybeRead();
+}
+
+void StreamReactor::Deliver(std::vector<v1::Response> responses) {
+  v1::ResponseBatch batch;
+  for (v1::Response& response : responses) {
+    if (faults_.Drop()) continue;
+    *batch.add_responses() = std::move(response);
+  }
+  if (batch.responses_size() == 0) return;
+  absl::MutexLock lock(&mu_);
+  if (finished_) return;
+  Enqueue(std::move(batch));
+  MaybeWrite();
+}
+
+void StreamReactor::Enqueue(v1::ResponseBatch batch) {
+  for (v1::ResponseBatch& part :
+       SplitResponseBatch(std::move(batch), options_.max_batch_bytes)) {
+    queue_.push_back(std::move(part));
+  }
 }
 
 void StreamReactor::OnWriteDone(bool ok) {
@@ -92,6 +124,9 @@ void StreamReactor::OnCancel() {
 }
 
 void StreamReactor::OnDone() {
+  // After Unregister no Deliver can run; then nothing waits for this stream.
+  router_.Unregister(origin_);
+  broker_.Cancel(origin_);
   {
     absl::MutexLock lock(&mu_);
     spdlog::debug("stream {} from {} closed after {} batches{}", stream_id_,

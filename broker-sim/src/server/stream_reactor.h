@@ -11,6 +11,14 @@
 // at once when the call is cancelled or a write fails. Nothing is started
 // after Finish.
 //
+// Late answers (a lock acquire granted after its batch was answered) arrive
+// through Deliver, from whichever thread produced them: the reactor is
+// registered with the CompletionRouter under its own origin from
+// construction until OnDone, and Deliver queues them like any batch, or
+// drops them once Finish was called. OnDone unregisters first (so no
+// delivery can touch the reactor after it), then cancels the stream's
+// waiting requests in the broker, then deletes the reactor.
+//
 // Thread-safety: gRPC may run OnReadDone, OnWriteDone and OnCancel
 // concurrently; all reactor state is guarded by one mutex. The read buffer is
 // owned by the one outstanding read and is touched only by OnReadDone.
@@ -21,11 +29,14 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "atomix/v1/broker.grpc.pb.h"
 #include "broker-sim/src/core/broker.h"
+#include "broker-sim/src/server/completion_router.h"
+#include "broker-sim/src/server/faults.h"
 
 namespace atomix::broker {
 
@@ -37,11 +48,15 @@ struct StreamOptions {
 };
 
 class StreamReactor final
-    : public grpc::ServerBidiReactor<v1::RequestBatch, v1::ResponseBatch> {
+    : public grpc::ServerBidiReactor<v1::RequestBatch, v1::ResponseBatch>,
+      public ResponseSink {
  public:
-  StreamReactor(Broker& broker, grpc::CallbackServerContext* context,
+  StreamReactor(Broker& broker, CompletionRouter& router,
+                FaultInjector& faults, grpc::CallbackServerContext* context,
                 StreamOptions options);
 
+  void Deliver(std::vector<v1::Response> responses) override
+      ABSL_LOCKS_EXCLUDED(mu_);
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
@@ -58,8 +73,14 @@ class StreamReactor final
   // Calls Finish once nothing more will be written.
   void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // Queues `batch` (split if large) for writing.
+  void Enqueue(v1::ResponseBatch batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   Broker& broker_;
+  CompletionRouter& router_;
+  FaultInjector& faults_;
   const StreamOptions options_;
+  uint64_t origin_ = 0;  // set in the constructor, then read-only
   const uint64_t stream_id_;
   const std::string peer_;
 

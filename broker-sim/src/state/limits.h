@@ -5,6 +5,7 @@
 #ifndef ATOMIX_BROKER_STATE_LIMITS_H_
 #define ATOMIX_BROKER_STATE_LIMITS_H_
 
+#include <cstddef>
 #include <cstdint>
 
 namespace atomix::broker {
@@ -16,6 +17,11 @@ struct Limits {
   uint32_t default_page_size = 1000;  // List with limit 0
   uint32_t max_page_size = 10000;     // List limits above this are capped
   int64_t max_page_bytes = 1 << 20;   // a List page ends once it holds this
+  int64_t default_session_ttl_ms = 10000;  // SessionOpen with ttl_ms 0
+  int64_t min_session_ttl_ms = 1000;       // shorter TTLs are rejected
+  // Unacknowledged exactly-once responses (and waiting requests) remembered
+  // per session; a new sequence beyond this fails with RESOURCE_EXHAUSTED.
+  size_t max_unacked_responses = 1024;
 };
 
 }  // namespace atomix::broker

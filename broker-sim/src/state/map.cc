@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -31,7 +32,66 @@ void FillEntry(const std::string& key, MapState::Entry&& entry,
   out.set_version(entry.version);
 }
 
+// The entry a write stores: ephemeral writes belong to the request's
+// session, and a TTL sets the expiry.
+MapState::Entry NewEntry(const std::string& value, bool ephemeral,
+                         int64_t ttl_ms, const v1::Request& request,
+                         const ApplyContext& ctx) {
+  MapState::Entry entry{value, ctx.revision, 0, absl::InfiniteFuture()};
+  if (ephemeral) entry.session = request.session_id();
+  if (ttl_ms > 0) entry.expires = ctx.now + absl::Milliseconds(ttl_ms);
+  return entry;
+}
+
 }  // namespace
+
+void MapState::Index(const std::string& key, const Entry& entry) {
+  if (entry.session != 0) by_session_.emplace(entry.session, key);
+  if (entry.expires != absl::InfiniteFuture()) {
+    expiries_.emplace(entry.expires, key);
+  }
+}
+
+void MapState::Unindex(const std::string& key, const Entry& entry) {
+  if (entry.session != 0) by_session_.erase({entry.session, key});
+  if (entry.expires != absl::InfiniteFuture()) {
+    expiries_.erase({entry.expires, key});
+  }
+}
+
+ApplyResult MapState::EndSession(uint64_t session_id,
+                                 const ApplyContext& ctx) {
+  (void)ctx;
+  ApplyResult result;
+  std::vector<std::string> keys;
+  for (auto it = by_session_.lower_bound({session_id, std::string()});
+       it != by_session_.end() && it->first == session_id; ++it) {
+    keys.push_back(it->second);
+  }
+  for (const std::string& key : keys) {
+    auto entry = entries_.find(key);
+    if (entry == entries_.end()) continue;
+    Unindex(key, entry->second);
+    entries_.erase(entry);
+    result.mutated = true;
+  }
+  return result;
+}
+
+absl::Time MapState::NextDeadline() const {
+  return expiries_.empty() ? absl::InfiniteFuture() : expiries_.begin()->first;
+}
+
+ApplyResult MapState::Advance(const ApplyContext& ctx) {
+  if (expiries_.empty() || expiries_.begin()->first > ctx.now) return {};
+  const std::string key = expiries_.begin()->second;
+  expiries_.erase(expiries_.begin());
+  auto entry = entries_.find(key);
+  if (entry == entries_.end()) return {};
+  Unindex(key, entry->second);
+  entries_.erase(entry);
+  return Mutated();
+}
 
 ApplyResult MapState::Apply(const v1::Request& request,
                             const ApplyContext& ctx, v1::Response& response) {
@@ -65,6 +125,8 @@ ApplyResult MapState::Apply(const v1::Request& request,
       v1::MapResponse* out = response.mutable_map();
       if (entries_.empty()) return {};  // nothing to clear: no revision
       entries_.clear();
+      by_session_.clear();
+      expiries_.clear();
       out->set_version(ctx.revision);
       return Mutated();
     }
@@ -92,12 +154,17 @@ ApplyResult MapState::Put(const v1::Request& request, const ApplyContext& ctx,
   }
   v1::MapResponse* out = response.mutable_map();
   out->set_version(ctx.revision);
+  Entry entry = NewEntry(put.value(), put.ephemeral(), put.ttl_ms(), request,
+                         ctx);
   if (found) {
     out->set_present(true);
+    Unindex(it->first, it->second);
     FillEntry(it->first, std::move(it->second), *out->mutable_entry());
-    it->second = Entry{put.value(), ctx.revision};
+    it->second = std::move(entry);
+    Index(it->first, it->second);
   } else {
-    entries_.emplace_hint(it, put.key(), Entry{put.value(), ctx.revision});
+    Index(put.key(), entry);
+    entries_.emplace_hint(it, put.key(), std::move(entry));
   }
   return Mutated();
 }
@@ -113,7 +180,10 @@ ApplyResult MapState::Insert(const v1::Request& request,
                           " (version ", it->second.version, ")"));
     return {};
   }
-  entries_.emplace_hint(it, insert.key(), Entry{insert.value(), ctx.revision});
+  Entry entry = NewEntry(insert.value(), insert.ephemeral(), insert.ttl_ms(),
+                         request, ctx);
+  Index(insert.key(), entry);
+  entries_.emplace_hint(it, insert.key(), std::move(entry));
   response.mutable_map()->set_version(ctx.revision);
   return Mutated();
 }
@@ -133,8 +203,11 @@ ApplyResult MapState::Update(const v1::Request& request,
   v1::MapResponse* out = response.mutable_map();
   out->set_version(ctx.revision);
   out->set_present(true);
+  Unindex(it->first, it->second);
   FillEntry(it->first, std::move(it->second), *out->mutable_entry());
-  it->second = Entry{update.value(), ctx.revision};
+  it->second = NewEntry(update.value(), update.ephemeral(), update.ttl_ms(),
+                        request, ctx);
+  Index(it->first, it->second);
   return Mutated();
 }
 
@@ -153,6 +226,7 @@ ApplyResult MapState::Remove(const v1::Request& request,
   v1::MapResponse* out = response.mutable_map();
   out->set_version(ctx.revision);
   out->set_present(true);
+  Unindex(it->first, it->second);
   FillEntry(it->first, std::move(it->second), *out->mutable_entry());
   entries_.erase(it);
   return Mutated();

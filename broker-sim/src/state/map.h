@@ -6,6 +6,10 @@
 // when it removes an entry, Clear when the map was not empty. A request that
 // fails changes nothing.
 //
+// Writes may be ephemeral (the entry belongs to Request.session_id and goes
+// when EndSession names that session) and may carry a TTL (the entry goes
+// when Advance runs at or after ctx.now + ttl_ms, one entry per revision).
+//
 // Thread-safety: none; see state_machine.h.
 #ifndef ATOMIX_BROKER_STATE_MAP_H_
 #define ATOMIX_BROKER_STATE_MAP_H_
@@ -13,7 +17,11 @@
 #include <cstdint>
 #include <string>
 
+#include <utility>
+
 #include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
+#include "absl/time/time.h"
 #include "broker-sim/src/state/state_machine.h"
 
 namespace atomix::broker {
@@ -23,12 +31,19 @@ class MapState final : public StateMachine {
   struct Entry {
     std::string value;
     int64_t version = 0;
+    uint64_t session = 0;  // owner of an ephemeral entry; 0 if permanent
+    absl::Time expires = absl::InfiniteFuture();
   };
   using Entries = absl::btree_map<std::string, Entry>;
 
   v1::PrimitiveType type() const override { return v1::MAP; }
   ApplyResult Apply(const v1::Request& request, const ApplyContext& ctx,
                     v1::Response& response) override;
+
+  ApplyResult EndSession(uint64_t session_id,
+                         const ApplyContext& ctx) override;
+  absl::Time NextDeadline() const override;
+  ApplyResult Advance(const ApplyContext& ctx) override;
 
   const Entries& entries() const { return entries_; }
 
@@ -51,7 +66,13 @@ class MapState final : public StateMachine {
                     bool has_if_version, int64_t if_version,
                     Entries::const_iterator it, v1::Response& response) const;
 
+  // Keeps by_session_ and expiries_ in step with entries_.
+  void Index(const std::string& key, const Entry& entry);
+  void Unindex(const std::string& key, const Entry& entry);
+
   Entries entries_;
+  absl::btree_set<std::pair<uint64_t, std::string>> by_session_;
+  absl::btree_set<std::pair<absl::Time, std::string>> expiries_;
 };
 
 }  // namespace atomix::broker

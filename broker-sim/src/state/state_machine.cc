@@ -2,6 +2,8 @@
 #include "broker-sim/src/state/state_machine.h"
 
 #include "broker-sim/src/state/counter.h"
+#include "broker-sim/src/state/election.h"
+#include "broker-sim/src/state/lock.h"
 #include "broker-sim/src/state/map.h"
 #include "broker-sim/src/state/set.h"
 #include "broker-sim/src/state/value.h"
@@ -18,6 +20,10 @@ std::unique_ptr<StateMachine> NewStateMachine(v1::PrimitiveType type) {
       return std::make_unique<MapState>();
     case v1::SET:
       return std::make_unique<SetState>();
+    case v1::LOCK:
+      return std::make_unique<LockState>();
+    case v1::ELECTION:
+      return std::make_unique<ElectionState>();
     default:
       return nullptr;
   }
@@ -33,6 +39,10 @@ absl::string_view TypeName(v1::PrimitiveType type) {
       return "map";
     case v1::SET:
       return "set";
+    case v1::LOCK:
+      return "lock";
+    case v1::ELECTION:
+      return "election";
     case v1::PRIMITIVE_TYPE_UNSPECIFIED:
       return "unspecified";
     default:

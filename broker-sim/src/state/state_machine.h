@@ -34,6 +34,17 @@ struct ApplyContext {
   // here).
   absl::Time now = absl::UnixEpoch();
   const Limits& limits;
+  // Identifies this request if the machine defers its answer (see
+  // ApplyResult::deferred); unique per store.
+  uint64_t token = 0;
+};
+
+// The answer to a request that an earlier step deferred, identified by the
+// token it was applied with. The store fills Response.id and
+// Response.revision.
+struct Answer {
+  uint64_t token = 0;
+  v1::Response response;
 };
 
 // One change a mutation made, for watchers. Watches are not served yet, so
@@ -48,6 +59,13 @@ struct Event {
 struct ApplyResult {
   // True if the request changed state and so consumed ctx.revision.
   bool mutated = false;
+  // True if the request was not answered yet: it waits (e.g. a lock acquire
+  // in the queue) and is answered by a later step, as an Answer carrying
+  // ctx.token. The response passed to Apply is then ignored.
+  bool deferred = false;
+  // Answers to earlier deferred requests that this step completed (e.g. the
+  // next waiter granted a released lock).
+  std::vector<Answer> answers;
   std::vector<Event> events;
 };
 
@@ -70,13 +88,40 @@ class StateMachine {
   // INVALID_ARGUMENT.
   virtual ApplyResult Apply(const v1::Request& request, const ApplyContext& ctx,
                             v1::Response& response) = 0;
+
+  // Session `session_id` ended (closed or expired) in the step at
+  // ctx.revision: drop whatever it owns (locks, candidacies, ephemeral
+  // entries) and answer its deferred requests with ABORTED. Report
+  // `mutated` if anything changed: the store gives the whole session end
+  // ctx.revision if any machine did, and no revision otherwise.
+  virtual ApplyResult EndSession(uint64_t session_id, const ApplyContext& ctx) {
+    (void)session_id;
+    (void)ctx;
+    return {};
+  }
+
+  // The earliest logical time at which the machine has something to do on
+  // its own (an entry's TTL, a waiter's timeout); InfiniteFuture if none.
+  virtual absl::Time NextDeadline() const { return absl::InfiniteFuture(); }
+
+  // Handles exactly one due deadline (NextDeadline() <= ctx.now) and so
+  // always makes progress. The store calls it until nothing is due.
+  virtual ApplyResult Advance(const ApplyContext& ctx) {
+    (void)ctx;
+    return {};
+  }
+
+  // Forgets the deferred request `token` without answering it (its caller
+  // went away). Takes no revision.
+  virtual void Cancel(uint64_t token) { (void)token; }
 };
 
 // A new, empty state machine for `type`, or nullptr if `type` is
 // unspecified or unknown.
 std::unique_ptr<StateMachine> NewStateMachine(v1::PrimitiveType type);
 
-// "counter", "value", "map", "set"; "unspecified" or "unknown" otherwise.
+// "counter", "value", "map", "set", "lock", "election"; "unspecified" or
+// "unknown" otherwise.
 absl::string_view TypeName(v1::PrimitiveType type);
 
 }  // namespace atomix::broker

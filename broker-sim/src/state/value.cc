@@ -7,6 +7,44 @@
 #include "broker-sim/src/state/errors.h"
 
 namespace atomix::broker {
+namespace {
+
+uint64_t Owner(bool ephemeral, const v1::Request& request) {
+  return ephemeral ? request.session_id() : 0;
+}
+
+absl::Time Expiry(int64_t ttl_ms, const ApplyContext& ctx) {
+  return ttl_ms > 0 ? ctx.now + absl::Milliseconds(ttl_ms)
+                    : absl::InfiniteFuture();
+}
+
+}  // namespace
+
+ApplyResult ValueState::EndSession(uint64_t session_id,
+                                   const ApplyContext& ctx) {
+  (void)ctx;
+  if (!present_ || session_ != session_id) return {};
+  Clear();
+  return Mutated();
+}
+
+absl::Time ValueState::NextDeadline() const {
+  return present_ ? expires_ : absl::InfiniteFuture();
+}
+
+ApplyResult ValueState::Advance(const ApplyContext& ctx) {
+  if (!present_ || expires_ > ctx.now) return {};
+  Clear();
+  return Mutated();
+}
+
+void ValueState::Clear() {
+  present_ = false;
+  value_.clear();
+  version_ = 0;
+  session_ = 0;
+  expires_ = absl::InfiniteFuture();
+}
 
 ApplyResult ValueState::Apply(const v1::Request& request,
                               const ApplyContext& ctx,
@@ -37,6 +75,8 @@ ApplyResult ValueState::Apply(const v1::Request& request,
       present_ = true;
       value_ = set.value();
       version_ = ctx.revision;
+      session_ = Owner(set.ephemeral(), request);
+      expires_ = Expiry(set.ttl_ms(), ctx);
       response.mutable_value()->set_version(version_);
       return Mutated();
     }
@@ -50,6 +90,8 @@ ApplyResult ValueState::Apply(const v1::Request& request,
       present_ = true;
       value_ = op.insert().value();
       version_ = ctx.revision;
+      session_ = Owner(op.insert().ephemeral(), request);
+      expires_ = Expiry(op.insert().ttl_ms(), ctx);
       response.mutable_value()->set_version(version_);
       return Mutated();
     }
@@ -69,9 +111,7 @@ ApplyResult ValueState::Apply(const v1::Request& request,
       out->set_present(true);
       out->set_value(std::move(value_));
       out->set_version(ctx.revision);
-      present_ = false;
-      value_.clear();
-      version_ = 0;
+      Clear();
       return Mutated();
     }
     case v1::ValueRequest::OP_NOT_SET:

@@ -1,6 +1,8 @@
 // ValueState: one versioned byte-string value that may be absent. Set and
 // Insert are writes and always take a new revision; Delete takes one when it
-// removes the value. Failed preconditions change nothing.
+// removes the value. Failed preconditions change nothing. Writes may be
+// ephemeral (gone when EndSession names the writer's session) or carry a TTL
+// (gone when Advance runs at or after the expiry).
 //
 // Thread-safety: none; see state_machine.h.
 #ifndef ATOMIX_BROKER_STATE_VALUE_H_
@@ -10,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/time/time.h"
 #include "broker-sim/src/state/state_machine.h"
 
 namespace atomix::broker {
@@ -20,6 +23,11 @@ class ValueState final : public StateMachine {
   ApplyResult Apply(const v1::Request& request, const ApplyContext& ctx,
                     v1::Response& response) override;
 
+  ApplyResult EndSession(uint64_t session_id,
+                         const ApplyContext& ctx) override;
+  absl::Time NextDeadline() const override;
+  ApplyResult Advance(const ApplyContext& ctx) override;
+
   bool present() const { return present_; }
   const std::string& value() const { return value_; }
   int64_t version() const { return version_; }
@@ -29,10 +37,14 @@ class ValueState final : public StateMachine {
   // fills the error (NOT_FOUND if absent, FAILED_PRECONDITION on mismatch).
   bool CheckVersion(const v1::Request& request, bool has_if_version,
                     int64_t if_version, v1::Response& response) const;
+  // Makes the value absent.
+  void Clear();
 
   bool present_ = false;
   std::string value_;
   int64_t version_ = 0;
+  uint64_t session_ = 0;  // owner of an ephemeral value; 0 if permanent
+  absl::Time expires_ = absl::InfiniteFuture();
 };
 
 }  // namespace atomix::broker

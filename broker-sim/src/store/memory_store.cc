@@ -3,61 +3,372 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/errors.h"
+#include "broker-sim/src/state/lock.h"
 
 namespace atomix::broker {
+namespace {
 
-MemoryStore::MemoryStore(Limits limits, Clock clock)
-    : limits_(limits), clock_(std::move(clock)) {}
+// The fence a write carries, or nullptr.
+const v1::Fence* FenceOf(const v1::Request& request) {
+  if (request.has_map()) {
+    const v1::MapRequest& op = request.map();
+    if (op.has_put() && op.put().has_if_fence()) return &op.put().if_fence();
+    if (op.has_update() && op.update().has_if_fence()) {
+      return &op.update().if_fence();
+    }
+    if (op.has_remove() && op.remove().has_if_fence()) {
+      return &op.remove().if_fence();
+    }
+  } else if (request.has_value()) {
+    const v1::ValueRequest& op = request.value();
+    if (op.has_set() && op.set().has_if_fence()) return &op.set().if_fence();
+    if (op.has_delete_() && op.delete_().has_if_fence()) {
+      return &op.delete_().if_fence();
+    }
+  }
+  return nullptr;
+}
+
+bool IsEphemeralWrite(const v1::Request& request) {
+  if (request.has_map()) {
+    const v1::MapRequest& op = request.map();
+    return (op.has_put() && op.put().ephemeral()) ||
+           (op.has_insert() && op.insert().ephemeral()) ||
+           (op.has_update() && op.update().ephemeral());
+  }
+  if (request.has_value()) {
+    const v1::ValueRequest& op = request.value();
+    return (op.has_set() && op.set().ephemeral()) ||
+           (op.has_insert() && op.insert().ephemeral());
+  }
+  return false;
+}
+
+// Whether a request with a session may leave something the session owns.
+bool MayOwn(const v1::Request& request) {
+  return request.type() == v1::LOCK || request.type() == v1::ELECTION ||
+         IsEphemeralWrite(request);
+}
+
+// Whether machines of this type may have deadlines.
+bool HasTimers(v1::PrimitiveType type) {
+  return type == v1::MAP || type == v1::VALUE || type == v1::LOCK;
+}
+
+void SetLostSession(v1::Response& response, uint64_t id) {
+  SetError(response, absl::StatusCode::kAborted,
+           absl::StrCat("session ", id, " is closed or expired"));
+}
+
+}  // namespace
+
+MemoryStore::MemoryStore(Limits limits, Clock clock, uint64_t session_id_base)
+    : limits_(limits),
+      clock_(std::move(clock)),
+      session_id_base_(session_id_base) {}
 
 void MemoryStore::Apply(absl::Span<const v1::Request* const> requests,
-                        absl::Span<v1::Response* const> responses) {
+                        absl::Span<v1::Response* const> responses,
+                        uint64_t origin, StoreResult& result) {
   const size_t n = std::min(requests.size(), responses.size());
   absl::MutexLock lock(&mu_);
-  const absl::Time now = clock_();
+  AdvanceTo(clock_(), result);
   for (size_t i = 0; i < n; ++i) {
-    ApplyOne(*requests[i], now, *responses[i]);
+    if (ApplyOne(*requests[i], origin, *responses[i], result)) {
+      result.deferred.push_back(i);
+    }
   }
 }
 
-void MemoryStore::ApplyOne(const v1::Request& request, absl::Time now,
-                           v1::Response& response) {
-  response.set_id(request.id());
+void MemoryStore::Tick(absl::Time now, StoreResult& result) {
+  absl::MutexLock lock(&mu_);
+  AdvanceTo(now, result);
+}
+
+void MemoryStore::ExpireAllSessions(StoreResult& result) {
+  absl::MutexLock lock(&mu_);
+  AdvanceTo(clock_(), result);
+  for (uint64_t id : sessions_.Ids()) EndSession(id, result);
+}
+
+void MemoryStore::Cancel(uint64_t origin) {
+  absl::MutexLock lock(&mu_);
+  std::vector<uint64_t> tokens;
+  for (const auto& [token, pending] : pending_) {
+    if (pending.origin == origin) tokens.push_back(token);
+  }
+  for (uint64_t token : tokens) {
+    const Pending pending = std::move(pending_.at(token));
+    pending_.erase(token);
+    if (Sessions::Session* session = sessions_.Find(pending.session)) {
+      session->pending.erase(pending.sequence);
+    }
+    auto it = primitives_.find(pending.name);
+    if (it == primitives_.end()) continue;
+    it->second->Cancel(token);
+    Schedule(pending.name, *it->second);
+  }
+}
+
+void MemoryStore::AdvanceTo(absl::Time now, StoreResult& result) {
+  now_ = std::max(now_, now);
+  while (true) {
+    const auto session = sessions_.Next();
+    const bool session_due = session && session->first <= now_;
+    const bool timer_due = !timers_.empty() && timers_.begin()->first <= now_;
+    if (session_due && (!timer_due || session->first <= timers_.begin()->first)) {
+      EndSession(session->second, result);
+      continue;
+    }
+    if (!timer_due) break;
+    const std::string name = timers_.begin()->second;
+    timers_.erase(timers_.begin());
+    scheduled_.erase(name);
+    auto it = primitives_.find(name);
+    if (it == primitives_.end()) continue;
+    const ApplyContext ctx{
+        .revision = revision_ + 1, .now = now_, .limits = limits_};
+    ApplyResult step = it->second->Advance(ctx);
+    if (step.mutated) revision_ = ctx.revision;
+    Complete(step.answers, result);
+    Schedule(name, *it->second);
+  }
+}
+
+void MemoryStore::EndSession(uint64_t id, StoreResult& result) {
+  Sessions::Session* session = sessions_.Find(id);
+  if (session == nullptr) return;
   const ApplyContext ctx{
-      .revision = revision_ + 1, .now = now, .limits = limits_};
-  ApplyResult result;
+      .revision = revision_ + 1, .now = now_, .limits = limits_};
+  std::vector<Answer> answers;
+  bool changed = false;
+  for (const std::string& name : session->resources) {
+    auto it = primitives_.find(name);
+    if (it == primitives_.end()) continue;
+    ApplyResult step = it->second->EndSession(id, ctx);
+    changed = changed || step.mutated;
+    for (Answer& answer : step.answers) answers.push_back(std::move(answer));
+    Schedule(name, *it->second);
+  }
+  // One revision for everything the session's end changed; none if it
+  // owned nothing.
+  if (changed) revision_ = ctx.revision;
+  sessions_.Erase(id);
+  Complete(answers, result);
+}
+
+void MemoryStore::Complete(std::vector<Answer>& answers, StoreResult& result) {
+  for (Answer& answer : answers) {
+    auto it = pending_.find(answer.token);
+    if (it == pending_.end()) continue;
+    const Pending pending = std::move(it->second);
+    pending_.erase(it);
+    answer.response.set_id(pending.request_id);
+    answer.response.set_revision(revision_);
+    if (Sessions::Session* session = sessions_.Find(pending.session)) {
+      session->pending.erase(pending.sequence);
+      sessions_.Remember(*session, pending.sequence, answer.response);
+    }
+    result.completions.push_back(
+        Completion{pending.origin, std::move(answer.response)});
+  }
+}
+
+void MemoryStore::Schedule(const std::string& name,
+                           const StateMachine& machine) {
+  if (!HasTimers(machine.type())) return;
+  const absl::Time next = machine.NextDeadline();
+  auto it = scheduled_.find(name);
+  if (it != scheduled_.end()) {
+    if (it->second == next) return;
+    timers_.erase({it->second, name});
+    scheduled_.erase(it);
+  }
+  if (next != absl::InfiniteFuture()) {
+    timers_.emplace(next, name);
+    scheduled_[name] = next;
+  }
+}
+
+void MemoryStore::ApplySession(const v1::Request& request,
+                               v1::Response& response, StoreResult& result) {
+  const v1::SessionRequest& op = request.session();
+  v1::SessionResponse* out = nullptr;
+  if (op.has_open()) {
+    const int64_t ttl_ms = op.open().ttl_ms() == 0
+                               ? limits_.default_session_ttl_ms
+                               : op.open().ttl_ms();
+    const uint64_t id = session_id_base_ + ++sessions_opened_;
+    sessions_.Open(id, absl::Milliseconds(ttl_ms), now_);
+    out = response.mutable_session();
+    out->set_session_id(id);
+    out->set_ttl_ms(ttl_ms);
+  } else {
+    const uint64_t id = request.session_id();
+    Sessions::Session* session = sessions_.Find(id);
+    if (session == nullptr) {
+      SetLostSession(response, id);
+    } else {
+      const int64_t ttl_ms = absl::ToInt64Milliseconds(session->ttl);
+      if (op.has_close()) {
+        EndSession(id, result);
+      } else {
+        sessions_.Touch(*session, now_);
+        sessions_.Acknowledge(*session, request.ack_sequence());
+      }
+      out = response.mutable_session();
+      out->set_session_id(id);
+      out->set_ttl_ms(ttl_ms);
+    }
+  }
+  response.set_revision(revision_);
+}
+
+bool MemoryStore::CheckFence(const v1::Request& request,
+                             v1::Response& response) {
+  const v1::Fence* fence = FenceOf(request);
+  if (fence == nullptr) return true;
+  auto it = primitives_.find(fence->lock());
+  if (it != primitives_.end() && it->second->type() != v1::LOCK) {
+    SetError(response, absl::StatusCode::kFailedPrecondition,
+             absl::StrCat("fence names ", QuoteName(fence->lock()), ", a ",
+                          TypeName(it->second->type()), ", not a lock"),
+             0);
+    return false;
+  }
+  const int64_t current =
+      it == primitives_.end()
+          ? 0
+          : static_cast<const LockState&>(*it->second).fence();
+  if (current == fence->version()) return true;
+  SetError(response, absl::StatusCode::kFailedPrecondition,
+           absl::StrCat("fence ", fence->version(), " of lock ",
+                        QuoteName(fence->lock()), " no longer holds it; ",
+                        current == 0 ? std::string("the lock is free")
+                                     : absl::StrCat("current fence is ", current)),
+           current);
+  return false;
+}
+
+bool MemoryStore::ApplyOne(const v1::Request& request, uint64_t origin,
+                           v1::Response& response, StoreResult& result) {
+  response.set_id(request.id());
+  if (request.has_session()) {
+    ApplySession(request, response, result);
+    return false;
+  }
+  Sessions::Session* session = nullptr;
+  const uint64_t sequence = request.sequence();
+  if (request.session_id() != 0) {
+    session = sessions_.Find(request.session_id());
+    if (session == nullptr) {
+      SetLostSession(response, request.session_id());
+      response.set_revision(revision_);
+      return false;
+    }
+    sessions_.Touch(*session, now_);
+    sessions_.Acknowledge(*session, request.ack_sequence());
+    const v1::Response* cached = nullptr;
+    uint64_t pending_token = 0;
+    switch (sessions_.Check(*session, sequence, limits_.max_unacked_responses,
+                            &cached, &pending_token)) {
+      case Sessions::Replay::kAnswered:
+        response = *cached;
+        response.set_id(request.id());
+        return false;
+      case Sessions::Replay::kPending: {
+        // A retry of a request that still waits: answer it here instead.
+        Pending& pending = pending_.at(pending_token);
+        pending.origin = origin;
+        pending.request_id = request.id();
+        return true;
+      }
+      case Sessions::Replay::kAcknowledged:
+        SetError(response, absl::StatusCode::kInvalidArgument,
+                 absl::StrCat("session ", session->id, ": sequence ", sequence,
+                              " was already acknowledged (ack_sequence ",
+                              session->acked, ")"));
+        response.set_revision(revision_);
+        return false;
+      case Sessions::Replay::kFull:
+        SetError(response, absl::StatusCode::kResourceExhausted,
+                 absl::StrCat("session ", session->id, " has ",
+                              limits_.max_unacked_responses,
+                              " unacknowledged responses; acknowledge some "
+                              "with ack_sequence first"));
+        response.set_revision(revision_);
+        return false;
+      case Sessions::Replay::kApply:
+        break;
+    }
+  }
+
+  const uint64_t token = next_token_++;
+  const ApplyContext ctx{.revision = revision_ + 1,
+                         .now = now_,
+                         .limits = limits_,
+                         .token = token};
+  ApplyResult step;
+  StateMachine* machine = nullptr;
+  std::unique_ptr<StateMachine> fresh;
+  bool run = false;
   auto it = primitives_.find(request.name());
   if (it != primitives_.end()) {
-    StateMachine& machine = *it->second;
-    if (machine.type() != request.type()) {
+    machine = it->second.get();
+    if (machine->type() != request.type()) {
       SetError(response, absl::StatusCode::kFailedPrecondition,
                absl::StrCat(QuoteName(request.name()), " is a ",
-                            TypeName(machine.type()), ", not a ",
+                            TypeName(machine->type()), ", not a ",
                             TypeName(request.type())));
     } else if (request.has_open()) {
       response.mutable_open()->set_created(false);
     } else {
-      result = machine.Apply(request, ctx, response);
+      run = true;
     }
   } else {
-    std::unique_ptr<StateMachine> machine = NewStateMachine(request.type());
+    fresh = NewStateMachine(request.type());
+    machine = fresh.get();
     if (machine == nullptr) {
       SetError(response, absl::StatusCode::kInvalidArgument,
                absl::StrCat("type ", static_cast<int>(request.type()),
                             " is not a primitive type"));
     } else if (request.has_open()) {
       response.mutable_open()->set_created(true);
-      primitives_.emplace(request.name(), std::move(machine));
+      primitives_.emplace(request.name(), std::move(fresh));
     } else {
-      // Unknown names read as empty; only a mutation binds the name.
-      result = machine->Apply(request, ctx, response);
-      if (result.mutated) primitives_.emplace(request.name(), std::move(machine));
+      run = true;
     }
   }
-  if (result.mutated) revision_ = ctx.revision;
-  response.set_revision(revision_);
+  if (run && CheckFence(request, response)) {
+    step = machine->Apply(request, ctx, response);
+    // Unknown names read as empty; only a mutation (or a waiter) binds one.
+    if (fresh != nullptr && (step.mutated || step.deferred)) {
+      primitives_.emplace(request.name(), std::move(fresh));
+    }
+  }
+  if (step.mutated) revision_ = ctx.revision;
+  if (fresh == nullptr && machine != nullptr && run) {
+    if (session != nullptr && MayOwn(request)) {
+      session->resources.insert(request.name());
+    }
+    Schedule(request.name(), *machine);
+  }
+  if (step.deferred) {
+    pending_[token] = Pending{origin, request.id(), request.session_id(),
+                              sequence, request.name()};
+    if (session != nullptr && sequence != 0) {
+      session->pending[sequence] = token;
+    }
+  } else {
+    response.set_revision(revision_);
+    if (session != nullptr) sessions_.Remember(*session, sequence, response);
+  }
+  Complete(step.answers, result);
+  return step.deferred;
 }
 
 int64_t MemoryStore::revision() const {
@@ -68,6 +379,11 @@ int64_t MemoryStore::revision() const {
 size_t MemoryStore::TEST_primitive_count() const {
   absl::MutexLock lock(&mu_);
   return primitives_.size();
+}
+
+size_t MemoryStore::TEST_session_count() const {
+  absl::MutexLock lock(&mu_);
+  return sessions_.size();
 }
 
 }  // namespace atomix::broker

@@ -5,7 +5,22 @@
 // see an empty primitive of the requested type and bind nothing, so reads
 // never grow the registry. Binding a name takes no revision.
 //
-// Thread-safety: thread-safe. One mutex serializes every batch, which makes
+// The store also owns the session table (see state/sessions.h): it checks
+// the session of every request (ABORTED if unknown), answers exactly-once
+// retries from the session's memory, checks fences, and ends sessions:
+// SessionClose, or expiry found by Tick or at the start of Apply. Ending a
+// session is one step at one revision: every primitive the session touched
+// drops what the session owned (StateMachine::EndSession). Like any other
+// step it takes no revision if it changed nothing (the session owned
+// nothing); opening a session and keeping it alive never take one. Timers (TTL
+// entries, lock waiter timeouts) are each machine's NextDeadline, kept in
+// one ordered set and run in time order by Advance.
+//
+// Session ids are session_id_base + 1, + 2, ... in opening order; a random
+// base keeps ids from one broker incarnation from meaning anything to the
+// next.
+//
+// Thread-safety: thread-safe. One mutex serializes every call, which makes
 // each batch atomic and every primitive linearizable.
 #ifndef ATOMIX_BROKER_STORE_MEMORY_STORE_H_
 #define ATOMIX_BROKER_STORE_MEMORY_STORE_H_
@@ -15,12 +30,15 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "broker-sim/src/state/limits.h"
+#include "broker-sim/src/state/sessions.h"
 #include "broker-sim/src/state/state_machine.h"
 #include "broker-sim/src/store/store.h"
 
@@ -31,27 +49,73 @@ class MemoryStore final : public Store {
   // The logical time handed to state machines for each batch.
   using Clock = std::function<absl::Time()>;
 
-  explicit MemoryStore(Limits limits, Clock clock = &absl::Now);
+  explicit MemoryStore(Limits limits, Clock clock = &absl::Now,
+                       uint64_t session_id_base = 0);
 
+  using Store::Apply;
   void Apply(absl::Span<const v1::Request* const> requests,
-             absl::Span<v1::Response* const> responses) override
+             absl::Span<v1::Response* const> responses, uint64_t origin,
+             StoreResult& result) override ABSL_LOCKS_EXCLUDED(mu_);
+  void Tick(absl::Time now, StoreResult& result) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void Cancel(uint64_t origin) override ABSL_LOCKS_EXCLUDED(mu_);
+  void ExpireAllSessions(StoreResult& result) override
       ABSL_LOCKS_EXCLUDED(mu_);
   int64_t revision() const override ABSL_LOCKS_EXCLUDED(mu_);
   std::string_view kind() const override { return "memory"; }
 
   // The number of names bound to a primitive.
   size_t TEST_primitive_count() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The number of live sessions.
+  size_t TEST_session_count() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  void ApplyOne(const v1::Request& request, absl::Time now,
-                v1::Response& response) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A deferred request, by token.
+  struct Pending {
+    uint64_t origin = 0;
+    uint64_t request_id = 0;
+    uint64_t session = 0;
+    uint64_t sequence = 0;
+    std::string name;
+  };
+
+  // Returns true if the response is deferred.
+  bool ApplyOne(const v1::Request& request, uint64_t origin,
+                v1::Response& response, StoreResult& result)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplySession(const v1::Request& request, v1::Response& response,
+                    StoreResult& result) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Fails `response` if the request's if_fence no longer holds its lock.
+  bool CheckFence(const v1::Request& request, v1::Response& response)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves time forward and runs whatever is due.
+  void AdvanceTo(absl::Time now, StoreResult& result)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends a session in one step at one new revision.
+  void EndSession(uint64_t id, StoreResult& result)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Turns machine answers into completions (at the current revision).
+  void Complete(std::vector<Answer>& answers, StoreResult& result)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Re-reads the machine's next deadline into timers_.
+  void Schedule(const std::string& name, const StateMachine& machine)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Limits limits_;
   const Clock clock_;
+  const uint64_t session_id_base_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<StateMachine>> primitives_
       ABSL_GUARDED_BY(mu_);
   int64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time now_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  Sessions sessions_ ABSL_GUARDED_BY(mu_);
+  uint64_t sessions_opened_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t next_token_ ABSL_GUARDED_BY(mu_) = 1;
+  absl::flat_hash_map<uint64_t, Pending> pending_ ABSL_GUARDED_BY(mu_);
+  absl::btree_set<std::pair<absl::Time, std::string>> timers_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, absl::Time> scheduled_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace atomix::broker

@@ -15,10 +15,15 @@
 #include <memory>
 #include <string>
 
+#include <utility>
+#include <vector>
+
 #include "absl/time/time.h"
 #include "atomix/v1/broker.pb.h"
+#include "broker-sim/src/core/broker.h"
 #include "broker-sim/src/state/limits.h"
 #include "broker-sim/src/state/state_machine.h"
+#include "broker-sim/src/store/memory_store.h"
 #include "google/protobuf/text_format.h"
 
 namespace atomix::broker::testing {
@@ -82,6 +87,81 @@ class StateDriver {
   std::unique_ptr<StateMachine> machine_;
   int64_t revision_ = 0;
   ApplyResult last_;
+};
+
+// A Broker over a MemoryStore on a fake logical clock, as the server drives
+// it: requests from numbered origins, late answers collected as
+// completions, time moved by Advance (which ticks the store).
+//
+//   BrokerDriver broker;
+//   uint64_t s = broker.OpenSession();
+//   broker.Apply(MakeRequest(v1::LOCK, "l", "lock { acquire {} }"), s);
+//   broker.Advance(absl::Seconds(1));
+class BrokerDriver {
+ public:
+  explicit BrokerDriver(Limits limits = {})
+      : store_(new MemoryStore(limits, [this] { return now_; })),
+        broker_(std::unique_ptr<Store>(store_), limits) {}
+
+  // Applies `request` with `session` (0: none) and `sequence`, from
+  // `origin`. Returns the response; last_deferred() tells whether the
+  // request waits instead (the response is then empty).
+  v1::Response Apply(v1::Request request, uint64_t session = 0,
+                     uint64_t sequence = 0, uint64_t origin = 1) {
+    request.set_session_id(session);
+    request.set_sequence(sequence);
+    v1::Response response;
+    last_deferred_ =
+        !broker_.Execute(request, origin, response, completions_);
+    return response;
+  }
+
+  // A request on `name` of `type`, as MakeRequest, applied at once.
+  v1::Response Apply(v1::PrimitiveType type, const std::string& name,
+                     const std::string& op_text, uint64_t session = 0,
+                     uint64_t sequence = 0, uint64_t origin = 1,
+                     uint64_t id = 0) {
+    return Apply(MakeRequest(type, name, op_text, id), session, sequence,
+                 origin);
+  }
+
+  // Opens a session; returns its id (0 on failure).
+  uint64_t OpenSession(int64_t ttl_ms = 0) {
+    v1::Request request = ParseRequest(
+        "session { open { ttl_ms: " + std::to_string(ttl_ms) + " } }");
+    return Apply(request).session().session_id();
+  }
+  v1::Response Session(const std::string& op_text, uint64_t session) {
+    return Apply(ParseRequest("session { " + op_text + " }"), session);
+  }
+
+  // Moves the fake clock forward and ticks the broker.
+  void Advance(absl::Duration d) {
+    now_ += d;
+    broker_.Tick(now_, completions_);
+  }
+  // Moves the fake clock forward without ticking.
+  void MoveClock(absl::Duration d) { now_ += d; }
+  void ExpireAllSessions() { broker_.ExpireAllSessions(completions_); }
+  void Cancel(uint64_t origin) { broker_.Cancel(origin); }
+
+  // Completions collected so far; clears them.
+  std::vector<Completion> TakeCompletions() {
+    return std::exchange(completions_, {});
+  }
+
+  bool last_deferred() const { return last_deferred_; }
+  int64_t revision() const { return store_->revision(); }
+  absl::Time now() const { return now_; }
+  MemoryStore& store() { return *store_; }
+  Broker& broker() { return broker_; }
+
+ private:
+  absl::Time now_ = TestNow();
+  MemoryStore* store_;  // owned by broker_
+  Broker broker_;
+  std::vector<Completion> completions_;
+  bool last_deferred_ = false;
 };
 
 }  // namespace atomix::broker::testing

@@ -48,7 +48,7 @@ class MapCore {
   absl::StatusOr<Version> Put(std::string key, std::string value,
                               const WriteOptions& options) const;
   absl::StatusOr<Version> Insert(std::string key, std::string value,
-                                 const CallOptions& options) const;
+                                 const WriteOptions& options) const;
   absl::StatusOr<Version> Update(std::string key, std::string value,
                                  const WriteOptions& options) const;
   absl::StatusOr<std::optional<Versioned<std::string>>> Get(std::string key,

@@ -27,9 +27,9 @@ namespace atomix::internal {
 class ClientCore;
 
 // The primitive types a name can be bound to (atomix.v1.PrimitiveType).
-enum class PrimitiveKind { kCounter, kValue, kMap, kSet };
+enum class PrimitiveKind { kCounter, kValue, kMap, kSet, kLock, kElection };
 
-// "counter", "value", "map" or "set".
+// "counter", "value", "map", "set", "lock" or "election".
 std::string_view KindName(PrimitiveKind kind);
 
 // Sends an OpenRequest: creates the primitive `name` as `kind`, or checks that

@@ -31,7 +31,7 @@ class ValueCore {
 
   absl::StatusOr<std::optional<Versioned<std::string>>> Get(const CallOptions& options) const;
   absl::StatusOr<Version> Set(std::string value, const WriteOptions& options) const;
-  absl::StatusOr<Version> Insert(std::string value, const CallOptions& options) const;
+  absl::StatusOr<Version> Insert(std::string value, const WriteOptions& options) const;
   absl::StatusOr<Version> Delete(const WriteOptions& options) const;
 
  private:

@@ -1,0 +1,159 @@
+// Election state machine.
+#include "broker-sim/src/state/election.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "broker-sim/src/state/errors.h"
+
+namespace atomix::broker {
+
+int ElectionState::Find(const std::string& id) const {
+  for (size_t i = 0; i < candidates_.size(); ++i) {
+    if (candidates_[i].id == id) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+std::string ElectionState::Leader() const {
+  return candidates_.empty() ? std::string() : candidates_.front().id;
+}
+
+void ElectionState::AfterChange(const std::string& old_leader,
+                                const ApplyContext& ctx) {
+  if (Leader() != old_leader) term_ = ctx.revision;
+}
+
+void ElectionState::FillTerm(v1::Term& term) const {
+  term.set_leader(Leader());
+  term.set_term(term_);
+  for (const Candidate& c : candidates_) term.add_candidates(c.id);
+}
+
+ApplyResult ElectionState::Apply(const v1::Request& request,
+                                 const ApplyContext& ctx,
+                                 v1::Response& response) {
+  if (!request.has_election()) {
+    SetError(response, absl::StatusCode::kInvalidArgument,
+             absl::StrCat("election ", QuoteName(request.name()),
+                          ": not an election operation"));
+    return {};
+  }
+  const v1::ElectionRequest& op = request.election();
+  const std::string old_leader = Leader();
+  const auto describe = [&](const std::string& id) {
+    return absl::StrCat("election ", QuoteName(request.name()), " candidate ",
+                        QuoteBytes(id));
+  };
+  // Looks up a candidate that must exist; fills NOT_FOUND otherwise.
+  const auto find = [&](const std::string& id) {
+    const int i = Find(id);
+    if (i < 0) {
+      SetError(response, absl::StatusCode::kNotFound,
+               absl::StrCat(describe(id), " is not a candidate"));
+    }
+    return i;
+  };
+  bool changed = false;
+  switch (op.op_case()) {
+    case v1::ElectionRequest::kEnter: {
+      const std::string& id = op.enter().candidate_id();
+      if (request.session_id() == 0) {
+        SetError(response, absl::StatusCode::kInvalidArgument,
+                 absl::StrCat("election ", QuoteName(request.name()),
+                              ": enter needs a session"));
+        return {};
+      }
+      const int i = Find(id);
+      if (i >= 0 && candidates_[i].session != request.session_id()) {
+        SetError(response, absl::StatusCode::kAlreadyExists,
+                 absl::StrCat(describe(id), " belongs to session ",
+                              candidates_[i].session));
+        return {};
+      }
+      if (i < 0) {
+        candidates_.push_back(Candidate{id, request.session_id()});
+        changed = true;
+      }
+      break;
+    }
+    case v1::ElectionRequest::kLeave: {
+      const std::string& id = op.leave().candidate_id();
+      const int i = find(id);
+      if (i < 0) return {};
+      if (candidates_[i].session != request.session_id()) {
+        SetError(response, absl::StatusCode::kFailedPrecondition,
+                 absl::StrCat(describe(id), " belongs to session ",
+                              candidates_[i].session, ", not ",
+                              request.session_id()));
+        return {};
+      }
+      candidates_.erase(candidates_.begin() + i);
+      changed = true;
+      break;
+    }
+    case v1::ElectionRequest::kAnoint: {
+      const int i = find(op.anoint().candidate_id());
+      if (i < 0) return {};
+      if (i > 0) {
+        std::rotate(candidates_.begin(), candidates_.begin() + i,
+                    candidates_.begin() + i + 1);
+        changed = true;
+      }
+      break;
+    }
+    case v1::ElectionRequest::kPromote: {
+      const int i = find(op.promote().candidate_id());
+      if (i < 0) return {};
+      if (i > 1) {
+        std::rotate(candidates_.begin() + 1, candidates_.begin() + i,
+                    candidates_.begin() + i + 1);
+        changed = true;
+      }
+      break;
+    }
+    case v1::ElectionRequest::kDemote: {
+      const int i = find(op.demote().candidate_id());
+      if (i < 0) return {};
+      if (i + 1 < static_cast<int>(candidates_.size())) {
+        std::rotate(candidates_.begin() + i, candidates_.begin() + i + 1,
+                    candidates_.end());
+        changed = true;
+      }
+      break;
+    }
+    case v1::ElectionRequest::kEvict: {
+      const int i = find(op.evict().candidate_id());
+      if (i < 0) return {};
+      candidates_.erase(candidates_.begin() + i);
+      changed = true;
+      break;
+    }
+    case v1::ElectionRequest::kGetTerm:
+      break;
+    case v1::ElectionRequest::OP_NOT_SET:
+      SetError(response, absl::StatusCode::kInvalidArgument,
+               absl::StrCat("election ", QuoteName(request.name()),
+                            ": request has no operation"));
+      return {};
+  }
+  if (changed) AfterChange(old_leader, ctx);
+  v1::ElectionResponse* out = response.mutable_election();
+  out->set_changed(changed);
+  FillTerm(*out->mutable_term());
+  return changed ? Mutated() : ApplyResult{};
+}
+
+ApplyResult ElectionState::EndSession(uint64_t session_id,
+                                      const ApplyContext& ctx) {
+  const std::string old_leader = Leader();
+  const size_t before = candidates_.size();
+  std::erase_if(candidates_,
+                [&](const Candidate& c) { return c.session == session_id; });
+  if (candidates_.size() == before) return {};
+  AfterChange(old_leader, ctx);
+  return Mutated();
+}
+
+}  // namespace atomix::broker

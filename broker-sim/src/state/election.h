@@ -1,0 +1,49 @@
+// ElectionState: a leader election over candidates in priority order; the
+// first candidate is the leader. The term is the revision at which the
+// leader last changed (to another candidate or to none), so it rises
+// strictly with every change. Operations that change the candidate list take
+// a revision; the ones that find nothing to do take none.
+//
+// Thread-safety: none; see state_machine.h.
+#ifndef ATOMIX_BROKER_STATE_ELECTION_H_
+#define ATOMIX_BROKER_STATE_ELECTION_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "broker-sim/src/state/state_machine.h"
+
+namespace atomix::broker {
+
+class ElectionState final : public StateMachine {
+ public:
+  struct Candidate {
+    std::string id;
+    uint64_t session = 0;
+  };
+
+  v1::PrimitiveType type() const override { return v1::ELECTION; }
+  ApplyResult Apply(const v1::Request& request, const ApplyContext& ctx,
+                    v1::Response& response) override;
+  ApplyResult EndSession(uint64_t session_id,
+                         const ApplyContext& ctx) override;
+
+  const std::vector<Candidate>& candidates() const { return candidates_; }
+  int64_t term() const { return term_; }
+
+ private:
+  // Index of `id` in candidates_, or -1.
+  int Find(const std::string& id) const;
+  // Bumps the term to ctx.revision if the leader is no longer `old_leader`.
+  void AfterChange(const std::string& old_leader, const ApplyContext& ctx);
+  std::string Leader() const;
+  void FillTerm(v1::Term& term) const;
+
+  std::vector<Candidate> candidates_;
+  int64_t term_ = 0;
+};
+
+}  // namespace atomix::broker
+
+#endif  // ATOMIX_BROKER_STATE_ELECTION_H_

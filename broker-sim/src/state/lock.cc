@@ -1,0 +1,176 @@
+// Lock state machine.
+#include "broker-sim/src/state/lock.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "broker-sim/src/state/errors.h"
+
+namespace atomix::broker {
+namespace {
+
+v1::Response Granted(int64_t fence) {
+  v1::Response response;
+  v1::LockResponse* out = response.mutable_lock();
+  out->set_acquired(true);
+  out->set_locked(true);
+  out->set_version(fence);
+  return response;
+}
+
+}  // namespace
+
+ApplyResult LockState::Apply(const v1::Request& request,
+                             const ApplyContext& ctx, v1::Response& response) {
+  if (name_.empty()) name_ = request.name();
+  if (!request.has_lock()) {
+    SetError(response, absl::StatusCode::kInvalidArgument,
+             absl::StrCat("lock ", QuoteName(request.name()),
+                          ": not a lock operation"));
+    return {};
+  }
+  const v1::LockRequest& op = request.lock();
+  switch (op.op_case()) {
+    case v1::LockRequest::kAcquire: {
+      if (request.session_id() == 0) {
+        SetError(response, absl::StatusCode::kInvalidArgument,
+                 absl::StrCat("lock ", QuoteName(request.name()),
+                              ": acquire needs a session"));
+        return {};
+      }
+      if (!holder_ && queue_.empty()) {
+        holder_ = Holder{request.session_id(), ctx.revision};
+        *response.mutable_lock() = Granted(ctx.revision).lock();
+        return Mutated();
+      }
+      if (op.acquire().try_only()) {
+        v1::LockResponse* out = response.mutable_lock();
+        out->set_acquired(false);
+        out->set_locked(holder_.has_value());
+        out->set_version(fence());
+        return {};
+      }
+      const uint64_t order = next_order_++;
+      Waiter waiter{ctx.token, request.session_id(), absl::InfiniteFuture()};
+      if (request.timeout_ms() > 0) {
+        waiter.deadline = ctx.now + absl::Milliseconds(request.timeout_ms());
+        deadlines_.emplace(waiter.deadline, order);
+      }
+      queue_.emplace(order, waiter);
+      order_of_token_[ctx.token] = order;
+      ApplyResult result;
+      result.deferred = true;
+      return result;
+    }
+    case v1::LockRequest::kRelease: {
+      const v1::LockRelease& release = op.release();
+      bool owns = false;
+      std::string expected;
+      if (release.has_if_version()) {
+        owns = holder_ && holder_->fence == release.if_version();
+        expected = absl::StrCat("fence ", release.if_version());
+      } else {
+        owns = holder_ && request.session_id() != 0 &&
+               holder_->session == request.session_id();
+        expected = absl::StrCat("session ", request.session_id());
+      }
+      if (!owns) {
+        SetError(response, absl::StatusCode::kFailedPrecondition,
+                 absl::StrCat("lock ", QuoteName(request.name()),
+                              " is not held by ", expected,
+                              holder_ ? absl::StrCat("; current fence is ",
+                                                     holder_->fence)
+                                      : std::string("; it is free")),
+                 fence());
+        return {};
+      }
+      ApplyResult result = Mutated();
+      ReleaseAndGrantNext(ctx, result);
+      response.mutable_lock()->set_version(ctx.revision);
+      return result;
+    }
+    case v1::LockRequest::kGet: {
+      const v1::LockGet& get = op.get();
+      v1::LockResponse* out = response.mutable_lock();
+      out->set_locked(holder_.has_value() &&
+                      (!get.has_with_version() ||
+                       holder_->fence == get.with_version()));
+      out->set_version(fence());
+      return {};
+    }
+    case v1::LockRequest::OP_NOT_SET:
+      break;
+  }
+  SetError(response, absl::StatusCode::kInvalidArgument,
+           absl::StrCat("lock ", QuoteName(request.name()),
+                        ": request has no operation"));
+  return {};
+}
+
+void LockState::ReleaseAndGrantNext(const ApplyContext& ctx,
+                                    ApplyResult& result) {
+  holder_.reset();
+  if (queue_.empty()) return;
+  auto first = queue_.begin();
+  const Waiter waiter = first->second;
+  RemoveWaiter(first->first);
+  holder_ = Holder{waiter.session, ctx.revision};
+  result.mutated = true;
+  result.answers.push_back(Answer{waiter.token, Granted(ctx.revision)});
+}
+
+void LockState::RemoveWaiter(uint64_t order) {
+  auto it = queue_.find(order);
+  if (it == queue_.end()) return;
+  deadlines_.erase({it->second.deadline, order});
+  order_of_token_.erase(it->second.token);
+  queue_.erase(it);
+}
+
+ApplyResult LockState::EndSession(uint64_t session_id,
+                                  const ApplyContext& ctx) {
+  ApplyResult result;
+  std::vector<uint64_t> gone;
+  for (const auto& [order, waiter] : queue_) {
+    if (waiter.session == session_id) gone.push_back(order);
+  }
+  for (uint64_t order : gone) {
+    const uint64_t token = queue_.at(order).token;
+    RemoveWaiter(order);
+    Answer answer{token, {}};
+    SetError(answer.response, absl::StatusCode::kAborted,
+             absl::StrCat("session ", session_id, " ended while waiting for lock ",
+                          QuoteName(name_)));
+    result.answers.push_back(std::move(answer));
+  }
+  if (holder_ && holder_->session == session_id) {
+    result.mutated = true;
+    ReleaseAndGrantNext(ctx, result);
+  }
+  return result;
+}
+
+absl::Time LockState::NextDeadline() const {
+  return deadlines_.empty() ? absl::InfiniteFuture() : deadlines_.begin()->first;
+}
+
+ApplyResult LockState::Advance(const ApplyContext& ctx) {
+  ApplyResult result;
+  if (deadlines_.empty() || deadlines_.begin()->first > ctx.now) return result;
+  const uint64_t order = deadlines_.begin()->second;
+  const Waiter waiter = queue_.at(order);
+  RemoveWaiter(order);
+  Answer answer{waiter.token, {}};
+  SetError(answer.response, absl::StatusCode::kDeadlineExceeded,
+           absl::StrCat("lock ", QuoteName(name_),
+                        ": timed out waiting; current fence is ", fence()));
+  result.answers.push_back(std::move(answer));
+  return result;
+}
+
+void LockState::Cancel(uint64_t token) {
+  auto it = order_of_token_.find(token);
+  if (it != order_of_token_.end()) RemoveWaiter(it->second);
+}
+
+}  // namespace atomix::broker

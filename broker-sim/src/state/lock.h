@@ -1,0 +1,71 @@
+// LockState: a fair (FIFO) lock with fences.
+//
+// A grant makes the requesting session the holder at fence ctx.revision, the
+// revision of the step that granted it, so fences are unique and strictly
+// increasing. Acquires that cannot be granted at once wait in a FIFO queue
+// and are deferred (ApplyResult::deferred); they are answered by the step
+// that grants them (a release, or the holder's session ending), by Advance
+// when their timeout passes (DEADLINE_EXCEEDED), or by EndSession when their
+// own session ends (ABORTED). Waiting and timing out take no revision.
+//
+// Thread-safety: none; see state_machine.h.
+#ifndef ATOMIX_BROKER_STATE_LOCK_H_
+#define ATOMIX_BROKER_STATE_LOCK_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "broker-sim/src/state/state_machine.h"
+
+namespace atomix::broker {
+
+class LockState final : public StateMachine {
+ public:
+  struct Holder {
+    uint64_t session = 0;
+    int64_t fence = 0;
+  };
+
+  v1::PrimitiveType type() const override { return v1::LOCK; }
+  ApplyResult Apply(const v1::Request& request, const ApplyContext& ctx,
+                    v1::Response& response) override;
+  ApplyResult EndSession(uint64_t session_id,
+                         const ApplyContext& ctx) override;
+  absl::Time NextDeadline() const override;
+  ApplyResult Advance(const ApplyContext& ctx) override;
+  void Cancel(uint64_t token) override;
+
+  const std::optional<Holder>& holder() const { return holder_; }
+  // The current fence, 0 when the lock is free.
+  int64_t fence() const { return holder_ ? holder_->fence : 0; }
+  size_t waiters() const { return queue_.size(); }
+
+ private:
+  struct Waiter {
+    uint64_t token = 0;
+    uint64_t session = 0;
+    absl::Time deadline = absl::InfiniteFuture();
+  };
+
+  // Releases the lock and grants it to the first waiter, if any, at
+  // ctx.revision; the grant's answer goes into `result`.
+  void ReleaseAndGrantNext(const ApplyContext& ctx, ApplyResult& result);
+  void RemoveWaiter(uint64_t order);
+
+  std::string name_;  // for messages; set by the first Apply
+  std::optional<Holder> holder_;
+  uint64_t next_order_ = 0;
+  absl::btree_map<uint64_t, Waiter> queue_;  // by arrival order
+  absl::flat_hash_map<uint64_t, uint64_t> order_of_token_;
+  absl::btree_set<std::pair<absl::Time, uint64_t>> deadlines_;  // (deadline, order)
+};
+
+}  // namespace atomix::broker
+
+#endif  // ATOMIX_BROKER_STATE_LOCK_H_

@@ -1,0 +1,86 @@
+// Session table.
+#include "broker-sim/src/state/sessions.h"
+
+#include <algorithm>
+
+namespace atomix::broker {
+
+Sessions::Session& Sessions::Open(uint64_t id, absl::Duration ttl,
+                                  absl::Time now) {
+  Session& session = sessions_[id];
+  session.id = id;
+  session.ttl = ttl;
+  session.expires = now + ttl;
+  expiries_.emplace(session.expires, id);
+  return session;
+}
+
+Sessions::Session* Sessions::Find(uint64_t id) {
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : &it->second;
+}
+
+void Sessions::Touch(Session& session, absl::Time now) {
+  const absl::Time expires = std::max(session.expires, now + session.ttl);
+  if (expires == session.expires) return;
+  expiries_.erase({session.expires, session.id});
+  session.expires = expires;
+  expiries_.emplace(expires, session.id);
+}
+
+void Sessions::Acknowledge(Session& session, uint64_t ack_sequence) {
+  if (ack_sequence <= session.acked) return;
+  session.acked = ack_sequence;
+  session.responses.erase(session.responses.begin(),
+                          session.responses.upper_bound(ack_sequence));
+}
+
+Sessions::Replay Sessions::Check(const Session& session, uint64_t sequence,
+                                 size_t max_unacked,
+                                 const v1::Response** cached,
+                                 uint64_t* pending_token) const {
+  if (sequence == 0) return Replay::kApply;
+  if (sequence <= session.acked) return Replay::kAcknowledged;
+  if (auto it = session.responses.find(sequence);
+      it != session.responses.end()) {
+    *cached = &it->second;
+    return Replay::kAnswered;
+  }
+  if (auto it = session.pending.find(sequence); it != session.pending.end()) {
+    *pending_token = it->second;
+    return Replay::kPending;
+  }
+  if (session.responses.size() + session.pending.size() >= max_unacked) {
+    return Replay::kFull;
+  }
+  return Replay::kApply;
+}
+
+void Sessions::Remember(Session& session, uint64_t sequence,
+                        const v1::Response& response) {
+  if (sequence == 0 || sequence <= session.acked) return;
+  session.pending.erase(sequence);
+  session.responses[sequence] = response;
+}
+
+void Sessions::Erase(uint64_t id) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  expiries_.erase({it->second.expires, id});
+  sessions_.erase(it);
+}
+
+std::optional<std::pair<absl::Time, uint64_t>> Sessions::Next() const {
+  if (expiries_.empty()) return std::nullopt;
+  return *expiries_.begin();
+}
+
+std::vector<uint64_t> Sessions::Ids() const {
+  std::vector<uint64_t> ids;
+  ids.reserve(sessions_.size());
+  for (const auto& [id, session] : sessions_) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+}  // namespace atomix::broker

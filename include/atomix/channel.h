@@ -1,0 +1,321 @@
+// Channel<T>: a bounded, thread-safe queue that delivers watch events and
+// state notifications from the SDK to the application.
+//
+//   atomix::Channel<atomix::SessionState> states = client.WatchSessionState();
+//
+//   // Pull, blocking: ends once the channel is closed and drained.
+//   for (atomix::SessionState s : states) { ... }
+//
+//   // Pull, with a bound:
+//   if (auto s = states.Receive(std::chrono::seconds(1))) { ... }
+//   if (auto s = states.TryReceive()) { ... }
+//
+//   // Push: a callback on a thread of its own.
+//   atomix::Subscription sub = states.OnReceive([](atomix::SessionState s) { ... });
+//   ...
+//   sub.Cancel();  // or let `sub` go out of scope; waits for a callback in flight
+//
+// Producer side. Send() never blocks: when the queue already holds
+// capacity() items, the overflow policy picks the item to drop
+// (kDropOldest, the default, drops the oldest queued item; kDropNewest drops
+// the one being sent) and dropped() counts it. Send() on a closed channel
+// drops nothing and returns false, which tells the producer to stop.
+//
+// Consumer side. Receive() blocks until an item arrives or the channel is
+// closed and empty (then std::nullopt). Receive(timeout) also returns
+// std::nullopt when the timeout passes first; check closed() to tell the two
+// apart. Items queued before Close() can still be received afterwards:
+// a channel ends when it is closed *and* drained.
+//
+// Callbacks. OnReceive(cb) starts one dedicated thread for that
+// subscription; every call of `cb` runs on it, one at a time, in queue
+// order. Items go to exactly one consumer, so mixing Receive() with a
+// subscription (or two subscriptions) splits the items between them. A
+// callback must not block for long: items arriving meanwhile queue up and,
+// past capacity(), are dropped by the overflow policy.
+//   - Subscription::Cancel() (and its destructor) stops that subscription and
+//     waits for its callback in flight, then joins its thread.
+//   - Channel::Close() stops every subscription of the channel: when it
+//     returns, no callback of the channel is running or will start; items
+//     still queued stay receivable with Receive()/TryReceive().
+//   - Called from inside a callback, Close() and Cancel() do not wait (that
+//     would wait for themselves): the running callback finishes normally and
+//     no further callback starts. Closing channel A from a callback of
+//     channel B while a callback of A closes B can deadlock; do not do that.
+//
+// Thread-safety: Channel is a cheap, copyable handle; all copies share one
+// queue. Every method is safe to call from any thread at any time. A
+// Subscription is a move-only owner of its thread; use one Subscription
+// object from one thread at a time.
+#ifndef ATOMIX_CHANNEL_H_
+#define ATOMIX_CHANNEL_H_
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace atomix {
+
+namespace internal {
+
+// Shared by a Subscription and its thread.
+struct SubscriptionState {
+  bool cancelled = false;      // Guarded by the channel's mutex.
+  bool in_callback = false;    // Guarded by the channel's mutex.
+  std::thread::id thread_id;   // Guarded by the channel's mutex; set as the thread starts.
+};
+
+}  // namespace internal
+
+// A running callback subscription of a Channel (see Channel::OnReceive).
+// Move-only. Destroying it cancels it.
+class Subscription {
+ public:
+  Subscription() = default;
+  Subscription(Subscription&& other) noexcept { *this = std::move(other); }
+  Subscription& operator=(Subscription&& other) noexcept {
+    if (this != &other) {
+      Cancel();
+      cancel_ = std::move(other.cancel_);
+      thread_ = std::move(other.thread_);
+      state_ = std::move(other.state_);
+    }
+    return *this;
+  }
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+  ~Subscription() { Cancel(); }
+
+  // Stops delivery and waits for a callback in flight (unless called from
+  // that callback), then ends the thread. Idempotent.
+  void Cancel() {
+    if (cancel_) {
+      cancel_();  // Marks cancelled and waits for a callback in flight.
+      cancel_ = nullptr;
+    }
+    if (thread_.joinable()) {
+      if (thread_.get_id() == std::this_thread::get_id()) {
+        thread_.detach();  // Inside our own callback: the thread ends after it.
+      } else {
+        thread_.join();
+      }
+    }
+    state_.reset();
+  }
+
+  // Whether the subscription still runs (it stops when cancelled or when
+  // its channel closes).
+  bool active() const { return thread_.joinable(); }
+
+ private:
+  template <class T>
+  friend class Channel;
+
+  std::function<void()> cancel_;
+  std::thread thread_;
+  std::shared_ptr<internal::SubscriptionState> state_;
+};
+
+template <class T>
+class Channel {
+ public:
+  enum class Overflow {
+    kDropOldest,  // A full queue drops its oldest item to make room.
+    kDropNewest,  // A full queue drops the item being sent.
+  };
+
+  // A channel that holds up to `capacity` items (at least 1).
+  explicit Channel(size_t capacity = 64, Overflow overflow = Overflow::kDropOldest)
+      : state_(std::make_shared<State>(std::max<size_t>(1, capacity), overflow)) {}
+
+  // Producer: queues `item` without blocking (see the overflow policy).
+  // Returns false if the channel is closed.
+  bool Send(T item) {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    if (state_->closed) return false;
+    if (state_->items.size() >= state_->capacity) {
+      ++state_->dropped;
+      if (state_->overflow == Overflow::kDropNewest) return true;
+      state_->items.pop_front();
+    }
+    state_->items.push_back(std::move(item));
+    state_->cv.notify_one();
+    return true;
+  }
+
+  // Blocks until an item is available (returns it) or the channel is closed
+  // and drained (returns std::nullopt).
+  std::optional<T> Receive() {
+    std::unique_lock<std::mutex> lock(state_->mu);
+    state_->cv.wait(lock, [&] { return !state_->items.empty() || state_->closed; });
+    return PopLocked();
+  }
+
+  // As Receive(), but also returns std::nullopt once `timeout` passes.
+  std::optional<T> Receive(std::chrono::nanoseconds timeout) {
+    std::unique_lock<std::mutex> lock(state_->mu);
+    state_->cv.wait_for(lock, timeout, [&] { return !state_->items.empty() || state_->closed; });
+    return PopLocked();
+  }
+
+  // An item if one is queued now, else std::nullopt. Never blocks.
+  std::optional<T> TryReceive() {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    return PopLocked();
+  }
+
+  // Closes the channel: Send() fails from now on, blocked receivers wake up
+  // once the queue is drained, and every subscription stops. Waits for
+  // callbacks in flight, except when called from a callback of this channel.
+  // Idempotent.
+  void Close() { state_->Close(); }
+
+  bool closed() const {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    return state_->closed;
+  }
+
+  // Items dropped by the overflow policy so far.
+  uint64_t dropped() const {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    return state_->dropped;
+  }
+
+  // Items queued now.
+  size_t size() const {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    return state_->items.size();
+  }
+
+  size_t capacity() const { return state_->capacity; }
+
+  // Runs `callback` for every item, on a dedicated thread, until the
+  // returned Subscription is cancelled or destroyed, or the channel closes.
+  // With `close_on_cancel`, cancelling the subscription also closes the
+  // channel (for channels that only this subscription reads).
+  [[nodiscard]] Subscription OnReceive(std::function<void(T)> callback,
+                                       bool close_on_cancel = false) {
+    auto sub = std::make_shared<internal::SubscriptionState>();
+    Subscription out;
+    out.state_ = sub;
+    std::shared_ptr<State> state = state_;
+    {
+      std::lock_guard<std::mutex> lock(state->mu);
+      state->subscriptions.push_back(sub);
+    }
+    out.cancel_ = [state, sub, close_on_cancel] {
+      state->Cancel(*sub);
+      if (close_on_cancel) state->Close();
+    };
+    out.thread_ = std::thread([state, sub, cb = std::move(callback)] {
+      std::unique_lock<std::mutex> lock(state->mu);
+      sub->thread_id = std::this_thread::get_id();
+      for (;;) {
+        state->cv.wait(lock, [&] {
+          return !state->items.empty() || state->closed || sub->cancelled;
+        });
+        if (state->closed || sub->cancelled) break;
+        T item = std::move(state->items.front());
+        state->items.pop_front();
+        sub->in_callback = true;
+        lock.unlock();
+        cb(std::move(item));
+        lock.lock();
+        sub->in_callback = false;
+        state->idle_cv.notify_all();
+      }
+      auto& subs = state->subscriptions;
+      subs.erase(std::remove(subs.begin(), subs.end(), sub), subs.end());
+      state->idle_cv.notify_all();
+    });
+    return out;
+  }
+
+  // Range-for support: iterates with Receive() until closed and drained.
+  class Iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = T;
+    using difference_type = std::ptrdiff_t;
+
+    Iterator() = default;
+    explicit Iterator(Channel* channel) : channel_(channel) { ++*this; }
+    T& operator*() { return *current_; }
+    T* operator->() { return &*current_; }
+    Iterator& operator++() {
+      current_ = channel_->Receive();
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    bool operator==(std::default_sentinel_t) const { return !current_.has_value(); }
+
+   private:
+    Channel* channel_ = nullptr;
+    std::optional<T> current_;
+  };
+  Iterator begin() { return Iterator(this); }
+  std::default_sentinel_t end() { return {}; }
+
+ private:
+  struct State {
+    State(size_t cap, Overflow policy) : capacity(cap), overflow(policy) {}
+
+    void Close() {
+      std::unique_lock<std::mutex> lock(mu);
+      closed = true;
+      cv.notify_all();
+      const auto me = std::this_thread::get_id();
+      for (const auto& sub : subscriptions) {
+        if (sub->thread_id == me) return;  // From a callback: never wait.
+      }
+      idle_cv.wait(lock, [&] {
+        for (const auto& sub : subscriptions) {
+          if (sub->in_callback) return false;
+        }
+        return true;
+      });
+    }
+
+    void Cancel(internal::SubscriptionState& sub) {
+      std::unique_lock<std::mutex> lock(mu);
+      sub.cancelled = true;
+      cv.notify_all();
+      if (sub.thread_id == std::this_thread::get_id()) return;
+      idle_cv.wait(lock, [&] { return !sub.in_callback; });
+    }
+
+    const size_t capacity;
+    const Overflow overflow;
+    mutable std::mutex mu;
+    std::condition_variable cv;       // Items, close, cancel.
+    std::condition_variable idle_cv;  // A callback returned.
+    std::deque<T> items;
+    bool closed = false;
+    uint64_t dropped = 0;
+    std::vector<std::shared_ptr<internal::SubscriptionState>> subscriptions;
+  };
+
+  std::optional<T> PopLocked() {
+    if (state_->items.empty()) return std::nullopt;
+    std::optional<T> item(std::move(state_->items.front()));
+    state_->items.pop_front();
+    return item;
+  }
+
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace atomix
+
+#endif  // ATOMIX_CHANNEL_H_
