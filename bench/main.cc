@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "atomix-bench: %s\n", client.status().ToString().c_str());
     return 1;
   }
-  auto work = atomix::bench::MakeWorkload(workload, *client);
+  auto work = atomix::bench::MakeWorkload(workload, *client, callers);
   if (!work.ok()) {
     std::fprintf(stderr, "atomix-bench: %s\n", work.status().ToString().c_str());
     return 1;

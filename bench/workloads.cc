@@ -56,6 +56,22 @@ class MapGet : public Workload {
   Map<std::string, std::string> m_;
 };
 
+// Acquire then release one shared lock: with one caller the uncontended
+// cost, with many the FIFO handoff between sessions.
+class LockCycle : public Workload {
+ public:
+  explicit LockCycle(std::vector<Lock> locks) : locks_(std::move(locks)) {}
+  absl::Status Op(int caller, int64_t) override {
+    const Lock& lock = locks_[static_cast<size_t>(caller) % locks_.size()];
+    auto fence = lock.Acquire();
+    if (!fence.ok()) return fence.status();
+    return lock.Release(IfVersion(fence->version));
+  }
+
+ private:
+  std::vector<Lock> locks_;
+};
+
 double Percentile(std::vector<int64_t>& v, double p) {
   if (v.empty()) return 0;
   size_t k = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
@@ -66,11 +82,11 @@ double Percentile(std::vector<int64_t>& v, double p) {
 }  // namespace
 
 std::vector<std::string> WorkloadNames() {
-  return {"counter-increment", "counter-get", "map-put", "map-get"};
+  return {"counter-increment", "counter-get", "map-put", "map-get", "lock-cycle"};
 }
 
 absl::StatusOr<std::unique_ptr<Workload>> MakeWorkload(const std::string& name,
-                                                       const Client& client) {
+                                                       const Client& client, int callers) {
   if (name == "counter-increment" || name == "counter-get") {
     auto c = GetCounter(client, "bench-counter");
     if (!c.ok()) return c.status();
@@ -92,6 +108,19 @@ absl::StatusOr<std::unique_ptr<Workload>> MakeWorkload(const std::string& name,
       return std::unique_ptr<Workload>(new MapGet(*m));
     }
     return std::unique_ptr<Workload>(new MapPut(*m));
+  }
+  if (name == "lock-cycle") {
+    // A lock belongs to a session, and a session to a client: each caller
+    // gets a client of its own so that callers really contend.
+    std::vector<Lock> locks;
+    for (int i = 0; i < callers; ++i) {
+      auto c = Client::Connect(client.options());
+      if (!c.ok()) return c.status();
+      auto l = GetLock(*c, "bench-lock");
+      if (!l.ok()) return l.status();
+      locks.push_back(*l);
+    }
+    return std::unique_ptr<Workload>(new LockCycle(std::move(locks)));
   }
   return absl::InvalidArgumentError(absl::StrCat("unknown workload \"", name, "\""));
 }

@@ -23,8 +23,10 @@ class Workload {
 };
 
 std::vector<std::string> WorkloadNames();
+// `callers` is how many threads will call Op(); workloads that need one
+// session per caller open that many clients.
 absl::StatusOr<std::unique_ptr<Workload>> MakeWorkload(const std::string& name,
-                                                       const Client& client);
+                                                       const Client& client, int callers);
 
 struct Result {
   int64_t ops = 0;
