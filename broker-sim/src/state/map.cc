@@ -188,23 +188,38 @@ ApplyResult MapState::Insert(const v1::Request& request,
   return Mutated();
 }
 
-ApplyResult MapState::Update(const v1::Request& request,
-                             const ApplyContext& ctx, v1::Response& response) {
-  const v1::MapUpdate& update = request.map().update();
-  auto it = entries_.find(update.key());
+MapState::Entries::iterator MapState::FindForWrite(const v1::Request& request,
+                                                  const std::string& key,
+                                                  bool has_if_version,
+                                                  int64_t if_version,
+                                                  v1::Response& response) {
+  auto it = entries_.find(key);
   if (it == entries_.end()) {
-    SetNotFound(request, update.key(), response);
-    return {};
+    SetNotFound(request, key, response);
+    return it;
   }
-  if (!CheckVersion(request, update.key(), update.has_if_version(),
-                    update.if_version(), it, response)) {
-    return {};
+  if (!CheckVersion(request, key, has_if_version, if_version, it, response)) {
+    return entries_.end();
   }
+  return it;
+}
+
+void MapState::TakePrevious(Entries::iterator it, const ApplyContext& ctx,
+                            v1::Response& response) {
   v1::MapResponse* out = response.mutable_map();
   out->set_version(ctx.revision);
   out->set_present(true);
   Unindex(it->first, it->second);
   FillEntry(it->first, std::move(it->second), *out->mutable_entry());
+}
+
+ApplyResult MapState::Update(const v1::Request& request,
+                             const ApplyContext& ctx, v1::Response& response) {
+  const v1::MapUpdate& update = request.map().update();
+  auto it = FindForWrite(request, update.key(), update.has_if_version(),
+                         update.if_version(), response);
+  if (it == entries_.end()) return {};
+  TakePrevious(it, ctx, response);
   it->second = NewEntry(update.value(), update.ephemeral(), update.ttl_ms(),
                         request, ctx);
   Index(it->first, it->second);
@@ -214,20 +229,10 @@ ApplyResult MapState::Update(const v1::Request& request,
 ApplyResult MapState::Remove(const v1::Request& request,
                              const ApplyContext& ctx, v1::Response& response) {
   const v1::MapRemove& remove = request.map().remove();
-  auto it = entries_.find(remove.key());
-  if (it == entries_.end()) {
-    SetNotFound(request, remove.key(), response);
-    return {};
-  }
-  if (!CheckVersion(request, remove.key(), remove.has_if_version(),
-                    remove.if_version(), it, response)) {
-    return {};
-  }
-  v1::MapResponse* out = response.mutable_map();
-  out->set_version(ctx.revision);
-  out->set_present(true);
-  Unindex(it->first, it->second);
-  FillEntry(it->first, std::move(it->second), *out->mutable_entry());
+  auto it = FindForWrite(request, remove.key(), remove.has_if_version(),
+                         remove.if_version(), response);
+  if (it == entries_.end()) return {};
+  TakePrevious(it, ctx, response);
   entries_.erase(it);
   return Mutated();
 }

@@ -66,6 +66,16 @@ class MapState final : public StateMachine {
                     bool has_if_version, int64_t if_version,
                     Entries::const_iterator it, v1::Response& response) const;
 
+  // The present entry an Update or Remove acts on; end() after filling the
+  // NOT_FOUND or FAILED_PRECONDITION answer.
+  Entries::iterator FindForWrite(const v1::Request& request,
+                                 const std::string& key, bool has_if_version,
+                                 int64_t if_version, v1::Response& response);
+  // Answers a write over `it` with its revision and the previous entry, which
+  // is moved out of `it` (the caller replaces or erases it).
+  void TakePrevious(Entries::iterator it, const ApplyContext& ctx,
+                    v1::Response& response);
+
   // Keeps by_session_ and expiries_ in step with entries_.
   void Index(const std::string& key, const Entry& entry);
   void Unindex(const std::string& key, const Entry& entry);
