@@ -20,6 +20,11 @@ std::chrono::steady_clock::time_point Clamp(std::chrono::steady_clock::time_poin
   return std::min(deadline, far);
 }
 
+// How long a mutation waits for its answer before it is written again, at
+// first and at most.
+constexpr std::chrono::milliseconds kFirstResend{100};
+constexpr std::chrono::milliseconds kMaxResendGap{2000};
+
 // Wakes a waiting caller when its stop_token fires.
 struct WakeOnCancel {
   PendingCall* call;
@@ -102,7 +107,25 @@ absl::StatusOr<v1::Response> StreamCore::CallImpl(v1::Request request, Clock::ti
   if (cancel.stop_possible()) on_cancel.emplace(cancel, WakeOnCancel{&call});
 
   std::unique_lock<std::mutex> call_lock(call.mu);
-  call.cv.wait_until(call_lock, deadline, [&] { return call.done || call.cancelled; });
+  // Wait for the answer. A read, or a mutation with a sequence number, is
+  // written again each time a resend interval passes without one (doubling
+  // from 100 ms up to 2 s); the broker answers a repeated mutation with its
+  // first answer.
+  auto resend_gap = kFirstResend;
+  for (;;) {
+    const auto until = std::min(deadline, Clock::now() + resend_gap);
+    if (call.cv.wait_until(call_lock, until, [&] { return call.done || call.cancelled; })) break;
+    if (Clock::now() >= deadline || call.control) break;
+    call_lock.unlock();
+    bool wake = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      wake = ResendLocked(call);
+    }
+    if (wake) writer_cv_.notify_one();
+    call_lock.lock();
+    resend_gap = std::min(resend_gap * 2, kMaxResendGap);
+  }
   if (!call.done) {
     const bool cancelled = call.cancelled;
     call_lock.unlock();
@@ -124,6 +147,19 @@ absl::StatusOr<v1::Response> StreamCore::CallImpl(v1::Request request, Clock::ti
   return FromResponse(std::move(call.response));
 }
 
+bool StreamCore::ResendLocked(PendingCall& call) {
+  if (call.where != PendingCall::Where::kInFlight) return false;
+  const bool exactly_once =
+      call.sequence != 0 && session_id_ != 0 && call.session_id == session_id_;
+  if (!call.idempotent && !exactly_once) return false;
+  // Still being written: its request is in the writer's batch right now.
+  if (call.request.op_case() == v1::Request::OP_NOT_SET) return false;
+  in_flight_.erase(call.id);
+  call.where = PendingCall::Where::kQueued;
+  queue_.PushFront(&call);
+  return writer_idle_;
+}
+
 absl::Status StreamCore::AbandonLocked(PendingCall& call, bool cancelled) {
   switch (call.where) {
     case PendingCall::Where::kNone:
@@ -133,6 +169,11 @@ absl::Status StreamCore::AbandonLocked(PendingCall& call, bool cancelled) {
       call.where = PendingCall::Where::kNone;
       ForgetSequenceLocked(call);
       if (cancelled) return absl::CancelledError("call cancelled");
+      if (call.sent && call.idempotent && !connected_) {
+        // A read written to a stream that broke: its fate does not matter,
+        // what the caller needs to know is that the broker is unreachable.
+        return NotConnectedErrorLocked();
+      }
       if (call.sent) {
         // Written before the stream broke, and waiting to be sent again.
         return absl::DeadlineExceededError(absl::StrCat(

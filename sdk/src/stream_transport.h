@@ -152,6 +152,12 @@ class StreamCore final : public ClientCore {
   absl::Status NotConnectedErrorLocked() const;
   // The error for a call that gives up (deadline or cancel) where it is.
   absl::Status AbandonLocked(PendingCall& call, bool cancelled);
+  // A read, or a mutation of the current session, that is in flight with no
+  // answer yet goes back to the head of the queue, to be written again (a
+  // mutation with the same session and sequence): its answer may have been
+  // lost on a stream that is still up. Returns whether the writer must be
+  // woken.
+  bool ResendLocked(PendingCall& call);
 
   const ClientOptions options_;
   const std::chrono::milliseconds handshake_timeout_;
