@@ -23,7 +23,9 @@
 // broker session once connected and keeps it alive from a thread of its own.
 // Every request carries the session id, and every mutation a sequence
 // number, so a call in flight when the stream breaks is sent again after
-// reconnecting and the broker applies it at most once. A mutation in flight
+// reconnecting, and a call whose answer has not come within a resend interval
+// (100 ms, doubling up to 2 s) is sent again on the live stream; the broker
+// applies each mutation at most once. A mutation in flight
 // fails with ABORTED when the session is lost before it is answered (it may
 // or may not have been applied). Against a broker without session support
 // the client runs without a session (session_id() == 0): reads in flight are
