@@ -27,6 +27,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using testing::AddRequest;
 using testing::FakeBroker;
+using testing::WaitUntil;
 
 ClientOptions Options(const std::string& endpoint, milliseconds ttl = seconds(10)) {
   ClientOptions o;
@@ -34,15 +35,6 @@ ClientOptions Options(const std::string& endpoint, milliseconds ttl = seconds(10
   o.default_call_timeout = seconds(30);
   o.session_ttl = ttl;
   return o;
-}
-
-bool WaitUntil(const std::function<bool()>& done, milliseconds timeout = seconds(30)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(2));
-  }
-  return true;
 }
 
 std::chrono::steady_clock::time_point In(milliseconds d) {

@@ -21,21 +21,13 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using testing::AddRequest;
 using testing::FakeBroker;
+using testing::WaitUntil;
 
 ClientOptions Options(const std::string& endpoint) {
   ClientOptions o;
   o.endpoints = {endpoint};
   o.default_call_timeout = std::chrono::milliseconds(30000);
   return o;
-}
-
-bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = seconds(30)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(2));
-  }
-  return true;
 }
 
 TEST(StreamTransport, ConnectsAndAnswers) {
