@@ -7,6 +7,15 @@
 // one shared Client, which is how an application with many threads uses the
 // SDK. Prints ops/s and p50/p99 latency; ops/s is on the last line (in JSON
 // mode the last line is one JSON object ending with "ops_per_sec").
+//
+//   atomix-bench --broker 127.0.0.1:5679 --workload election-failover \
+//                --ttl-ms 1000,2000,5000 --repeat 5 [--poll-ms 5] [--json]
+//
+// measures instead how long an election is leaderless after its leader's
+// process is killed with SIGKILL, per session TTL (see bench/failover.h). It
+// prints one line per TTL: "ttl T ms: failover min A median B max C ms ..."
+// (in JSON mode one object per TTL). atomix-bench runs the leader as a child
+// of itself, with the internal flag --lead.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -17,7 +26,48 @@
 
 #include "CLI/CLI.hpp"
 #include "atomix/atomix.h"
+#include "bench/failover.h"
 #include "bench/workloads.h"
+
+namespace {
+
+int RunFailover(const atomix::ClientOptions& options, const std::vector<int>& ttls_ms, int repeat,
+                int poll_ms, bool json) {
+  atomix::bench::FailoverOptions f;
+  for (int t : ttls_ms) f.ttls.push_back(std::chrono::milliseconds(t));
+  f.repeat = repeat;
+  f.poll = std::chrono::milliseconds(poll_ms);
+  if (!json) {
+    std::printf("workload %s, %d kills per TTL, GetTerm every %d ms\n",
+                atomix::bench::kElectionFailover, repeat, poll_ms);
+  }
+  auto results = atomix::bench::RunElectionFailover(options, f);
+  if (!results.ok()) {
+    std::fprintf(stderr, "atomix-bench: %s\n", results.status().ToString().c_str());
+    return 1;
+  }
+  for (const atomix::bench::FailoverResult& r : *results) {
+    std::string samples;
+    for (double ms : r.samples_ms) {
+      if (!samples.empty()) samples += json ? ", " : " ";
+      samples += std::to_string(static_cast<int64_t>(ms + 0.5));
+    }
+    if (json) {
+      std::printf(
+          "{\"workload\": \"%s\", \"ttl_ms\": %lld, \"runs\": %zu, \"samples_ms\": [%s], "
+          "\"min_ms\": %.1f, \"median_ms\": %.1f, \"max_ms\": %.1f}\n",
+          atomix::bench::kElectionFailover, static_cast<long long>(r.ttl.count()),
+          r.samples_ms.size(), samples.c_str(), r.min_ms, r.median_ms, r.max_ms);
+    } else {
+      std::printf("ttl %lld ms: failover min %.1f median %.1f max %.1f ms (runs: %s)\n",
+                  static_cast<long long>(r.ttl.count()), r.min_ms, r.median_ms, r.max_ms,
+                  samples.c_str());
+    }
+  }
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"atomix-bench: load generator for atomix-broker"};
@@ -28,9 +78,23 @@ int main(int argc, char** argv) {
   double duration = 10;
   double warmup = 1;
   bool json = false;
+  std::vector<int> ttls_ms = {1000, 2000, 5000};
+  int repeat = 5;
+  int poll_ms = 5;
+  std::string lead;
+  std::vector<std::string> names = atomix::bench::WorkloadNames();
+  names.push_back(atomix::bench::kElectionFailover);
   app.add_option("--broker", broker, "host:port of the broker")->envname("ATOMIX_BROKER");
-  app.add_option("--workload", workload, "workload name")
-      ->check(CLI::IsMember(atomix::bench::WorkloadNames()));
+  app.add_option("--workload", workload, "workload name")->check(CLI::IsMember(names));
+  app.add_option("--ttl-ms", ttls_ms, "election-failover: session TTLs in ms")
+      ->delimiter(',')
+      ->check(CLI::Range(1000, 3600000));
+  app.add_option("--repeat", repeat, "election-failover: kills per TTL")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--poll-ms", poll_ms, "election-failover: GetTerm interval after the kill")
+      ->check(CLI::Range(1, 1000));
+  // The leader child of election-failover (not for direct use).
+  app.add_option("--lead", lead, "")->group("");
   app.add_option("--callers", callers, "concurrent calling threads")->check(CLI::Range(1, 4096));
   app.add_option("--duration", duration, "measured seconds")->check(CLI::PositiveNumber);
   app.add_option("--warmup", warmup, "unmeasured seconds before measuring")
@@ -42,6 +106,12 @@ int main(int argc, char** argv) {
 
   atomix::ClientOptions options;
   options.endpoints = {broker};
+  if (!lead.empty()) {
+    return atomix::bench::RunLeader(options, lead, std::chrono::milliseconds(ttls_ms.front()));
+  }
+  if (workload == atomix::bench::kElectionFailover) {
+    return RunFailover(options, ttls_ms, repeat, poll_ms, json);
+  }
   options.transport = transport == "unary" ? atomix::ClientOptions::Transport::kUnary
                                            : atomix::ClientOptions::Transport::kStream;
   auto client = atomix::Client::Connect(options);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs atomix-bench for one second per workload against a fresh broker and
-# checks that it reports a positive ops/s on its last line with no errors.
+# checks that it reports a positive ops/s on its last line with no errors;
+# then one election failover.
 set -euo pipefail
 BROKER="$1"
 BENCH="$2"
@@ -20,3 +21,8 @@ for w in counter-increment counter-get map-put map-get; do
 done
 out="$("$BENCH" --broker "$EP" --workload counter-increment --callers 2 --duration 0.5 --warmup 0 --json | tail -n 1)"
 [[ "$out" =~ \"ops_per_sec\":\ [1-9][0-9]*\}$ ]] || { echo "unexpected JSON: $out"; exit 1; }
+# One SIGKILL of an election leader with the shortest TTL (about 1 s).
+out="$("$BENCH" --broker "$EP" --workload election-failover --ttl-ms 1000 --repeat 1 | tail -n 1)"
+echo "election-failover: $out"
+[[ "$out" =~ ^ttl\ 1000\ ms:\ failover\ min\ [0-9.]+\ median\ [0-9.]+\ max\ [0-9.]+\ ms ]] ||
+  { echo "unexpected output: $out"; exit 1; }
