@@ -8,6 +8,7 @@
 //   auto online = atomix::GetSet<std::string>("online");
 //   auto writer = atomix::GetLock("db-writer");
 //   auto scheduler = atomix::GetElection("scheduler");
+//   auto changes = config->Watch();   // a Channel of MapEvents (atomix/watch.h)
 //
 // Every call returns absl::Status or absl::StatusOr<T> (codes in
 // atomix/status.h) and takes CallOptions, or an options struct derived from
@@ -32,5 +33,6 @@
 #include "atomix/stream_range.h"
 #include "atomix/value.h"
 #include "atomix/versioned.h"
+#include "atomix/watch.h"
 
 #endif  // ATOMIX_ATOMIX_H_

@@ -21,11 +21,23 @@
 // the one being sent) and dropped() counts it. Send() on a closed channel
 // drops nothing and returns false, which tells the producer to stop.
 //
+// Watch channels (atomix/watch.h) never drop: the SDK queues their events
+// through an internal producer path that ignores the overflow policy and
+// instead stops reading from the broker while the channel is full. Such a
+// channel holds at most capacity() items plus the events of one broker
+// message (a replay or resync snapshot counts as one message), and dropped()
+// stays 0. Closing a watch channel, or dropping its last handle, ends the
+// watch.
+//
 // Consumer side. Receive() blocks until an item arrives or the channel is
 // closed and empty (then std::nullopt). Receive(timeout) also returns
 // std::nullopt when the timeout passes first; check closed() to tell the two
 // apart. Items queued before Close() can still be received afterwards:
-// a channel ends when it is closed *and* drained.
+// a channel ends when it is closed *and* drained. status() tells why it was
+// closed: OK for Close() (or a producer that ended normally), else the error
+// that ended the producer (for a watch: an event that could not be decoded,
+// the name bound to another type, or CANCELLED "client closed" when the
+// Client went away).
 //
 // Callbacks. OnReceive(cb) starts one dedicated thread for that
 // subscription; every call of `cb` runs on it, one at a time, in queue
@@ -65,9 +77,17 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
+
 namespace atomix {
 
+template <class T>
+class Channel;
+
 namespace internal {
+
+template <class T>
+class ChannelWriter;
 
 // Shared by a Subscription and its thread.
 struct SubscriptionState {
@@ -159,31 +179,39 @@ class Channel {
   std::optional<T> Receive() {
     std::unique_lock<std::mutex> lock(state_->mu);
     state_->cv.wait(lock, [&] { return !state_->items.empty() || state_->closed; });
-    return PopLocked();
+    return PopAndNotify(lock);
   }
 
   // As Receive(), but also returns std::nullopt once `timeout` passes.
   std::optional<T> Receive(std::chrono::nanoseconds timeout) {
     std::unique_lock<std::mutex> lock(state_->mu);
     state_->cv.wait_for(lock, timeout, [&] { return !state_->items.empty() || state_->closed; });
-    return PopLocked();
+    return PopAndNotify(lock);
   }
 
   // An item if one is queued now, else std::nullopt. Never blocks.
   std::optional<T> TryReceive() {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    return PopLocked();
+    std::unique_lock<std::mutex> lock(state_->mu);
+    return PopAndNotify(lock);
   }
 
   // Closes the channel: Send() fails from now on, blocked receivers wake up
   // once the queue is drained, and every subscription stops. Waits for
   // callbacks in flight, except when called from a callback of this channel.
-  // Idempotent.
-  void Close() { state_->Close(); }
+  // A watch channel's watch ends. Idempotent; status() stays OK (or keeps
+  // the error of an earlier close).
+  void Close() { state_->Close(absl::OkStatus()); }
 
   bool closed() const {
     std::lock_guard<std::mutex> lock(state_->mu);
     return state_->closed;
+  }
+
+  // Why the channel was closed: OK while it is open and after Close() or a
+  // normal end of its producer; otherwise the producer's error (see above).
+  absl::Status status() const {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    return state_->status;
   }
 
   // Items dropped by the overflow policy so far.
@@ -216,7 +244,7 @@ class Channel {
     }
     out.cancel_ = [state, sub, close_on_cancel] {
       state->Cancel(*sub);
-      if (close_on_cancel) state->Close();
+      if (close_on_cancel) state->Close(absl::OkStatus());
     };
     out.thread_ = std::thread([state, sub, cb = std::move(callback)] {
       std::unique_lock<std::mutex> lock(state->mu);
@@ -228,8 +256,10 @@ class Channel {
         if (state->closed || sub->cancelled) break;
         T item = std::move(state->items.front());
         state->items.pop_front();
+        std::function<void()> room = state->TakeRoomLocked();
         sub->in_callback = true;
         lock.unlock();
+        if (room) room();
         cb(std::move(item));
         lock.lock();
         sub->in_callback = false;
@@ -268,23 +298,47 @@ class Channel {
   std::default_sentinel_t end() { return {}; }
 
  private:
+  friend class internal::ChannelWriter<T>;
+
   struct State {
     State(size_t cap, Overflow policy) : capacity(cap), overflow(policy) {}
+    // The last handle is gone: a producer that asked to know stops.
+    ~State() {
+      if (on_close) on_close();
+    }
 
-    void Close() {
-      std::unique_lock<std::mutex> lock(mu);
-      closed = true;
-      cv.notify_all();
-      const auto me = std::this_thread::get_id();
-      for (const auto& sub : subscriptions) {
-        if (sub->thread_id == me) return;  // From a callback: never wait.
-      }
-      idle_cv.wait(lock, [&] {
-        for (const auto& sub : subscriptions) {
-          if (sub->in_callback) return false;
+    void Close(absl::Status why) {
+      std::function<void()> closed_cb;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        if (!closed) {
+          closed = true;
+          status = std::move(why);
+          closed_cb = std::exchange(on_close, nullptr);
+          on_room = nullptr;
         }
-        return true;
-      });
+        cv.notify_all();
+        const auto me = std::this_thread::get_id();
+        bool from_callback = false;
+        for (const auto& sub : subscriptions) {
+          if (sub->thread_id == me) from_callback = true;  // Never wait for ourselves.
+        }
+        if (!from_callback) {
+          idle_cv.wait(lock, [&] {
+            for (const auto& sub : subscriptions) {
+              if (sub->in_callback) return false;
+            }
+            return true;
+          });
+        }
+      }
+      if (closed_cb) closed_cb();
+    }
+
+    // The producer's room callback, if armed and the queue has room now.
+    std::function<void()> TakeRoomLocked() {
+      if (!on_room || items.size() >= capacity) return nullptr;
+      return std::exchange(on_room, nullptr);
     }
 
     void Cancel(internal::SubscriptionState& sub) {
@@ -302,19 +356,97 @@ class Channel {
     std::condition_variable idle_cv;  // A callback returned.
     std::deque<T> items;
     bool closed = false;
+    absl::Status status;
     uint64_t dropped = 0;
     std::vector<std::shared_ptr<internal::SubscriptionState>> subscriptions;
+    // Internal producer hooks (internal::ChannelWriter): run once, with no
+    // lock held, when an item is taken and leaves room / when the channel
+    // closes or its last handle is gone.
+    std::function<void()> on_room;
+    std::function<void()> on_close;
   };
 
-  std::optional<T> PopLocked() {
+  // Takes the front item (if any); runs the producer's room callback after
+  // releasing `lock` if taking it made room.
+  std::optional<T> PopAndNotify(std::unique_lock<std::mutex>& lock) {
     if (state_->items.empty()) return std::nullopt;
     std::optional<T> item(std::move(state_->items.front()));
     state_->items.pop_front();
+    std::function<void()> room = state_->TakeRoomLocked();
+    lock.unlock();
+    if (room) room();
     return item;
   }
 
   std::shared_ptr<State> state_;
 };
+
+namespace internal {
+
+// The SDK's producer side of a watch channel. Not part of the public API.
+// Holds the channel weakly: once every Channel handle (and subscription) is
+// gone, the channel is gone and OnClose's callback runs.
+//
+// Thread-safety: every method is safe from any thread. Callbacks run with no
+// channel lock held; the caller must not hold a lock that they take.
+template <class T>
+class ChannelWriter {
+ public:
+  ChannelWriter() = default;
+  explicit ChannelWriter(const Channel<T>& channel) : state_(channel.state_) {}
+
+  // Queues every item in order, past capacity() if need be; never drops.
+  // Returns false (and queues nothing) if the channel is closed or gone.
+  bool PushAll(std::vector<T> items) {
+    std::shared_ptr<State> state = state_.lock();
+    if (state == nullptr) return false;
+    {
+      std::lock_guard<std::mutex> lock(state->mu);
+      if (state->closed) return false;
+      for (T& item : items) state->items.push_back(std::move(item));
+      if (!items.empty()) state->cv.notify_all();
+    }
+    return true;
+  }
+
+  // True if fewer than capacity() items are queued, or the channel is
+  // closed or gone. Otherwise arms `on_room` to run once on the thread that
+  // next takes an item and leaves room, and returns false.
+  bool RoomOrNotify(std::function<void()> on_room) {
+    std::shared_ptr<State> state = state_.lock();
+    if (state == nullptr) return true;
+    std::lock_guard<std::mutex> lock(state->mu);
+    if (state->closed || state->items.size() < state->capacity) return true;
+    state->on_room = std::move(on_room);
+    return false;
+  }
+
+  // Runs `on_close` once when the channel is closed (by anyone) or its last
+  // handle is gone; at once if that already happened.
+  void OnClose(std::function<void()> on_close) {
+    std::shared_ptr<State> state = state_.lock();
+    if (state != nullptr) {
+      std::lock_guard<std::mutex> lock(state->mu);
+      if (!state->closed) {
+        state->on_close = std::move(on_close);
+        return;
+      }
+    }
+    on_close();
+  }
+
+  // Closes the channel with `status` (see Channel::status()); a no-op if it
+  // is already closed or gone.
+  void Close(absl::Status status) {
+    if (std::shared_ptr<State> state = state_.lock()) state->Close(std::move(status));
+  }
+
+ private:
+  using State = typename Channel<T>::State;
+  std::weak_ptr<State> state_;
+};
+
+}  // namespace internal
 
 }  // namespace atomix
 

@@ -31,9 +31,15 @@
 // the client runs without a session (session_id() == 0): reads in flight are
 // sent again and mutations in flight fail with UNAVAILABLE.
 //
+// Watches (atomix/watch.h) are gRPC server streams on a second connection
+// of the client, one HTTP/2 stream per watch; they reconnect and resume by
+// themselves.
+//
 // Thread-safety: Client is a cheap, copyable handle. All copies share one
 // connection, which closes when the last handle (including primitives opened
-// through it) is gone. All methods are safe to call from any thread.
+// through it) is gone; watch channels do not keep it open, and are closed
+// (status CANCELLED "client closed") when it goes. All methods are safe to
+// call from any thread.
 #ifndef ATOMIX_CLIENT_H_
 #define ATOMIX_CLIENT_H_
 

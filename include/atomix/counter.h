@@ -22,6 +22,8 @@
 // plus the transport codes of every call (UNAVAILABLE, DEADLINE_EXCEEDED,
 // CANCELLED).
 //
+// Watch() follows every change as a Channel<CounterEvent> (atomix/watch.h).
+//
 // Thread-safety: Counter is a cheap, copyable, immutable handle (client +
 // name). Copies share the client; all methods are safe to call from any
 // thread at the same time. Methods are const because the handle never
@@ -36,10 +38,27 @@
 
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
+#include "atomix/channel.h"
 #include "atomix/client.h"
 #include "atomix/versioned.h"
+#include "atomix/watch.h"
 
 namespace atomix {
+
+// One event of a counter watch (atomix/watch.h).
+//   kUpdated:  the value went from `previous` to `value` at `revision`.
+//   kInserted: only for WithReplay(): the current `value` at the snapshot's
+//              revision (`previous` 0).
+//   kResync:   `value` at `revision` after history was lost (`previous` 0).
+struct CounterEvent {
+  EventType type = EventType::kUpdated;
+  Version revision = 0;
+  int64_t value = 0;
+  int64_t previous = 0;
+  ResyncReason reason = ResyncReason::kNone;
+
+  friend bool operator==(const CounterEvent&, const CounterEvent&) = default;
+};
 
 class Counter;
 
@@ -75,6 +94,9 @@ class Counter {
   // and CurrentVersion(status) holds the counter's current value.
   absl::StatusOr<Versioned<int64_t>> CompareAndSet(int64_t expect, int64_t update,
                                                    const CallOptions& options = {}) const;
+
+  // Watches the counter; returns once the broker accepted the watch.
+  absl::StatusOr<Channel<CounterEvent>> Watch(const WatchOptions& options = {}) const;
 
  private:
   friend absl::StatusOr<Counter> internal::GetCounter(std::shared_ptr<internal::ClientCore> core,

@@ -21,8 +21,10 @@
 // A candidate is named by its ID: the one given with WithCandidateID(), or
 // else "session-<id>" from the client's session at the time of the call.
 //
-// Watching an election for term changes comes with watches, which this SDK
-// does not serve yet; poll GetTerm() until then.
+// Watch() delivers every term change in order as a Channel<Term> (see
+// atomix/watch.h): each change of leader, term or candidates once. When
+// history was lost (a resync) it delivers the current Term, unless it equals
+// the last Term delivered; WithReplay() starts with the current Term.
 //
 // Errors: INVALID_ARGUMENT for a bad name or an empty candidate id;
 // FAILED_PRECONDITION for a name bound to another primitive type, or a Leave
@@ -44,8 +46,10 @@
 
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
+#include "atomix/channel.h"
 #include "atomix/client.h"
 #include "atomix/versioned.h"
+#include "atomix/watch.h"
 
 namespace atomix {
 
@@ -115,6 +119,10 @@ class Election {
 
   // The current term.
   absl::StatusOr<Term> GetTerm(const CallOptions& options = {}) const;
+
+  // Watches the election's terms; returns once the broker accepted the
+  // watch.
+  absl::StatusOr<Channel<Term>> Watch(const WatchOptions& options = {}) const;
 
  private:
   friend absl::StatusOr<Election> internal::GetElection(std::shared_ptr<internal::ClientCore> core,

@@ -34,6 +34,8 @@
 // ABORTED when the session ended while waiting; plus UNAVAILABLE and
 // CANCELLED.
 //
+// Watch() follows the holder as a Channel<LockEvent> (atomix/watch.h).
+//
 // Thread-safety: Lock is a cheap, copyable, immutable handle (client +
 // name); all methods are safe to call from any thread. The lock is held by
 // the session, not by a thread: any thread of the process may release it.
@@ -42,6 +44,7 @@
 #define ATOMIX_LOCK_H_
 
 #include <memory>
+#include <cstdint>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -50,9 +53,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
+#include "atomix/channel.h"
 #include "atomix/client.h"
 #include "atomix/options.h"
 #include "atomix/versioned.h"
+#include "atomix/watch.h"
 
 namespace atomix {
 
@@ -61,6 +66,23 @@ struct Fence {
   Version version = 0;
 
   friend auto operator<=>(const Fence&, const Fence&) = default;
+};
+
+// One event of a lock watch (atomix/watch.h): the holder after the change,
+// as the grant's fence and session (both 0 when free).
+//   kInserted: granted while free (also: the holder, or fence 0 when free,
+//              of a WithReplay() watch, at the snapshot's revision).
+//   kUpdated:  passed straight from one holder to the next waiter.
+//   kRemoved:  released (or its session ended) with no one waiting.
+//   kResync:   the holder at `revision` after history was lost.
+struct LockEvent {
+  EventType type = EventType::kInserted;
+  Version revision = 0;
+  Version fence = 0;
+  uint64_t session_id = 0;
+  ResyncReason reason = ResyncReason::kNone;
+
+  friend bool operator==(const LockEvent&, const LockEvent&) = default;
 };
 
 // For IsLocked: ask about one grant.
@@ -116,6 +138,9 @@ class Lock {
   // Whether anyone holds the lock; with WithVersion(v), whether the grant
   // with fence v still holds it.
   absl::StatusOr<bool> IsLocked(const LockQueryOptions& options = {}) const;
+
+  // Watches the lock's holder; returns once the broker accepted the watch.
+  absl::StatusOr<Channel<LockEvent>> Watch(const WatchOptions& options = {}) const;
 
  private:
   friend absl::StatusOr<Lock> internal::GetLock(std::shared_ptr<internal::ClientCore> core,

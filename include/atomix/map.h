@@ -26,6 +26,13 @@
 // one page in memory. See atomix/stream_range.h for what a listing guarantees
 // while others write.
 //
+// Watching (atomix/watch.h, docs/watch.md): Watch() follows the whole map,
+// Watch(WithPrefix(p)) the keys whose encoded bytes start with p, and
+// Watch(key) one key, as a Channel<MapEvent<K, V>>:
+//
+//   auto events = scores->Watch(atomix::WithReplay());
+//   for (const auto& e : *events) { /* e.type, e.revision, e.entry, ... */ }
+//
 // Errors: INVALID_ARGUMENT for a bad name, an empty encoded key, a key or
 // value over the broker's size limits, or stored bytes that a codec cannot
 // decode (the message names the type, the map and the key);
@@ -49,16 +56,20 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
+#include "atomix/channel.h"
 #include "atomix/client.h"
 #include "atomix/codec.h"
 #include "atomix/internal/map_core.h"
 #include "atomix/internal/primitive.h"
+#include "atomix/internal/watch_core.h"
 #include "atomix/options.h"
 #include "atomix/stream_range.h"
 #include "atomix/versioned.h"
+#include "atomix/watch.h"
 
 namespace atomix {
 
@@ -70,6 +81,84 @@ struct Entry {
 
   friend bool operator==(const Entry&, const Entry&) = default;
 };
+
+// One event of a map watch (atomix/watch.h).
+//   kInserted: `entry` appeared (also: each entry of a WithReplay() snapshot,
+//              with revision = the snapshot's revision).
+//   kUpdated:  `entry` replaced `previous`.
+//   kRemoved, kExpired: `previous` is gone.
+//   kResync:   `snapshot` holds every (watched) entry at `revision`, in key
+//              order; `reason` says why history was lost.
+// An entry's version is the revision of its own last write.
+template <class K, class V>
+struct MapEvent {
+  EventType type = EventType::kInserted;
+  Version revision = 0;
+  std::optional<Entry<K, V>> entry;
+  std::optional<Entry<K, V>> previous;
+  std::vector<Entry<K, V>> snapshot;
+  ResyncReason reason = ResyncReason::kNone;
+};
+
+namespace internal {
+
+// Decodes raw map watch items with the codecs KC and VC.
+template <class K, class V, class KC, class VC>
+struct MapWatchDecoder {
+  std::string name;
+
+  absl::StatusOr<Entry<K, V>> Decode(RawEntry& raw) const {
+    auto k = DecodeWith<K, KC>(raw.key, PrimitiveKind::kMap, name, &raw.key);
+    if (!k.ok()) return k.status();
+    auto v = DecodeWith<V, VC>(raw.value, PrimitiveKind::kMap, name, &raw.key);
+    if (!v.ok()) return v.status();
+    return Entry<K, V>{*std::move(k), *std::move(v), raw.version};
+  }
+
+  absl::Status Events(std::vector<RawWatchEvent>& raw, std::vector<MapEvent<K, V>>& out) const {
+    for (RawWatchEvent& r : raw) {
+      MapEvent<K, V> e;
+      e.type = r.type;
+      e.revision = r.revision;
+      for (auto [from, to] : {std::pair(&r.entry, &e.entry), std::pair(&r.previous, &e.previous)}) {
+        if (!from->has_value()) continue;
+        auto decoded = Decode(**from);
+        if (!decoded.ok()) return decoded.status();
+        *to = *std::move(decoded);
+      }
+      out.push_back(std::move(e));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Snapshot(RawSnapshot& raw, std::vector<MapEvent<K, V>>& out) const {
+    std::vector<Entry<K, V>> entries;
+    entries.reserve(raw.entries.size());
+    for (RawEntry& r : raw.entries) {
+      auto decoded = Decode(r);
+      if (!decoded.ok()) return decoded.status();
+      entries.push_back(*std::move(decoded));
+    }
+    if (raw.replay) {
+      for (Entry<K, V>& entry : entries) {
+        MapEvent<K, V> e;
+        e.revision = raw.revision;
+        e.entry = std::move(entry);
+        out.push_back(std::move(e));
+      }
+      return absl::OkStatus();
+    }
+    MapEvent<K, V> e;
+    e.type = EventType::kResync;
+    e.revision = raw.revision;
+    e.snapshot = std::move(entries);
+    e.reason = raw.reason;
+    out.push_back(std::move(e));
+    return absl::OkStatus();
+  }
+};
+
+}  // namespace internal
 
 template <class K, class V, class KC = Codec<K>, class VC = Codec<V>>
 class Map {
@@ -137,6 +226,28 @@ class Map {
     return core_.Clear(options);
   }
 
+  // Removes every entry whose encoded key starts with `prefix`, all at one
+  // revision (watchers see the removals back to back), and returns how many
+  // it removed (0, and no revision taken, if none matched). An empty prefix
+  // removes everything, like Clear().
+  absl::StatusOr<int64_t> RemovePrefix(std::string_view prefix,
+                                       const CallOptions& options = {}) const {
+    return core_.RemovePrefix(std::string(prefix), options);
+  }
+
+  // Watches the map (atomix/watch.h): every key, or with options.prefix
+  // (e.g. Watch(atomix::WithPrefix("jobs/"))) the keys whose encoded bytes
+  // start with it. Returns once the broker accepted the watch.
+  absl::StatusOr<Channel<MapEvent<K, V>>> Watch(const WatchOptions& options = {}) const {
+    return WatchWith(std::nullopt, options);
+  }
+
+  // Watches one key.
+  absl::StatusOr<Channel<MapEvent<K, V>>> Watch(const K& key,
+                                                const WatchOptions& options = {}) const {
+    return WatchWith(KC::Encode(key), options);
+  }
+
   // The entries in key order, page by page; see ListOptions for prefix and
   // page size. The range ends with a non-OK status on the first failed page
   // or undecodable entry.
@@ -166,6 +277,18 @@ class Map {
   }
 
  private:
+  absl::StatusOr<Channel<MapEvent<K, V>>> WatchWith(std::optional<std::string> key,
+                                                    const WatchOptions& options) const {
+    internal::WatchTarget target;
+    target.kind = internal::PrimitiveKind::kMap;
+    target.name = core_.name();
+    target.key = std::move(key);
+    target.prefix = options.prefix;
+    return internal::OpenWatch<MapEvent<K, V>>(
+        core_.client(), std::move(target), options,
+        internal::MapWatchDecoder<K, V, KC, VC>{core_.name()});
+  }
+
   internal::MapCore core_;
 };
 

@@ -40,18 +40,97 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
+#include "atomix/channel.h"
 #include "atomix/client.h"
 #include "atomix/codec.h"
 #include "atomix/internal/primitive.h"
 #include "atomix/internal/set_core.h"
+#include "atomix/internal/watch_core.h"
 #include "atomix/options.h"
 #include "atomix/stream_range.h"
 #include "atomix/versioned.h"
+#include "atomix/watch.h"
 
 namespace atomix {
+
+// One event of a set watch (atomix/watch.h). An element's version is the
+// revision that added it.
+//   kInserted: `element` was added (also: each element of a WithReplay()
+//              snapshot, with revision = the snapshot's revision).
+//   kRemoved:  `previous` was removed (kExpired: its TTL passed).
+//   kResync:   `snapshot` holds every element at `revision`, in order.
+template <class E>
+struct SetEvent {
+  EventType type = EventType::kInserted;
+  Version revision = 0;
+  std::optional<Versioned<E>> element;
+  std::optional<Versioned<E>> previous;
+  std::vector<Versioned<E>> snapshot;
+  ResyncReason reason = ResyncReason::kNone;
+};
+
+namespace internal {
+
+// Decodes raw set watch items (elements travel as keys) with codec C.
+template <class E, class C>
+struct SetWatchDecoder {
+  std::string name;
+
+  absl::StatusOr<Versioned<E>> Decode(RawEntry& raw) const {
+    auto e = DecodeWith<E, C>(raw.key, PrimitiveKind::kSet, name, &raw.key);
+    if (!e.ok()) return e.status();
+    return Versioned<E>{*std::move(e), raw.version};
+  }
+
+  absl::Status Events(std::vector<RawWatchEvent>& raw, std::vector<SetEvent<E>>& out) const {
+    for (RawWatchEvent& r : raw) {
+      SetEvent<E> e;
+      e.type = r.type;
+      e.revision = r.revision;
+      for (auto [from, to] :
+           {std::pair(&r.entry, &e.element), std::pair(&r.previous, &e.previous)}) {
+        if (!from->has_value()) continue;
+        auto decoded = Decode(**from);
+        if (!decoded.ok()) return decoded.status();
+        *to = *std::move(decoded);
+      }
+      out.push_back(std::move(e));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Snapshot(RawSnapshot& raw, std::vector<SetEvent<E>>& out) const {
+    std::vector<Versioned<E>> elements;
+    elements.reserve(raw.entries.size());
+    for (RawEntry& r : raw.entries) {
+      auto decoded = Decode(r);
+      if (!decoded.ok()) return decoded.status();
+      elements.push_back(*std::move(decoded));
+    }
+    if (raw.replay) {
+      for (Versioned<E>& element : elements) {
+        SetEvent<E> e;
+        e.revision = raw.revision;
+        e.element = std::move(element);
+        out.push_back(std::move(e));
+      }
+      return absl::OkStatus();
+    }
+    SetEvent<E> e;
+    e.type = EventType::kResync;
+    e.revision = raw.revision;
+    e.snapshot = std::move(elements);
+    e.reason = raw.reason;
+    out.push_back(std::move(e));
+    return absl::OkStatus();
+  }
+};
+
+}  // namespace internal
 
 template <class E, class C = Codec<E>>
 class Set {
@@ -84,6 +163,16 @@ class Set {
   // revision taken) if the set was already empty.
   absl::StatusOr<Version> Clear(const CallOptions& options = {}) const {
     return core_.Clear(options);
+  }
+
+  // Watches the set (atomix/watch.h); returns once the broker accepted the
+  // watch.
+  absl::StatusOr<Channel<SetEvent<E>>> Watch(const WatchOptions& options = {}) const {
+    internal::WatchTarget target;
+    target.kind = internal::PrimitiveKind::kSet;
+    target.name = core_.name();
+    return internal::OpenWatch<SetEvent<E>>(core_.client(), std::move(target), options,
+                                            internal::SetWatchDecoder<E, C>{core_.name()});
   }
 
   // The elements in order with the revision that added each, page by page.

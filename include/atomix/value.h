@@ -33,17 +33,88 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
+#include "atomix/channel.h"
 #include "atomix/client.h"
 #include "atomix/codec.h"
 #include "atomix/internal/primitive.h"
 #include "atomix/internal/value_core.h"
+#include "atomix/internal/watch_core.h"
 #include "atomix/options.h"
 #include "atomix/versioned.h"
+#include "atomix/watch.h"
 
 namespace atomix {
+
+// One event of a value watch (atomix/watch.h).
+//   kInserted: `value` appeared (also: the current value of a WithReplay()
+//              watch, with revision = the snapshot's revision; an absent
+//              value replays as no event).
+//   kUpdated:  `value` replaced `previous`.
+//   kRemoved, kExpired: `previous` is gone.
+//   kResync:   `value` is the value at `revision`, or nullopt if absent;
+//              `previous` is not set.
+template <class T>
+struct ValueEvent {
+  EventType type = EventType::kInserted;
+  Version revision = 0;
+  std::optional<Versioned<T>> value;
+  std::optional<Versioned<T>> previous;
+  ResyncReason reason = ResyncReason::kNone;
+};
+
+namespace internal {
+
+// Decodes raw value watch items with codec C.
+template <class T, class C>
+struct ValueWatchDecoder {
+  std::string name;
+
+  absl::StatusOr<Versioned<T>> Decode(const RawEntry& raw) const {
+    auto v = DecodeWith<T, C>(raw.value, PrimitiveKind::kValue, name);
+    if (!v.ok()) return v.status();
+    return Versioned<T>{*std::move(v), raw.version};
+  }
+
+  absl::Status Events(std::vector<RawWatchEvent>& raw, std::vector<ValueEvent<T>>& out) const {
+    for (RawWatchEvent& r : raw) {
+      ValueEvent<T> e;
+      e.type = r.type;
+      e.revision = r.revision;
+      for (auto [from, to] : {std::pair(&r.entry, &e.value), std::pair(&r.previous, &e.previous)}) {
+        if (!from->has_value()) continue;
+        auto decoded = Decode(**from);
+        if (!decoded.ok()) return decoded.status();
+        *to = *std::move(decoded);
+      }
+      out.push_back(std::move(e));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Snapshot(RawSnapshot& raw, std::vector<ValueEvent<T>>& out) const {
+    ValueEvent<T> e;
+    e.revision = raw.revision;
+    if (!raw.entries.empty()) {
+      auto decoded = Decode(raw.entries.front());
+      if (!decoded.ok()) return decoded.status();
+      e.value = *std::move(decoded);
+    }
+    if (raw.replay) {
+      if (e.value.has_value()) out.push_back(std::move(e));
+      return absl::OkStatus();
+    }
+    e.type = EventType::kResync;
+    e.reason = raw.reason;
+    out.push_back(std::move(e));
+    return absl::OkStatus();
+  }
+};
+
+}  // namespace internal
 
 template <class T, class C = Codec<T>>
 class Value {
@@ -83,6 +154,16 @@ class Value {
   // IfFence(lock, fence): only while that grant holds the lock.
   absl::StatusOr<Version> Delete(const WriteOptions& options = {}) const {
     return core_.Delete(options);
+  }
+
+  // Watches the value (atomix/watch.h); returns once the broker accepted
+  // the watch.
+  absl::StatusOr<Channel<ValueEvent<T>>> Watch(const WatchOptions& options = {}) const {
+    internal::WatchTarget target;
+    target.kind = internal::PrimitiveKind::kValue;
+    target.name = core_.name();
+    return internal::OpenWatch<ValueEvent<T>>(core_.client(), std::move(target), options,
+                                              internal::ValueWatchDecoder<T, C>{core_.name()});
   }
 
  private:

@@ -117,6 +117,15 @@ absl::StatusOr<Version> MapCore::Clear(const CallOptions& options) const {
   return WriteVersion(CallMap(*core_, name_, std::move(op), "clear", options, false));
 }
 
+absl::StatusOr<int64_t> MapCore::RemovePrefix(std::string prefix,
+                                              const CallOptions& options) const {
+  v1::MapRequest op;
+  op.mutable_remove_prefix()->set_prefix(std::move(prefix));
+  auto r = CallMap(*core_, name_, std::move(op), "remove_prefix", options, false);
+  if (!r.ok()) return r.status();
+  return r->size();
+}
+
 absl::StatusOr<RawEntryPage> MapCore::List(const std::string& prefix,
                                            const std::string& start_after, uint32_t limit,
                                            bool keys_only, const CallOptions& options) const {

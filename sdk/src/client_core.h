@@ -21,6 +21,8 @@
 
 namespace atomix::internal {
 
+class WatchHub;
+
 class ClientCore {
  public:
   virtual ~ClientCore() = default;
@@ -77,6 +79,12 @@ class ClientCore {
   // the core closes it when it shuts down. A core without sessions never
   // sends anything.
   virtual void WatchSessionState(Channel<SessionState> channel) { (void)channel; }
+
+  // What the core's watches share (sdk/src/watch_hub.h), or null for a
+  // core that serves no watches (then Watch() fails with UNIMPLEMENTED). A
+  // core that has one shuts it down first thing in its destructor, which
+  // closes every watch channel of the client.
+  virtual std::shared_ptr<WatchHub> watch_hub() { return nullptr; }
 };
 
 // A core for options.transport. Starts connecting in the background.

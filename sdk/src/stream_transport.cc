@@ -41,12 +41,14 @@ StreamCore::StreamCore(ClientOptions options)
     : options_(std::move(options)),
       handshake_timeout_(std::clamp<std::chrono::milliseconds>(
           options_.connect_timeout, std::chrono::seconds(1), std::chrono::seconds(30))),
+      watch_hub_(std::make_shared<WatchHub>(options_.endpoints)),
       ttl_(std::max<std::chrono::milliseconds>(options_.session_ttl, std::chrono::seconds(1))) {
   writer_ = std::thread([this] { WriterLoop(); });
   session_ = std::thread([this] { SessionLoop(); });
 }
 
 StreamCore::~StreamCore() {
+  watch_hub_->Shutdown();
   CloseSession();
   {
     std::lock_guard<std::mutex> lock(mu_);

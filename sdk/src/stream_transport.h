@@ -40,6 +40,9 @@
 // Lock order: mu_ before any PendingCall::mu. No lock is held across a gRPC
 // Read or Write, a stop_source::request_stop() or a blocking call.
 //
+// Watches run on a WatchHub of their own (sdk/src/watch_hub.h), on a gRPC
+// channel separate from the stream; the destructor shuts it down first.
+//
 // Thread-safety: all public methods are safe from any thread. The destructor
 // closes the session (best effort, briefly), cancels the stream and joins
 // all threads; it must not run while a Call() is in progress (handles keep
@@ -64,6 +67,7 @@
 #include "grpcpp/client_context.h"
 #include "sdk/src/client_core.h"
 #include "sdk/src/pending_call.h"
+#include "sdk/src/watch_hub.h"
 
 namespace atomix::internal {
 
@@ -97,6 +101,7 @@ class StreamCore final : public ClientCore {
   std::stop_token SessionLostToken(uint64_t id) const override;
   SessionState session_state() const override;
   void WatchSessionState(Channel<SessionState> channel) override;
+  std::shared_ptr<WatchHub> watch_hub() override { return watch_hub_; }
 
   // Test hooks. While writes are held the writer sends nothing, so tests can
   // queue a known set of calls and release them as one batch.
@@ -161,6 +166,7 @@ class StreamCore final : public ClientCore {
 
   const ClientOptions options_;
   const std::chrono::milliseconds handshake_timeout_;
+  const std::shared_ptr<WatchHub> watch_hub_;
 
   mutable std::mutex mu_;
   std::condition_variable writer_cv_;  // Wakes the writer.

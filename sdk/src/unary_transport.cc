@@ -45,12 +45,15 @@ struct CancelContext {
 
 }  // namespace
 
-UnaryCore::UnaryCore(ClientOptions options) : options_(std::move(options)) {
+UnaryCore::UnaryCore(ClientOptions options)
+    : options_(std::move(options)), watch_hub_(std::make_shared<WatchHub>(options_.endpoints)) {
   for (const std::string& endpoint : options_.endpoints) {
     channels_.push_back(MakeChannel(endpoint));
     stubs_.push_back(v1::Broker::NewStub(channels_.back()));
   }
 }
+
+UnaryCore::~UnaryCore() { watch_hub_->Shutdown(); }
 
 absl::StatusOr<v1::Response> UnaryCore::Call(v1::Request request, const CallOptions& options,
                                              bool idempotent) {

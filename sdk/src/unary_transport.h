@@ -7,7 +7,8 @@
 // the endpoint, and later calls move on to the next endpoint. An idempotent
 // call whose connection breaks is sent again while time remains; any other
 // fails with UNAVAILABLE. There is no BrokerInfo on this transport, so
-// broker_id() is always empty.
+// broker_id() is always empty. Watches are server streams on a WatchHub
+// (sdk/src/watch_hub.h), shut down by the destructor.
 //
 // Thread-safety: all methods are safe from any thread; the core holds no
 // lock during an RPC.
@@ -24,6 +25,7 @@
 #include "atomix/v1/broker.grpc.pb.h"
 #include "grpcpp/channel.h"
 #include "sdk/src/client_core.h"
+#include "sdk/src/watch_hub.h"
 
 namespace atomix::internal {
 
@@ -31,6 +33,7 @@ class UnaryCore final : public ClientCore {
  public:
   // `options.endpoints` must not be empty.
   explicit UnaryCore(ClientOptions options);
+  ~UnaryCore() override;
 
   absl::StatusOr<v1::Response> Call(v1::Request request, const CallOptions& options,
                                     bool idempotent) override;
@@ -38,6 +41,7 @@ class UnaryCore final : public ClientCore {
   absl::Status WaitConnected(std::chrono::steady_clock::time_point deadline) override;
   std::string connected_endpoint() const override;
   std::string broker_id() const override { return {}; }
+  std::shared_ptr<WatchHub> watch_hub() override { return watch_hub_; }
 
  private:
   // Moves on from endpoint `index` unless another call already did.
@@ -45,6 +49,7 @@ class UnaryCore final : public ClientCore {
   absl::Status NotConnectedError(size_t index) const;
 
   const ClientOptions options_;
+  const std::shared_ptr<WatchHub> watch_hub_;
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
   std::vector<std::unique_ptr<v1::Broker::Stub>> stubs_;
   std::atomic<size_t> current_{0};

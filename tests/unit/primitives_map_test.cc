@@ -113,6 +113,36 @@ TEST_F(MapTest, WritesReturnRevisions) {
   EXPECT_EQ(core_->revision(), 6);
 }
 
+TEST_F(MapTest, RemovePrefixRemovesTheSubtreeAtOneRevision) {
+  StringMap m = Open("tree");
+  for (const char* k : {"a/1", "a/2", "a/3", "ab", "b/1"}) ASSERT_OK(m.Put(k, "v").status());
+  ASSERT_EQ(core_->revision(), 5);
+  ASSERT_OK_AND_ASSIGN(int64_t removed, m.RemovePrefix("a/"));
+  EXPECT_EQ(removed, 3);
+  EXPECT_EQ(core_->revision(), 6);
+  const auto last = core_->calls().back();
+  EXPECT_TRUE(last.request.map().has_remove_prefix());
+  EXPECT_EQ(last.request.map().remove_prefix().prefix(), "a/");
+  EXPECT_FALSE(last.idempotent);
+  std::vector<std::string> left = Drain(m.Keys());
+  EXPECT_EQ(left, (std::vector<std::string>{"ab", "b/1"}));
+  // Nothing matches: nothing removed, no revision taken.
+  ASSERT_OK_AND_ASSIGN(removed, m.RemovePrefix("zz"));
+  EXPECT_EQ(removed, 0);
+  EXPECT_EQ(core_->revision(), 6);
+  // The empty prefix removes everything.
+  ASSERT_OK_AND_ASSIGN(removed, m.RemovePrefix(""));
+  EXPECT_EQ(removed, 2);
+  EXPECT_EQ(core_->revision(), 7);
+}
+
+TEST_F(MapTest, WatchNeedsATransportThatServesWatches) {
+  StringMap m = Open("config");
+  auto ch = m.Watch();
+  ASSERT_FALSE(ch.ok());
+  EXPECT_EQ(ch.status().code(), absl::StatusCode::kUnimplemented) << ch.status();
+}
+
 TEST_F(MapTest, MissingAndPresentKeys) {
   StringMap m = Open("config");
   EXPECT_CODE(m.Update("a", "1"), kNotFound);

@@ -4,10 +4,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "gtest/gtest.h"
 
 namespace atomix {
@@ -245,6 +247,95 @@ TEST(Channel, DestroyingSubscriptionWhileIdleIsQuick) {
   Subscription other = std::move(moved);
   EXPECT_FALSE(moved.active());
   EXPECT_TRUE(other.active());
+}
+
+// The SDK's producer path for watch channels (internal::ChannelWriter).
+TEST(ChannelWriter, PushAllNeverDropsAndMayExceedCapacity) {
+  Channel<int> ch(2, Channel<int>::Overflow::kDropOldest);
+  internal::ChannelWriter<int> writer(ch);
+  EXPECT_TRUE(writer.PushAll({1, 2, 3}));
+  EXPECT_EQ(ch.size(), 3u);
+  EXPECT_EQ(ch.dropped(), 0u);
+  EXPECT_EQ(ch.Receive(), 1);
+  EXPECT_EQ(ch.Receive(), 2);
+  EXPECT_EQ(ch.Receive(), 3);
+}
+
+TEST(ChannelWriter, RoomCallbackRunsOnceWhenATakeLeavesRoom) {
+  Channel<int> ch(2);
+  internal::ChannelWriter<int> writer(ch);
+  EXPECT_TRUE(writer.RoomOrNotify([] { FAIL() << "there is room"; }));
+  ASSERT_TRUE(writer.PushAll({1, 2, 3}));
+  int rooms = 0;
+  EXPECT_FALSE(writer.RoomOrNotify([&] { ++rooms; }));
+  EXPECT_EQ(ch.TryReceive(), 1);  // Two left: still full.
+  EXPECT_EQ(rooms, 0);
+  EXPECT_EQ(ch.Receive(milliseconds(10)), 2);
+  EXPECT_EQ(rooms, 1);
+  EXPECT_EQ(ch.Receive(), 3);
+  EXPECT_EQ(rooms, 1);
+}
+
+TEST(ChannelWriter, RoomCallbackRunsOnTheSubscriptionThread) {
+  Channel<int> ch(1);
+  internal::ChannelWriter<int> writer(ch);
+  ASSERT_TRUE(writer.PushAll({1}));
+  std::atomic<bool> room{false};
+  EXPECT_FALSE(writer.RoomOrNotify([&] { room = true; }));
+  std::atomic<int> got{0};
+  Subscription sub = ch.OnReceive([&](int v) { got = v; });
+  for (int i = 0; i < 1000 && !(room && got == 1); ++i) std::this_thread::sleep_for(milliseconds(2));
+  EXPECT_TRUE(room.load());
+  EXPECT_EQ(got.load(), 1);
+}
+
+TEST(ChannelWriter, CloseWithStatusAndOnClose) {
+  Channel<int> ch(4);
+  internal::ChannelWriter<int> writer(ch);
+  int closes = 0;
+  writer.OnClose([&] { ++closes; });
+  EXPECT_TRUE(ch.status().ok());
+  ASSERT_TRUE(writer.PushAll({7}));
+  writer.Close(absl::InvalidArgumentError("bad bytes"));
+  EXPECT_EQ(closes, 1);
+  EXPECT_TRUE(ch.closed());
+  EXPECT_EQ(ch.status(), absl::InvalidArgumentError("bad bytes"));
+  ch.Close();  // A later close keeps the first status.
+  EXPECT_EQ(ch.status(), absl::InvalidArgumentError("bad bytes"));
+  EXPECT_EQ(closes, 1);
+  EXPECT_FALSE(writer.PushAll({8}));
+  EXPECT_EQ(ch.Receive(), 7);
+  EXPECT_EQ(ch.Receive(), std::nullopt);
+  // On a closed channel OnClose runs at once.
+  int late = 0;
+  writer.OnClose([&] { ++late; });
+  EXPECT_EQ(late, 1);
+}
+
+TEST(ChannelWriter, AppCloseRunsOnCloseAndKeepsStatusOk) {
+  Channel<int> ch(4);
+  internal::ChannelWriter<int> writer(ch);
+  int closes = 0;
+  writer.OnClose([&] { ++closes; });
+  ch.Close();
+  EXPECT_EQ(closes, 1);
+  EXPECT_TRUE(ch.status().ok());
+  EXPECT_TRUE(writer.RoomOrNotify([] {}));
+}
+
+TEST(ChannelWriter, DroppingTheLastHandleRunsOnClose) {
+  internal::ChannelWriter<int> writer;
+  int closes = 0;
+  {
+    Channel<int> ch(4);
+    writer = internal::ChannelWriter<int>(ch);
+    writer.OnClose([&] { ++closes; });
+    Channel<int> copy = ch;
+    (void)copy;
+  }
+  EXPECT_EQ(closes, 1);
+  EXPECT_FALSE(writer.PushAll({1}));
+  EXPECT_TRUE(writer.RoomOrNotify([] {}));
 }
 
 }  // namespace

@@ -6,7 +6,8 @@
 //   kGather   hold requests until `gather` of them arrived, then answer them
 //             all in one batch in reverse order of arrival.
 // An answer echoes the request: Response.id = Request.id, revision = id,
-// counter value = CounterAdd.delta. A request named "fail" is answered with
+// counter value = CounterAdd.delta; an OpenRequest gets an OpenResponse (so
+// typed primitives can be opened). A request named "fail" is answered with
 // FAILED_PRECONDITION "mismatch" and current 42 (for Broker.Call: the status
 // and the "atomix-current" trailer).
 //
@@ -22,6 +23,16 @@
 // sessions. A request named "drop" is applied, and then the broker ends the
 // stream without answering it, once per FakeBroker.
 //
+// Watches (Broker.Watch) are scripted. Every call is recorded
+// (watch_requests()). While RefuseWatches(status) is set, a call ends with
+// that status before its header. Otherwise the call sends its header
+// (broker_id, watch_revision()) and then serves the shared queue of watch
+// actions, in order, whichever call is current: PushWatch(message) sends a
+// message, EndWatch(status) ends the call with a status (the next call
+// serves the actions after it), FloodWatch(from) sends one counter UPDATED
+// event per message at revisions from, from+1, ... until the call is
+// cancelled. watch_calls_active() counts calls running now.
+//
 // Thread-safety: all methods are safe from any thread. One FakeBroker serves
 // one server lifetime; to "restart" a broker, Stop() it and start a new one
 // on the same port.
@@ -36,11 +47,13 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <functional>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -167,10 +180,100 @@ class FakeBroker final : public v1::Broker::Service {
     return cv_.wait_for(lock, timeout, [&] { return requests_ >= n; });
   }
 
+  // Scripted watches (see the file comment).
+  void RefuseWatches(grpc::Status status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    watch_refusal_ = std::move(status);
+  }
+  void set_watch_revision(int64_t revision) {
+    std::lock_guard<std::mutex> lock(mu_);
+    watch_revision_ = revision;
+  }
+  void PushWatch(v1::WatchResponse message) { AddWatchAction({std::move(message), false, {}, 0}); }
+  void EndWatch(grpc::Status status) { AddWatchAction({{}, true, std::move(status), 0}); }
+  void FloodWatch(int64_t from) { AddWatchAction({{}, false, {}, from}); }
+  std::vector<v1::WatchRequest> watch_requests() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return watch_requests_;
+  }
+  int watch_calls_active() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return watch_active_;
+  }
+  // Waits until `n` watch calls arrived in total.
+  bool WaitForWatches(size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return watch_requests_.size() >= n; });
+  }
+  // Waits until no queued watch action is left.
+  bool WaitWatchActionsTaken(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return watch_actions_.empty(); });
+  }
+
+  grpc::Status Watch(grpc::ServerContext* context, const v1::WatchRequest* request,
+                     grpc::ServerWriter<v1::WatchResponse>* writer) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      watch_requests_.push_back(*request);
+      ++watch_active_;
+      cv_.notify_all();
+    }
+    struct Active {
+      FakeBroker* broker;
+      ~Active() {
+        std::lock_guard<std::mutex> lock(broker->mu_);
+        --broker->watch_active_;
+        broker->cv_.notify_all();
+      }
+    } active{this};
+    v1::WatchResponse header;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!watch_refusal_.ok()) return watch_refusal_;
+      header.mutable_header()->set_broker_id(broker_id_);
+      header.mutable_header()->set_revision(watch_revision_);
+    }
+    if (!writer->Write(header)) return grpc::Status::OK;
+    for (;;) {
+      WatchAction action;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait_for(lock, std::chrono::milliseconds(5),
+                     [&] { return !watch_actions_.empty() || stopping_; });
+        if (stopping_ || context->IsCancelled()) {
+          return grpc::Status(grpc::StatusCode::CANCELLED, "watch ended");
+        }
+        if (watch_actions_.empty()) continue;
+        action = std::move(watch_actions_.front());
+        watch_actions_.pop_front();
+        cv_.notify_all();
+      }
+      if (action.end) return action.status;
+      if (action.flood > 0) {
+        for (int64_t r = action.flood;; ++r) {
+          v1::WatchResponse m;
+          auto* e = m.add_events();
+          e->set_type(v1::WatchEvent::UPDATED);
+          e->set_revision(r);
+          e->set_value(r);
+          if (!writer->Write(m)) return grpc::Status::OK;
+          std::lock_guard<std::mutex> lock(mu_);
+          if (stopping_) return grpc::Status(grpc::StatusCode::CANCELLED, "watch ended");
+        }
+      }
+      if (!writer->Write(action.message)) return grpc::Status::OK;
+    }
+  }
+
   static v1::Response Answer(const v1::Request& request) {
     v1::Response response;
     response.set_id(request.id());
     response.set_revision(static_cast<int64_t>(request.id()));
+    if (request.has_open()) {
+      response.mutable_open();
+      return response;
+    }
     if (request.name() == "fail") {
       response.mutable_error()->set_code(static_cast<int>(grpc::StatusCode::FAILED_PRECONDITION));
       response.mutable_error()->set_message("mismatch");
@@ -278,6 +381,19 @@ class FakeBroker final : public v1::Broker::Service {
   }
 
  private:
+  struct WatchAction {
+    v1::WatchResponse message;
+    bool end = false;
+    grpc::Status status;
+    int64_t flood = 0;
+  };
+
+  void AddWatchAction(WatchAction action) {
+    std::lock_guard<std::mutex> lock(mu_);
+    watch_actions_.push_back(std::move(action));
+    cv_.notify_all();
+  }
+
   struct FakeSession {
     std::chrono::milliseconds ttl;
     std::chrono::steady_clock::time_point expires;
@@ -380,6 +496,11 @@ class FakeBroker final : public v1::Broker::Service {
   bool dropped_once_ = false;
   std::vector<v1::Request> received_;
   std::vector<std::chrono::steady_clock::time_point> keep_alive_times_;
+  grpc::Status watch_refusal_;
+  int64_t watch_revision_ = 1;
+  std::deque<WatchAction> watch_actions_;
+  std::vector<v1::WatchRequest> watch_requests_;
+  int watch_active_ = 0;
   int port_ = 0;
   std::unique_ptr<grpc::Server> server_;
 };
@@ -396,6 +517,50 @@ inline int UnusedPort() {
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   close(fd);
   return ntohs(addr.sin_port);
+}
+
+// Watch messages for scripted watches.
+inline v1::WatchResponse WatchEvents(std::vector<v1::WatchEvent> events) {
+  v1::WatchResponse m;
+  for (v1::WatchEvent& e : events) *m.add_events() = std::move(e);
+  return m;
+}
+inline v1::MapEntry WireEntry(std::string key, std::string value, int64_t version) {
+  v1::MapEntry e;
+  e.set_key(std::move(key));
+  e.set_value(std::move(value));
+  e.set_version(version);
+  return e;
+}
+// A map/set/value event; `entry` / `previous` are left out when empty keys
+// and values are wanted absent (pass std::nullopt).
+inline v1::WatchEvent EntryEvent(v1::WatchEvent::Type type, int64_t revision,
+                                 std::optional<v1::MapEntry> entry,
+                                 std::optional<v1::MapEntry> previous = std::nullopt) {
+  v1::WatchEvent e;
+  e.set_type(type);
+  e.set_revision(revision);
+  if (entry) *e.mutable_entry() = std::move(*entry);
+  if (previous) *e.mutable_previous() = std::move(*previous);
+  return e;
+}
+inline v1::WatchEvent CounterChange(int64_t revision, int64_t value, int64_t previous) {
+  v1::WatchEvent e;
+  e.set_type(v1::WatchEvent::UPDATED);
+  e.set_revision(revision);
+  e.set_value(value);
+  e.set_previous_value(previous);
+  return e;
+}
+inline v1::WatchResponse Snapshot(v1::WatchSnapshot::Reason reason, int64_t revision,
+                                  std::vector<v1::MapEntry> entries = {}, bool more = false) {
+  v1::WatchResponse m;
+  auto* s = m.mutable_snapshot();
+  s->set_reason(reason);
+  s->set_revision(revision);
+  for (v1::MapEntry& e : entries) *s->add_entries() = std::move(e);
+  s->set_more(more);
+  return m;
 }
 
 // A CounterAdd request on `name` with `delta`.

@@ -44,6 +44,7 @@ class MapCore {
                                       const CallOptions& options);
 
   const std::string& name() const { return name_; }
+  const std::shared_ptr<ClientCore>& client() const { return core_; }
 
   absl::StatusOr<Version> Put(std::string key, std::string value,
                               const WriteOptions& options) const;
@@ -57,6 +58,8 @@ class MapCore {
   absl::StatusOr<bool> Contains(std::string key, const CallOptions& options) const;
   absl::StatusOr<int64_t> Size(const CallOptions& options) const;
   absl::StatusOr<Version> Clear(const CallOptions& options) const;
+  // The number of entries removed.
+  absl::StatusOr<int64_t> RemovePrefix(std::string prefix, const CallOptions& options) const;
 
   // One page: keys starting with `prefix` that sort after `start_after`, at
   // most `limit` of them (0: the broker default).

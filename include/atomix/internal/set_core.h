@@ -36,6 +36,7 @@ class SetCore {
                                       const CallOptions& options);
 
   const std::string& name() const { return name_; }
+  const std::shared_ptr<ClientCore>& client() const { return core_; }
 
   absl::StatusOr<Change> Add(std::string element, const CallOptions& options) const;
   absl::StatusOr<Change> Remove(std::string element, const CallOptions& options) const;

@@ -28,6 +28,7 @@ class ValueCore {
                                         const CallOptions& options);
 
   const std::string& name() const { return name_; }
+  const std::shared_ptr<ClientCore>& client() const { return core_; }
 
   absl::StatusOr<std::optional<Versioned<std::string>>> Get(const CallOptions& options) const;
   absl::StatusOr<Version> Set(std::string value, const WriteOptions& options) const;

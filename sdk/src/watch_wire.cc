@@ -1,0 +1,151 @@
+#include "sdk/src/watch_wire.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace atomix::internal {
+namespace {
+
+RawEntry EntryFromWire(v1::MapEntry& e) {
+  return RawEntry{std::move(*e.mutable_key()), std::move(*e.mutable_value()), e.version()};
+}
+
+RawLockHolder HolderFromWire(const v1::LockHolder& h) {
+  return RawLockHolder{h.fence(), h.session_id()};
+}
+
+RawTerm TermFromWire(v1::Term& t) {
+  RawTerm term;
+  term.leader = std::move(*t.mutable_leader());
+  term.term = t.term();
+  term.candidates.reserve(t.candidates_size());
+  for (std::string& c : *t.mutable_candidates()) term.candidates.push_back(std::move(c));
+  return term;
+}
+
+}  // namespace
+
+v1::PrimitiveType WireType(PrimitiveKind kind) {
+  switch (kind) {
+    case PrimitiveKind::kCounter:
+      return v1::COUNTER;
+    case PrimitiveKind::kValue:
+      return v1::VALUE;
+    case PrimitiveKind::kMap:
+      return v1::MAP;
+    case PrimitiveKind::kSet:
+      return v1::SET;
+    case PrimitiveKind::kLock:
+      return v1::LOCK;
+    case PrimitiveKind::kElection:
+      return v1::ELECTION;
+  }
+  return v1::PRIMITIVE_TYPE_UNSPECIFIED;
+}
+
+const char* KindLabel(PrimitiveKind kind) {
+  switch (kind) {
+    case PrimitiveKind::kCounter:
+      return "counter";
+    case PrimitiveKind::kValue:
+      return "value";
+    case PrimitiveKind::kMap:
+      return "map";
+    case PrimitiveKind::kSet:
+      return "set";
+    case PrimitiveKind::kLock:
+      return "lock";
+    case PrimitiveKind::kElection:
+      return "election";
+  }
+  return "primitive";
+}
+
+absl::StatusOr<RawWatchEvent> EventFromWire(v1::WatchEvent& event) {
+  RawWatchEvent raw;
+  switch (event.type()) {
+    case v1::WatchEvent::INSERTED:
+      raw.type = EventType::kInserted;
+      break;
+    case v1::WatchEvent::UPDATED:
+      raw.type = EventType::kUpdated;
+      break;
+    case v1::WatchEvent::REMOVED:
+      raw.type = EventType::kRemoved;
+      break;
+    case v1::WatchEvent::EXPIRED:
+      raw.type = EventType::kExpired;
+      break;
+    default:
+      return absl::InternalError(absl::StrCat("broker sent a watch event of unknown type ",
+                                              static_cast<int>(event.type()), " at revision ",
+                                              event.revision()));
+  }
+  raw.revision = event.revision();
+  if (event.has_entry()) raw.entry = EntryFromWire(*event.mutable_entry());
+  if (event.has_previous()) raw.previous = EntryFromWire(*event.mutable_previous());
+  raw.value = event.value();
+  raw.previous_value = event.previous_value();
+  raw.lock = HolderFromWire(event.lock());
+  raw.term = TermFromWire(*event.mutable_term());
+  return raw;
+}
+
+absl::StatusOr<bool> AddSnapshotPart(v1::WatchSnapshot& part, std::optional<RawSnapshot>& partial) {
+  bool replay = false;
+  ResyncReason reason = ResyncReason::kNone;
+  switch (part.reason()) {
+    case v1::WatchSnapshot::REPLAY:
+      replay = true;
+      break;
+    case v1::WatchSnapshot::COMPACTED:
+      reason = ResyncReason::kCompacted;
+      break;
+    case v1::WatchSnapshot::NEW_BROKER:
+      reason = ResyncReason::kNewBroker;
+      break;
+    default:
+      return absl::InternalError(absl::StrCat("broker sent a watch snapshot at revision ",
+                                              part.revision(), " with unknown reason ",
+                                              static_cast<int>(part.reason())));
+  }
+  if (!partial.has_value()) {
+    partial.emplace();
+    partial->replay = replay;
+    partial->reason = reason;
+    partial->revision = part.revision();
+  } else if (partial->replay != replay || partial->reason != reason ||
+             partial->revision != part.revision()) {
+    return absl::InternalError(absl::StrCat("broker sent a watch snapshot part at revision ",
+                                            part.revision(), " inside the snapshot at revision ",
+                                            partial->revision));
+  }
+  for (v1::MapEntry& e : *part.mutable_entries()) partial->entries.push_back(EntryFromWire(e));
+  // Scalar state travels whole in every part; the last part's counts.
+  partial->value = part.value();
+  partial->version = part.version();
+  partial->lock = HolderFromWire(part.lock());
+  partial->term = TermFromWire(*part.mutable_term());
+  return !part.more();
+}
+
+bool EndsWatch(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::NOT_FOUND:
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::UNIMPLEMENTED:
+    case grpc::StatusCode::OUT_OF_RANGE:
+    case grpc::StatusCode::DATA_LOSS:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace atomix::internal
