@@ -16,6 +16,16 @@
 // prints one line per TTL: "ttl T ms: failover min A median B max C ms ..."
 // (in JSON mode one object per TTL). atomix-bench runs the leader as a child
 // of itself, with the internal flag --lead.
+//
+//   atomix-bench --broker 127.0.0.1:5679 --workload watch-fanout --watchers 100 \
+//                --duration 5 [--writers 1 | --rate 1000] [--consumers 2] [--json]
+//   atomix-bench --redis 127.0.0.1:6379 --workload redis-fanout --watchers 100 ...
+//
+// measure write-to-delivery latency and delivered events/s when N watchers
+// (Map watches, or Redis pub/sub subscribers) follow one writer pattern, and
+// check that every watcher got every write exactly once, in order (exit 1
+// otherwise); see bench/fanout.h. The last line is "events/s N" (in JSON
+// mode one object ending with "events_per_sec").
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -27,6 +37,9 @@
 #include "CLI/CLI.hpp"
 #include "atomix/atomix.h"
 #include "bench/failover.h"
+#include "bench/fanout.h"
+#include "bench/redis_fanout.h"
+#include "bench/watch_fanout.h"
 #include "bench/workloads.h"
 
 namespace {
@@ -67,6 +80,51 @@ int RunFailover(const atomix::ClientOptions& options, const std::vector<int>& tt
   return 0;
 }
 
+int RunFanout(const std::string& workload, const atomix::ClientOptions& options,
+              const std::string& redis, const atomix::bench::FanoutOptions& f,
+              int watchers_per_client, bool json) {
+  const bool on_redis = workload == atomix::bench::kRedisFanout;
+  const int clients = (f.watchers + watchers_per_client - 1) / watchers_per_client;
+  auto result = on_redis ? atomix::bench::RunRedisFanout(redis, f)
+                         : atomix::bench::RunWatchFanout(options, f, watchers_per_client);
+  if (!result.ok()) {
+    std::fprintf(stderr, "atomix-bench: %s\n", result.status().ToString().c_str());
+    return 1;
+  }
+  const atomix::bench::FanoutResult& r = *result;
+  const bool ok = r.check_error.empty();
+  std::string writers =
+      f.rate > 0 ? "open loop at " + std::to_string(static_cast<int64_t>(f.rate)) + " writes/s"
+                 : "closed loop, " + std::to_string(f.writers) + " writers";
+  if (json) {
+    std::printf(
+        "{\"workload\": \"%s\", \"watchers\": %d, \"connections\": %d, \"writers\": %d, "
+        "\"rate\": %.0f, \"value_bytes\": %d, \"duration_s\": %.3f, \"writes\": %lld, "
+        "\"total_writes\": %lld, \"deliveries\": %lld, \"exactly_once_in_order\": %s, "
+        "\"writes_per_sec\": %.0f, \"p50_us\": %.1f, \"p99_us\": %.1f, \"max_us\": %.1f, "
+        "\"events_per_sec\": %.0f}\n",
+        workload.c_str(), r.watchers, on_redis ? r.watchers : clients, f.rate > 0 ? 1 : f.writers,
+        f.rate, f.value_bytes, r.seconds, static_cast<long long>(r.writes),
+        static_cast<long long>(r.total_writes), static_cast<long long>(r.deliveries),
+        ok ? "true" : "false", r.writes_per_sec, r.p50_us, r.p99_us, r.max_us, r.events_per_sec);
+  } else {
+    std::printf("workload %s, %d watchers on %d %s, %s, %.1f s\n", workload.c_str(), r.watchers,
+                on_redis ? r.watchers : clients, on_redis ? "connections" : "clients",
+                writers.c_str(), r.seconds);
+    std::printf(
+        "writes %lld (writes/s %.0f), deliveries %lld, %s\n", static_cast<long long>(r.writes),
+        r.writes_per_sec, static_cast<long long>(r.deliveries),
+        ok ? "every watcher got every write exactly once, in order" : "DELIVERY CHECK FAILED");
+    std::printf("latency p50 %.1f us, p99 %.1f us, max %.1f us\n", r.p50_us, r.p99_us, r.max_us);
+    std::printf("events/s %.0f\n", r.events_per_sec);
+  }
+  if (!ok) {
+    std::fprintf(stderr, "atomix-bench: delivery check failed: %s\n", r.check_error.c_str());
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -84,6 +142,11 @@ int main(int argc, char** argv) {
   std::string lead;
   std::vector<std::string> names = atomix::bench::WorkloadNames();
   names.push_back(atomix::bench::kElectionFailover);
+  names.push_back(atomix::bench::kWatchFanout);
+  names.push_back(atomix::bench::kRedisFanout);
+  atomix::bench::FanoutOptions fanout;
+  int watchers_per_client = 250;
+  std::string redis = "127.0.0.1:6379";
   app.add_option("--broker", broker, "host:port of the broker")->envname("ATOMIX_BROKER");
   app.add_option("--workload", workload, "workload name")->check(CLI::IsMember(names));
   app.add_option("--ttl-ms", ttls_ms, "election-failover: session TTLs in ms")
@@ -93,6 +156,21 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000));
   app.add_option("--poll-ms", poll_ms, "election-failover: GetTerm interval after the kill")
       ->check(CLI::Range(1, 1000));
+  app.add_option("--watchers", fanout.watchers, "watch-fanout, redis-fanout: watchers")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--writers", fanout.writers,
+                 "fan-out: closed-loop writers, each waiting until every watcher got its write")
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--rate", fanout.rate, "fan-out: one open-loop writer at this many writes/s")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--consumers", fanout.consumers, "fan-out: threads that drain the watchers")
+      ->check(CLI::Range(1, 256));
+  app.add_option("--value-bytes", fanout.value_bytes, "fan-out: bytes per written value")
+      ->check(CLI::Range(1, 1 << 20));
+  app.add_option("--watchers-per-client", watchers_per_client,
+                 "watch-fanout: watchers per Client (each Client is one connection)")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--redis", redis, "redis-fanout: IPV4:PORT of redis-server");
   // The leader child of election-failover (not for direct use).
   app.add_option("--lead", lead, "")->group("");
   app.add_option("--callers", callers, "concurrent calling threads")->check(CLI::Range(1, 4096));
@@ -111,6 +189,11 @@ int main(int argc, char** argv) {
   }
   if (workload == atomix::bench::kElectionFailover) {
     return RunFailover(options, ttls_ms, repeat, poll_ms, json);
+  }
+  if (workload == atomix::bench::kWatchFanout || workload == atomix::bench::kRedisFanout) {
+    fanout.warmup_s = warmup;
+    fanout.duration_s = duration;
+    return RunFanout(workload, options, redis, fanout, watchers_per_client, json);
   }
   options.transport = transport == "unary" ? atomix::ClientOptions::Transport::kUnary
                                            : atomix::ClientOptions::Transport::kStream;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs atomix-bench for one second per workload against a fresh broker and
 # checks that it reports a positive ops/s on its last line with no errors;
-# then one election failover.
+# then one election failover, and one short watch fan-out (which exits 1
+# unless every watcher got every write exactly once, in order).
 set -euo pipefail
 BROKER="$1"
 BENCH="$2"
@@ -26,3 +27,9 @@ out="$("$BENCH" --broker "$EP" --workload election-failover --ttl-ms 1000 --repe
 echo "election-failover: $out"
 [[ "$out" =~ ^ttl\ 1000\ ms:\ failover\ min\ [0-9.]+\ median\ [0-9.]+\ max\ [0-9.]+\ ms ]] ||
   { echo "unexpected output: $out"; exit 1; }
+out="$("$BENCH" --broker "$EP" --workload watch-fanout --watchers 10 --writers 2 --duration 1 \
+  --warmup 0.2)" || { echo "watch-fanout failed: $out"; exit 1; }
+last="$(echo "$out" | tail -n 1)"
+echo "watch-fanout: $last"
+echo "$out" | grep -q "every watcher got every write exactly once, in order" &&
+  [[ "$last" =~ ^events/s\ [1-9][0-9]*$ ]] || { echo "unexpected output: $out"; exit 1; }
