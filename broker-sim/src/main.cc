@@ -4,10 +4,12 @@
 //   atomix-broker --listen 127.0.0.1:0 --port-file /tmp/port   # for tests
 //
 //   kill -USR1 <pid>   # expires every session at once (for testing clients)
+//   kill -USR2 <pid>   # resets every open Stream and Watch call at once
 //
 // Every flag but --port-file and --fault-* can also be set by environment
 // variable (ATOMIX_LISTEN, ATOMIX_LOG_LEVEL, ATOMIX_MAX_VALUE_BYTES,
-// ATOMIX_STORE); a flag wins over its variable. Exit status: 0 after a
+// ATOMIX_STORE, ATOMIX_WATCH_HISTORY, ATOMIX_WATCH_HISTORY_BYTES); a flag
+// wins over its variable. Exit status: 0 after a
 // graceful shutdown on SIGTERM/SIGINT, 1 if the broker cannot start (e.g. the
 // port is taken), 2 on bad flags.
 #include <fcntl.h>
@@ -57,6 +59,8 @@ struct Flags {
   double fault_drop_responses = 0;
   int64_t fault_latency_ms = 0;
   uint64_t fault_seed = 1;
+  int64_t watch_history = 100000;
+  int64_t watch_history_bytes = 64 << 20;
 };
 
 // Writes "<port>\n" to `path` atomically: a reader sees the whole file or
@@ -100,8 +104,12 @@ int Run(const Flags& flags) {
   absl::BitGen gen;
   const uint64_t session_id_base =
       absl::Uniform<uint64_t>(gen, uint64_t{1} << 32, uint64_t{1} << 62);
+  atomix::broker::WatchHistoryOptions history;
+  history.max_events = static_cast<size_t>(flags.watch_history);
+  history.max_bytes = static_cast<size_t>(flags.watch_history_bytes);
   Broker broker(std::make_unique<MemoryStore>(
-                    limits, &atomix::broker::MonotonicNow, session_id_base),
+                    limits, &atomix::broker::MonotonicNow, session_id_base,
+                    history),
                 limits);
 
   ServerOptions options;
@@ -131,15 +139,21 @@ int Run(const Flags& flags) {
   }
   spdlog::info(
       "atomix-broker {} listening on {} (port {}), store {}, broker id {}, "
-      "max value {} bytes",
+      "max value {} bytes, watch history {} events / {} bytes",
       ATOMIX_VERSION, flags.listen, (*server)->port(), flags.store,
-      broker.id(), limits.max_value_bytes);
+      broker.id(), limits.max_value_bytes, flags.watch_history,
+      flags.watch_history_bytes);
 
   BrokerServer& running = **server;
-  const int sig = atomix::broker::WaitForShutdownSignal([&] {
-    spdlog::warn("SIGUSR1 received: expiring every session");
-    running.ExpireAllSessions();
-  });
+  const int sig = atomix::broker::WaitForShutdownSignal(
+      [&] {
+        spdlog::warn("SIGUSR1 received: expiring every session");
+        running.ExpireAllSessions();
+      },
+      [&] {
+        const size_t reset = running.ResetCalls();
+        spdlog::warn("SIGUSR2 received: reset {} streams and watches", reset);
+      });
   spdlog::info("{} received, shutting down", strsignal(sig));
   (*server)->Shutdown(absl::Seconds(2));
   spdlog::info("stopped at revision {}", broker.store().revision());
@@ -168,6 +182,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--store", flags.store, "where state lives: memory")
       ->envname("ATOMIX_STORE")
+      ->capture_default_str();
+  app.add_option("--watch-history", flags.watch_history,
+                 "watch events kept for watchers to catch up or resume "
+                 "(all primitives together)")
+      ->envname("ATOMIX_WATCH_HISTORY")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40))
+      ->capture_default_str();
+  app.add_option("--watch-history-bytes", flags.watch_history_bytes,
+                 "serialized bytes of watch events kept, at most")
+      ->envname("ATOMIX_WATCH_HISTORY_BYTES")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 50))
       ->capture_default_str();
   app.add_option("--port-file", flags.port_file,
                  "after binding, write the bound port to this file");

@@ -7,8 +7,8 @@
 // error and exits 1 when the broker cannot be reached or a call fails.
 #include <chrono>
 #include <iostream>
+#include <optional>
 #include <string>
-#include <thread>
 
 #include "atomix/atomix.h"
 
@@ -39,15 +39,19 @@ int main(int argc, char** argv) {
   std::cout << "leader " << term->leader << " in term " << term->term << " of "
             << term->candidates.size() << " candidates\n";
 
-  // Until watches arrive, poll the term to learn when we lead.
-  for (int i = 0; i < 20 && term->leader != election->ID(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    term = election->GetTerm();
-    if (!term.ok()) {
-      std::cerr << "get term: " << term.status() << "\n";
-      return 1;
+  // Follow term changes until we lead, for at most five seconds.
+  absl::StatusOr<atomix::Channel<atomix::Term>> terms = election->Watch();
+  if (!terms.ok()) {
+    std::cerr << "watch: " << terms.status() << "\n";
+    return 1;
+  }
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (term->leader != election->ID() && std::chrono::steady_clock::now() < give_up) {
+    if (std::optional<atomix::Term> next = terms->Receive(std::chrono::milliseconds(250))) {
+      term = *next;
     }
   }
+  terms->Close();
   if (term->leader == election->ID()) {
     // The term number rises with every change of leader: use it as a fence.
     std::cout << me << " leads in term " << term->term << "\n";

@@ -4,9 +4,14 @@
 //   atomix-test-client ENDPOINT TTL_MS lock NAME
 //   atomix-test-client ENDPOINT TTL_MS elect NAME CANDIDATE_ID
 //   atomix-test-client ENDPOINT TTL_MS contend NAME THREADS ITERATIONS BARRIER
+//   atomix-test-client ENDPOINT TTL_MS watch-election NAME
 //
 // lock and elect take the lock or enter the election, print what they got
 // on one line ("fence F", "term T leader ID"), and then hold on until killed.
+//
+// watch-election prints "watching" once its watch is open, then one line per
+// term change the watch delivers ("term T leader ID candidates A,B"), until
+// killed; it exits 1 if the watch ends.
 //
 // contend runs THREADS threads, each with a client (and so a session) of its
 // own. Each thread adds 1 to the counter "NAME-ready" and waits until it
@@ -78,6 +83,29 @@ int Elect(const atomix::Client& client, const std::string& name, const std::stri
   }
   std::printf("term %lld leader %s\n", static_cast<long long>(term->term), term->leader.c_str());
   HoldUntilKilled();
+}
+
+int WatchElection(const atomix::Client& client, const std::string& name) {
+  auto election = atomix::GetElection(client, name, atomix::WithCandidateID("watcher"));
+  if (!election.ok()) return 1;
+  auto terms = election->Watch();
+  if (!terms.ok()) {
+    std::fprintf(stderr, "watch: %s\n", terms.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("watching\n");
+  std::fflush(stdout);
+  for (const atomix::Term& term : *terms) {
+    std::string candidates;
+    for (const std::string& c : term.candidates) {
+      absl::StrAppend(&candidates, candidates.empty() ? "" : ",", c);
+    }
+    std::printf("term %lld leader %s candidates %s\n", static_cast<long long>(term.term),
+                term.leader.c_str(), candidates.c_str());
+    std::fflush(stdout);
+  }
+  std::fprintf(stderr, "watch ended: %s\n", terms->status().ToString().c_str());
+  return 1;
 }
 
 struct Section {
@@ -195,7 +223,7 @@ int main(int argc, char** argv) {
   if (argc < 5) {
     std::fprintf(stderr,
                  "usage: %s ENDPOINT TTL_MS lock NAME | elect NAME ID |"
-                 " contend NAME THREADS ITERATIONS BARRIER\n",
+                 " contend NAME THREADS ITERATIONS BARRIER | watch-election NAME\n",
                  argv[0]);
     return 2;
   }
@@ -219,5 +247,6 @@ int main(int argc, char** argv) {
   }
   if (mode == "lock") return Lock(*client, argv[4]);
   if (mode == "elect" && argc >= 6) return Elect(*client, argv[4], argv[5]);
+  if (mode == "watch-election") return WatchElection(*client, argv[4]);
   return 2;
 }

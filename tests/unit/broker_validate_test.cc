@@ -9,6 +9,7 @@
 #include "broker-sim/src/core/validate.h"
 #include "broker-sim/src/store/memory_store.h"
 #include "broker-sim/src/testing/requests.h"
+#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 
 namespace atomix::broker {
@@ -92,6 +93,9 @@ std::vector<BadCase> BadCases() {
       "key is empty");
   add(MakeRequest(v1::MAP, "m", R"pb(map { insert { key: "" value: "v" } })pb"),
       "key is empty");
+  add(MakeRequest(v1::MAP, "m",
+                  R"pb(map { remove_prefix { prefix: "123456789" } })pb"),
+      "prefix is 9 bytes; the limit is 8");
   add(MakeRequest(v1::MAP, "m", R"pb(map { get { key: "123456789" } })pb"),
       "key is 9 bytes; the limit is 8");
   add(MakeRequest(v1::MAP, "m", R"pb(map { remove { key: "" } })pb"),
@@ -194,6 +198,9 @@ TEST_F(BrokerValidateTest, GoodEdgeCasesAreAccepted) {
       MakeRequest(v1::VALUE, "v2", R"pb(value { set { value: "" } })pb"),
       MakeRequest(v1::MAP, "m", R"pb(map { put { key: "12345678" value: "" } })pb"),
       MakeRequest(v1::MAP, "m", "map { list {} }"),
+      MakeRequest(v1::MAP, "m", "map { remove_prefix {} }"),
+      MakeRequest(v1::MAP, "m",
+                  R"pb(map { remove_prefix { prefix: "12345678" } })pb"),
       MakeRequest(v1::SET, "s", R"pb(set { add { element: "\x00\xff" } })pb"),
       MakeRequest(v1::MAP, "o", "open {}"),
   };
@@ -225,6 +232,58 @@ TEST_F(BrokerValidateTest, InfoDescribesTheBroker) {
 
   Broker other(std::make_unique<MemoryStore>(Limits{}), Limits{});
   EXPECT_NE(other.Info().broker_id(), info.broker_id());
+}
+
+v1::WatchRequest WatchOf(v1::PrimitiveType type, const std::string& name,
+                         const std::string& text = "") {
+  v1::WatchRequest request;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &request));
+  request.set_type(type);
+  request.set_name(name);
+  return request;
+}
+
+TEST(BrokerValidateWatch, BadWatchesNameTheProblem) {
+  const Limits limits = SmallLimits();
+  const std::vector<std::pair<v1::WatchRequest, std::string>> bad = {
+      {WatchOf(v1::MAP, ""), "name is empty"},
+      {WatchOf(v1::MAP, std::string(257, 'n')),
+       "name is 257 bytes; the limit is 256"},
+      {WatchOf(v1::MAP, std::string("\xc3", 1)),
+       "name is not valid UTF-8 at byte 0"},
+      {WatchOf(v1::PRIMITIVE_TYPE_UNSPECIFIED, "m"), "type is unspecified"},
+      {WatchOf(static_cast<v1::PrimitiveType>(42), "m"), "type 42 is unknown"},
+      {WatchOf(v1::VALUE, "v", R"pb(key: "k")pb"),
+       "key filters only map watches; type is VALUE"},
+      {WatchOf(v1::LOCK, "l", R"pb(prefix: "p")pb"),
+       "prefix filters only map watches; type is LOCK"},
+      {WatchOf(v1::MAP, "m", R"pb(key: "k" prefix: "p")pb"),
+       "key and prefix are mutually exclusive"},
+      {WatchOf(v1::MAP, "m", R"pb(key: "")pb"), "key is empty"},
+      {WatchOf(v1::MAP, "m", R"pb(key: "123456789")pb"),
+       "key is 9 bytes; the limit is 8"},
+      {WatchOf(v1::MAP, "m", R"pb(prefix: "123456789")pb"),
+       "prefix is 9 bytes; the limit is 8"},
+      {WatchOf(v1::MAP, "m", "start_revision: -3"),
+       "start_revision is -3; it must not be negative"},
+  };
+  for (const auto& [request, message] : bad) {
+    absl::Status status = ValidateWatchRequest(request, limits);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << message;
+    EXPECT_EQ(status.message(), message);
+  }
+}
+
+TEST(BrokerValidateWatch, GoodWatchesPass) {
+  const Limits limits = SmallLimits();
+  for (const v1::WatchRequest& request :
+       {WatchOf(v1::COUNTER, "c"), WatchOf(v1::MAP, "m", R"pb(key: "12345678")pb"),
+        WatchOf(v1::MAP, "m", R"pb(prefix: "12345678")pb"),
+        WatchOf(v1::ELECTION, "e", R"pb(start_revision: 7 broker_id: "x")pb"),
+        WatchOf(v1::SET, "s", "replay: true")}) {
+    EXPECT_TRUE(ValidateWatchRequest(request, limits).ok())
+        << request.ShortDebugString();
+  }
 }
 
 TEST(BrokerUtf8, FindInvalidUtf8) {

@@ -1,6 +1,7 @@
-// docs/primitives.md quotes docs/examples/*.cc: every ```cpp block must appear
-// verbatim in the example file named most recently before it, and each
-// primitive's example must be quoted. Every example must be named by a doc.
+// docs/primitives.md and docs/watch.md quote docs/examples/*.cc: every ```cpp
+// block must appear verbatim in the example file named most recently before
+// it, and each primitive's example must be quoted. Every example must be
+// named by a doc.
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -23,9 +24,10 @@ std::string ReadFile(const fs::path& path) {
   return ss.str();
 }
 
-TEST(PrimitivesDocsTest, QuotesMatchTheExamples) {
-  const fs::path doc = kRoot / "docs" / "primitives.md";
-  ASSERT_TRUE(fs::exists(doc)) << doc;
+// Checks every ```cpp block of docs/<name> and returns the examples quoted.
+std::set<std::string> CheckQuotes(const std::string& name) {
+  const fs::path doc = kRoot / "docs" / name;
+  EXPECT_TRUE(fs::exists(doc)) << doc;
   std::istringstream lines(ReadFile(doc));
   std::string line;
   std::string source;  // the example named most recently
@@ -48,20 +50,32 @@ TEST(PrimitivesDocsTest, QuotesMatchTheExamples) {
     }
     ++line_no;
     ++blocks;
-    ASSERT_FALSE(source.empty()) << "block at line " << start << " names no example";
+    if (source.empty()) {
+      ADD_FAILURE() << "block at docs/" << name << ":" << start << " names no example";
+      continue;
+    }
     const fs::path file = kRoot / source;
-    ASSERT_TRUE(fs::exists(file)) << file;
+    EXPECT_TRUE(fs::exists(file)) << file;
     EXPECT_NE(ReadFile(file).find(block), std::string::npos)
-        << "the block at docs/primitives.md:" << start << " is not in " << source << ":\n"
+        << "the block at docs/" << name << ":" << start << " is not in " << source << ":\n"
         << block;
     quoted.insert(source);
   }
-  EXPECT_GT(blocks, 0);
+  EXPECT_GT(blocks, 0) << name;
+  return quoted;
+}
+
+TEST(PrimitivesDocsTest, QuotesMatchTheExamples) {
+  const std::set<std::string> quoted = CheckQuotes("primitives.md");
   for (const char* name : {"counter", "value", "map", "set", "custom_codec", "lock", "election",
                            "fenced_write"}) {
     const std::string path = std::string("docs/examples/") + name + ".cc";
     EXPECT_TRUE(quoted.count(path)) << path << " is not quoted in docs/primitives.md";
   }
+}
+
+TEST(PrimitivesDocsTest, WatchQuotesMatchTheExample) {
+  EXPECT_TRUE(CheckQuotes("watch.md").count("docs/examples/watch.cc"));
 }
 
 // Every example program is at least named by some page under docs/.

@@ -31,4 +31,33 @@ std::vector<v1::ResponseBatch> SplitResponseBatch(v1::ResponseBatch batch,
   return parts;
 }
 
+std::vector<v1::WatchResponse> SplitSnapshot(v1::WatchSnapshot snapshot,
+                                             size_t max_bytes) {
+  std::vector<v1::WatchResponse> parts;
+  google::protobuf::RepeatedPtrField<v1::MapEntry> entries;
+  entries.Swap(snapshot.mutable_entries());
+  // Field tag plus length prefix of one embedded entry, at most.
+  constexpr size_t kFraming = 1 + 10;
+  v1::WatchResponse part;
+  *part.mutable_snapshot() = snapshot;  // no entries: small
+  size_t bytes = part.ByteSizeLong();
+  for (v1::MapEntry& entry : entries) {
+    const size_t size = entry.ByteSizeLong() + kFraming;
+    if (part.snapshot().entries_size() > 0 && bytes + size > max_bytes) {
+      part.mutable_snapshot()->set_more(true);
+      parts.push_back(std::move(part));
+      part = v1::WatchResponse();
+      v1::WatchSnapshot* next = part.mutable_snapshot();
+      next->set_reason(snapshot.reason());
+      next->set_revision(snapshot.revision());
+      bytes = part.ByteSizeLong();
+    }
+    part.mutable_snapshot()->add_entries()->Swap(&entry);
+    bytes += size;
+  }
+  part.mutable_snapshot()->set_more(false);
+  parts.push_back(std::move(part));
+  return parts;
+}
+
 }  // namespace atomix::broker

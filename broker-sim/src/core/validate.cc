@@ -223,6 +223,9 @@ absl::Status CheckMap(const v1::Request& request, const Limits& limits) {
       return CheckBytes("start_after", op.list().start_after(),
                         limits.max_key_bytes, true);
     }
+    case v1::MapRequest::kRemovePrefix:
+      return CheckBytes("prefix", op.remove_prefix().prefix(),
+                        limits.max_key_bytes, true);
     case v1::MapRequest::kSize:
     case v1::MapRequest::kClear:
       return absl::OkStatus();
@@ -378,6 +381,42 @@ absl::Status ValidateRequest(const v1::Request& request, const Limits& limits) {
     default:
       return absl::OkStatus();  // Open
   }
+}
+
+absl::Status ValidateWatchRequest(const v1::WatchRequest& request,
+                                  const Limits& limits) {
+  absl::Status status = CheckName(request.name(), limits);
+  if (!status.ok()) return status;
+  const v1::PrimitiveType type = request.type();
+  if (type == v1::PRIMITIVE_TYPE_UNSPECIFIED) {
+    return absl::InvalidArgumentError("type is unspecified");
+  }
+  if (!v1::PrimitiveType_IsValid(type)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("type ", static_cast<int>(type), " is unknown"));
+  }
+  const bool filtered = request.has_key() || !request.prefix().empty();
+  if (filtered && type != v1::MAP) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        request.has_key() ? "key" : "prefix", " filters only map watches; ",
+        "type is ", v1::PrimitiveType_Name(type)));
+  }
+  if (request.has_key() && !request.prefix().empty()) {
+    return absl::InvalidArgumentError(
+        "key and prefix are mutually exclusive");
+  }
+  if (request.has_key()) {
+    status = CheckBytes("key", request.key(), limits.max_key_bytes, false);
+    if (!status.ok()) return status;
+  }
+  status = CheckBytes("prefix", request.prefix(), limits.max_key_bytes, true);
+  if (!status.ok()) return status;
+  if (request.start_revision() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("start_revision is ", request.start_revision(),
+                     "; it must not be negative"));
+  }
+  return absl::OkStatus();
 }
 
 size_t FindInvalidUtf8(absl::string_view text) {

@@ -24,6 +24,15 @@ namespace atomix::broker {
 // OK, or INVALID_ARGUMENT describing the first problem found.
 absl::Status ValidateRequest(const v1::Request& request, const Limits& limits);
 
+// The same for a watch: name and type as for a request; key and prefix only
+// on map watches, not both, key non-empty, both within max_key_bytes;
+// start_revision not negative, e.g.
+//   key filters only map watches; type is COUNTER
+//   key and prefix are mutually exclusive
+//   start_revision is -1; it must not be negative
+absl::Status ValidateWatchRequest(const v1::WatchRequest& request,
+                                  const Limits& limits);
+
 // The offset of the first byte of `text` that does not start a well-formed
 // UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, nothing above
 // U+10FFFF), or absl::string_view::npos if `text` is valid UTF-8.

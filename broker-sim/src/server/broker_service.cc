@@ -106,12 +106,22 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public ResponseSink {
 }  // namespace
 
 BrokerService::BrokerService(Broker& broker, StreamOptions options,
-                             FaultOptions faults)
-    : broker_(broker), options_(options), faults_(faults) {}
+                             FaultOptions faults, WatchOptions watch)
+    : broker_(broker),
+      options_(options),
+      watch_options_(watch),
+      faults_(faults) {}
 
 grpc::ServerBidiReactor<v1::RequestBatch, v1::ResponseBatch>*
 BrokerService::Stream(grpc::CallbackServerContext* context) {
-  return new StreamReactor(broker_, router_, faults_, context, options_);
+  return new StreamReactor(broker_, router_, faults_, calls_, context,
+                           options_);
+}
+
+grpc::ServerWriteReactor<v1::WatchResponse>* BrokerService::Watch(
+    grpc::CallbackServerContext* context, const v1::WatchRequest* request) {
+  return new WatchReactor(broker_, hub_, calls_, context, *request,
+                          watch_options_);
 }
 
 grpc::ServerUnaryReactor* BrokerService::Call(

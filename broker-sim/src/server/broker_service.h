@@ -7,8 +7,13 @@
 // request waits (a blocked lock acquire) ends when it is answered; if the
 // client cancels first, the waiting request is withdrawn.
 //
+// Watch is served by a WatchReactor per call; the service's WatchHub wakes
+// them when the store reports changed names (the server connects the store's
+// change listener to the hub).
+//
 // The service owns the CompletionRouter that carries late answers to their
-// stream or call, and the FaultInjector.
+// stream or call, the FaultInjector, the WatchHub, and the CallRegistry of
+// open Stream and Watch calls (ResetCalls cancels them all).
 //
 // Thread-safety: thread-safe; gRPC calls it from its own threads.
 #ifndef ATOMIX_BROKER_SERVER_BROKER_SERVICE_H_
@@ -16,16 +21,19 @@
 
 #include "atomix/v1/broker.grpc.pb.h"
 #include "broker-sim/src/core/broker.h"
+#include "broker-sim/src/server/call_registry.h"
 #include "broker-sim/src/server/completion_router.h"
 #include "broker-sim/src/server/faults.h"
 #include "broker-sim/src/server/stream_reactor.h"
+#include "broker-sim/src/server/watch_hub.h"
+#include "broker-sim/src/server/watch_reactor.h"
 
 namespace atomix::broker {
 
 class BrokerService final : public v1::Broker::CallbackService {
  public:
   BrokerService(Broker& broker, StreamOptions options,
-                FaultOptions faults = {});
+                FaultOptions faults = {}, WatchOptions watch = {});
 
   grpc::ServerBidiReactor<v1::RequestBatch, v1::ResponseBatch>* Stream(
       grpc::CallbackServerContext* context) override;
@@ -34,13 +42,30 @@ class BrokerService final : public v1::Broker::CallbackService {
                                  const v1::Request* request,
                                  v1::Response* response) override;
 
+  grpc::ServerWriteReactor<v1::WatchResponse>* Watch(
+      grpc::CallbackServerContext* context,
+      const v1::WatchRequest* request) override;
+
   CompletionRouter& router() { return router_; }
+  WatchHub& hub() { return hub_; }
+
+  // Cancels every open Stream and Watch call; returns how many.
+  size_t ResetCalls() { return calls_.CancelAll(); }
+  // Ends every open Watch call with UNAVAILABLE (broker shutdown) and waits
+  // up to `timeout` for them to be done.
+  void CloseWatches(absl::Duration timeout) {
+    hub_.CloseAll();
+    hub_.WaitUntilEmpty(timeout);
+  }
 
  private:
   Broker& broker_;
   const StreamOptions options_;
+  const WatchOptions watch_options_;
   CompletionRouter router_;
   FaultInjector faults_;
+  CallRegistry calls_;
+  WatchHub hub_;
 };
 
 }  // namespace atomix::broker

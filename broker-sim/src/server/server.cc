@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -66,8 +67,18 @@ absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   std::unique_ptr<BrokerServer> server(new BrokerServer(broker));
-  server->service_ = std::make_unique<BrokerService>(broker, options.stream,
-                                                     options.faults);
+  WatchOptions watch = options.watch;
+  // A revision that cannot fit one message is replaced by a snapshot.
+  watch.max_revision_bytes = std::min<size_t>(
+      watch.max_revision_bytes,
+      static_cast<size_t>(std::max(options.max_message_bytes - (64 << 10),
+                                   1 << 20)));
+  server->service_ = std::make_unique<BrokerService>(
+      broker, options.stream, options.faults, watch);
+  WatchHub* hub = &server->service_->hub();
+  broker.store().SetChangeListener(
+      [hub](absl::Span<const std::string> names) { hub->Changed(names); });
+  server->listening_ = true;
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
@@ -109,6 +120,10 @@ void BrokerServer::RunTicker(std::function<absl::Time()> clock,
   }
 }
 
+size_t BrokerServer::ResetCalls() {
+  return service_ == nullptr ? 0 : service_->ResetCalls();
+}
+
 void BrokerServer::ExpireAllSessions() {
   std::vector<Completion> completions;
   broker_.ExpireAllSessions(completions);
@@ -124,10 +139,20 @@ void BrokerServer::Shutdown(absl::Duration grace) {
     stop_ticker_.Notify();
     ticker_.join();
   }
-  if (server_ == nullptr) return;
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
-  server_->Wait();
-  server_.reset();
+  if (server_ != nullptr) {
+    // Watches never end on their own: end them now rather than after
+    // `grace`, and let them finish before the server says goodbye (calls
+    // still open then hold its shutdown for the whole grace period).
+    service_->CloseWatches(grace);
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+    server_->Wait();
+    server_.reset();
+  }
+  if (listening_) {
+    // Every call is done: nothing but this thread uses the store now.
+    broker_.store().SetChangeListener(nullptr);
+    listening_ = false;
+  }
 }
 
 }  // namespace atomix::broker

@@ -10,11 +10,13 @@
 //
 // Besides gRPC's threads the server runs one ticker thread that moves the
 // broker's logical time forward (ServerOptions::tick_interval) and delivers
-// the late answers that produces.
+// the late answers that produces, and the watch hub's thread, which the
+// store's change listener feeds while the server runs.
 //
 // Thread-safety: Start and Shutdown are called from one thread; the server
-// itself serves from gRPC's threads; ExpireAllSessions may be called from
-// any thread. The Broker must outlive the server.
+// itself serves from gRPC's threads; ExpireAllSessions and ResetCalls may be
+// called from any thread. The Broker must outlive the server, and nothing
+// else may set the store's change listener while it runs.
 #ifndef ATOMIX_BROKER_SERVER_SERVER_H_
 #define ATOMIX_BROKER_SERVER_SERVER_H_
 
@@ -43,6 +45,7 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:5679";
   int max_message_bytes = 64 << 20;
   StreamOptions stream;
+  WatchOptions watch;
   FaultOptions faults;
   // The broker's logical clock: read by the ticker, which calls
   // Broker::Tick every `tick_interval` (session expiry, TTL entries, lock
@@ -66,8 +69,13 @@ class BrokerServer {
   // Ends every session now and delivers what that completes.
   void ExpireAllSessions();
 
-  // Stops accepting calls, waits up to `grace` for calls in flight, then
-  // cancels the rest. Safe to call more than once.
+  // Cancels every open Broker.Stream and Broker.Watch call at once (fault
+  // injection); returns how many.
+  size_t ResetCalls();
+
+  // Ends every watch (UNAVAILABLE), stops accepting calls, waits up to
+  // `grace` for calls in flight, then cancels the rest. Safe to call more
+  // than once.
   void Shutdown(absl::Duration grace);
 
  private:
@@ -80,6 +88,7 @@ class BrokerServer {
   std::thread ticker_;
   std::unique_ptr<grpc::Server> server_;  // destroyed before service_
   int port_ = 0;
+  bool listening_ = false;  // the store's change listener points at us
 };
 
 }  // namespace atomix::broker

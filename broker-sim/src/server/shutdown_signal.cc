@@ -21,7 +21,9 @@ static_assert(std::atomic<int>::is_always_lock_free);
 
 void OnSignal(int sig) {
   const int saved_errno = errno;
-  if (sig != SIGUSR1 && g_signals.fetch_add(1) > 0) _exit(128 + sig);
+  if (sig != SIGUSR1 && sig != SIGUSR2 && g_signals.fetch_add(1) > 0) {
+    _exit(128 + sig);
+  }
   const unsigned char byte = static_cast<unsigned char>(sig);
   // Nothing useful can be done if this fails; the pipe is never full.
   [[maybe_unused]] ssize_t n = write(g_pipe[1], &byte, 1);
@@ -39,7 +41,7 @@ absl::Status InstallShutdownSignalHandlers() {
   action.sa_handler = &OnSignal;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART;
-  for (int sig : {SIGTERM, SIGINT, SIGUSR1}) {
+  for (int sig : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2}) {
     if (sigaction(sig, &action, nullptr) != 0) {
       return absl::InternalError(
           absl::StrCat("sigaction: ", std::strerror(errno)));
@@ -48,12 +50,17 @@ absl::Status InstallShutdownSignalHandlers() {
   return absl::OkStatus();
 }
 
-int WaitForShutdownSignal(const std::function<void()>& on_usr1) {
+int WaitForShutdownSignal(const std::function<void()>& on_usr1,
+                          const std::function<void()>& on_usr2) {
   unsigned char byte = 0;
   while (true) {
     const ssize_t n = read(g_pipe[0], &byte, 1);
     if (n == 1 && byte == SIGUSR1) {
       if (on_usr1) on_usr1();
+      continue;
+    }
+    if (n == 1 && byte == SIGUSR2) {
+      if (on_usr2) on_usr2();
       continue;
     }
     if (n == 1) return byte;

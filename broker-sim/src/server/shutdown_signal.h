@@ -1,13 +1,15 @@
-// Shutdown on SIGTERM/SIGINT via a self-pipe; SIGUSR1 runs a callback
-// (the broker expires every session on it).
+// Shutdown on SIGTERM/SIGINT via a self-pipe; SIGUSR1 and SIGUSR2 run
+// callbacks (the broker expires every session on SIGUSR1 and resets every
+// open stream and watch on SIGUSR2).
 //
 //   InstallShutdownSignalHandlers();   // early in main
 //   ...start serving...
-//   int sig = WaitForShutdownSignal([&] { server->ExpireAllSessions(); });
+//   int sig = WaitForShutdownSignal([&] { server->ExpireAllSessions(); },
+//                                   [&] { server->ResetCalls(); });
 //
 // The handler only writes one byte to a pipe (async-signal-safe). A second
 // SIGTERM/SIGINT while shutting down exits at once with status 128 + signal;
-// SIGUSR1 never counts towards that.
+// SIGUSR1 and SIGUSR2 never count towards that.
 //
 // Thread-safety: install once from main before starting threads; wait from
 // one thread.
@@ -23,8 +25,10 @@ namespace atomix::broker {
 absl::Status InstallShutdownSignalHandlers();
 
 // Blocks until SIGTERM or SIGINT arrives; returns the signal number. Runs
-// `on_usr1` (if set) on this thread for every SIGUSR1 meanwhile.
-int WaitForShutdownSignal(const std::function<void()>& on_usr1 = nullptr);
+// `on_usr1` / `on_usr2` (if set) on this thread for every SIGUSR1 / SIGUSR2
+// meanwhile.
+int WaitForShutdownSignal(const std::function<void()>& on_usr1 = nullptr,
+                          const std::function<void()>& on_usr2 = nullptr);
 
 }  // namespace atomix::broker
 

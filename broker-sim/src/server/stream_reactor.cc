@@ -19,17 +19,19 @@ uint64_t NextStreamId() {
 }  // namespace
 
 StreamReactor::StreamReactor(Broker& broker, CompletionRouter& router,
-                             FaultInjector& faults,
+                             FaultInjector& faults, CallRegistry& calls,
                              grpc::CallbackServerContext* context,
                              StreamOptions options)
     : broker_(broker),
       router_(router),
       faults_(faults),
+      calls_(calls),
       options_(options),
       stream_id_(NextStreamId()),
       peer_(context->peer()) {
   spdlog::debug("stream {} opened by {}", stream_id_, peer_);
   origin_ = router_.Register(this);
+  call_id_ = calls_.Register(context);
   v1::ResponseBatch hello;
   *hello.mutable_info() = broker_.Info();
   absl::MutexLock lock(&mu_);
@@ -126,6 +128,7 @@ void StreamReactor::OnCancel() {
 void StreamReactor::OnDone() {
   // After Unregister no Deliver can run; then nothing waits for this stream.
   router_.Unregister(origin_);
+  calls_.Unregister(call_id_);
   broker_.Cancel(origin_);
   {
     absl::MutexLock lock(&mu_);

@@ -17,7 +17,9 @@
 // construction until OnDone, and Deliver queues them like any batch, or
 // drops them once Finish was called. OnDone unregisters first (so no
 // delivery can touch the reactor after it), then cancels the stream's
-// waiting requests in the broker, then deletes the reactor.
+// waiting requests in the broker, then deletes the reactor. The call is also
+// registered with the CallRegistry from construction until OnDone, so that
+// fault injection can reset it.
 //
 // Thread-safety: gRPC may run OnReadDone, OnWriteDone and OnCancel
 // concurrently; all reactor state is guarded by one mutex. The read buffer is
@@ -35,6 +37,7 @@
 #include "absl/synchronization/mutex.h"
 #include "atomix/v1/broker.grpc.pb.h"
 #include "broker-sim/src/core/broker.h"
+#include "broker-sim/src/server/call_registry.h"
 #include "broker-sim/src/server/completion_router.h"
 #include "broker-sim/src/server/faults.h"
 
@@ -52,8 +55,8 @@ class StreamReactor final
       public ResponseSink {
  public:
   StreamReactor(Broker& broker, CompletionRouter& router,
-                FaultInjector& faults, grpc::CallbackServerContext* context,
-                StreamOptions options);
+                FaultInjector& faults, CallRegistry& calls,
+                grpc::CallbackServerContext* context, StreamOptions options);
 
   void Deliver(std::vector<v1::Response> responses) override
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -79,8 +82,10 @@ class StreamReactor final
   Broker& broker_;
   CompletionRouter& router_;
   FaultInjector& faults_;
+  CallRegistry& calls_;
   const StreamOptions options_;
   uint64_t origin_ = 0;  // set in the constructor, then read-only
+  uint64_t call_id_ = 0;  // likewise
   const uint64_t stream_id_;
   const std::string peer_;
 

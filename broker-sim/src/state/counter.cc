@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/errors.h"
+#include "broker-sim/src/state/watch_events.h"
 
 namespace atomix::broker {
 
@@ -59,12 +60,24 @@ ApplyResult CounterState::Apply(const v1::Request& request,
 
 ApplyResult CounterState::Write(int64_t value, const ApplyContext& ctx,
                                 v1::Response& response) {
+  ApplyResult result = Mutated();
+  v1::WatchEvent& event =
+      AddEvent(result, v1::WatchEvent::UPDATED, ctx.revision);
+  event.set_previous_value(value_);
+  event.set_value(value);
   value_ = value;
   version_ = ctx.revision;
   v1::CounterResponse* out = response.mutable_counter();
   out->set_value(value_);
   out->set_version(version_);
-  return Mutated();
+  return result;
+}
+
+void CounterState::Snapshot(const WatchFilter& filter,
+                            v1::WatchSnapshot& out) const {
+  (void)filter;
+  out.set_value(value_);
+  out.set_version(version_);
 }
 
 }  // namespace atomix::broker

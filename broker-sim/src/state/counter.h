@@ -1,6 +1,7 @@
 // CounterState: a 64-bit signed counter. Starts at 0, version 0. Set, Add
 // (any delta, including 0) and a matching CompareAndSet are writes and always
-// take a new revision; a failed Add or CompareAndSet changes nothing.
+// take a new revision; a failed Add or CompareAndSet changes nothing. Every
+// write is an UPDATED watch event with the value before and after.
 //
 // Thread-safety: none; see state_machine.h.
 #ifndef ATOMIX_BROKER_STATE_COUNTER_H_
@@ -17,6 +18,8 @@ class CounterState final : public StateMachine {
   v1::PrimitiveType type() const override { return v1::COUNTER; }
   ApplyResult Apply(const v1::Request& request, const ApplyContext& ctx,
                     v1::Response& response) override;
+  void Snapshot(const WatchFilter& filter,
+                v1::WatchSnapshot& out) const override;
 
   int64_t value() const { return value_; }
   int64_t version() const { return version_; }

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/errors.h"
+#include "broker-sim/src/state/watch_events.h"
 
 namespace atomix::broker {
 
@@ -20,9 +21,22 @@ std::string ElectionState::Leader() const {
   return candidates_.empty() ? std::string() : candidates_.front().id;
 }
 
-void ElectionState::AfterChange(const std::string& old_leader,
-                                const ApplyContext& ctx) {
+ApplyResult ElectionState::AfterChange(const std::string& old_leader,
+                                       const ApplyContext& ctx) {
+  const bool first = term_ == 0;
   if (Leader() != old_leader) term_ = ctx.revision;
+  ApplyResult result = Mutated();
+  FillTerm(*AddEvent(result,
+                     first ? v1::WatchEvent::INSERTED : v1::WatchEvent::UPDATED,
+                     ctx.revision)
+                .mutable_term());
+  return result;
+}
+
+void ElectionState::Snapshot(const WatchFilter& filter,
+                             v1::WatchSnapshot& out) const {
+  (void)filter;
+  FillTerm(*out.mutable_term());
 }
 
 void ElectionState::FillTerm(v1::Term& term) const {
@@ -138,11 +152,12 @@ ApplyResult ElectionState::Apply(const v1::Request& request,
                             ": request has no operation"));
       return {};
   }
-  if (changed) AfterChange(old_leader, ctx);
+  ApplyResult result;
+  if (changed) result = AfterChange(old_leader, ctx);
   v1::ElectionResponse* out = response.mutable_election();
   out->set_changed(changed);
   FillTerm(*out->mutable_term());
-  return changed ? Mutated() : ApplyResult{};
+  return result;
 }
 
 ApplyResult ElectionState::EndSession(uint64_t session_id,
@@ -152,8 +167,7 @@ ApplyResult ElectionState::EndSession(uint64_t session_id,
   std::erase_if(candidates_,
                 [&](const Candidate& c) { return c.session == session_id; });
   if (candidates_.size() == before) return {};
-  AfterChange(old_leader, ctx);
-  return Mutated();
+  return AfterChange(old_leader, ctx);
 }
 
 }  // namespace atomix::broker

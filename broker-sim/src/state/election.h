@@ -4,6 +4,10 @@
 // strictly with every change. Operations that change the candidate list take
 // a revision; the ones that find nothing to do take none.
 //
+// Watch events: every change of the candidate list (and so of the term it
+// carries) is one event with the Term after it: INSERTED for the first
+// change the election ever saw (term 0 before), UPDATED afterwards.
+//
 // Thread-safety: none; see state_machine.h.
 #ifndef ATOMIX_BROKER_STATE_ELECTION_H_
 #define ATOMIX_BROKER_STATE_ELECTION_H_
@@ -28,6 +32,8 @@ class ElectionState final : public StateMachine {
                     v1::Response& response) override;
   ApplyResult EndSession(uint64_t session_id,
                          const ApplyContext& ctx) override;
+  void Snapshot(const WatchFilter& filter,
+                v1::WatchSnapshot& out) const override;
 
   const std::vector<Candidate>& candidates() const { return candidates_; }
   int64_t term() const { return term_; }
@@ -35,8 +41,10 @@ class ElectionState final : public StateMachine {
  private:
   // Index of `id` in candidates_, or -1.
   int Find(const std::string& id) const;
-  // Bumps the term to ctx.revision if the leader is no longer `old_leader`.
-  void AfterChange(const std::string& old_leader, const ApplyContext& ctx);
+  // After a change of the candidate list: bumps the term to ctx.revision if
+  // the leader is no longer `old_leader`; the result holds the event.
+  ApplyResult AfterChange(const std::string& old_leader,
+                          const ApplyContext& ctx);
   std::string Leader() const;
   void FillTerm(v1::Term& term) const;
 

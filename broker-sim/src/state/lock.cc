@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/errors.h"
+#include "broker-sim/src/state/watch_events.h"
 
 namespace atomix::broker {
 namespace {
@@ -41,7 +42,10 @@ ApplyResult LockState::Apply(const v1::Request& request,
       if (!holder_ && queue_.empty()) {
         holder_ = Holder{request.session_id(), ctx.revision};
         *response.mutable_lock() = Granted(ctx.revision).lock();
-        return Mutated();
+        ApplyResult result = Mutated();
+        FillHolder(*AddEvent(result, v1::WatchEvent::INSERTED, ctx.revision)
+                        .mutable_lock());
+        return result;
       }
       if (op.acquire().try_only()) {
         v1::LockResponse* out = response.mutable_lock();
@@ -110,13 +114,31 @@ ApplyResult LockState::Apply(const v1::Request& request,
 void LockState::ReleaseAndGrantNext(const ApplyContext& ctx,
                                     ApplyResult& result) {
   holder_.reset();
-  if (queue_.empty()) return;
+  result.mutated = true;
+  if (queue_.empty()) {
+    FillHolder(*AddEvent(result, v1::WatchEvent::REMOVED, ctx.revision)
+                    .mutable_lock());
+    return;
+  }
   auto first = queue_.begin();
   const Waiter waiter = first->second;
   RemoveWaiter(first->first);
   holder_ = Holder{waiter.session, ctx.revision};
-  result.mutated = true;
   result.answers.push_back(Answer{waiter.token, Granted(ctx.revision)});
+  FillHolder(
+      *AddEvent(result, v1::WatchEvent::UPDATED, ctx.revision).mutable_lock());
+}
+
+void LockState::FillHolder(v1::LockHolder& out) const {
+  if (!holder_) return;
+  out.set_fence(holder_->fence);
+  out.set_session_id(holder_->session);
+}
+
+void LockState::Snapshot(const WatchFilter& filter,
+                         v1::WatchSnapshot& out) const {
+  (void)filter;
+  FillHolder(*out.mutable_lock());
 }
 
 void LockState::RemoveWaiter(uint64_t order) {
@@ -144,7 +166,6 @@ ApplyResult LockState::EndSession(uint64_t session_id,
     result.answers.push_back(std::move(answer));
   }
   if (holder_ && holder_->session == session_id) {
-    result.mutated = true;
     ReleaseAndGrantNext(ctx, result);
   }
   return result;

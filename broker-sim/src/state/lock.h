@@ -8,6 +8,10 @@
 // when their timeout passes (DEADLINE_EXCEEDED), or by EndSession when their
 // own session ends (ABORTED). Waiting and timing out take no revision.
 //
+// Watch events carry the holder after the change: granting the free lock is
+// INSERTED, handing it straight to the next waiter UPDATED, releasing it
+// with no one waiting REMOVED (fence 0).
+//
 // Thread-safety: none; see state_machine.h.
 #ifndef ATOMIX_BROKER_STATE_LOCK_H_
 #define ATOMIX_BROKER_STATE_LOCK_H_
@@ -40,6 +44,8 @@ class LockState final : public StateMachine {
   absl::Time NextDeadline() const override;
   ApplyResult Advance(const ApplyContext& ctx) override;
   void Cancel(uint64_t token) override;
+  void Snapshot(const WatchFilter& filter,
+                v1::WatchSnapshot& out) const override;
 
   const std::optional<Holder>& holder() const { return holder_; }
   // The current fence, 0 when the lock is free.
@@ -54,9 +60,12 @@ class LockState final : public StateMachine {
   };
 
   // Releases the lock and grants it to the first waiter, if any, at
-  // ctx.revision; the grant's answer goes into `result`.
+  // ctx.revision; the grant's answer and the watch event (UPDATED, or
+  // REMOVED if no one waits) go into `result`, which is marked mutated.
   void ReleaseAndGrantNext(const ApplyContext& ctx, ApplyResult& result);
   void RemoveWaiter(uint64_t order);
+  // The current holder; left empty (fence 0) when the lock is free.
+  void FillHolder(v1::LockHolder& out) const;
 
   std::string name_;  // for messages; set by the first Apply
   std::optional<Holder> holder_;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/paging.h"
+#include "broker-sim/src/state/watch_events.h"
 
 namespace atomix::broker {
 namespace {
@@ -61,7 +62,6 @@ void MapState::Unindex(const std::string& key, const Entry& entry) {
 
 ApplyResult MapState::EndSession(uint64_t session_id,
                                  const ApplyContext& ctx) {
-  (void)ctx;
   ApplyResult result;
   std::vector<std::string> keys;
   for (auto it = by_session_.lower_bound({session_id, std::string()});
@@ -72,6 +72,8 @@ ApplyResult MapState::EndSession(uint64_t session_id,
     auto entry = entries_.find(key);
     if (entry == entries_.end()) continue;
     Unindex(key, entry->second);
+    AddRemoved(result, v1::WatchEvent::REMOVED, key, std::move(entry->second),
+               ctx);
     entries_.erase(entry);
     result.mutated = true;
   }
@@ -89,8 +91,67 @@ ApplyResult MapState::Advance(const ApplyContext& ctx) {
   auto entry = entries_.find(key);
   if (entry == entries_.end()) return {};
   Unindex(key, entry->second);
+  ApplyResult result = Mutated();
+  AddRemoved(result, v1::WatchEvent::EXPIRED, key, std::move(entry->second),
+             ctx);
   entries_.erase(entry);
-  return Mutated();
+  return result;
+}
+
+void MapState::AddRemoved(ApplyResult& result, v1::WatchEvent::Type type,
+                          const std::string& key, Entry&& entry,
+                          const ApplyContext& ctx) {
+  v1::WatchEvent& event = AddEvent(result, type, ctx.revision);
+  v1::MapEntry* previous = event.mutable_previous();
+  previous->set_key(key);
+  previous->set_value(std::move(entry.value));
+  previous->set_version(entry.version);
+}
+
+void MapState::AddWritten(ApplyResult& result, const std::string& key,
+                          const Entry& entry, const v1::MapEntry* previous,
+                          const ApplyContext& ctx) {
+  v1::WatchEvent& event =
+      AddEvent(result,
+               previous == nullptr ? v1::WatchEvent::INSERTED
+                                   : v1::WatchEvent::UPDATED,
+               ctx.revision);
+  SetEntry(*event.mutable_entry(), key, entry.value, entry.version);
+  if (previous != nullptr) *event.mutable_previous() = *previous;
+}
+
+ApplyResult MapState::RemoveMatching(const std::string& prefix,
+                                     const ApplyContext& ctx,
+                                     int64_t& removed) {
+  ApplyResult result;
+  removed = 0;
+  auto it = entries_.lower_bound(prefix);
+  while (it != entries_.end() && absl::StartsWith(it->first, prefix)) {
+    Unindex(it->first, it->second);
+    AddRemoved(result, v1::WatchEvent::REMOVED, it->first,
+               std::move(it->second), ctx);
+    it = entries_.erase(it);
+    ++removed;
+  }
+  result.mutated = removed > 0;
+  return result;
+}
+
+void MapState::Snapshot(const WatchFilter& filter,
+                        v1::WatchSnapshot& out) const {
+  const auto add = [&](const std::string& key, const Entry& entry) {
+    SetEntry(*out.add_entries(), key, entry.value, entry.version);
+  };
+  if (filter.key.has_value()) {
+    auto it = entries_.find(*filter.key);
+    if (it != entries_.end()) add(it->first, it->second);
+    return;
+  }
+  for (auto it = entries_.lower_bound(filter.prefix);
+       it != entries_.end() && absl::StartsWith(it->first, filter.prefix);
+       ++it) {
+    add(it->first, it->second);
+  }
 }
 
 ApplyResult MapState::Apply(const v1::Request& request,
@@ -123,12 +184,20 @@ ApplyResult MapState::Apply(const v1::Request& request,
       return {};
     case v1::MapRequest::kClear: {
       v1::MapResponse* out = response.mutable_map();
-      if (entries_.empty()) return {};  // nothing to clear: no revision
-      entries_.clear();
-      by_session_.clear();
-      expiries_.clear();
-      out->set_version(ctx.revision);
-      return Mutated();
+      // Nothing to clear: no revision.
+      int64_t removed = 0;
+      ApplyResult result = RemoveMatching("", ctx, removed);
+      if (result.mutated) out->set_version(ctx.revision);
+      return result;
+    }
+    case v1::MapRequest::kRemovePrefix: {
+      v1::MapResponse* out = response.mutable_map();
+      int64_t removed = 0;
+      ApplyResult result =
+          RemoveMatching(op.remove_prefix().prefix(), ctx, removed);
+      out->set_size(removed);
+      if (result.mutated) out->set_version(ctx.revision);
+      return result;
     }
     case v1::MapRequest::kList:
       List(op.list(), ctx.limits, *response.mutable_map());
@@ -156,17 +225,20 @@ ApplyResult MapState::Put(const v1::Request& request, const ApplyContext& ctx,
   out->set_version(ctx.revision);
   Entry entry = NewEntry(put.value(), put.ephemeral(), put.ttl_ms(), request,
                          ctx);
+  ApplyResult result = Mutated();
   if (found) {
     out->set_present(true);
     Unindex(it->first, it->second);
     FillEntry(it->first, std::move(it->second), *out->mutable_entry());
+    AddWritten(result, it->first, entry, &out->entry(), ctx);
     it->second = std::move(entry);
     Index(it->first, it->second);
   } else {
+    AddWritten(result, put.key(), entry, nullptr, ctx);
     Index(put.key(), entry);
     entries_.emplace_hint(it, put.key(), std::move(entry));
   }
-  return Mutated();
+  return result;
 }
 
 ApplyResult MapState::Insert(const v1::Request& request,
@@ -182,10 +254,12 @@ ApplyResult MapState::Insert(const v1::Request& request,
   }
   Entry entry = NewEntry(insert.value(), insert.ephemeral(), insert.ttl_ms(),
                          request, ctx);
+  ApplyResult result = Mutated();
+  AddWritten(result, insert.key(), entry, nullptr, ctx);
   Index(insert.key(), entry);
   entries_.emplace_hint(it, insert.key(), std::move(entry));
   response.mutable_map()->set_version(ctx.revision);
-  return Mutated();
+  return result;
 }
 
 MapState::Entries::iterator MapState::FindForWrite(const v1::Request& request,
@@ -223,7 +297,9 @@ ApplyResult MapState::Update(const v1::Request& request,
   it->second = NewEntry(update.value(), update.ephemeral(), update.ttl_ms(),
                         request, ctx);
   Index(it->first, it->second);
-  return Mutated();
+  ApplyResult result = Mutated();
+  AddWritten(result, it->first, it->second, &response.map().entry(), ctx);
+  return result;
 }
 
 ApplyResult MapState::Remove(const v1::Request& request,
@@ -234,7 +310,11 @@ ApplyResult MapState::Remove(const v1::Request& request,
   if (it == entries_.end()) return {};
   TakePrevious(it, ctx, response);
   entries_.erase(it);
-  return Mutated();
+  ApplyResult result = Mutated();
+  v1::WatchEvent& event =
+      AddEvent(result, v1::WatchEvent::REMOVED, ctx.revision);
+  *event.mutable_previous() = response.map().entry();
+  return result;
 }
 
 void MapState::Get(const v1::MapGet& get, v1::MapResponse& out) const {

@@ -3,8 +3,13 @@
 // Entries live in a B-tree ordered by bytes, so Get/Put/Remove are
 // O(log n), Size is O(1), and a List page costs O(log n + page). Put, Insert
 // and Update are writes and always take a new revision; Remove takes one
-// when it removes an entry, Clear when the map was not empty. A request that
-// fails changes nothing.
+// when it removes an entry, Clear and RemovePrefix when they remove at least
+// one. A request that fails changes nothing.
+//
+// Watch events: a write of an absent key is INSERTED, of a present one
+// UPDATED (with the previous entry); Remove, Clear, RemovePrefix and the end
+// of an ephemeral entry's session give one REMOVED per entry, a TTL expiry
+// EXPIRED; all the events of one step share its revision.
 //
 // Writes may be ephemeral (the entry belongs to Request.session_id and goes
 // when EndSession names that session) and may carry a TTL (the entry goes
@@ -44,6 +49,8 @@ class MapState final : public StateMachine {
                          const ApplyContext& ctx) override;
   absl::Time NextDeadline() const override;
   ApplyResult Advance(const ApplyContext& ctx) override;
+  void Snapshot(const WatchFilter& filter,
+                v1::WatchSnapshot& out) const override;
 
   const Entries& entries() const { return entries_; }
 
@@ -75,6 +82,19 @@ class MapState final : public StateMachine {
   // is moved out of `it` (the caller replaces or erases it).
   void TakePrevious(Entries::iterator it, const ApplyContext& ctx,
                     v1::Response& response);
+
+  // Removes every entry whose key starts with `prefix` (one REMOVED event
+  // each) and counts them in `removed`; mutated if any.
+  ApplyResult RemoveMatching(const std::string& prefix,
+                             const ApplyContext& ctx, int64_t& removed);
+  // Events: `key` written as `entry` over `previous` (nullptr: absent), and
+  // `entry` removed (moved into the event).
+  static void AddWritten(ApplyResult& result, const std::string& key,
+                         const Entry& entry, const v1::MapEntry* previous,
+                         const ApplyContext& ctx);
+  static void AddRemoved(ApplyResult& result, v1::WatchEvent::Type type,
+                         const std::string& key, Entry&& entry,
+                         const ApplyContext& ctx);
 
   // Keeps by_session_ and expiries_ in step with entries_.
   void Index(const std::string& key, const Entry& entry);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/paging.h"
+#include "broker-sim/src/state/watch_events.h"
 
 namespace atomix::broker {
 
@@ -33,7 +34,11 @@ ApplyResult SetState::Apply(const v1::Request& request,
       out->set_changed(true);
       out->set_version(ctx.revision);
       out->set_size(static_cast<int64_t>(elements_.size()));
-      return Mutated();
+      ApplyResult result = Mutated();
+      SetEntry(*AddEvent(result, v1::WatchEvent::INSERTED, ctx.revision)
+                    .mutable_entry(),
+               element, "", ctx.revision);
+      return result;
     }
     case v1::SetRequest::kRemove: {
       out = response.mutable_set();
@@ -42,11 +47,15 @@ ApplyResult SetState::Apply(const v1::Request& request,
         out->set_size(static_cast<int64_t>(elements_.size()));
         return {};
       }
+      ApplyResult result = Mutated();
+      SetEntry(*AddEvent(result, v1::WatchEvent::REMOVED, ctx.revision)
+                    .mutable_previous(),
+               it->first, "", it->second);
       elements_.erase(it);
       out->set_changed(true);
       out->set_version(ctx.revision);
       out->set_size(static_cast<int64_t>(elements_.size()));
-      return Mutated();
+      return result;
     }
     case v1::SetRequest::kContains:
       response.mutable_set()->set_contains(
@@ -56,13 +65,20 @@ ApplyResult SetState::Apply(const v1::Request& request,
       response.mutable_set()->set_size(
           static_cast<int64_t>(elements_.size()));
       return {};
-    case v1::SetRequest::kClear:
+    case v1::SetRequest::kClear: {
       out = response.mutable_set();
       if (elements_.empty()) return {};
+      ApplyResult result = Mutated();
+      for (const auto& [element, version] : elements_) {
+        SetEntry(*AddEvent(result, v1::WatchEvent::REMOVED, ctx.revision)
+                      .mutable_previous(),
+                 element, "", version);
+      }
       elements_.clear();
       out->set_changed(true);
       out->set_version(ctx.revision);
-      return Mutated();
+      return result;
+    }
     case v1::SetRequest::kList:
       List(op.list(), ctx.limits, *response.mutable_set());
       return {};
@@ -73,6 +89,14 @@ ApplyResult SetState::Apply(const v1::Request& request,
            absl::StrCat("set ", QuoteName(request.name()),
                         ": request has no operation"));
   return {};
+}
+
+void SetState::Snapshot(const WatchFilter& filter,
+                        v1::WatchSnapshot& out) const {
+  (void)filter;  // only map watches filter
+  for (const auto& [element, version] : elements_) {
+    SetEntry(*out.add_entries(), element, "", version);
+  }
 }
 
 void SetState::List(const v1::SetList& list, const Limits& limits,

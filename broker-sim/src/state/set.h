@@ -6,6 +6,9 @@
 // present element, Remove of an absent one and Clear of an empty set change
 // nothing and take no revision.
 //
+// Watch events: Add is INSERTED, Remove REMOVED, Clear one REMOVED per
+// element at one revision; an element is an entry with an empty value.
+//
 // Thread-safety: none; see state_machine.h.
 #ifndef ATOMIX_BROKER_STATE_SET_H_
 #define ATOMIX_BROKER_STATE_SET_H_
@@ -26,6 +29,8 @@ class SetState final : public StateMachine {
   v1::PrimitiveType type() const override { return v1::SET; }
   ApplyResult Apply(const v1::Request& request, const ApplyContext& ctx,
                     v1::Response& response) override;
+  void Snapshot(const WatchFilter& filter,
+                v1::WatchSnapshot& out) const override;
 
   const Elements& elements() const { return elements_; }
 

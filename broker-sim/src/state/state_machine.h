@@ -7,7 +7,7 @@
 //
 //   ApplyContext ctx{.revision = store_revision + 1, .now = now, .limits = limits};
 //   ApplyResult r = machine->Apply(request, ctx, response);
-//   if (r.mutated) store_revision = ctx.revision;
+//   if (r.mutated) store_revision = ctx.revision;  // r.events: what changed
 //
 // Thread-safety: none. The owner (the Store) serializes every call.
 #ifndef ATOMIX_BROKER_STATE_STATE_MACHINE_H_
@@ -21,7 +21,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "atomix/v1/broker.pb.h"
+#include "atomix/v1/watch.pb.h"
 #include "broker-sim/src/state/limits.h"
+#include "broker-sim/src/state/watch_filter.h"
 
 namespace atomix::broker {
 
@@ -47,15 +49,6 @@ struct Answer {
   v1::Response response;
 };
 
-// One change a mutation made, for watchers. Watches are not served yet, so
-// the machines do not emit events yet; the type fixes where they will go.
-struct Event {
-  enum class Kind { kUpdated, kRemoved, kCleared };
-  Kind kind = Kind::kUpdated;
-  std::string key;  // map key or set element; empty for counter and value
-  int64_t revision = 0;
-};
-
 struct ApplyResult {
   // True if the request changed state and so consumed ctx.revision.
   bool mutated = false;
@@ -66,7 +59,10 @@ struct ApplyResult {
   // Answers to earlier deferred requests that this step completed (e.g. the
   // next waiter granted a released lock).
   std::vector<Answer> answers;
-  std::vector<Event> events;
+  // What a mutation changed, for watchers: each event has type and
+  // revision (= ctx.revision) set, in the order the changes were made (see
+  // watch.proto for what each primitive reports). Empty unless `mutated`.
+  std::vector<v1::WatchEvent> events;
 };
 
 // The result of a request that changed state.
@@ -110,6 +106,13 @@ class StateMachine {
     (void)ctx;
     return {};
   }
+
+  // The primitive's whole current state, reduced by `filter` (Map only),
+  // into the content fields of `out`: entries in key order (Map, Set,
+  // Value), value and version (Counter), lock (Lock) or term (Election).
+  // Leaves reason, revision and more to the caller.
+  virtual void Snapshot(const WatchFilter& filter,
+                        v1::WatchSnapshot& out) const = 0;
 
   // Forgets the deferred request `token` without answering it (its caller
   // went away). Takes no revision.

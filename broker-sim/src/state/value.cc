@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/errors.h"
+#include "broker-sim/src/state/watch_events.h"
 
 namespace atomix::broker {
 namespace {
@@ -22,10 +23,10 @@ absl::Time Expiry(int64_t ttl_ms, const ApplyContext& ctx) {
 
 ApplyResult ValueState::EndSession(uint64_t session_id,
                                    const ApplyContext& ctx) {
-  (void)ctx;
   if (!present_ || session_ != session_id) return {};
-  Clear();
-  return Mutated();
+  ApplyResult result = Mutated();
+  TakeRemoved(result, v1::WatchEvent::REMOVED, ctx);
+  return result;
 }
 
 absl::Time ValueState::NextDeadline() const {
@@ -34,8 +35,47 @@ absl::Time ValueState::NextDeadline() const {
 
 ApplyResult ValueState::Advance(const ApplyContext& ctx) {
   if (!present_ || expires_ > ctx.now) return {};
+  ApplyResult result = Mutated();
+  TakeRemoved(result, v1::WatchEvent::EXPIRED, ctx);
+  return result;
+}
+
+void ValueState::TakeRemoved(ApplyResult& result, v1::WatchEvent::Type type,
+                             const ApplyContext& ctx) {
+  v1::MapEntry* previous =
+      AddEvent(result, type, ctx.revision).mutable_previous();
+  previous->set_value(std::move(value_));
+  previous->set_version(version_);
   Clear();
-  return Mutated();
+}
+
+ApplyResult ValueState::Write(std::string value, uint64_t owner,
+                              int64_t ttl_ms, const ApplyContext& ctx,
+                              v1::Response& response) {
+  ApplyResult result = Mutated();
+  v1::WatchEvent& event = AddEvent(
+      result, present_ ? v1::WatchEvent::UPDATED : v1::WatchEvent::INSERTED,
+      ctx.revision);
+  if (present_) {
+    event.mutable_previous()->set_value(std::move(value_));
+    event.mutable_previous()->set_version(version_);
+  }
+  present_ = true;
+  value_ = std::move(value);
+  version_ = ctx.revision;
+  session_ = owner;
+  expires_ = Expiry(ttl_ms, ctx);
+  event.mutable_entry()->set_value(value_);
+  event.mutable_entry()->set_version(version_);
+  response.mutable_value()->set_version(version_);
+  return result;
+}
+
+void ValueState::Snapshot(const WatchFilter& filter,
+                          v1::WatchSnapshot& out) const {
+  (void)filter;  // only map watches filter
+  if (!present_) return;
+  SetEntry(*out.add_entries(), "", value_, version_);
 }
 
 void ValueState::Clear() {
@@ -72,13 +112,8 @@ ApplyResult ValueState::Apply(const v1::Request& request,
                         response)) {
         return {};
       }
-      present_ = true;
-      value_ = set.value();
-      version_ = ctx.revision;
-      session_ = Owner(set.ephemeral(), request);
-      expires_ = Expiry(set.ttl_ms(), ctx);
-      response.mutable_value()->set_version(version_);
-      return Mutated();
+      return Write(set.value(), Owner(set.ephemeral(), request), set.ttl_ms(),
+                   ctx, response);
     }
     case v1::ValueRequest::kInsert: {
       if (present_) {
@@ -87,13 +122,8 @@ ApplyResult ValueState::Apply(const v1::Request& request,
                               " already exists at version ", version_));
         return {};
       }
-      present_ = true;
-      value_ = op.insert().value();
-      version_ = ctx.revision;
-      session_ = Owner(op.insert().ephemeral(), request);
-      expires_ = Expiry(op.insert().ttl_ms(), ctx);
-      response.mutable_value()->set_version(version_);
-      return Mutated();
+      return Write(op.insert().value(), Owner(op.insert().ephemeral(), request),
+                   op.insert().ttl_ms(), ctx, response);
     }
     case v1::ValueRequest::kDelete: {
       const v1::ValueDelete& del = op.delete_();
@@ -109,10 +139,11 @@ ApplyResult ValueState::Apply(const v1::Request& request,
       }
       v1::ValueResponse* out = response.mutable_value();
       out->set_present(true);
-      out->set_value(std::move(value_));
+      out->set_value(value_);
       out->set_version(ctx.revision);
-      Clear();
-      return Mutated();
+      ApplyResult result = Mutated();
+      TakeRemoved(result, v1::WatchEvent::REMOVED, ctx);
+      return result;
     }
     case v1::ValueRequest::OP_NOT_SET:
       break;

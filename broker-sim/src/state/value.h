@@ -4,6 +4,10 @@
 // ephemeral (gone when EndSession names the writer's session) or carry a TTL
 // (gone when Advance runs at or after the expiry).
 //
+// Watch events carry the value as an entry with an empty key: a write of an
+// absent value is INSERTED, of a present one UPDATED; Delete and the end of
+// an ephemeral value's session are REMOVED, a TTL expiry EXPIRED.
+//
 // Thread-safety: none; see state_machine.h.
 #ifndef ATOMIX_BROKER_STATE_VALUE_H_
 #define ATOMIX_BROKER_STATE_VALUE_H_
@@ -27,6 +31,8 @@ class ValueState final : public StateMachine {
                          const ApplyContext& ctx) override;
   absl::Time NextDeadline() const override;
   ApplyResult Advance(const ApplyContext& ctx) override;
+  void Snapshot(const WatchFilter& filter,
+                v1::WatchSnapshot& out) const override;
 
   bool present() const { return present_; }
   const std::string& value() const { return value_; }
@@ -37,6 +43,12 @@ class ValueState final : public StateMachine {
   // fills the error (NOT_FOUND if absent, FAILED_PRECONDITION on mismatch).
   bool CheckVersion(const v1::Request& request, bool has_if_version,
                     int64_t if_version, v1::Response& response) const;
+  // Stores `value` at ctx.revision (an INSERTED or UPDATED event).
+  ApplyResult Write(std::string value, uint64_t owner, int64_t ttl_ms,
+                    const ApplyContext& ctx, v1::Response& response);
+  // Makes the value absent with a `type` event carrying it as previous.
+  void TakeRemoved(ApplyResult& result, v1::WatchEvent::Type type,
+                   const ApplyContext& ctx);
   // Makes the value absent.
   void Clear();
 

@@ -66,33 +66,109 @@ void SetLostSession(v1::Response& response, uint64_t id) {
 
 }  // namespace
 
-MemoryStore::MemoryStore(Limits limits, Clock clock, uint64_t session_id_base)
+MemoryStore::MemoryStore(Limits limits, Clock clock, uint64_t session_id_base,
+                         WatchHistoryOptions history)
     : limits_(limits),
       clock_(std::move(clock)),
-      session_id_base_(session_id_base) {}
+      session_id_base_(session_id_base),
+      history_(history) {}
 
 void MemoryStore::Apply(absl::Span<const v1::Request* const> requests,
                         absl::Span<v1::Response* const> responses,
                         uint64_t origin, StoreResult& result) {
   const size_t n = std::min(requests.size(), responses.size());
-  absl::MutexLock lock(&mu_);
-  AdvanceTo(clock_(), result);
-  for (size_t i = 0; i < n; ++i) {
-    if (ApplyOne(*requests[i], origin, *responses[i], result)) {
-      result.deferred.push_back(i);
+  std::vector<std::string> changed;
+  {
+    absl::MutexLock lock(&mu_);
+    AdvanceTo(clock_(), result);
+    for (size_t i = 0; i < n; ++i) {
+      if (ApplyOne(*requests[i], origin, *responses[i], result)) {
+        result.deferred.push_back(i);
+      }
     }
+    changed.swap(changed_);
   }
+  NotifyChanged(std::move(changed));
 }
 
 void MemoryStore::Tick(absl::Time now, StoreResult& result) {
-  absl::MutexLock lock(&mu_);
-  AdvanceTo(now, result);
+  std::vector<std::string> changed;
+  {
+    absl::MutexLock lock(&mu_);
+    AdvanceTo(now, result);
+    changed.swap(changed_);
+  }
+  NotifyChanged(std::move(changed));
 }
 
 void MemoryStore::ExpireAllSessions(StoreResult& result) {
+  std::vector<std::string> changed;
+  {
+    absl::MutexLock lock(&mu_);
+    AdvanceTo(clock_(), result);
+    for (uint64_t id : sessions_.Ids()) EndSession(id, result);
+    changed.swap(changed_);
+  }
+  NotifyChanged(std::move(changed));
+}
+
+void MemoryStore::NotifyChanged(std::vector<std::string> names) {
+  if (names.empty() || !listener_) return;
+  listener_(names);
+}
+
+void MemoryStore::SetChangeListener(ChangeListener listener) {
+  listener_ = std::move(listener);
+}
+
+void MemoryStore::Record(const std::string& name,
+                         std::vector<v1::WatchEvent>& events) {
+  if (events.empty()) return;
+  history_.Append(name, revision_, std::move(events));
+  events.clear();
+  if (changed_.empty() || changed_.back() != name) changed_.push_back(name);
+}
+
+absl::StatusOr<WatchStart> MemoryStore::StartWatch(const std::string& name,
+                                                   v1::PrimitiveType type,
+                                                   const WatchFilter& filter,
+                                                   bool snapshot) {
   absl::MutexLock lock(&mu_);
-  AdvanceTo(clock_(), result);
-  for (uint64_t id : sessions_.Ids()) EndSession(id, result);
+  std::unique_ptr<StateMachine> fresh;
+  const StateMachine* machine = nullptr;
+  auto it = primitives_.find(name);
+  if (it != primitives_.end()) {
+    machine = it->second.get();
+    if (machine->type() != type) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(QuoteName(name), " is a ", TypeName(machine->type()),
+                       ", not a ", TypeName(type)));
+    }
+  }
+  WatchStart start;
+  start.revision = revision_;
+  if (snapshot) {
+    if (machine == nullptr) {
+      // Unbound: an empty primitive, and nothing gets bound.
+      fresh = NewStateMachine(type);
+      if (fresh == nullptr) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "type ", static_cast<int>(type), " is not a primitive type"));
+      }
+      machine = fresh.get();
+    }
+    machine->Snapshot(filter, start.snapshot);
+    start.snapshot.set_revision(revision_);
+  }
+  return start;
+}
+
+WatchRead MemoryStore::ReadWatch(const std::string& name,
+                                 const WatchFilter& filter, int64_t cursor,
+                                 const WatchBudget& budget,
+                                 v1::WatchResponse& out) {
+  absl::MutexLock lock(&mu_);
+  return history_.Read(name, filter, cursor, budget, out);
 }
 
 void MemoryStore::Cancel(uint64_t origin) {
@@ -134,6 +210,7 @@ void MemoryStore::AdvanceTo(absl::Time now, StoreResult& result) {
         .revision = revision_ + 1, .now = now_, .limits = limits_};
     ApplyResult step = it->second->Advance(ctx);
     if (step.mutated) revision_ = ctx.revision;
+    Record(name, step.events);
     Complete(step.answers, result);
     Schedule(name, *it->second);
   }
@@ -145,6 +222,8 @@ void MemoryStore::EndSession(uint64_t id, StoreResult& result) {
   const ApplyContext ctx{
       .revision = revision_ + 1, .now = now_, .limits = limits_};
   std::vector<Answer> answers;
+  std::vector<std::pair<const std::string*, std::vector<v1::WatchEvent>>>
+      events;
   bool changed = false;
   for (const std::string& name : session->resources) {
     auto it = primitives_.find(name);
@@ -152,11 +231,15 @@ void MemoryStore::EndSession(uint64_t id, StoreResult& result) {
     ApplyResult step = it->second->EndSession(id, ctx);
     changed = changed || step.mutated;
     for (Answer& answer : step.answers) answers.push_back(std::move(answer));
+    if (!step.events.empty()) {
+      events.emplace_back(&name, std::move(step.events));
+    }
     Schedule(name, *it->second);
   }
   // One revision for everything the session's end changed; none if it
   // owned nothing.
   if (changed) revision_ = ctx.revision;
+  for (auto& [name, name_events] : events) Record(*name, name_events);
   sessions_.Erase(id);
   Complete(answers, result);
 }
@@ -351,6 +434,7 @@ bool MemoryStore::ApplyOne(const v1::Request& request, uint64_t origin,
     }
   }
   if (step.mutated) revision_ = ctx.revision;
+  Record(request.name(), step.events);
   if (fresh == nullptr && machine != nullptr && run) {
     if (session != nullptr && MayOwn(request)) {
       session->resources.insert(request.name());
@@ -379,6 +463,11 @@ int64_t MemoryStore::revision() const {
 size_t MemoryStore::TEST_primitive_count() const {
   absl::MutexLock lock(&mu_);
   return primitives_.size();
+}
+
+size_t MemoryStore::TEST_history_events() const {
+  absl::MutexLock lock(&mu_);
+  return history_.events();
 }
 
 size_t MemoryStore::TEST_session_count() const {

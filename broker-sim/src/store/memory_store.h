@@ -20,6 +20,11 @@
 // base keeps ids from one broker incarnation from meaning anything to the
 // next.
 //
+// Every step's watch events go into a WatchHistory under the same mutex as
+// the state they describe, so a watch's start revision, its snapshot and
+// the history agree exactly. The history lives in memory only: a restarted
+// broker starts with an empty one (and a new broker id).
+//
 // Thread-safety: thread-safe. One mutex serializes every call, which makes
 // each batch atomic and every primitive linearizable.
 #ifndef ATOMIX_BROKER_STORE_MEMORY_STORE_H_
@@ -41,6 +46,7 @@
 #include "broker-sim/src/state/sessions.h"
 #include "broker-sim/src/state/state_machine.h"
 #include "broker-sim/src/store/store.h"
+#include "broker-sim/src/store/watch_history.h"
 
 namespace atomix::broker {
 
@@ -50,7 +56,8 @@ class MemoryStore final : public Store {
   using Clock = std::function<absl::Time()>;
 
   explicit MemoryStore(Limits limits, Clock clock = &absl::Now,
-                       uint64_t session_id_base = 0);
+                       uint64_t session_id_base = 0,
+                       WatchHistoryOptions history = {});
 
   using Store::Apply;
   void Apply(absl::Span<const v1::Request* const> requests,
@@ -64,10 +71,23 @@ class MemoryStore final : public Store {
   int64_t revision() const override ABSL_LOCKS_EXCLUDED(mu_);
   std::string_view kind() const override { return "memory"; }
 
+  absl::StatusOr<WatchStart> StartWatch(const std::string& name,
+                                        v1::PrimitiveType type,
+                                        const WatchFilter& filter,
+                                        bool snapshot) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  WatchRead ReadWatch(const std::string& name, const WatchFilter& filter,
+                      int64_t cursor, const WatchBudget& budget,
+                      v1::WatchResponse& out) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void SetChangeListener(ChangeListener listener) override;
+
   // The number of names bound to a primitive.
   size_t TEST_primitive_count() const ABSL_LOCKS_EXCLUDED(mu_);
   // The number of live sessions.
   size_t TEST_session_count() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The number of events the watch history holds.
+  size_t TEST_history_events() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   // A deferred request, by token.
@@ -97,6 +117,13 @@ class MemoryStore final : public Store {
   // Turns machine answers into completions (at the current revision).
   void Complete(std::vector<Answer>& answers, StoreResult& result)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Keeps a step's watch events (at the current revision) and notes the
+  // name as changed.
+  void Record(const std::string& name, std::vector<v1::WatchEvent>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Hands the names changed since the last call to the listener; called
+  // without mu_ held.
+  void NotifyChanged(std::vector<std::string> names) ABSL_LOCKS_EXCLUDED(mu_);
   // Re-reads the machine's next deadline into timers_.
   void Schedule(const std::string& name, const StateMachine& machine)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -116,6 +143,10 @@ class MemoryStore final : public Store {
   absl::btree_set<std::pair<absl::Time, std::string>> timers_
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, absl::Time> scheduled_ ABSL_GUARDED_BY(mu_);
+  WatchHistory history_ ABSL_GUARDED_BY(mu_);
+  // Names with new events since the last notification.
+  std::vector<std::string> changed_ ABSL_GUARDED_BY(mu_);
+  ChangeListener listener_;  // set before the store is shared
 };
 
 }  // namespace atomix::broker

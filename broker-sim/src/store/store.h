@@ -12,19 +12,32 @@
 // Such late answers come back as Completions addressed to the `origin` the
 // request was applied with (the server uses one origin per stream or call).
 //
+// Watches: every mutation's watch events (see state_machine.h) are kept in a
+// history the store bounds as it likes (the memory store keeps the most
+// recent ones in memory; a durable store may keep them across restarts).
+// StartWatch binds a watcher to a revision atomically, ReadWatch reads the
+// events after a cursor, and the change listener tells the server which
+// names changed so it can wake their watchers.
+//
 // Thread-safety: every method may be called from any thread; calls are
-// applied one at a time.
+// applied one at a time. SetChangeListener must be called before the store
+// is shared between threads, or after they stopped using it.
 #ifndef ATOMIX_BROKER_STORE_STORE_H_
 #define ATOMIX_BROKER_STORE_STORE_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "atomix/v1/broker.pb.h"
+#include "atomix/v1/watch.pb.h"
+#include "broker-sim/src/state/watch_filter.h"
 
 namespace atomix::broker {
 
@@ -44,6 +57,39 @@ struct StoreResult {
   // Late answers to earlier requests that this call completed.
   std::vector<Completion> completions;
 };
+
+// Where a watch starts: the store revision when it started and, if asked
+// for, a snapshot of the primitive at that revision (content fields and
+// revision set; reason and more left to the caller). Events after the
+// revision follow it with no gap and no overlap.
+struct WatchStart {
+  int64_t revision = 0;
+  v1::WatchSnapshot snapshot;
+};
+
+// How much one ReadWatch may return: it stops before the revision that would
+// take it past max_bytes or max_events (but returns at least one revision
+// if there is one), and never splits a revision. A first revision larger
+// than hard_max_bytes (0: no limit) cannot be sent at all and reads as
+// compacted.
+struct WatchBudget {
+  size_t max_bytes = 1 << 20;
+  size_t max_events = 1000;
+  size_t hard_max_bytes = 0;
+};
+
+struct WatchRead {
+  // The history no longer holds every event at or after the cursor: the
+  // reader must resynchronize from a snapshot.
+  bool compacted = false;
+  // The cursor after what was read (the next revision to deliver).
+  int64_t next = 0;
+};
+
+// Told the names that changed (gained watch events) after each Apply, Tick
+// and ExpireAllSessions, outside the store's lock, on the caller's thread.
+using ChangeListener =
+    std::function<void(absl::Span<const std::string> names)>;
 
 class Store {
  public:
@@ -76,6 +122,25 @@ class Store {
 
   // Ends every session now, as if each had expired.
   virtual void ExpireAllSessions(StoreResult& result) = 0;
+
+  // Starts watching `name` as a `type`: FAILED_PRECONDITION if the name is
+  // bound to another type. An unbound name reads as an empty primitive and
+  // stays unbound. With `snapshot`, fills WatchStart::snapshot with the
+  // state that `filter` selects.
+  virtual absl::StatusOr<WatchStart> StartWatch(const std::string& name,
+                                                v1::PrimitiveType type,
+                                                const WatchFilter& filter,
+                                                bool snapshot) = 0;
+
+  // Appends to out.events the events of `name` matching `filter` at
+  // revisions >= `cursor`, within `budget`; see WatchRead.
+  virtual WatchRead ReadWatch(const std::string& name,
+                              const WatchFilter& filter, int64_t cursor,
+                              const WatchBudget& budget,
+                              v1::WatchResponse& out) = 0;
+
+  // Replaces the change listener (empty: none).
+  virtual void SetChangeListener(ChangeListener listener) = 0;
 
   // The latest revision handed out (0 before the first mutation).
   virtual int64_t revision() const = 0;

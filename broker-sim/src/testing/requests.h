@@ -77,6 +77,30 @@ class StateDriver {
 
   int64_t revision() const { return revision_; }
   bool last_mutated() const { return last_.mutated; }
+  // The watch events of the last step.
+  const std::vector<v1::WatchEvent>& last_events() const {
+    return last_.events;
+  }
+  // Ends `session` in a step of its own, as the store does.
+  void EndSession(uint64_t session) {
+    const ApplyContext ctx{
+        .revision = revision_ + 1, .now = TestNow(), .limits = limits_};
+    last_ = machine_->EndSession(session, ctx);
+    if (last_.mutated) revision_ = ctx.revision;
+  }
+  // Runs one due deadline at `now`, as the store does.
+  void Advance(absl::Time now) {
+    const ApplyContext ctx{
+        .revision = revision_ + 1, .now = now, .limits = limits_};
+    last_ = machine_->Advance(ctx);
+    if (last_.mutated) revision_ = ctx.revision;
+  }
+  // The machine's snapshot, with `filter`.
+  v1::WatchSnapshot Snapshot(const WatchFilter& filter = {}) const {
+    v1::WatchSnapshot snapshot;
+    machine_->Snapshot(filter, snapshot);
+    return snapshot;
+  }
   StateMachine& machine() { return *machine_; }
   Limits& limits() { return limits_; }
 
