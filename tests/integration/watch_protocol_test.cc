@@ -564,16 +564,7 @@ TEST_F(WatchProtocol, ShutdownEndsWatchesAtOnce) {
 class WatchSlowConsumer : public WatchProtocol {
  protected:
   BrokerProcess::Options BrokerOptions() override {
-#if defined(__SANITIZE_ADDRESS__)
-    // AddressSanitizer keeps freed memory in a 256 MB quarantine by default,
-    // which would swamp what this test measures; the broker inherits this
-    // smaller one.
-    const char* current = std::getenv("ASAN_OPTIONS");
-    std::string options = current == nullptr ? "" : current;
-    if (!options.empty()) options += ":";
-    options += "quarantine_size_mb=8";
-    setenv("ASAN_OPTIONS", options.c_str(), 1);
-#endif
+    ShrinkSanitizerQuarantineOfChildren();
     return {};
   }
 };

@@ -192,6 +192,7 @@ TEST_F(Watch, BrokerRestartDeliversResyncThenLiveEvents) {
 class SlowConsumer : public BrokerTest {
  protected:
   BrokerProcess::Options BrokerOptions() override {
+    ShrinkSanitizerQuarantineOfChildren();
     BrokerProcess::Options o;
     o.args = {"--watch-history", "2000"};
     return o;

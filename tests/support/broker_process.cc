@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <thread>
@@ -128,6 +129,17 @@ absl::Status BrokerProcess::Restart() {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return s;
+}
+
+void ShrinkSanitizerQuarantineOfChildren() {
+#if defined(__SANITIZE_ADDRESS__)
+  const char* current = std::getenv("ASAN_OPTIONS");
+  std::string options = current == nullptr ? "" : current;
+  if (options.find("quarantine_size_mb=8") != std::string::npos) return;
+  if (!options.empty()) options += ":";
+  options += "quarantine_size_mb=8";
+  setenv("ASAN_OPTIONS", options.c_str(), 1);
+#endif
 }
 
 }  // namespace atomix::testing
