@@ -54,6 +54,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -123,6 +124,14 @@ class FakeBroker final : public v1::Broker::Service {
   int requests() const {
     std::lock_guard<std::mutex> lock(mu_);
     return requests_;
+  }
+  // Requests counted once per Request.id, so that a resend of a call whose
+  // answer was slow does not count twice.
+  int distinct_requests() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::set<uint64_t> ids;
+    for (const v1::Request& r : received_) ids.insert(r.id());
+    return static_cast<int>(ids.size());
   }
   int streams() const {
     std::lock_guard<std::mutex> lock(mu_);

@@ -112,8 +112,11 @@ TEST(StreamTransport, ManyThreadsCoalesce) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), kThreads * kPerThread);
-  EXPECT_EQ(broker.requests(), kThreads * kPerThread);
-  EXPECT_LE(broker.batch_sizes().size(), static_cast<size_t>(kThreads * kPerThread));
+  // Each call reached the broker; one whose answer took over 100 ms (a
+  // loaded machine) may also have been sent again on the live stream.
+  EXPECT_EQ(broker.distinct_requests(), kThreads * kPerThread);
+  EXPECT_GE(broker.requests(), kThreads * kPerThread);
+  EXPECT_LE(broker.batch_sizes().size(), static_cast<size_t>(broker.requests()));
   EXPECT_EQ(core.TEST_InFlight(), 0u);
 }
 
