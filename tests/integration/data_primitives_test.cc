@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_format.h"
 #include "atomix/v1/map.pb.h"
+#include "tests/support/scale.h"
 #include "tests/support/test_client.h"
 
 namespace atomix::testing {
@@ -30,7 +31,7 @@ void Parallel(int threads, int n, Fn fn) {
 }
 
 TEST_F(DataPrimitives, MillionEntryMapListsPageByPage) {
-  constexpr int kEntries = 1000000;
+  constexpr int kEntries = Scaled(1000000);
   auto m = GetMap<std::string, int64_t>(client(), "big");
   ASSERT_TRUE(m.ok()) << m.status();
   std::atomic<int> failures{0};
