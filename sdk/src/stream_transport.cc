@@ -112,10 +112,11 @@ absl::StatusOr<v1::Response> StreamCore::CallImpl(v1::Request request, Clock::ti
   // Wait for the answer. A read, or a mutation with a sequence number, is
   // written again each time a resend interval passes without one (doubling
   // from 100 ms up to 2 s); the broker answers a repeated mutation with its
-  // first answer.
+  // first answer. A session request (control) is never written again: it
+  // waits for its answer until its deadline.
   auto resend_gap = kFirstResend;
   for (;;) {
-    const auto until = std::min(deadline, Clock::now() + resend_gap);
+    const auto until = call.control ? deadline : std::min(deadline, Clock::now() + resend_gap);
     if (call.cv.wait_until(call_lock, until, [&] { return call.done || call.cancelled; })) break;
     if (Clock::now() >= deadline || call.control) break;
     call_lock.unlock();

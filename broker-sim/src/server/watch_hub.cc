@@ -28,6 +28,15 @@ void WatchHub::Unregister(const std::string& name, Watcher* watcher) {
   if (it == watchers_.end() || it->second.erase(watcher) == 0) return;
   if (it->second.empty()) watchers_.erase(it);
   count_.fetch_sub(1, std::memory_order_relaxed);
+  // A wake-up of this watcher that has already begun ends first.
+  struct NotWaking {
+    WatchHub* hub;
+    Watcher* watcher;
+    bool operator()() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(hub->mu_) {
+      return hub->waking_ != watcher;
+    }
+  } not_waking{this, watcher};
+  mu_.Await(absl::Condition(&not_waking));
 }
 
 void WatchHub::Changed(absl::Span<const std::string> names) {
@@ -57,6 +66,7 @@ bool WatchHub::WaitUntilEmpty(absl::Duration timeout) {
 }
 
 void WatchHub::Run() {
+  std::vector<Watcher*> batch;
   while (true) {
     absl::flat_hash_set<std::string> names;
     {
@@ -69,11 +79,26 @@ void WatchHub::Run() {
       if (stop_) return;
       names.swap(dirty_);
     }
-    absl::MutexLock lock(&mu_);
     for (const std::string& name : names) {
-      auto it = watchers_.find(name);
-      if (it == watchers_.end()) continue;
-      for (Watcher* watcher : it->second) watcher->Wake();
+      batch.clear();
+      {
+        absl::MutexLock lock(&mu_);
+        auto it = watchers_.find(name);
+        if (it == watchers_.end()) continue;
+        batch.assign(it->second.begin(), it->second.end());
+      }
+      for (Watcher* watcher : batch) {
+        {
+          absl::MutexLock lock(&mu_);
+          // Skip a watcher that unregistered since the batch was taken.
+          auto it = watchers_.find(name);
+          if (it == watchers_.end() || !it->second.contains(watcher)) continue;
+          waking_ = watcher;
+        }
+        watcher->Wake();
+        absl::MutexLock lock(&mu_);
+        waking_ = nullptr;
+      }
     }
   }
 }

@@ -7,9 +7,13 @@
 // new from the store's history itself, so a wake-up carries no data and
 // repeated or merged wake-ups are harmless.
 //
-// Wake and Close are called with the hub's registry mutex held; Unregister
-// takes it, so once Unregister returns the hub never touches that watcher
-// again. Watchers must not call back into the hub from Wake or Close.
+// A pass over the watchers of the queued names holds the registry mutex
+// only between wake-ups, never across one: a Wake may read and write a
+// whole message, and Register and Unregister (called from gRPC's threads)
+// must not wait for a pass over a thousand watchers. Unregister waits only
+// while that one watcher is being woken, so once it returns the hub never
+// touches that watcher again. Close is called with the registry mutex held.
+// Watchers must not call back into the hub from Wake or Close.
 //
 // Thread-safety: thread-safe. The destructor stops the thread; every watcher
 // must have unregistered by then.
@@ -74,6 +78,8 @@ class WatchHub {
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, absl::flat_hash_set<Watcher*>> watchers_
       ABSL_GUARDED_BY(mu_);
+  // The watcher whose Wake runs right now, if any.
+  Watcher* waking_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::atomic<size_t> count_{0};
 
   std::thread thread_;  // last: starts once everything above exists
