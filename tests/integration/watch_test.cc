@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "atomix/atomix.h"
+#include "tests/support/scale.h"
 #include "tests/support/test_client.h"
 
 namespace atomix::testing {
@@ -48,8 +49,8 @@ class Watch : public BrokerTest {};
 // value written at it.
 TEST_F(Watch, ThousandWatchersSeeEveryRevisionOnceAcrossStreamResets) {
   constexpr int kClients = 4;
-  constexpr int kWatchers = 1000;
-  constexpr int kUpdates = 10000;
+  constexpr int kWatchers = Scaled(1000);  // tests/support/scale.h
+  constexpr int kUpdates = Scaled(10000);
   constexpr int kKeys = 100;
 
   std::vector<Client> clients;
