@@ -1,7 +1,13 @@
 // WatchHistory: bounded per-name records of watch events, eviction across
-// names, compaction, filtered reads within a budget, whole revisions only.
+// names, compaction, filtered reads within a budget, whole revisions only;
+// reads collected in chunks and copied later (WatchReader) give exactly the
+// result of one scan, and collected records outlive their eviction.
+#include <algorithm>
 #include <cstdint>
+#include <memory>
+#include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "broker-sim/src/store/watch_history.h"
@@ -157,6 +163,223 @@ TEST(BrokerWatchHistory, RevisionAboveTheHardLimitReadsAsCompacted) {
   EXPECT_EQ(read.next, 2);
   EXPECT_EQ(Read(history, "m", 2, read, {}, budget), Keys{});
   EXPECT_TRUE(read.compacted);
+}
+
+// The result of one uninterrupted scan of `records` (all of one name, in
+// revision order, the history compacted up to `compacted`): the reference
+// that chunked reads must match exactly.
+struct Reference {
+  WatchRead read;
+  std::vector<std::string> got;
+};
+Reference ScanOnce(
+    const std::vector<std::pair<int64_t, std::vector<v1::WatchEvent>>>& records,
+    int64_t compacted, const WatchFilter& filter, int64_t cursor,
+    const WatchBudget& budget) {
+  Reference ref;
+  ref.read.next = cursor;
+  if (cursor <= compacted) {
+    ref.read.compacted = true;
+    return ref;
+  }
+  size_t bytes = 0;
+  size_t count = 0;
+  size_t scanned = 0;
+  for (const auto& [revision, events] : records) {
+    if (revision < cursor) continue;
+    if (scanned++ == WatchReader::kMaxScan) break;
+    size_t record_bytes = 0;
+    size_t matching = 0;
+    std::vector<std::string> lines;
+    for (const v1::WatchEvent& event : events) {
+      if (!filter.Matches(event)) continue;
+      record_bytes += event.ByteSizeLong();
+      ++matching;
+      lines.push_back(std::to_string(event.revision()) + ":" +
+                      event.entry().key());
+    }
+    if (matching > 0) {
+      if (count > 0 && (bytes + record_bytes > budget.max_bytes ||
+                        count + matching > budget.max_events)) {
+        break;
+      }
+      if (budget.hard_max_bytes > 0 && record_bytes > budget.hard_max_bytes) {
+        if (count > 0) break;
+        ref.read.compacted = true;
+        ref.got.clear();
+        return ref;
+      }
+      ref.got.insert(ref.got.end(), lines.begin(), lines.end());
+      bytes += record_bytes;
+      count += matching;
+    }
+    ref.read.next = revision + 1;
+  }
+  return ref;
+}
+
+TEST(BrokerWatchHistory, ChunkedReadsMatchOneScan) {
+  // Sparse matches and small budgets make filtered reads take several
+  // chunks; every cursor, filter and budget must read exactly as one scan.
+  std::mt19937 random(7);
+  WatchHistory history({.max_events = 400});
+  std::vector<std::pair<int64_t, std::vector<v1::WatchEvent>>> records;
+  for (int64_t revision = 1; revision <= 600; ++revision) {
+    std::vector<std::string> keys;
+    const int n = 1 + static_cast<int>(random() % 4);
+    for (int i = 0; i < n; ++i) {
+      // "a/..." rare, "b" common, "c" in bursts.
+      const uint32_t pick = random() % 20;
+      keys.push_back(pick == 0 ? "a/" + std::to_string(revision)
+                     : (revision / 50) % 3 == 0 && pick < 10 ? "c"
+                                                             : "b");
+    }
+    const size_t value_size = random() % 3 == 0 ? 300 : 10;
+    std::vector<v1::WatchEvent> events;
+    for (const std::string& key : keys) {
+      events.push_back(Event(revision, key, std::string(value_size, 'x')));
+    }
+    records.emplace_back(revision, events);
+    history.Append("m", revision, std::move(events));
+  }
+  // Keep only what the history kept.
+  const int64_t compacted = history.compacted("m");
+  ASSERT_GT(compacted, 0);
+  records.erase(
+      std::remove_if(records.begin(), records.end(),
+                     [&](const auto& r) { return r.first <= compacted; }),
+      records.end());
+  const std::vector<WatchFilter> filters = {
+      {}, {.prefix = "a/"}, {.key = "c"}, {.key = "b"}, {.key = "none"}};
+  const std::vector<WatchBudget> budgets = {
+      {},
+      {.max_bytes = 1 << 20, .max_events = 1},
+      {.max_bytes = 1 << 20, .max_events = 5},
+      {.max_bytes = 700, .max_events = 1000},
+      {.max_bytes = 100, .max_events = 3, .hard_max_bytes = 500},
+      {.max_bytes = 2000, .max_events = 40, .hard_max_bytes = 400}};
+  int checked = 0;
+  for (const WatchFilter& filter : filters) {
+    for (const WatchBudget& budget : budgets) {
+      for (int64_t cursor = compacted - 2; cursor <= 603; cursor += 3) {
+        const Reference ref =
+            ScanOnce(records, compacted, filter, cursor, budget);
+        WatchRead read;
+        ASSERT_EQ(Read(history, "m", cursor, read, filter, budget), ref.got)
+            << "cursor " << cursor << " budget " << budget.max_bytes << "/"
+            << budget.max_events;
+        EXPECT_EQ(read.compacted, ref.read.compacted) << cursor;
+        if (!ref.read.compacted) EXPECT_EQ(read.next, ref.read.next) << cursor;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 1000);
+}
+
+TEST(BrokerWatchHistory, FilteredReadSkipsAtMostTheScanLimit) {
+  WatchHistory history({.max_events = 20000});
+  const int64_t total = WatchReader::kMaxScan + 5;
+  for (int64_t revision = 1; revision <= total; ++revision) {
+    history.Append("m", revision, Events(revision, {"b"}));
+  }
+  history.Append("m", total + 1, Events(total + 1, {"a"}));
+  WatchRead read;
+  EXPECT_EQ(Read(history, "m", 1, read, {.key = "a"}), Keys{});
+  EXPECT_FALSE(read.compacted);
+  EXPECT_EQ(read.next, static_cast<int64_t>(WatchReader::kMaxScan) + 1);
+  EXPECT_EQ(Read(history, "m", read.next, read, {.key = "a"}),
+            Keys{std::to_string(total + 1) + ":a"});
+  EXPECT_EQ(read.next, total + 2);
+}
+
+TEST(BrokerWatchHistory, CollectStopsAfterTheRecordPastTheBudget) {
+  WatchHistory history({});
+  for (int64_t revision = 1; revision <= 10; ++revision) {
+    history.Append("m", revision, Events(revision, {"a", "b"}));
+  }
+  std::vector<WatchRecordRef> records;
+  WatchHistory::Collected collected = history.Collect(
+      "m", 3, {.max_bytes = 1 << 20, .max_events = 5}, 100, records);
+  EXPECT_FALSE(collected.compacted);
+  EXPECT_TRUE(collected.more);
+  ASSERT_EQ(records.size(), 3u);  // 2 + 2 + 2 > 5
+  EXPECT_EQ(records[0]->revision, 3);
+  EXPECT_EQ(records[2]->revision, 5);
+  records.clear();
+  collected = history.Collect("m", 9, {}, 100, records);
+  EXPECT_FALSE(collected.more);
+  ASSERT_EQ(records.size(), 2u);
+  records.clear();
+  collected = history.Collect("m", 1, {}, 4, records);
+  EXPECT_TRUE(collected.more);
+  EXPECT_EQ(records.size(), 4u);
+  records.clear();
+  collected = history.Collect("unknown", 1, {}, 4, records);
+  EXPECT_FALSE(collected.compacted);
+  EXPECT_FALSE(collected.more);
+  EXPECT_TRUE(records.empty());
+}
+
+TEST(BrokerWatchHistory, CollectedRecordsOutliveEviction) {
+  WatchHistory history({.max_events = 3});
+  for (int64_t revision = 1; revision <= 3; ++revision) {
+    history.Append("m", revision,
+                   {Event(revision, "k" + std::to_string(revision),
+                          std::string(100, 'x'))});
+  }
+  std::vector<WatchRecordRef> records;
+  ASSERT_FALSE(history.Collect("m", 1, {}, 100, records).compacted);
+  ASSERT_EQ(records.size(), 3u);
+  const std::weak_ptr<const WatchRecord> first = records[0];
+  // Evict every record the reader holds.
+  for (int64_t revision = 4; revision <= 6; ++revision) {
+    history.Append("m", revision, Events(revision, {"new"}));
+  }
+  EXPECT_EQ(history.compacted("m"), 3);
+  EXPECT_EQ(history.events(), 3u);
+  EXPECT_FALSE(first.expired());
+
+  v1::WatchResponse out;
+  WatchReader reader({}, 1, {}, out);
+  EXPECT_TRUE(reader.Consume(records));  // wants more if there is any
+  const WatchRead read = reader.result();
+  EXPECT_FALSE(read.compacted);
+  EXPECT_EQ(read.next, 4);
+  ASSERT_EQ(out.events_size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(out.events(i).revision(), i + 1);
+    EXPECT_EQ(out.events(i).entry().key(), "k" + std::to_string(i + 1));
+    EXPECT_EQ(out.events(i).entry().value(), std::string(100, 'x'));
+  }
+  records.clear();
+  EXPECT_TRUE(first.expired());  // nobody holds it any more
+}
+
+TEST(BrokerWatchHistory, CompactionBetweenChunksEndsTheRead) {
+  // A reader whose next chunk was evicted returns what it read; the
+  // following read finds the compaction. One that read nothing is compacted.
+  v1::WatchResponse out;
+  WatchReader reader({}, 1, {}, out);
+  WatchRecord record;
+  record.revision = 1;
+  record.events = Events(1, {"a"});
+  record.bytes = record.events[0].ByteSizeLong();
+  const std::vector<WatchRecordRef> records = {
+      std::make_shared<const WatchRecord>(record)};
+  EXPECT_TRUE(reader.Consume(records));
+  WatchRead read = reader.Compacted();
+  EXPECT_FALSE(read.compacted);
+  EXPECT_EQ(read.next, 2);
+  EXPECT_EQ(out.events_size(), 1);
+
+  v1::WatchResponse empty;
+  WatchReader nothing({.key = "z"}, 1, {}, empty);
+  EXPECT_TRUE(nothing.Consume(records));
+  EXPECT_EQ(nothing.next(), 2);
+  read = nothing.Compacted();
+  EXPECT_TRUE(read.compacted);
+  EXPECT_EQ(empty.events_size(), 0);
 }
 
 }  // namespace

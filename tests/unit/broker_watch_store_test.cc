@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "broker-sim/src/store/memory_store.h"
@@ -226,6 +227,60 @@ TEST(BrokerWatchStore, SmallHistoryCompacts) {
   EXPECT_EQ(out.events(0).value(), 3);
   EXPECT_EQ(out.events(0).previous_value(), 2);
   EXPECT_EQ(read.next, 6);
+}
+
+TEST(BrokerWatchStore, ReadWatchCopiesOutsideTheLock) {
+  // The hook runs between collecting and copying: the store's mutex must be
+  // free, and a write that evicts every collected record must neither block
+  // nor change what the read returns.
+  Limits limits;
+  absl::Time now = testing::TestNow();
+  auto* owned = new MemoryStore(
+      limits, [&] { return now; }, 0, WatchHistoryOptions{.max_events = 3});
+  MemoryStore& store = *owned;
+  Broker broker(std::unique_ptr<Store>(owned), limits);
+  auto add = [&] {
+    broker.Execute(
+        testing::MakeRequest(v1::COUNTER, "c", "counter { add { delta: 1 } }"));
+  };
+  for (int i = 0; i < 3; ++i) add();
+  int hooks = 0;
+  bool unlocked = false;
+  store.TEST_SetBeforeWatchCopy([&] {
+    if (hooks++ > 0) return;
+    unlocked = store.TEST_unlocked();
+    if (!unlocked) return;  // writing now would deadlock
+    std::thread writer([&] {
+      for (int i = 0; i < 3; ++i) add();
+    });
+    writer.join();
+  });
+  v1::WatchResponse out;
+  WatchRead read = store.ReadWatch("c", {}, 1, {}, out);
+  store.TEST_SetBeforeWatchCopy(nullptr);
+  EXPECT_EQ(hooks, 1);
+  EXPECT_TRUE(unlocked);
+  EXPECT_EQ(store.revision(), 6);
+  EXPECT_EQ(store.TEST_history_events(), 3u);
+  // What was collected before the write, though evicted since.
+  EXPECT_FALSE(read.compacted);
+  EXPECT_EQ(read.next, 4);
+  ASSERT_EQ(out.events_size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(out.events(i).revision(), i + 1);
+    EXPECT_EQ(out.events(i).value(), i + 1);
+  }
+  // The history itself moved on: 1 to 3 are compacted, 4 to 6 follow.
+  out.Clear();
+  read = store.ReadWatch("c", {}, 1, {}, out);
+  EXPECT_TRUE(read.compacted);
+  EXPECT_EQ(out.events_size(), 0);
+  read = store.ReadWatch("c", {}, 4, {}, out);
+  EXPECT_FALSE(read.compacted);
+  ASSERT_EQ(out.events_size(), 3);
+  EXPECT_EQ(out.events(0).revision(), 4);
+  EXPECT_EQ(out.events(2).value(), 6);
+  EXPECT_EQ(read.next, 7);
 }
 
 }  // namespace

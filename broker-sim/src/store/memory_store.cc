@@ -167,8 +167,32 @@ WatchRead MemoryStore::ReadWatch(const std::string& name,
                                  const WatchFilter& filter, int64_t cursor,
                                  const WatchBudget& budget,
                                  v1::WatchResponse& out) {
-  absl::MutexLock lock(&mu_);
-  return history_.Read(name, filter, cursor, budget, out);
+  // Only the references are taken under the lock; filtering and copying
+  // happen after it, on records that eviction cannot free.
+  WatchReader reader(filter, cursor, budget, out);
+  std::vector<WatchRecordRef> records;
+  while (true) {
+    records.clear();
+    WatchHistory::Collected collected;
+    {
+      absl::MutexLock lock(&mu_);
+      collected = history_.Collect(name, reader.next(), budget,
+                                   reader.scan_left(), records);
+    }
+    if (collected.compacted) return reader.Compacted();
+    if (before_watch_copy_) before_watch_copy_();
+    if (!reader.Consume(records) || !collected.more) return reader.result();
+  }
+}
+
+void MemoryStore::TEST_SetBeforeWatchCopy(std::function<void()> hook) {
+  before_watch_copy_ = std::move(hook);
+}
+
+bool MemoryStore::TEST_unlocked() const {
+  if (!mu_.TryLock()) return false;
+  mu_.Unlock();
+  return true;
 }
 
 void MemoryStore::Cancel(uint64_t origin) {

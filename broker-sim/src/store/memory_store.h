@@ -22,8 +22,11 @@
 //
 // Every step's watch events go into a WatchHistory under the same mutex as
 // the state they describe, so a watch's start revision, its snapshot and
-// the history agree exactly. The history lives in memory only: a restarted
-// broker starts with an empty one (and a new broker id).
+// the history agree exactly. ReadWatch holds the mutex only to collect
+// references to the (immutable, shared) records after the cursor; it
+// filters and copies their events into the response after releasing it.
+// The history lives in memory only: a restarted broker starts with an
+// empty one (and a new broker id).
 //
 // Thread-safety: thread-safe. One mutex serializes every call, which makes
 // each batch atomic and every primitive linearizable.
@@ -36,6 +39,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/btree_set.h"
@@ -47,6 +51,7 @@
 #include "broker-sim/src/state/state_machine.h"
 #include "broker-sim/src/store/store.h"
 #include "broker-sim/src/store/watch_history.h"
+#include "broker-sim/src/store/watch_reader.h"
 
 namespace atomix::broker {
 
@@ -88,6 +93,12 @@ class MemoryStore final : public Store {
   size_t TEST_session_count() const ABSL_LOCKS_EXCLUDED(mu_);
   // The number of events the watch history holds.
   size_t TEST_history_events() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Runs `hook` in every ReadWatch after it collected records and released
+  // the mutex, before it copies their events (empty: nothing). Set before
+  // the store is shared between threads.
+  void TEST_SetBeforeWatchCopy(std::function<void()> hook);
+  // Whether the mutex is free (nobody, the caller included, holds it).
+  bool TEST_unlocked() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   // A deferred request, by token.
@@ -147,6 +158,7 @@ class MemoryStore final : public Store {
   // Names with new events since the last notification.
   std::vector<std::string> changed_ ABSL_GUARDED_BY(mu_);
   ChangeListener listener_;  // set before the store is shared
+  std::function<void()> before_watch_copy_;  // set before the store is shared
 };
 
 }  // namespace atomix::broker

@@ -133,7 +133,9 @@ class Store {
                                                 bool snapshot) = 0;
 
   // Appends to out.events the events of `name` matching `filter` at
-  // revisions >= `cursor`, within `budget`; see WatchRead.
+  // revisions >= `cursor`, within `budget`; see WatchRead. Many watchers
+  // read at once: an implementation should not make other calls wait while
+  // it copies events into `out`.
   virtual WatchRead ReadWatch(const std::string& name,
                               const WatchFilter& filter, int64_t cursor,
                               const WatchBudget& budget,
