@@ -115,7 +115,7 @@ void StreamCore::PumpLocked(std::unique_lock<std::mutex>& lock, Stream& stream) 
     writer_idle_ = true;
     writer_cv_.wait(lock, [&] {
       return shutdown_ || stream_broken_ || !control_queue_.empty() ||
-             (!queue_.empty() && !hold_writes_ && session_ready_);
+             (!queue_.empty() && !hold_writes_ && session_ready_ && !SequenceWindowFullLocked());
     });
     writer_idle_ = false;
     if (shutdown_ || stream_broken_) return;
@@ -158,6 +158,7 @@ bool StreamCore::TakeBatchLocked(v1::RequestBatch& batch) {
     const bool control = q == &control_queue_;
     if (!control && (hold_writes_ || !session_ready_)) break;
     while (!q->empty() && batch.requests_size() < max_requests) {
+      if (!control && SequenceWindowFullLocked()) break;
       PendingCall* call = q->front();
       const size_t framed = call->bytes + kFramingBytes;
       if (batch.requests_size() > 0 && bytes + framed > kMaxBatchBytes) break;

@@ -254,7 +254,19 @@ bool StreamCore::StampLocked(PendingCall& call) {
 }
 
 void StreamCore::ForgetSequenceLocked(const PendingCall& call) {
-  if (call.sequence != 0 && call.session_id == session_id_) outstanding_.erase(call.sequence);
+  if (call.sequence == 0 || call.session_id != session_id_) return;
+  const bool was_full = SequenceWindowFullLocked();
+  outstanding_.erase(call.sequence);
+  if (was_full) writer_cv_.notify_all();
+}
+
+bool StreamCore::SequenceWindowFullLocked() const {
+  if (session_id_ == 0 || queue_.empty()) return false;
+  const PendingCall& head = *queue_.front();
+  if (head.sequence != 0 || head.idempotent) return false;
+  // The head would take next_sequence_ and acknowledge AckLocked(); the
+  // broker then holds the answers of every sequence in between.
+  return next_sequence_ - AckLocked() > kMaxUnacknowledged;
 }
 
 uint64_t StreamCore::session_id() const {

@@ -152,6 +152,11 @@ class StreamCore final : public ClientCore {
   // False if it must not be sent (then it is failed).
   bool StampLocked(PendingCall& call);
   void ForgetSequenceLocked(const PendingCall& call);
+  // True if the call at the head of queue_ needs a new sequence number and
+  // the broker already remembers as many unacknowledged answers of this
+  // session as it keeps (docs/protocol.md): it waits, and so do the calls
+  // behind it, until the oldest unanswered sequence is answered.
+  bool SequenceWindowFullLocked() const;
 
   // UNAVAILABLE naming the endpoints and the last connection error.
   absl::Status NotConnectedErrorLocked() const;
@@ -204,6 +209,8 @@ class StreamCore final : public ClientCore {
   std::stop_source lost_source_;  // Of session_id_.
   uint64_t next_sequence_ = 1;
   std::set<uint64_t> outstanding_;  // Sequences not answered yet.
+  // The broker keeps at most this many unacknowledged answers per session.
+  static constexpr uint64_t kMaxUnacknowledged = 1024;
   std::vector<Channel<SessionState>> watchers_;
 
   std::thread writer_;   // Last: they start once everything above exists.
