@@ -272,7 +272,9 @@ TEST(Session, InFlightMutationFailsAbortedWhenTheSessionIsLost) {
   reader.join();
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(read->counter().value(), 10);
-  EXPECT_EQ(broker->requests(), 1);  // Only the read was sent again.
+  // Only the read was sent again (perhaps twice, if its answer took over
+  // 100 ms on a loaded machine).
+  EXPECT_EQ(broker->distinct_requests(), 1);
 }
 
 TEST(Session, InFlightMutationIsResentWhenTheSessionSurvives) {

@@ -205,7 +205,9 @@ TEST(StreamTransport, InFlightCallsAcrossARestartWithoutSessions) {
   reader.join();
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(read->counter().value(), 10);
-  EXPECT_EQ(broker->requests(), 1);  // Only the idempotent call came back.
+  // Only the idempotent call came back (perhaps written twice, if its answer
+  // took over 100 ms on a loaded machine).
+  EXPECT_EQ(broker->distinct_requests(), 1);
 }
 
 TEST(StreamTransport, CancelInFlight) {
