@@ -9,52 +9,17 @@
 #include "atomix/codec.h"
 #include "primitives/src/request.h"
 #include "sdk/src/client_core.h"
+#include "sdk/src/primitive_kind.h"
 
 namespace atomix::internal {
 namespace {
 
 absl::string_view AbslView(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
-v1::PrimitiveType WireType(PrimitiveKind kind) {
-  switch (kind) {
-    case PrimitiveKind::kCounter:
-      return v1::COUNTER;
-    case PrimitiveKind::kValue:
-      return v1::VALUE;
-    case PrimitiveKind::kMap:
-      return v1::MAP;
-    case PrimitiveKind::kSet:
-      return v1::SET;
-    case PrimitiveKind::kLock:
-      return v1::LOCK;
-    case PrimitiveKind::kElection:
-      return v1::ELECTION;
-  }
-  return v1::PRIMITIVE_TYPE_UNSPECIFIED;
-}
-
 // Longest key shown in an error message, in bytes before escaping.
 constexpr size_t kMaxKeyInMessage = 64;
 
 }  // namespace
-
-std::string_view KindName(PrimitiveKind kind) {
-  switch (kind) {
-    case PrimitiveKind::kCounter:
-      return "counter";
-    case PrimitiveKind::kValue:
-      return "value";
-    case PrimitiveKind::kMap:
-      return "map";
-    case PrimitiveKind::kSet:
-      return "set";
-    case PrimitiveKind::kLock:
-      return "lock";
-    case PrimitiveKind::kElection:
-      return "election";
-  }
-  return "primitive";
-}
 
 v1::Request NewRequest(PrimitiveKind kind, std::string_view name) {
   v1::Request request;

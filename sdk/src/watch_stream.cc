@@ -94,14 +94,15 @@ absl::Status WatchStream::Start(Clock::time_point deadline, const std::stop_toke
 absl::Status WatchStream::GiveUpStatusLocked(bool cancelled) const {
   if (cancelled) return absl::CancelledError("watch cancelled");
   const std::string& endpoint = hub_->endpoint(hub_->current());
+  const std::string kind(KindName(target_.kind));
   if (!last_error_.empty()) {
-    return absl::UnavailableError(absl::StrCat("cannot watch ", KindLabel(target_.kind), " \"",
+    return absl::UnavailableError(absl::StrCat("cannot watch ", kind, " \"",
                                                target_.name, "\" on broker ", endpoint, ": ",
                                                last_error_));
   }
   return absl::DeadlineExceededError(
       absl::StrCat("deadline exceeded waiting for broker ", endpoint, " to accept the watch of ",
-                   KindLabel(target_.kind), " \"", target_.name, "\""));
+                   kind, " \"", target_.name, "\""));
 }
 
 void WatchStream::Stop(absl::Status status) {

@@ -27,42 +27,6 @@ RawTerm TermFromWire(v1::Term& t) {
 
 }  // namespace
 
-v1::PrimitiveType WireType(PrimitiveKind kind) {
-  switch (kind) {
-    case PrimitiveKind::kCounter:
-      return v1::COUNTER;
-    case PrimitiveKind::kValue:
-      return v1::VALUE;
-    case PrimitiveKind::kMap:
-      return v1::MAP;
-    case PrimitiveKind::kSet:
-      return v1::SET;
-    case PrimitiveKind::kLock:
-      return v1::LOCK;
-    case PrimitiveKind::kElection:
-      return v1::ELECTION;
-  }
-  return v1::PRIMITIVE_TYPE_UNSPECIFIED;
-}
-
-const char* KindLabel(PrimitiveKind kind) {
-  switch (kind) {
-    case PrimitiveKind::kCounter:
-      return "counter";
-    case PrimitiveKind::kValue:
-      return "value";
-    case PrimitiveKind::kMap:
-      return "map";
-    case PrimitiveKind::kSet:
-      return "set";
-    case PrimitiveKind::kLock:
-      return "lock";
-    case PrimitiveKind::kElection:
-      return "election";
-  }
-  return "primitive";
-}
-
 absl::StatusOr<RawWatchEvent> EventFromWire(v1::WatchEvent& event) {
   RawWatchEvent raw;
   switch (event.type()) {

@@ -12,12 +12,9 @@
 #include "atomix/internal/watch_core.h"
 #include "atomix/v1/watch.pb.h"
 #include "grpcpp/support/status.h"
+#include "sdk/src/primitive_kind.h"
 
 namespace atomix::internal {
-
-v1::PrimitiveType WireType(PrimitiveKind kind);
-// "counter", "value", "map", "set", "lock" or "election".
-const char* KindLabel(PrimitiveKind kind);
 
 // INTERNAL for an event of an unknown type.
 absl::StatusOr<RawWatchEvent> EventFromWire(v1::WatchEvent& event);
