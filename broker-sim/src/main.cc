@@ -54,6 +54,7 @@ struct Flags {
   std::string listen = "127.0.0.1:5679";
   std::string log_level = "info";
   int64_t max_value_bytes = 1 << 20;
+  int64_t max_session_ttl_ms = 3600000;
   std::string store = "memory";
   std::string port_file;
   double fault_drop_responses = 0;
@@ -99,6 +100,7 @@ int Run(const Flags& flags) {
 
   Limits limits;
   limits.max_value_bytes = flags.max_value_bytes;
+  limits.max_session_ttl_ms = flags.max_session_ttl_ms;
   // Session ids start at a random base so that ids of an earlier broker
   // incarnation are unknown here (ABORTED), not someone else's session.
   absl::BitGen gen;
@@ -179,6 +181,11 @@ int main(int argc, char** argv) {
                  "largest value or map value accepted, in bytes")
       ->envname("ATOMIX_MAX_VALUE_BYTES")
       ->check(CLI::Range(int64_t{1}, kMaxValueBytesLimit))
+      ->capture_default_str();
+  app.add_option("--max-session-ttl-ms", flags.max_session_ttl_ms,
+                 "longest session TTL a client may ask for, in milliseconds")
+      ->envname("ATOMIX_MAX_SESSION_TTL_MS")
+      ->check(CLI::Range(int64_t{10000}, int64_t{7} * 24 * 3600 * 1000))
       ->capture_default_str();
   app.add_option("--store", flags.store, "where state lives: memory")
       ->envname("ATOMIX_STORE")

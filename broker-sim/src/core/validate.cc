@@ -321,6 +321,11 @@ absl::Status CheckSession(const v1::Request& request, const Limits& limits) {
                          limits.min_session_ttl_ms, " (0 means the default, ",
                          limits.default_session_ttl_ms, ")"));
       }
+      if (ttl_ms > limits.max_session_ttl_ms) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("ttl_ms is ", ttl_ms, "; the maximum is ",
+                         limits.max_session_ttl_ms));
+      }
       return absl::OkStatus();
     }
     case v1::SessionRequest::kKeepAlive:
@@ -333,10 +338,31 @@ absl::Status CheckSession(const v1::Request& request, const Limits& limits) {
   return NoOperation("session");
 }
 
+// A cancel names a request of this client: by sequence (of its session)
+// or by request id. It is never sequenced itself.
+absl::Status CheckCancel(const v1::Request& request) {
+  const v1::CancelRequest& op = request.cancel();
+  if (request.sequence() != 0) {
+    return absl::InvalidArgumentError(
+        "a cancel takes no sequence of its own; it may be repeated freely");
+  }
+  if (op.sequence() != 0 && op.request_id() != 0) {
+    return absl::InvalidArgumentError(
+        "a cancel names its target by sequence or by request_id, not both");
+  }
+  if (op.sequence() != 0) return NeedsSession(request, "a cancel by sequence");
+  if (op.request_id() == 0) {
+    return absl::InvalidArgumentError(
+        "a cancel needs the target's sequence or request_id");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ValidateRequest(const v1::Request& request, const Limits& limits) {
   if (request.has_session()) return CheckSession(request, limits);
+  if (request.has_cancel()) return CheckCancel(request);
   absl::Status status = CheckName(request.name(), limits);
   if (!status.ok()) return status;
 

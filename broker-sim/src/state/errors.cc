@@ -21,6 +21,11 @@ void SetError(v1::Response& response, absl::StatusCode code,
   response.mutable_error()->set_current(current);
 }
 
+void SetLostSession(v1::Response& response, uint64_t id) {
+  SetError(response, absl::StatusCode::kAborted,
+           absl::StrCat("session ", id, " is closed or expired"));
+}
+
 std::string QuoteName(absl::string_view name) {
   return absl::StrCat("\"", absl::Utf8SafeCEscape(name), "\"");
 }

@@ -23,6 +23,9 @@ void SetError(v1::Response& response, absl::StatusCode code,
 void SetError(v1::Response& response, absl::StatusCode code,
               std::string message, int64_t current);
 
+// ABORTED: session `id` is closed or expired (or was never opened).
+void SetLostSession(v1::Response& response, uint64_t id);
+
 // `name` in double quotes, C-escaped: jobs -> "jobs".
 std::string QuoteName(absl::string_view name);
 

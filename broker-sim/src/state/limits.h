@@ -19,6 +19,7 @@ struct Limits {
   int64_t max_page_bytes = 1 << 20;   // a List page ends once it holds this
   int64_t default_session_ttl_ms = 10000;  // SessionOpen with ttl_ms 0
   int64_t min_session_ttl_ms = 1000;       // shorter TTLs are rejected
+  int64_t max_session_ttl_ms = 3600000;    // longer ones too (--max-session-ttl-ms)
   // Unacknowledged exactly-once responses (and waiting requests) remembered
   // per session; a new sequence beyond this fails with RESOURCE_EXHAUSTED.
   size_t max_unacked_responses = 1024;

@@ -6,9 +6,11 @@
 namespace atomix::broker {
 
 Sessions::Session& Sessions::Open(uint64_t id, absl::Duration ttl,
-                                  absl::Time now) {
+                                  absl::Time now, uint64_t nonce) {
   Session& session = sessions_[id];
   session.id = id;
+  session.nonce = nonce;
+  if (nonce != 0) by_nonce_[nonce] = id;
   session.ttl = ttl;
   session.expires = now + ttl;
   expiries_.emplace(session.expires, id);
@@ -18,6 +20,12 @@ Sessions::Session& Sessions::Open(uint64_t id, absl::Duration ttl,
 Sessions::Session* Sessions::Find(uint64_t id) {
   auto it = sessions_.find(id);
   return it == sessions_.end() ? nullptr : &it->second;
+}
+
+Sessions::Session* Sessions::FindByNonce(uint64_t nonce) {
+  if (nonce == 0) return nullptr;
+  auto it = by_nonce_.find(nonce);
+  return it == by_nonce_.end() ? nullptr : Find(it->second);
 }
 
 void Sessions::Touch(Session& session, absl::Time now) {
@@ -67,6 +75,7 @@ void Sessions::Erase(uint64_t id) {
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return;
   expiries_.erase({it->second.expires, id});
+  if (it->second.nonce != 0) by_nonce_.erase(it->second.nonce);
   sessions_.erase(it);
 }
 

@@ -6,6 +6,10 @@
 // reaches its deadline, which every request carrying the session (keep-alive
 // or any other) pushes to now + ttl.
 //
+// Opening is idempotent per nonce: an open that repeats the nonce of a live
+// session finds that session, so a client may resend an open whose answer
+// was lost without leaving a second session behind.
+//
 // Exactly-once: a request with (session, sequence > 0) looks its sequence up
 // first. A remembered response is answered again; a sequence that is still
 // waiting (deferred) is attached to the new request; a sequence at or below
@@ -36,6 +40,8 @@ class Sessions {
  public:
   struct Session {
     uint64_t id = 0;
+    // SessionOpen.nonce it was opened with (0: none).
+    uint64_t nonce = 0;
     absl::Duration ttl;
     absl::Time expires;
     // Every sequence <= acked has been acknowledged.
@@ -58,9 +64,14 @@ class Sessions {
     kFull,          // too many unacknowledged responses: fail it
   };
 
-  Session& Open(uint64_t id, absl::Duration ttl, absl::Time now);
+  // Opens session `id`; a nonzero `nonce` can find it again (FindByNonce)
+  // while it lives.
+  Session& Open(uint64_t id, absl::Duration ttl, absl::Time now,
+                uint64_t nonce = 0);
   // nullptr if there is no such session (never opened, closed or expired).
   Session* Find(uint64_t id);
+  // The live session opened with `nonce`, or nullptr (always for 0).
+  Session* FindByNonce(uint64_t nonce);
   // Restarts the session's TTL at `now`.
   void Touch(Session& session, absl::Time now);
   // Forgets responses up to `ack_sequence`.
@@ -80,6 +91,7 @@ class Sessions {
 
  private:
   absl::flat_hash_map<uint64_t, Session> sessions_;
+  absl::flat_hash_map<uint64_t, uint64_t> by_nonce_;  // nonce -> id
   absl::btree_set<std::pair<absl::Time, uint64_t>> expiries_;
 };
 

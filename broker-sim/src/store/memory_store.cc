@@ -59,11 +59,6 @@ bool HasTimers(v1::PrimitiveType type) {
   return type == v1::MAP || type == v1::VALUE || type == v1::LOCK;
 }
 
-void SetLostSession(v1::Response& response, uint64_t id) {
-  SetError(response, absl::StatusCode::kAborted,
-           absl::StrCat("session ", id, " is closed or expired"));
-}
-
 }  // namespace
 
 MemoryStore::MemoryStore(Limits limits, Clock clock, uint64_t session_id_base,
@@ -195,25 +190,6 @@ bool MemoryStore::TEST_unlocked() const {
   return true;
 }
 
-void MemoryStore::Cancel(uint64_t origin) {
-  absl::MutexLock lock(&mu_);
-  std::vector<uint64_t> tokens;
-  for (const auto& [token, pending] : pending_) {
-    if (pending.origin == origin) tokens.push_back(token);
-  }
-  for (uint64_t token : tokens) {
-    const Pending pending = std::move(pending_.at(token));
-    pending_.erase(token);
-    if (Sessions::Session* session = sessions_.Find(pending.session)) {
-      session->pending.erase(pending.sequence);
-    }
-    auto it = primitives_.find(pending.name);
-    if (it == primitives_.end()) continue;
-    it->second->Cancel(token);
-    Schedule(pending.name, *it->second);
-  }
-}
-
 void MemoryStore::AdvanceTo(absl::Time now, StoreResult& result) {
   now_ = std::max(now_, now);
   while (true) {
@@ -240,40 +216,10 @@ void MemoryStore::AdvanceTo(absl::Time now, StoreResult& result) {
   }
 }
 
-void MemoryStore::EndSession(uint64_t id, StoreResult& result) {
-  Sessions::Session* session = sessions_.Find(id);
-  if (session == nullptr) return;
-  const ApplyContext ctx{
-      .revision = revision_ + 1, .now = now_, .limits = limits_};
-  std::vector<Answer> answers;
-  std::vector<std::pair<const std::string*, std::vector<v1::WatchEvent>>>
-      events;
-  bool changed = false;
-  for (const std::string& name : session->resources) {
-    auto it = primitives_.find(name);
-    if (it == primitives_.end()) continue;
-    ApplyResult step = it->second->EndSession(id, ctx);
-    changed = changed || step.mutated;
-    for (Answer& answer : step.answers) answers.push_back(std::move(answer));
-    if (!step.events.empty()) {
-      events.emplace_back(&name, std::move(step.events));
-    }
-    Schedule(name, *it->second);
-  }
-  // One revision for everything the session's end changed; none if it
-  // owned nothing.
-  if (changed) revision_ = ctx.revision;
-  for (auto& [name, name_events] : events) Record(*name, name_events);
-  sessions_.Erase(id);
-  Complete(answers, result);
-}
-
 void MemoryStore::Complete(std::vector<Answer>& answers, StoreResult& result) {
   for (Answer& answer : answers) {
-    auto it = pending_.find(answer.token);
-    if (it == pending_.end()) continue;
-    const Pending pending = std::move(it->second);
-    pending_.erase(it);
+    if (!pending_.contains(answer.token)) continue;
+    const Pending pending = TakePending(answer.token);
     answer.response.set_id(pending.request_id);
     answer.response.set_revision(revision_);
     if (Sessions::Session* session = sessions_.Find(pending.session)) {
@@ -283,6 +229,30 @@ void MemoryStore::Complete(std::vector<Answer>& answers, StoreResult& result) {
     result.completions.push_back(
         Completion{pending.origin, std::move(answer.response)});
   }
+}
+
+void MemoryStore::AddPending(uint64_t token, Pending pending) {
+  by_origin_[{pending.origin, pending.request_id}] = token;
+  pending_[token] = std::move(pending);
+}
+
+void MemoryStore::Readdress(uint64_t token, uint64_t origin,
+                            uint64_t request_id) {
+  Pending& pending = pending_.at(token);
+  auto it = by_origin_.find({pending.origin, pending.request_id});
+  if (it != by_origin_.end() && it->second == token) by_origin_.erase(it);
+  pending.origin = origin;
+  pending.request_id = request_id;
+  by_origin_[{origin, request_id}] = token;
+}
+
+MemoryStore::Pending MemoryStore::TakePending(uint64_t token) {
+  auto found = pending_.find(token);
+  Pending pending = std::move(found->second);
+  pending_.erase(found);
+  auto it = by_origin_.find({pending.origin, pending.request_id});
+  if (it != by_origin_.end() && it->second == token) by_origin_.erase(it);
+  return pending;
 }
 
 void MemoryStore::Schedule(const std::string& name,
@@ -299,40 +269,6 @@ void MemoryStore::Schedule(const std::string& name,
     timers_.emplace(next, name);
     scheduled_[name] = next;
   }
-}
-
-void MemoryStore::ApplySession(const v1::Request& request,
-                               v1::Response& response, StoreResult& result) {
-  const v1::SessionRequest& op = request.session();
-  v1::SessionResponse* out = nullptr;
-  if (op.has_open()) {
-    const int64_t ttl_ms = op.open().ttl_ms() == 0
-                               ? limits_.default_session_ttl_ms
-                               : op.open().ttl_ms();
-    const uint64_t id = session_id_base_ + ++sessions_opened_;
-    sessions_.Open(id, absl::Milliseconds(ttl_ms), now_);
-    out = response.mutable_session();
-    out->set_session_id(id);
-    out->set_ttl_ms(ttl_ms);
-  } else {
-    const uint64_t id = request.session_id();
-    Sessions::Session* session = sessions_.Find(id);
-    if (session == nullptr) {
-      SetLostSession(response, id);
-    } else {
-      const int64_t ttl_ms = absl::ToInt64Milliseconds(session->ttl);
-      if (op.has_close()) {
-        EndSession(id, result);
-      } else {
-        sessions_.Touch(*session, now_);
-        sessions_.Acknowledge(*session, request.ack_sequence());
-      }
-      out = response.mutable_session();
-      out->set_session_id(id);
-      out->set_ttl_ms(ttl_ms);
-    }
-  }
-  response.set_revision(revision_);
 }
 
 bool MemoryStore::CheckFence(const v1::Request& request,
@@ -368,6 +304,10 @@ bool MemoryStore::ApplyOne(const v1::Request& request, uint64_t origin,
     ApplySession(request, response, result);
     return false;
   }
+  if (request.has_cancel()) {
+    ApplyCancel(request, origin, response, result);
+    return false;
+  }
   Sessions::Session* session = nullptr;
   const uint64_t sequence = request.sequence();
   if (request.session_id() != 0) {
@@ -389,9 +329,7 @@ bool MemoryStore::ApplyOne(const v1::Request& request, uint64_t origin,
         return false;
       case Sessions::Replay::kPending: {
         // A retry of a request that still waits: answer it here instead.
-        Pending& pending = pending_.at(pending_token);
-        pending.origin = origin;
-        pending.request_id = request.id();
+        Readdress(pending_token, origin, request.id());
         return true;
       }
       case Sessions::Replay::kAcknowledged:
@@ -466,8 +404,8 @@ bool MemoryStore::ApplyOne(const v1::Request& request, uint64_t origin,
     Schedule(request.name(), *machine);
   }
   if (step.deferred) {
-    pending_[token] = Pending{origin, request.id(), request.session_id(),
-                              sequence, request.name()};
+    AddPending(token, Pending{origin, request.id(), request.session_id(),
+                              sequence, request.name()});
     if (session != nullptr && sequence != 0) {
       session->pending[sequence] = token;
     }

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
@@ -116,6 +117,16 @@ class MemoryStore final : public Store {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ApplySession(const v1::Request& request, v1::Response& response,
                     StoreResult& result) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A CancelRequest: withdraws the waiting request it names, or remembers
+  // a sequence that has not arrived yet as cancelled.
+  void ApplyCancel(const v1::Request& request, uint64_t origin,
+                   v1::Response& response, StoreResult& result)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes waiting request `token` out of its machine and the session. With
+  // an `answer`, that is its final response: remembered for exactly-once
+  // and sent to its origin as a completion. Without, it is never answered.
+  void Withdraw(uint64_t token, const v1::Response* answer,
+                StoreResult& result) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Fails `response` if the request's if_fence no longer holds its lock.
   bool CheckFence(const v1::Request& request, v1::Response& response)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -135,6 +146,13 @@ class MemoryStore final : public Store {
   // Hands the names changed since the last call to the listener; called
   // without mu_ held.
   void NotifyChanged(std::vector<std::string> names) ABSL_LOCKS_EXCLUDED(mu_);
+  // Adds, re-addresses and removes a waiting request (pending_ and
+  // by_origin_ together).
+  void AddPending(uint64_t token, Pending pending)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Readdress(uint64_t token, uint64_t origin, uint64_t request_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Pending TakePending(uint64_t token) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Re-reads the machine's next deadline into timers_.
   void Schedule(const std::string& name, const StateMachine& machine)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -151,6 +169,10 @@ class MemoryStore final : public Store {
   uint64_t sessions_opened_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t next_token_ ABSL_GUARDED_BY(mu_) = 1;
   absl::flat_hash_map<uint64_t, Pending> pending_ ABSL_GUARDED_BY(mu_);
+  // The same waiting requests by (origin, request id): Cancel(origin) and
+  // a cancel by request id find theirs without a scan.
+  absl::btree_map<std::pair<uint64_t, uint64_t>, uint64_t> by_origin_
+      ABSL_GUARDED_BY(mu_);
   absl::btree_set<std::pair<absl::Time, std::string>> timers_
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, absl::Time> scheduled_ ABSL_GUARDED_BY(mu_);

@@ -1,0 +1,186 @@
+// MemoryStore, the session side: opening, keeping alive and ending sessions,
+// and withdrawing waiting requests (a stream that went away, or a
+// CancelRequest from a caller that gave up).
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "broker-sim/src/state/errors.h"
+#include "broker-sim/src/store/memory_store.h"
+
+namespace atomix::broker {
+namespace {
+
+v1::Response CancelledAnswer(const char* why) {
+  v1::Response response;
+  SetError(response, absl::StatusCode::kCancelled, why);
+  return response;
+}
+
+}  // namespace
+
+void MemoryStore::Cancel(uint64_t origin) {
+  absl::MutexLock lock(&mu_);
+  std::vector<uint64_t> tokens;
+  for (auto it = by_origin_.lower_bound({origin, 0});
+       it != by_origin_.end() && it->first.first == origin; ++it) {
+    tokens.push_back(it->second);
+  }
+  StoreResult ignored;
+  for (uint64_t token : tokens) Withdraw(token, nullptr, ignored);
+}
+
+void MemoryStore::Withdraw(uint64_t token, const v1::Response* answer,
+                           StoreResult& result) {
+  if (!pending_.contains(token)) return;
+  const Pending pending = TakePending(token);
+  Sessions::Session* session = sessions_.Find(pending.session);
+  if (session != nullptr) session->pending.erase(pending.sequence);
+  auto it = primitives_.find(pending.name);
+  if (it != primitives_.end()) {
+    it->second->Cancel(token);
+    Schedule(pending.name, *it->second);
+  }
+  if (answer == nullptr) return;
+  v1::Response response = *answer;
+  response.set_id(pending.request_id);
+  response.set_revision(revision_);
+  if (session != nullptr) {
+    sessions_.Remember(*session, pending.sequence, response);
+  }
+  result.completions.push_back(
+      Completion{pending.origin, std::move(response)});
+}
+
+void MemoryStore::ApplyCancel(const v1::Request& request, uint64_t origin,
+                              v1::Response& response, StoreResult& result) {
+  const v1::CancelRequest& op = request.cancel();
+  v1::CancelResponse* out = response.mutable_cancel();
+  response.set_revision(revision_);
+  if (op.sequence() == 0) {
+    // By request id, among this origin's waiting requests.
+    auto it = by_origin_.find({origin, op.request_id()});
+    if (it == by_origin_.end()) return;
+    const v1::Response cancelled = CancelledAnswer("cancelled by the client");
+    Withdraw(it->second, &cancelled, result);
+    out->set_cancelled(true);
+    return;
+  }
+  Sessions::Session* session = sessions_.Find(request.session_id());
+  if (session == nullptr) {
+    response.clear_cancel();
+    SetLostSession(response, request.session_id());
+    return;
+  }
+  sessions_.Touch(*session, now_);
+  sessions_.Acknowledge(*session, request.ack_sequence());
+  const uint64_t sequence = op.sequence();
+  const v1::Response* cached = nullptr;
+  uint64_t token = 0;
+  switch (sessions_.Check(*session, sequence, limits_.max_unacked_responses,
+                          &cached, &token)) {
+    case Sessions::Replay::kAnswered:
+      *out->mutable_answer() = *cached;
+      return;
+    case Sessions::Replay::kPending: {
+      const v1::Response cancelled = CancelledAnswer("cancelled by the client");
+      Withdraw(token, &cancelled, result);
+      out->set_cancelled(true);
+      return;
+    }
+    case Sessions::Replay::kAcknowledged:
+      // Forgotten: whatever happened to it, the client already knew.
+      return;
+    case Sessions::Replay::kFull:
+      response.clear_cancel();
+      SetError(response, absl::StatusCode::kResourceExhausted,
+               absl::StrCat("session ", session->id, " has ",
+                            limits_.max_unacked_responses,
+                            " unacknowledged responses; cannot remember "
+                            "sequence ", sequence, " as cancelled"));
+      return;
+    case Sessions::Replay::kApply:
+      // Not arrived yet: remember it as cancelled, so that it is answered
+      // CANCELLED and never applied when it does. The tombstone counts
+      // against the session's exactly-once memory like any answer.
+      sessions_.Remember(
+          *session, sequence,
+          CancelledAnswer("cancelled by the client before it arrived"));
+      out->set_cancelled(true);
+      return;
+  }
+}
+
+void MemoryStore::EndSession(uint64_t id, StoreResult& result) {
+  Sessions::Session* session = sessions_.Find(id);
+  if (session == nullptr) return;
+  const ApplyContext ctx{
+      .revision = revision_ + 1, .now = now_, .limits = limits_};
+  std::vector<Answer> answers;
+  std::vector<std::pair<const std::string*, std::vector<v1::WatchEvent>>>
+      events;
+  bool changed = false;
+  for (const std::string& name : session->resources) {
+    auto it = primitives_.find(name);
+    if (it == primitives_.end()) continue;
+    ApplyResult step = it->second->EndSession(id, ctx);
+    changed = changed || step.mutated;
+    for (Answer& answer : step.answers) answers.push_back(std::move(answer));
+    if (!step.events.empty()) {
+      events.emplace_back(&name, std::move(step.events));
+    }
+    Schedule(name, *it->second);
+  }
+  // One revision for everything the session's end changed; none if it
+  // owned nothing.
+  if (changed) revision_ = ctx.revision;
+  for (auto& [name, name_events] : events) Record(*name, name_events);
+  sessions_.Erase(id);
+  Complete(answers, result);
+}
+
+void MemoryStore::ApplySession(const v1::Request& request,
+                               v1::Response& response, StoreResult& result) {
+  const v1::SessionRequest& op = request.session();
+  v1::SessionResponse* out = nullptr;
+  if (op.has_open()) {
+    Sessions::Session* again = sessions_.FindByNonce(op.open().nonce());
+    if (again != nullptr) {
+      // A repeated open whose first answer was lost: the same session.
+      sessions_.Touch(*again, now_);
+      out = response.mutable_session();
+      out->set_session_id(again->id);
+      out->set_ttl_ms(absl::ToInt64Milliseconds(again->ttl));
+      response.set_revision(revision_);
+      return;
+    }
+    const int64_t ttl_ms = op.open().ttl_ms() == 0
+                               ? limits_.default_session_ttl_ms
+                               : op.open().ttl_ms();
+    const uint64_t id = session_id_base_ + ++sessions_opened_;
+    sessions_.Open(id, absl::Milliseconds(ttl_ms), now_, op.open().nonce());
+    out = response.mutable_session();
+    out->set_session_id(id);
+    out->set_ttl_ms(ttl_ms);
+  } else {
+    const uint64_t id = request.session_id();
+    Sessions::Session* session = sessions_.Find(id);
+    if (session == nullptr) {
+      SetLostSession(response, id);
+    } else {
+      const int64_t ttl_ms = absl::ToInt64Milliseconds(session->ttl);
+      if (op.has_close()) {
+        EndSession(id, result);
+      } else {
+        sessions_.Touch(*session, now_);
+        sessions_.Acknowledge(*session, request.ack_sequence());
+      }
+      out = response.mutable_session();
+      out->set_session_id(id);
+      out->set_ttl_ms(ttl_ms);
+    }
+  }
+  response.set_revision(revision_);
+}
+
+}  // namespace atomix::broker
