@@ -143,7 +143,25 @@ class Client {
 // The process-wide default client, created on first use from ATOMIX_BROKER
 // (comma-separated host:port list; default 127.0.0.1:5679). Never fails; it
 // connects in the background.
+//
+// It is never destroyed (threads may still use it while static destructors
+// run), but its session does not outlive the process: a normal exit (return
+// from main, or exit()) closes it, and so do SIGTERM and SIGINT unless the
+// application installed its own handler for them before DefaultClient() was
+// first called. Locks, leadership and ephemeral entries of the session then
+// pass on at once instead of after the session TTL. On such a signal the
+// client closes its session (waiting at most 500 ms for the broker) and then
+// lets the signal end the process as it would have. A process killed
+// otherwise (SIGKILL, a crash, _exit) leaves the session to expire.
 Client DefaultClient();
+
+// Closes the default client's session now, if DefaultClient() was ever
+// called, waiting at most `grace` for the broker; afterwards the default
+// client opens no new session, and calls through it that need one fail.
+// For applications that manage their own exit (a SIGTERM handler of their
+// own, _exit, quick_exit). Safe from any thread, any number of times; it
+// must not be called from a signal handler.
+void Shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(500));
 
 // For primitives: the shared core behind a client handle.
 std::shared_ptr<internal::ClientCore> internal_core(const Client& c);

@@ -1,7 +1,7 @@
 #include "atomix/lock.h"
 
-#include <algorithm>
-#include <chrono>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -13,25 +13,28 @@ namespace {
 
 using internal::PrimitiveKind;
 
-absl::StatusOr<v1::LockResponse> CallLock(internal::ClientCore& core, const std::string& name,
-                                          v1::Request request, const char* op_name,
-                                          const CallOptions& options, bool idempotent) {
-  absl::StatusOr<v1::Response> response = core.Call(std::move(request), options, idempotent);
+absl::StatusOr<v1::LockResponse> LockResult(absl::StatusOr<v1::Response> response,
+                                            const std::string& name, const char* op_name) {
   if (!response.ok()) return response.status();
   if (!response->has_lock()) return internal::MissingResult(PrimitiveKind::kLock, name, op_name);
   return std::move(*response->mutable_lock());
 }
 
-// How long the broker may keep an acquire waiting: a little less than the
-// time left before the client's deadline, so that the broker's answer (a
-// grant or DEADLINE_EXCEEDED) arrives before the client stops listening and
-// no grant is left behind unseen. 0 (no limit) for an unbounded deadline.
-int64_t BrokerTimeoutMs(std::chrono::steady_clock::time_point deadline) {
-  using std::chrono::milliseconds;
-  if (deadline == std::chrono::steady_clock::time_point::max()) return 0;
-  auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
-  auto margin = std::min(left / 10, milliseconds(250));
-  return std::max<int64_t>(1, (left - margin).count());
+absl::StatusOr<v1::LockResponse> CallLock(internal::ClientCore& core, const std::string& name,
+                                          v1::Request request, const char* op_name,
+                                          const CallOptions& options, bool idempotent) {
+  return LockResult(core.Call(std::move(request), options, idempotent), name, op_name);
+}
+
+// A grant that reached nobody goes back: Release(IfVersion(fence)), which
+// frees exactly that grant and nothing a later holder got.
+internal::GiveBack ReleaseLateGrant(const std::string& name) {
+  return [name](const v1::Response& late) -> std::optional<v1::Request> {
+    if (late.has_error() || !late.has_lock() || !late.lock().acquired()) return std::nullopt;
+    v1::Request release = internal::NewRequest(PrimitiveKind::kLock, name);
+    release.mutable_lock()->mutable_release()->set_if_version(late.lock().version());
+    return release;
+  };
 }
 
 }  // namespace
@@ -44,17 +47,13 @@ absl::StatusOr<std::optional<Fence>> Lock::AcquireImpl(bool try_only, const Call
   const uint64_t before = core_->session_id();
   v1::Request request = internal::NewRequest(PrimitiveKind::kLock, name_);
   request.mutable_lock()->mutable_acquire()->set_try_only(try_only);
-  CallOptions call = options;
-  if (!try_only) {
-    auto deadline =
-        internal::EffectiveDeadline(options, std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                 core_->options().default_call_timeout));
-    call.deadline = deadline;
-    call.timeout.reset();
-    request.set_timeout_ms(BrokerTimeoutMs(deadline));
-  }
-  auto r = CallLock(*core_, name_, std::move(request), try_only ? "try_acquire" : "acquire", call,
-                    /*idempotent=*/false);
+  // A waiting acquire is a blocking call: the broker holds it no longer than
+  // the caller waits, withdraws it when the caller gives up, and a grant
+  // that crosses the withdrawal is released by the client core.
+  absl::StatusOr<v1::Response> response =
+      try_only ? core_->Call(std::move(request), options, /*idempotent=*/false)
+               : core_->CallBlocking(std::move(request), options, ReleaseLateGrant(name_));
+  auto r = LockResult(std::move(response), name_, try_only ? "try_acquire" : "acquire");
   if (!r.ok()) return r.status();
   if (session != nullptr) *session = before != 0 ? before : core_->session_id();
   if (!r->acquired()) {

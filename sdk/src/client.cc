@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 
 #include "sdk/src/client_core.h"
+#include "sdk/src/exit_hooks.h"
 
 namespace atomix {
 
@@ -91,9 +92,17 @@ Client DefaultClient() {
   // Created on first use (thread-safe) and deliberately never destroyed:
   // primitives and threads of the application may still use it while static
   // destructors run at exit, and a connection torn down then would race with
-  // them. The process exit reclaims it.
-  static const Client* const client = new Client(Client::Create());
+  // them. The process exit reclaims it; the exit hooks close its session.
+  // They are installed after the core exists, so that whatever it set up
+  // statically is torn down after the hooks run.
+  static const Client* const client = [] {
+    auto* c = new Client(Client::Create());
+    internal::InstallExitHooks(internal_core(*c).get());
+    return c;
+  }();
   return *client;
 }
+
+void Shutdown(std::chrono::milliseconds grace) { internal::CloseAtExit(grace); }
 
 }  // namespace atomix

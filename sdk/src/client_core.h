@@ -10,6 +10,7 @@
 #include <memory>
 #include <stop_token>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -18,6 +19,7 @@
 #include "atomix/client.h"
 #include "atomix/session.h"
 #include "atomix/v1/broker.pb.h"
+#include "sdk/src/give_back.h"
 
 namespace atomix::internal {
 
@@ -45,6 +47,31 @@ class ClientCore {
   // replacement.
   virtual absl::StatusOr<v1::Response> Call(v1::Request request, const CallOptions& options,
                                             bool idempotent) = 0;
+
+  // A request the broker may hold until it can be granted (a lock acquire):
+  // a mutation like Call(request, options, false), with three more rules.
+  // Every write of it, first or resent, carries the time left before the
+  // call's deadline (a little less) as Request.timeout_ms, so the broker
+  // never holds it longer than its caller waits. When the caller gives up
+  // (deadline or cancel) after it was written, the core asks the broker to
+  // withdraw it (CancelRequest) in the background; and if the broker had
+  // granted it anyway, the core sends give_back(that answer), so nothing
+  // stays granted to a caller that is gone.
+  //
+  // This default, for cores without sessions, only forwards to Call().
+  virtual absl::StatusOr<v1::Response> CallBlocking(v1::Request request,
+                                                    const CallOptions& options,
+                                                    GiveBack give_back) {
+    (void)give_back;
+    return Call(std::move(request), options, /*idempotent=*/false);
+  }
+
+  // Closes the session now, waiting for the broker's answer until
+  // `deadline` at most, and opens no other one afterwards: calls that need
+  // a session fail from then on. Destroys nothing, so it is safe at process
+  // exit while other threads still hold handles. A core without sessions
+  // does nothing.
+  virtual void EndSession(std::chrono::steady_clock::time_point deadline) { (void)deadline; }
 
   virtual const ClientOptions& options() const = 0;
 

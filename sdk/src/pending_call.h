@@ -13,6 +13,7 @@
 #ifndef ATOMIX_SDK_SRC_PENDING_CALL_H_
 #define ATOMIX_SDK_SRC_PENDING_CALL_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "atomix/v1/broker.pb.h"
+#include "sdk/src/give_back.h"
 
 namespace atomix::internal {
 
@@ -36,6 +38,13 @@ struct PendingCall {
   bool control = false;
   // Request.session_id as the caller set it (0: not pinned to a session).
   uint64_t pinned_session = 0;
+  // A request the broker may hold until it can be granted (ClientCore::
+  // CallBlocking): every write carries the time left before `deadline` as
+  // Request.timeout_ms, and a caller that gives up after it was written
+  // leaves `give_back` to the transport.
+  bool blocking = false;
+  std::chrono::steady_clock::time_point deadline;
+  GiveBack give_back;
   // The (session, sequence) the request was first written with; a request
   // with a sequence keeps both when it is sent again.
   uint64_t session_id = 0;

@@ -10,10 +10,12 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <random>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "sdk/src/broker_timeout.h"
 #include "sdk/src/stream_transport.h"
 
 namespace atomix::internal {
@@ -21,6 +23,14 @@ namespace {
 
 // Pause before opening a session again after a failure that is not final.
 constexpr std::chrono::milliseconds kRetryPause(100);
+
+// A random, nonzero session-open nonce.
+uint64_t RandomNonce() {
+  std::random_device device;
+  uint64_t nonce = 0;
+  while (nonce == 0) nonce = (uint64_t{device()} << 32) ^ device();
+  return nonce;
+}
 
 // Whether opening a session may succeed when simply tried again.
 bool Transient(const absl::Status& s) {
@@ -78,16 +88,23 @@ void StreamCore::SessionLoop() {
 }
 
 void StreamCore::OpenSessionLocked(std::unique_lock<std::mutex>& lock, uint64_t epoch) {
+  // The nonce makes the open idempotent: it is sent again, unchanged, until
+  // an answer arrives, and the broker answers a repeat with the same session.
+  if (open_nonce_ == 0) open_nonce_ = RandomNonce();
   v1::Request request;
-  request.mutable_session()->mutable_open()->set_ttl_ms(options_.session_ttl.count());
+  v1::SessionOpen* open = request.mutable_session()->mutable_open();
+  open->set_ttl_ms(options_.session_ttl.count());
+  open->set_nonce(open_nonce_);
   const Clock::time_point sent = Clock::now();
   lock.unlock();
   absl::StatusOr<v1::Response> r =
-      CallImpl(std::move(request), sent + handshake_timeout_, {}, false, /*control=*/true);
+      CallImpl(std::move(request), sent + handshake_timeout_, {}, /*idempotent=*/true,
+               /*control=*/true);
   lock.lock();
   if (shutdown_ || closing_) return;
   const bool ready_now = connected_ && stream_epoch_ == epoch;
   if (r.ok() && r->session().session_id() != 0) {
+    open_nonce_ = 0;
     session_id_ = r->session().session_id();
     if (r->session().ttl_ms() > 0) ttl_ = std::chrono::milliseconds(r->session().ttl_ms());
     lease_end_ = sent + ttl_;
@@ -190,7 +207,7 @@ void StreamCore::LoseSessionLocked(std::unique_lock<std::mutex>& lock, const std
   lock.lock();
 }
 
-void StreamCore::CloseSession() {
+void StreamCore::EndSession(Clock::time_point deadline) {
   uint64_t id = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -202,8 +219,9 @@ void StreamCore::CloseSession() {
   v1::Request request;
   request.set_session_id(id);
   request.mutable_session()->mutable_close();
-  (void)CallImpl(std::move(request), Clock::now() + std::chrono::milliseconds(500), {}, false,
-                 /*control=*/true);
+  // Idempotent: a close whose answer was lost is sent again (closing a
+  // session that is already gone answers ABORTED, which is fine here).
+  (void)CallImpl(std::move(request), deadline, {}, /*idempotent=*/true, /*control=*/true);
   std::stop_source source;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -250,13 +268,14 @@ bool StreamCore::StampLocked(PendingCall& call) {
   call.request.set_session_id(call.session_id);
   call.request.set_sequence(call.sequence);
   call.request.set_ack_sequence(call.session_id != 0 ? AckLocked() : 0);
+  if (call.blocking) call.request.set_timeout_ms(BrokerTimeoutMs(call.deadline, Clock::now()));
   return true;
 }
 
-void StreamCore::ForgetSequenceLocked(const PendingCall& call) {
-  if (call.sequence == 0 || call.session_id != session_id_) return;
+void StreamCore::ForgetSequenceLocked(uint64_t session_id, uint64_t sequence) {
+  if (sequence == 0 || session_id != session_id_) return;
   const bool was_full = SequenceWindowFullLocked();
-  outstanding_.erase(call.sequence);
+  outstanding_.erase(sequence);
   if (was_full) writer_cv_.notify_all();
 }
 

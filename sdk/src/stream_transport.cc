@@ -23,6 +23,9 @@ std::chrono::steady_clock::time_point Clamp(std::chrono::steady_clock::time_poin
 // How long a mutation waits for its answer before it is written again, at
 // first and at most.
 constexpr std::chrono::milliseconds kFirstResend{100};
+// The same for a session request (open, keep-alive, close): later, so that a
+// broker that is merely slow to answer is not sent each of them twice.
+constexpr std::chrono::milliseconds kFirstControlResend{500};
 constexpr std::chrono::milliseconds kMaxResendGap{2000};
 
 // Wakes a waiting caller when its stop_token fires.
@@ -45,11 +48,17 @@ StreamCore::StreamCore(ClientOptions options)
       ttl_(std::max<std::chrono::milliseconds>(options_.session_ttl, std::chrono::seconds(1))) {
   writer_ = std::thread([this] { WriterLoop(); });
   session_ = std::thread([this] { SessionLoop(); });
+  cleanup_ = std::thread([this] { CleanupLoop(); });
 }
 
 StreamCore::~StreamCore() {
   watch_hub_->Shutdown();
-  CloseSession();
+  // Closing the session frees whatever the cleanup thread would give back.
+  cleanup_stop_.request_stop();
+  { std::lock_guard<std::mutex> lock(mu_); }  // The cleanup thread is waiting, or sees the stop.
+  cleanup_cv_.notify_all();
+  cleanup_.join();
+  EndSession(Clock::now() + std::chrono::milliseconds(500));
   {
     std::lock_guard<std::mutex> lock(mu_);
     shutdown_ = true;
@@ -76,17 +85,30 @@ absl::StatusOr<v1::Response> StreamCore::Call(v1::Request request, const CallOpt
   return CallImpl(std::move(request), deadline, options.cancel, idempotent, /*control=*/false);
 }
 
+absl::StatusOr<v1::Response> StreamCore::CallBlocking(v1::Request request,
+                                                      const CallOptions& options,
+                                                      GiveBack give_back) {
+  if (options.cancel.stop_requested()) return absl::CancelledError("call cancelled");
+  const auto deadline =
+      Clamp(EffectiveDeadline(options, std::chrono::nanoseconds(options_.default_call_timeout)));
+  return CallImpl(std::move(request), deadline, options.cancel,
+                  CallKind{.blocking = true, .give_back = std::move(give_back)});
+}
+
 absl::StatusOr<v1::Response> StreamCore::CallImpl(v1::Request request, Clock::time_point deadline,
-                                                  const std::stop_token& cancel, bool idempotent,
-                                                  bool control) {
+                                                  const std::stop_token& cancel, CallKind kind) {
+  const bool control = kind.control;
   const size_t bytes = request.ByteSizeLong();
   if (bytes > kMaxRequestBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "request of ", bytes, " bytes exceeds the limit of ", kMaxRequestBytes, " bytes"));
   }
   PendingCall call;
-  call.idempotent = idempotent;
+  call.idempotent = kind.idempotent;
   call.control = control;
+  call.blocking = kind.blocking;
+  call.deadline = deadline;
+  call.give_back = std::move(kind.give_back);
   call.pinned_session = control ? 0 : request.session_id();
   call.bytes = bytes;
   call.request = std::move(request);
@@ -109,16 +131,18 @@ absl::StatusOr<v1::Response> StreamCore::CallImpl(v1::Request request, Clock::ti
   if (cancel.stop_possible()) on_cancel.emplace(cancel, WakeOnCancel{&call});
 
   std::unique_lock<std::mutex> call_lock(call.mu);
-  // Wait for the answer. A read, or a mutation with a sequence number, is
+  // Wait for the answer. A read, a mutation with a sequence number, or an
+  // idempotent session request (open with its nonce, keep-alive, close) is
   // written again each time a resend interval passes without one (doubling
-  // from 100 ms up to 2 s); the broker answers a repeated mutation with its
-  // first answer. A session request (control) is never written again: it
-  // waits for its answer until its deadline.
-  auto resend_gap = kFirstResend;
+  // from 100 ms, 500 ms for a session request, up to 2 s); the broker
+  // answers a repeated mutation with its first answer, and a repeated open
+  // with the same session. Other requests wait until the deadline.
+  const bool resends = !call.control || call.idempotent;
+  auto resend_gap = call.control ? kFirstControlResend : kFirstResend;
   for (;;) {
-    const auto until = call.control ? deadline : std::min(deadline, Clock::now() + resend_gap);
+    const auto until = resends ? std::min(deadline, Clock::now() + resend_gap) : deadline;
     if (call.cv.wait_until(call_lock, until, [&] { return call.done || call.cancelled; })) break;
-    if (Clock::now() >= deadline || call.control) break;
+    if (Clock::now() >= deadline || !resends) break;
     call_lock.unlock();
     bool wake = false;
     {
@@ -159,7 +183,7 @@ bool StreamCore::ResendLocked(PendingCall& call) {
   if (call.request.op_case() == v1::Request::OP_NOT_SET) return false;
   in_flight_.erase(call.id);
   call.where = PendingCall::Where::kQueued;
-  queue_.PushFront(&call);
+  (call.control ? control_queue_ : queue_).PushFront(&call);
   return writer_idle_;
 }
 
@@ -170,7 +194,7 @@ absl::Status StreamCore::AbandonLocked(PendingCall& call, bool cancelled) {
     case PendingCall::Where::kQueued:
       (call.control ? control_queue_ : queue_).Remove(&call);
       call.where = PendingCall::Where::kNone;
-      ForgetSequenceLocked(call);
+      if (!call.sent || !LeaveBehindLocked(call)) ForgetSequenceLocked(call);
       if (cancelled) return absl::CancelledError("call cancelled");
       if (call.sent && call.idempotent && !connected_) {
         // A read written to a stream that broke: its fate does not matter,
@@ -189,7 +213,7 @@ absl::Status StreamCore::AbandonLocked(PendingCall& call, bool cancelled) {
     case PendingCall::Where::kInFlight:
       in_flight_.erase(call.id);
       call.where = PendingCall::Where::kNone;
-      ForgetSequenceLocked(call);
+      if (!LeaveBehindLocked(call)) ForgetSequenceLocked(call);
       if (cancelled) return absl::CancelledError("call cancelled");
       return absl::DeadlineExceededError(
           absl::StrCat("deadline exceeded waiting for broker ", endpoint_,

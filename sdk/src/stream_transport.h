@@ -32,6 +32,14 @@
 //     on the current stream (`session_ready_`), so nothing goes out with a
 //     session the broker may have forgotten, and a lost session's token is
 //     stopped before any request carries its replacement.
+//   - A blocking call (CallBlocking, a lock acquire) carries the time left
+//     before its caller's deadline in every write. If its caller gives up
+//     after it was written, the call is handed to one cleanup thread
+//     (stream_abandon.cc), which sends the broker a CancelRequest for its
+//     (session, sequence) and, if the broker had granted it meanwhile,
+//     the primitive's give-back request (a fenced release). Its sequence
+//     stays outstanding until the cancel is answered, so the broker still
+//     remembers the answer when the cancel asks for it.
 //   - Calls are stamped when first written: Request.session_id, a sequence
 //     number for mutations (per session, increasing in write order), and
 //     ack_sequence = the highest sequence below every sequence still
@@ -44,8 +52,8 @@
 // channel separate from the stream; the destructor shuts it down first.
 //
 // Thread-safety: all public methods are safe from any thread. The destructor
-// closes the session (best effort, briefly), cancels the stream and joins
-// all threads; it must not run while a Call() is in progress (handles keep
+// stops the cleanup thread, closes the session (best effort, briefly),
+// cancels the stream and joins all threads; it must not run while a Call() is in progress (handles keep
 // the core alive for that).
 #ifndef ATOMIX_SDK_SRC_STREAM_TRANSPORT_H_
 #define ATOMIX_SDK_SRC_STREAM_TRANSPORT_H_
@@ -54,6 +62,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -77,6 +86,7 @@ absl::Status SessionLostError(uint64_t id, const std::string& why);
 
 class StreamCore final : public ClientCore {
  public:
+  using Clock = std::chrono::steady_clock;
   // Soft upper bound on the bytes of one RequestBatch (a single larger
   // request still goes alone).
   static constexpr size_t kMaxBatchBytes = 4 << 20;
@@ -93,6 +103,9 @@ class StreamCore final : public ClientCore {
 
   absl::StatusOr<v1::Response> Call(v1::Request request, const CallOptions& options,
                                     bool idempotent) override;
+  absl::StatusOr<v1::Response> CallBlocking(v1::Request request, const CallOptions& options,
+                                            GiveBack give_back) override;
+  void EndSession(Clock::time_point deadline) override;
   const ClientOptions& options() const override { return options_; }
   absl::Status WaitConnected(std::chrono::steady_clock::time_point deadline) override;
   std::string connected_endpoint() const override;
@@ -116,11 +129,23 @@ class StreamCore final : public ClientCore {
 
  private:
   using Stream = grpc::ClientReaderWriter<v1::RequestBatch, v1::ResponseBatch>;
-  using Clock = std::chrono::steady_clock;
+
+  // How a call is sent and retried; see PendingCall.
+  struct CallKind {
+    bool idempotent = false;
+    bool control = false;
+    bool blocking = false;
+    GiveBack give_back;
+  };
 
   absl::StatusOr<v1::Response> CallImpl(v1::Request request, Clock::time_point deadline,
+                                        const std::stop_token& cancel, CallKind kind);
+  absl::StatusOr<v1::Response> CallImpl(v1::Request request, Clock::time_point deadline,
                                         const std::stop_token& cancel, bool idempotent,
-                                        bool control);
+                                        bool control) {
+    return CallImpl(std::move(request), deadline, cancel,
+                    CallKind{.idempotent = idempotent, .control = control});
+  }
 
   void WriterLoop();
   // Opens one stream to endpoint `index` and serves it until it fails.
@@ -141,7 +166,20 @@ class StreamCore final : public ClientCore {
   // Each runs one session request with `lock` released meanwhile.
   void OpenSessionLocked(std::unique_lock<std::mutex>& lock, uint64_t epoch);
   void KeepAliveLocked(std::unique_lock<std::mutex>& lock, uint64_t epoch);
-  void CloseSession();
+  // The cleanup thread (stream_abandon.cc): settles blocking requests whose
+  // callers gave up after they were written.
+  struct Abandoned {
+    uint64_t session_id = 0;
+    uint64_t sequence = 0;
+    GiveBack give_back;
+  };
+  void CleanupLoop();
+  // Asks the broker to withdraw `a`, and gives back what it had granted.
+  void Settle(Abandoned& a);
+  // Sends `request` as part of session `session_id` until it is answered,
+  // that session is lost, or the client closes.
+  absl::StatusOr<v1::Response> SendForSession(v1::Request request, uint64_t session_id,
+                                              bool idempotent);
   // Declares the current session lost: fails the mutations that carry it,
   // stops its token (with `lock` released) and reports kLost.
   void LoseSessionLocked(std::unique_lock<std::mutex>& lock, const std::string& why);
@@ -151,7 +189,10 @@ class StreamCore final : public ClientCore {
   // Stamps `call` for its first write, or checks it may be written again.
   // False if it must not be sent (then it is failed).
   bool StampLocked(PendingCall& call);
-  void ForgetSequenceLocked(const PendingCall& call);
+  void ForgetSequenceLocked(uint64_t session_id, uint64_t sequence);
+  void ForgetSequenceLocked(const PendingCall& call) {
+    ForgetSequenceLocked(call.session_id, call.sequence);
+  }
   // True if the call at the head of queue_ needs a new sequence number and
   // the broker already remembers as many unacknowledged answers of this
   // session as it keeps (docs/protocol.md): it waits, and so do the calls
@@ -162,6 +203,10 @@ class StreamCore final : public ClientCore {
   absl::Status NotConnectedErrorLocked() const;
   // The error for a call that gives up (deadline or cancel) where it is.
   absl::Status AbandonLocked(PendingCall& call, bool cancelled);
+  // A blocking call whose caller gives up after it was written: hands it to
+  // the cleanup thread, its sequence still outstanding. False (nothing
+  // done) for any other call, or one of a session that is already gone.
+  bool LeaveBehindLocked(PendingCall& call);
   // A read, or a mutation of the current session, that is in flight with no
   // answer yet goes back to the head of the queue, to be written again (a
   // mutation with the same session and sequence): its answer may have been
@@ -212,9 +257,17 @@ class StreamCore final : public ClientCore {
   // The broker keeps at most this many unacknowledged answers per session.
   static constexpr uint64_t kMaxUnacknowledged = 1024;
   std::vector<Channel<SessionState>> watchers_;
+  uint64_t open_nonce_ = 0;  // Of the session open being tried, until it succeeds.
+
+  // Blocking requests whose callers gave up; their sequences stay in
+  // outstanding_ until the broker settled them.
+  std::deque<Abandoned> abandoned_;
+  std::condition_variable cleanup_cv_;  // Wakes the cleanup thread.
+  std::stop_source cleanup_stop_;       // Stops its calls when the core closes.
 
   std::thread writer_;   // Last: they start once everything above exists.
   std::thread session_;
+  std::thread cleanup_;
 };
 
 }  // namespace atomix::internal

@@ -53,6 +53,7 @@
 #include "atomix/v1/broker.pb.h"
 #include "broker-sim/src/core/broker.h"
 #include "broker-sim/src/store/memory_store.h"
+#include "sdk/src/broker_timeout.h"
 #include "sdk/src/client_core.h"
 #include "sdk/src/status_convert.h"
 
@@ -233,6 +234,23 @@ class FakeClientCore : public internal::ClientCore {
     if (!response.ok()) return response.status();
     if (tamper) tamper(request, *response);
     return internal::FromResponse(*std::move(response));
+  }
+
+  // As the stream core writes a blocking request: with the time left before
+  // the caller's deadline as timeout_ms. (This fake sends it once, so it
+  // never needs give_back.)
+  absl::StatusOr<v1::Response> CallBlocking(v1::Request request, const CallOptions& options,
+                                            internal::GiveBack give_back) override {
+    (void)give_back;
+    const auto now = std::chrono::steady_clock::now();
+    const auto deadline = internal::EffectiveDeadline(
+        options,
+        std::chrono::duration_cast<std::chrono::nanoseconds>(options_.default_call_timeout), now);
+    request.set_timeout_ms(internal::BrokerTimeoutMs(deadline, now));
+    CallOptions absolute = options;
+    absolute.timeout.reset();
+    absolute.deadline = deadline;
+    return Call(std::move(request), absolute, /*idempotent=*/false);
   }
 
   const ClientOptions& options() const override { return options_; }

@@ -2,7 +2,9 @@
 // (300 ms, as a broker busy fanning out watch events may): opening the
 // session and each keep-alive wait for their answer until their own deadline
 // (the handshake timeout, session_ttl / 3), so the session opens and is
-// kept alive. A session request is never written again while it waits.
+// kept alive. A session request is written again only when its answer is
+// more than 500 ms late (it may have been lost), so none is written twice
+// here.
 #include <atomic>
 #include <chrono>
 #include <memory>
