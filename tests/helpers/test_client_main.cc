@@ -5,6 +5,7 @@
 //   atomix-test-client ENDPOINT TTL_MS elect NAME CANDIDATE_ID
 //   atomix-test-client ENDPOINT TTL_MS contend NAME THREADS ITERATIONS BARRIER
 //   atomix-test-client ENDPOINT TTL_MS watch-election NAME
+//   atomix-test-client ENDPOINT TTL_MS default-lock NAME exit|hold
 //
 // lock and elect take the lock or enter the election, print what they got
 // on one line ("fence F", "term T leader ID"), and then hold on until killed.
@@ -12,6 +13,11 @@
 // watch-election prints "watching" once its watch is open, then one line per
 // term change the watch delivers ("term T leader ID candidates A,B"), until
 // killed; it exits 1 if the watch ends.
+//
+// default-lock takes the lock through the default client, as the README's
+// code does (ATOMIX_BROKER=ENDPOINT; TTL_MS is ignored: the default client
+// has the default TTL), prints "fence F", and then with `exit` returns from
+// main at once, or with `hold` holds on until a signal ends it.
 //
 // contend runs THREADS threads, each with a client (and so a session) of its
 // own. Each thread adds 1 to the counter "NAME-ready" and waits until it
@@ -71,6 +77,23 @@ int Lock(const atomix::Client& client, const std::string& name) {
   }
   std::printf("fence %lld\n", static_cast<long long>(fence->version));
   HoldUntilKilled();
+}
+
+int DefaultLock(const std::string& name, const std::string& then) {
+  auto lock = atomix::GetLock(name);
+  if (!lock.ok()) {
+    std::fprintf(stderr, "lock: %s\n", lock.status().ToString().c_str());
+    return 1;
+  }
+  auto fence = lock->Acquire();
+  if (!fence.ok()) {
+    std::fprintf(stderr, "acquire: %s\n", fence.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("fence %lld\n", static_cast<long long>(fence->version));
+  std::fflush(stdout);
+  if (then == "hold") HoldUntilKilled();
+  return 0;  // Leaves holding the lock: the exit closes the session.
 }
 
 int Elect(const atomix::Client& client, const std::string& name, const std::string& id) {
@@ -226,6 +249,10 @@ int main(int argc, char** argv) {
                  " contend NAME THREADS ITERATIONS BARRIER | watch-election NAME\n",
                  argv[0]);
     return 2;
+  }
+  if (std::string(argv[3]) == "default-lock" && argc >= 6) {
+    setenv("ATOMIX_BROKER", argv[1], 1);
+    return DefaultLock(argv[4], argv[5]);
   }
   atomix::ClientOptions options;
   options.endpoints = {argv[1]};

@@ -31,6 +31,11 @@ class ClientProcess {
   absl::StatusOr<std::string> ReadLine(std::chrono::milliseconds timeout);
   // Sends `sig` and reaps the process.
   void Kill(int sig);
+  // Sends `sig` without waiting.
+  void Signal(int sig);
+  // Waits for the process to end; returns its wait status, or
+  // DEADLINE_EXCEEDED if it still runs after `timeout`.
+  absl::StatusOr<int> Wait(std::chrono::milliseconds timeout);
 
  private:
   ClientProcess(pid_t pid, int out) : pid_(pid), out_(out) {}
