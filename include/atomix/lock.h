@@ -116,12 +116,14 @@ class Lock {
   // Lock: waits in FIFO order until the lock is granted to this client's
   // session, and returns the grant's fence. Waits until the call's deadline
   // (CallOptions, else ClientOptions::default_call_timeout), then fails with
-  // DEADLINE_EXCEEDED; the broker is told the same deadline (a little
-  // shorter) and drops the waiter. Cancelling through CallOptions::cancel
-  // returns CANCELLED at once, but the waiter stays queued on the broker
-  // until that deadline and may still be granted to the session: prefer a
-  // short timeout. Acquiring a lock the session already holds waits like any
-  // other acquire (locks are not reentrant).
+  // DEADLINE_EXCEEDED; every write of the request tells the broker the time
+  // left (a little less), so the broker drops the waiter first. Cancelling
+  // through CallOptions::cancel returns CANCELLED at once. Either way the
+  // client then withdraws the waiter from the broker's queue, and if a grant
+  // crossed that, releases it (IfVersion(fence)): a lock is never left held
+  // for a caller that gave up (see docs/sessions.md, "Callers that give up").
+  // Acquiring a lock the session already holds waits like any other acquire
+  // (locks are not reentrant).
   absl::StatusOr<Fence> Acquire(const CallOptions& options = {}) const;
 
   // TryLock: the lock's new fence if it was free, or nullopt at once if
