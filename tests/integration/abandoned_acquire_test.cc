@@ -125,6 +125,27 @@ class AbandonedAcquire : public BrokerTest {
     return got.status();
   }
 
+  // kTries tries in which the broker is stopped `after` B started waiting,
+  // for 400 ms.
+  void PausedBroker(const std::string& prefix, milliseconds after) {
+    for (int i = 0; i < kTries; ++i) {
+      const std::string name = absl::StrCat(prefix, i);
+      // Open the handles first: with the broker stopped they could not be.
+      ASSERT_TRUE(GetLock(*waiter_, name).ok());
+      absl::Status s = Try(
+          name, WithTimeout(kWait),
+          [&](const Lock&, Fence) {
+            std::this_thread::sleep_for(after);
+            kill(broker().pid(), SIGSTOP);
+            std::this_thread::sleep_for(milliseconds(400));
+            kill(broker().pid(), SIGCONT);
+            return false;
+          },
+          false);
+      EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
+    }
+  }
+
   std::optional<Client> holder_, waiter_, watcher_;
 };
 
@@ -146,40 +167,12 @@ TEST_F(AbandonedAcquire, StreamResetWhileWaiting) {
 }
 
 TEST_F(AbandonedAcquire, BrokerPausedBeforeTheRequestArrives) {
-  for (int i = 0; i < kTries; ++i) {
-    const std::string name = absl::StrCat("pause-", i);
-    // Open the handles first: with the broker stopped they could not be.
-    ASSERT_TRUE(GetLock(*waiter_, name).ok());
-    absl::Status s = Try(
-        name, WithTimeout(kWait),
-        [&](const Lock&, Fence) {
-          // B's acquire reaches the broker only after 400 ms, with a
-          // timeout computed when it was written.
-          kill(broker().pid(), SIGSTOP);
-          std::this_thread::sleep_for(milliseconds(400));
-          kill(broker().pid(), SIGCONT);
-          return false;
-        },
-        false);
-    EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
-  }
+  // B's acquire reaches the broker only after 400 ms, with a timeout
+  // computed when it was written.
+  PausedBroker("pause-", milliseconds(0));
 }
 
-TEST_F(AbandonedAcquire, BrokerPausedWhileWaiting) {
-  for (int i = 0; i < kTries; ++i) {
-    absl::Status s = Try(
-        absl::StrCat("stall-", i), WithTimeout(kWait),
-        [&](const Lock&, Fence) {
-          std::this_thread::sleep_for(milliseconds(250));
-          kill(broker().pid(), SIGSTOP);
-          std::this_thread::sleep_for(milliseconds(400));
-          kill(broker().pid(), SIGCONT);
-          return false;
-        },
-        false);
-    EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
-  }
-}
+TEST_F(AbandonedAcquire, BrokerPausedWhileWaiting) { PausedBroker("stall-", milliseconds(250)); }
 
 TEST_F(AbandonedAcquire, CallerCancels) {
   for (int i = 0; i < kTries; ++i) {

@@ -22,9 +22,7 @@ constexpr int kResourceExhausted = 8;
 constexpr int kAborted = 10;
 
 v1::Request Acquire(uint64_t id, int64_t timeout_ms = 0) {
-  v1::Request request = MakeRequest(v1::LOCK, "db", "lock { acquire {} }", id);
-  request.set_timeout_ms(timeout_ms);
-  return request;
+  return testing::LockAcquire("db", id, timeout_ms);
 }
 
 v1::Request CancelSequence(uint64_t sequence) {

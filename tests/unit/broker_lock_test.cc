@@ -21,9 +21,7 @@ constexpr int kDeadlineExceeded = 4;
 constexpr int kFailedPrecondition = 9;
 
 v1::Request Acquire(uint64_t id, int64_t timeout_ms = 0) {
-  v1::Request request = MakeRequest(v1::LOCK, "db", "lock { acquire {} }", id);
-  request.set_timeout_ms(timeout_ms);
-  return request;
+  return testing::LockAcquire("db", id, timeout_ms);
 }
 
 class BrokerLockTest : public ::testing::Test {

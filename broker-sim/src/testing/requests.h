@@ -49,6 +49,14 @@ inline v1::Request MakeRequest(v1::PrimitiveType type, const std::string& name,
 }
 
 // The fixed logical time the drivers use.
+// A lock acquire on `name` that waits at most `timeout_ms` (0: no limit).
+inline v1::Request LockAcquire(const std::string& name, uint64_t id,
+                               int64_t timeout_ms = 0) {
+  v1::Request request = MakeRequest(v1::LOCK, name, "lock { acquire {} }", id);
+  request.set_timeout_ms(timeout_ms);
+  return request;
+}
+
 inline absl::Time TestNow() { return absl::FromUnixSeconds(1'700'000'000); }
 
 class StateDriver {
