@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "atomix/v1/broker.pb.h"
+#include "broker-sim/src/state/check.h"  // FindInvalidUtf8
 #include "broker-sim/src/state/limits.h"
 
 namespace atomix::broker {
@@ -32,11 +33,6 @@ absl::Status ValidateRequest(const v1::Request& request, const Limits& limits);
 //   start_revision is -1; it must not be negative
 absl::Status ValidateWatchRequest(const v1::WatchRequest& request,
                                   const Limits& limits);
-
-// The offset of the first byte of `text` that does not start a well-formed
-// UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, nothing above
-// U+10FFFF), or absl::string_view::npos if `text` is valid UTF-8.
-size_t FindInvalidUtf8(absl::string_view text);
 
 }  // namespace atomix::broker
 

@@ -2,7 +2,9 @@
 #include "broker-sim/src/state/counter.h"
 
 #include "absl/strings/str_cat.h"
+#include "broker-sim/src/state/check.h"
 #include "broker-sim/src/state/errors.h"
+#include "broker-sim/src/state/registry.h"
 #include "broker-sim/src/state/watch_events.h"
 
 namespace atomix::broker {
@@ -78,6 +80,29 @@ void CounterState::Snapshot(const WatchFilter& filter,
   (void)filter;
   out.set_value(value_);
   out.set_version(version_);
+}
+
+namespace {
+
+absl::Status ValidateCounter(const v1::Request& request, const Limits&) {
+  if (request.counter().op_case() == v1::CounterRequest::OP_NOT_SET) {
+    return NoOperation("counter");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const PrimitiveSpec& CounterPrimitive() {
+  static const PrimitiveSpec spec{
+      .type = v1::COUNTER,
+      .name = "counter",
+      .a_name = "a counter",
+      .op = v1::Request::kCounter,
+      .make = &Make<CounterState>,
+      .validate = &ValidateCounter,
+  };
+  return spec;
 }
 
 }  // namespace atomix::broker

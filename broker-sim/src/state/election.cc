@@ -5,7 +5,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "broker-sim/src/state/check.h"
 #include "broker-sim/src/state/errors.h"
+#include "broker-sim/src/state/registry.h"
 #include "broker-sim/src/state/watch_events.h"
 
 namespace atomix::broker {
@@ -168,6 +170,52 @@ ApplyResult ElectionState::EndSession(uint64_t session_id,
                 [&](const Candidate& c) { return c.session == session_id; });
   if (candidates_.size() == before) return {};
   return AfterChange(old_leader, ctx);
+}
+
+namespace {
+
+absl::Status CheckCandidate(const std::string& id, const Limits& limits) {
+  return CheckBytes("candidate_id", id, limits.max_key_bytes, false);
+}
+
+absl::Status ValidateElection(const v1::Request& request, const Limits& limits) {
+  const v1::ElectionRequest& op = request.election();
+  switch (op.op_case()) {
+    case v1::ElectionRequest::kEnter:
+      return Both(CheckCandidate(op.enter().candidate_id(), limits),
+                  NeedsSession(request, "election enter"));
+    case v1::ElectionRequest::kLeave:
+      return Both(CheckCandidate(op.leave().candidate_id(), limits),
+                  NeedsSession(request, "election leave"));
+    case v1::ElectionRequest::kAnoint:
+      return CheckCandidate(op.anoint().candidate_id(), limits);
+    case v1::ElectionRequest::kPromote:
+      return CheckCandidate(op.promote().candidate_id(), limits);
+    case v1::ElectionRequest::kDemote:
+      return CheckCandidate(op.demote().candidate_id(), limits);
+    case v1::ElectionRequest::kEvict:
+      return CheckCandidate(op.evict().candidate_id(), limits);
+    case v1::ElectionRequest::kGetTerm:
+      return absl::OkStatus();
+    case v1::ElectionRequest::OP_NOT_SET:
+      break;
+  }
+  return NoOperation("election");
+}
+
+}  // namespace
+
+const PrimitiveSpec& ElectionPrimitive() {
+  static const PrimitiveSpec spec{
+      .type = v1::ELECTION,
+      .name = "election",
+      .a_name = "an election",
+      .op = v1::Request::kElection,
+      .make = &Make<ElectionState>,
+      .validate = &ValidateElection,
+      .session_owned = &AlwaysOwned,
+  };
+  return spec;
 }
 
 }  // namespace atomix::broker

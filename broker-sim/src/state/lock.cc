@@ -4,7 +4,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "broker-sim/src/state/check.h"
 #include "broker-sim/src/state/errors.h"
+#include "broker-sim/src/state/registry.h"
 #include "broker-sim/src/state/watch_events.h"
 
 namespace atomix::broker {
@@ -192,6 +194,40 @@ ApplyResult LockState::Advance(const ApplyContext& ctx) {
 void LockState::Cancel(uint64_t token) {
   auto it = order_of_token_.find(token);
   if (it != order_of_token_.end()) RemoveWaiter(it->second);
+}
+
+namespace {
+
+absl::Status ValidateLock(const v1::Request& request, const Limits&) {
+  const v1::LockRequest& op = request.lock();
+  switch (op.op_case()) {
+    case v1::LockRequest::kAcquire:
+      return NeedsSession(request, "lock acquire");
+    case v1::LockRequest::kRelease:
+      if (op.release().has_if_version()) return absl::OkStatus();
+      return NeedsSession(request, "lock release without if_version");
+    case v1::LockRequest::kGet:
+      return absl::OkStatus();
+    case v1::LockRequest::OP_NOT_SET:
+      break;
+  }
+  return NoOperation("lock");
+}
+
+}  // namespace
+
+const PrimitiveSpec& LockPrimitive() {
+  static const PrimitiveSpec spec{
+      .type = v1::LOCK,
+      .name = "lock",
+      .a_name = "a lock",
+      .op = v1::Request::kLock,
+      .make = &Make<LockState>,
+      .validate = &ValidateLock,
+      .session_owned = &AlwaysOwned,
+      .has_timers = true,
+  };
+  return spec;
 }
 
 }  // namespace atomix::broker

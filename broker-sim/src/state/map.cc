@@ -7,8 +7,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "broker-sim/src/state/check.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/paging.h"
+#include "broker-sim/src/state/registry.h"
 #include "broker-sim/src/state/watch_events.h"
 
 namespace atomix::broker {
@@ -376,6 +378,107 @@ bool MapState::CheckVersion(const v1::Request& request, const std::string& key,
     return false;
   }
   return true;
+}
+
+namespace {
+
+absl::Status CheckKeyAndValue(const std::string& key, const std::string& value,
+                              const Limits& limits) {
+  absl::Status status = CheckBytes("key", key, limits.max_key_bytes, false);
+  if (!status.ok()) return status;
+  return CheckBytes("value", value, limits.max_value_bytes, true);
+}
+
+absl::Status CheckKey(const std::string& key, const Limits& limits) {
+  return CheckBytes("key", key, limits.max_key_bytes, false);
+}
+
+absl::Status ValidateMap(const v1::Request& request, const Limits& limits) {
+  const v1::MapRequest& op = request.map();
+  switch (op.op_case()) {
+    case v1::MapRequest::kPut: {
+      const v1::MapPut& put = op.put();
+      return Both(CheckKeyAndValue(put.key(), put.value(), limits),
+                  CheckWriteOptions(
+                      request, put.ephemeral(), put.ttl_ms(),
+                      put.has_if_fence() ? &put.if_fence() : nullptr, limits));
+    }
+    case v1::MapRequest::kInsert: {
+      const v1::MapInsert& insert = op.insert();
+      return Both(CheckKeyAndValue(insert.key(), insert.value(), limits),
+                  CheckWriteOptions(request, insert.ephemeral(),
+                                    insert.ttl_ms(), nullptr, limits));
+    }
+    case v1::MapRequest::kUpdate: {
+      const v1::MapUpdate& update = op.update();
+      return Both(
+          CheckKeyAndValue(update.key(), update.value(), limits),
+          CheckWriteOptions(
+              request, update.ephemeral(), update.ttl_ms(),
+              update.has_if_fence() ? &update.if_fence() : nullptr, limits));
+    }
+    case v1::MapRequest::kGet:
+      return CheckKey(op.get().key(), limits);
+    case v1::MapRequest::kRemove:
+      return Both(CheckKey(op.remove().key(), limits),
+                  op.remove().has_if_fence()
+                      ? CheckFence(op.remove().if_fence(), limits)
+                      : absl::OkStatus());
+    case v1::MapRequest::kContains:
+      return CheckKey(op.contains().key(), limits);
+    case v1::MapRequest::kList: {
+      absl::Status status = CheckBytes("prefix", op.list().prefix(),
+                                       limits.max_key_bytes, true);
+      if (!status.ok()) return status;
+      return CheckBytes("start_after", op.list().start_after(),
+                        limits.max_key_bytes, true);
+    }
+    case v1::MapRequest::kRemovePrefix:
+      return CheckBytes("prefix", op.remove_prefix().prefix(),
+                        limits.max_key_bytes, true);
+    case v1::MapRequest::kSize:
+    case v1::MapRequest::kClear:
+      return absl::OkStatus();
+    case v1::MapRequest::OP_NOT_SET:
+      break;
+  }
+  return NoOperation("map");
+}
+
+const v1::Fence* MapFence(const v1::Request& request) {
+  const v1::MapRequest& op = request.map();
+  if (op.has_put() && op.put().has_if_fence()) return &op.put().if_fence();
+  if (op.has_update() && op.update().has_if_fence()) {
+    return &op.update().if_fence();
+  }
+  if (op.has_remove() && op.remove().has_if_fence()) {
+    return &op.remove().if_fence();
+  }
+  return nullptr;
+}
+
+bool MapEphemeral(const v1::Request& request) {
+  const v1::MapRequest& op = request.map();
+  return (op.has_put() && op.put().ephemeral()) ||
+         (op.has_insert() && op.insert().ephemeral()) ||
+         (op.has_update() && op.update().ephemeral());
+}
+
+}  // namespace
+
+const PrimitiveSpec& MapPrimitive() {
+  static const PrimitiveSpec spec{
+      .type = v1::MAP,
+      .name = "map",
+      .a_name = "a map",
+      .op = v1::Request::kMap,
+      .make = &Make<MapState>,
+      .validate = &ValidateMap,
+      .fence_of = &MapFence,
+      .session_owned = &MapEphemeral,
+      .has_timers = true,
+  };
+  return spec;
 }
 
 }  // namespace atomix::broker

@@ -4,8 +4,10 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "broker-sim/src/state/check.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/paging.h"
+#include "broker-sim/src/state/registry.h"
 #include "broker-sim/src/state/watch_events.h"
 
 namespace atomix::broker {
@@ -120,6 +122,47 @@ void SetState::List(const v1::SetList& list, const Limits& limits,
   }
   out.set_more(it != elements_.end());
   out.set_size(static_cast<int64_t>(elements_.size()));
+}
+
+namespace {
+
+absl::Status CheckElement(const std::string& element, const Limits& limits) {
+  return CheckBytes("element", element, limits.max_key_bytes, false);
+}
+
+absl::Status ValidateSet(const v1::Request& request, const Limits& limits) {
+  const v1::SetRequest& op = request.set();
+  switch (op.op_case()) {
+    case v1::SetRequest::kAdd:
+      return CheckElement(op.add().element(), limits);
+    case v1::SetRequest::kRemove:
+      return CheckElement(op.remove().element(), limits);
+    case v1::SetRequest::kContains:
+      return CheckElement(op.contains().element(), limits);
+    case v1::SetRequest::kList:
+      return CheckBytes("start_after", op.list().start_after(),
+                        limits.max_key_bytes, true);
+    case v1::SetRequest::kSize:
+    case v1::SetRequest::kClear:
+      return absl::OkStatus();
+    case v1::SetRequest::OP_NOT_SET:
+      break;
+  }
+  return NoOperation("set");
+}
+
+}  // namespace
+
+const PrimitiveSpec& SetPrimitive() {
+  static const PrimitiveSpec spec{
+      .type = v1::SET,
+      .name = "set",
+      .a_name = "a set",
+      .op = v1::Request::kSet,
+      .make = &Make<SetState>,
+      .validate = &ValidateSet,
+  };
+  return spec;
 }
 
 }  // namespace atomix::broker

@@ -4,7 +4,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "broker-sim/src/state/check.h"
 #include "broker-sim/src/state/errors.h"
+#include "broker-sim/src/state/registry.h"
 #include "broker-sim/src/state/watch_events.h"
 
 namespace atomix::broker {
@@ -173,6 +175,68 @@ bool ValueState::CheckVersion(const v1::Request& request, bool has_if_version,
     return false;
   }
   return true;
+}
+
+namespace {
+
+absl::Status ValidateValue(const v1::Request& request, const Limits& limits) {
+  const v1::ValueRequest& op = request.value();
+  switch (op.op_case()) {
+    case v1::ValueRequest::kSet: {
+      const v1::ValueSet& set = op.set();
+      return Both(
+          CheckBytes("value", set.value(), limits.max_value_bytes, true),
+          CheckWriteOptions(request, set.ephemeral(), set.ttl_ms(),
+                            set.has_if_fence() ? &set.if_fence() : nullptr,
+                            limits));
+    }
+    case v1::ValueRequest::kInsert:
+      return Both(CheckBytes("value", op.insert().value(),
+                             limits.max_value_bytes, true),
+                  CheckWriteOptions(request, op.insert().ephemeral(),
+                                    op.insert().ttl_ms(), nullptr, limits));
+    case v1::ValueRequest::kDelete:
+      return op.delete_().has_if_fence()
+                 ? CheckFence(op.delete_().if_fence(), limits)
+                 : absl::OkStatus();
+    case v1::ValueRequest::kGet:
+      return absl::OkStatus();
+    case v1::ValueRequest::OP_NOT_SET:
+      break;
+  }
+  return NoOperation("value");
+}
+
+const v1::Fence* ValueFence(const v1::Request& request) {
+  const v1::ValueRequest& op = request.value();
+  if (op.has_set() && op.set().has_if_fence()) return &op.set().if_fence();
+  if (op.has_delete_() && op.delete_().has_if_fence()) {
+    return &op.delete_().if_fence();
+  }
+  return nullptr;
+}
+
+bool ValueEphemeral(const v1::Request& request) {
+  const v1::ValueRequest& op = request.value();
+  return (op.has_set() && op.set().ephemeral()) ||
+         (op.has_insert() && op.insert().ephemeral());
+}
+
+}  // namespace
+
+const PrimitiveSpec& ValuePrimitive() {
+  static const PrimitiveSpec spec{
+      .type = v1::VALUE,
+      .name = "value",
+      .a_name = "a value",
+      .op = v1::Request::kValue,
+      .make = &Make<ValueState>,
+      .validate = &ValidateValue,
+      .fence_of = &ValueFence,
+      .session_owned = &ValueEphemeral,
+      .has_timers = true,
+  };
+  return spec;
 }
 
 }  // namespace atomix::broker

@@ -8,55 +8,29 @@
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/lock.h"
+#include "broker-sim/src/state/registry.h"
 
 namespace atomix::broker {
 namespace {
 
 // The fence a write carries, or nullptr.
 const v1::Fence* FenceOf(const v1::Request& request) {
-  if (request.has_map()) {
-    const v1::MapRequest& op = request.map();
-    if (op.has_put() && op.put().has_if_fence()) return &op.put().if_fence();
-    if (op.has_update() && op.update().has_if_fence()) {
-      return &op.update().if_fence();
-    }
-    if (op.has_remove() && op.remove().has_if_fence()) {
-      return &op.remove().if_fence();
-    }
-  } else if (request.has_value()) {
-    const v1::ValueRequest& op = request.value();
-    if (op.has_set() && op.set().has_if_fence()) return &op.set().if_fence();
-    if (op.has_delete_() && op.delete_().has_if_fence()) {
-      return &op.delete_().if_fence();
-    }
-  }
-  return nullptr;
-}
-
-bool IsEphemeralWrite(const v1::Request& request) {
-  if (request.has_map()) {
-    const v1::MapRequest& op = request.map();
-    return (op.has_put() && op.put().ephemeral()) ||
-           (op.has_insert() && op.insert().ephemeral()) ||
-           (op.has_update() && op.update().ephemeral());
-  }
-  if (request.has_value()) {
-    const v1::ValueRequest& op = request.value();
-    return (op.has_set() && op.set().ephemeral()) ||
-           (op.has_insert() && op.insert().ephemeral());
-  }
-  return false;
+  const PrimitiveSpec* spec = PrimitiveOf(request);
+  return spec != nullptr && spec->fence_of != nullptr ? spec->fence_of(request)
+                                                      : nullptr;
 }
 
 // Whether a request with a session may leave something the session owns.
 bool MayOwn(const v1::Request& request) {
-  return request.type() == v1::LOCK || request.type() == v1::ELECTION ||
-         IsEphemeralWrite(request);
+  const PrimitiveSpec* spec = PrimitiveOf(request);
+  return spec != nullptr && spec->session_owned != nullptr &&
+         spec->session_owned(request);
 }
 
 // Whether machines of this type may have deadlines.
 bool HasTimers(v1::PrimitiveType type) {
-  return type == v1::MAP || type == v1::VALUE || type == v1::LOCK;
+  const PrimitiveSpec* spec = FindPrimitive(type);
+  return spec != nullptr && spec->has_timers;
 }
 
 }  // namespace
