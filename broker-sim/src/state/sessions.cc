@@ -22,6 +22,11 @@ Sessions::Session* Sessions::Find(uint64_t id) {
   return it == sessions_.end() ? nullptr : &it->second;
 }
 
+const Sessions::Session* Sessions::Find(uint64_t id) const {
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : &it->second;
+}
+
 Sessions::Session* Sessions::FindByNonce(uint64_t nonce) {
   if (nonce == 0) return nullptr;
   auto it = by_nonce_.find(nonce);

@@ -70,6 +70,7 @@ class Sessions {
                 uint64_t nonce = 0);
   // nullptr if there is no such session (never opened, closed or expired).
   Session* Find(uint64_t id);
+  const Session* Find(uint64_t id) const;
   // The live session opened with `nonce`, or nullptr (always for 0).
   Session* FindByNonce(uint64_t nonce);
   // Restarts the session's TTL at `now`.

@@ -1,60 +1,43 @@
-// In-memory Store.
+// In-memory Store: the engine, a mutex, a clock and the watch history.
 #include "broker-sim/src/store/memory_store.h"
 
-#include <algorithm>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/errors.h"
-#include "broker-sim/src/state/lock.h"
-#include "broker-sim/src/state/registry.h"
 
 namespace atomix::broker {
-namespace {
-
-// The fence a write carries, or nullptr.
-const v1::Fence* FenceOf(const v1::Request& request) {
-  const PrimitiveSpec* spec = PrimitiveOf(request);
-  return spec != nullptr && spec->fence_of != nullptr ? spec->fence_of(request)
-                                                      : nullptr;
-}
-
-// Whether a request with a session may leave something the session owns.
-bool MayOwn(const v1::Request& request) {
-  const PrimitiveSpec* spec = PrimitiveOf(request);
-  return spec != nullptr && spec->session_owned != nullptr &&
-         spec->session_owned(request);
-}
-
-// Whether machines of this type may have deadlines.
-bool HasTimers(v1::PrimitiveType type) {
-  const PrimitiveSpec* spec = FindPrimitive(type);
-  return spec != nullptr && spec->has_timers;
-}
-
-}  // namespace
 
 MemoryStore::MemoryStore(Limits limits, Clock clock, uint64_t session_id_base,
                          WatchHistoryOptions history)
-    : limits_(limits),
-      clock_(std::move(clock)),
-      session_id_base_(session_id_base),
-      history_(history) {}
+    : clock_(std::move(clock)),
+      history_(history),
+      sink_(this),
+      engine_(limits, Engine::Options{.session_id_base = session_id_base},
+              &sink_) {}
+
+void MemoryStore::HistorySink::Record(const std::string& name,
+                                      int64_t revision,
+                                      std::vector<v1::WatchEvent>&& events) {
+  // Called by the engine, which runs under the store's mutex.
+  store_->mu_.AssertHeld();
+  store_->RecordLocked(name, revision, std::move(events));
+}
+
+void MemoryStore::RecordLocked(const std::string& name, int64_t revision,
+                               std::vector<v1::WatchEvent>&& events) {
+  history_.Append(name, revision, std::move(events));
+  if (changed_.empty() || changed_.back() != name) changed_.push_back(name);
+}
 
 void MemoryStore::Apply(absl::Span<const v1::Request* const> requests,
                         absl::Span<v1::Response* const> responses,
                         uint64_t origin, StoreResult& result) {
-  const size_t n = std::min(requests.size(), responses.size());
   std::vector<std::string> changed;
   {
     absl::MutexLock lock(&mu_);
-    AdvanceTo(clock_(), result);
-    for (size_t i = 0; i < n; ++i) {
-      if (ApplyOne(*requests[i], origin, *responses[i], result)) {
-        result.deferred.push_back(i);
-      }
-    }
+    engine_.ApplyBatch(clock_(), origin, requests, responses, result);
     changed.swap(changed_);
   }
   NotifyChanged(std::move(changed));
@@ -64,18 +47,22 @@ void MemoryStore::Tick(absl::Time now, StoreResult& result) {
   std::vector<std::string> changed;
   {
     absl::MutexLock lock(&mu_);
-    AdvanceTo(now, result);
+    engine_.Tick(now, result);
     changed.swap(changed_);
   }
   NotifyChanged(std::move(changed));
+}
+
+void MemoryStore::Cancel(uint64_t origin) {
+  absl::MutexLock lock(&mu_);
+  engine_.CancelOrigin(origin);
 }
 
 void MemoryStore::ExpireAllSessions(StoreResult& result) {
   std::vector<std::string> changed;
   {
     absl::MutexLock lock(&mu_);
-    AdvanceTo(clock_(), result);
-    for (uint64_t id : sessions_.Ids()) EndSession(id, result);
+    engine_.ExpireAllSessions(clock_(), result);
     changed.swap(changed_);
   }
   NotifyChanged(std::move(changed));
@@ -90,24 +77,14 @@ void MemoryStore::SetChangeListener(ChangeListener listener) {
   listener_ = std::move(listener);
 }
 
-void MemoryStore::Record(const std::string& name,
-                         std::vector<v1::WatchEvent>& events) {
-  if (events.empty()) return;
-  history_.Append(name, revision_, std::move(events));
-  events.clear();
-  if (changed_.empty() || changed_.back() != name) changed_.push_back(name);
-}
-
 absl::StatusOr<WatchStart> MemoryStore::StartWatch(const std::string& name,
                                                    v1::PrimitiveType type,
                                                    const WatchFilter& filter,
                                                    bool snapshot) {
   absl::MutexLock lock(&mu_);
   std::unique_ptr<StateMachine> fresh;
-  const StateMachine* machine = nullptr;
-  auto it = primitives_.find(name);
-  if (it != primitives_.end()) {
-    machine = it->second.get();
+  const StateMachine* machine = engine_.Find(name);
+  if (machine != nullptr) {
     if (machine->type() != type) {
       return absl::FailedPreconditionError(
           absl::StrCat(QuoteName(name), " is a ", TypeName(machine->type()),
@@ -115,7 +92,7 @@ absl::StatusOr<WatchStart> MemoryStore::StartWatch(const std::string& name,
     }
   }
   WatchStart start;
-  start.revision = revision_;
+  start.revision = engine_.revision();
   if (snapshot) {
     if (machine == nullptr) {
       // Unbound: an empty primitive, and nothing gets bound.
@@ -127,7 +104,7 @@ absl::StatusOr<WatchStart> MemoryStore::StartWatch(const std::string& name,
       machine = fresh.get();
     }
     machine->Snapshot(filter, start.snapshot);
-    start.snapshot.set_revision(revision_);
+    start.snapshot.set_revision(engine_.revision());
   }
   return start;
 }
@@ -164,241 +141,14 @@ bool MemoryStore::TEST_unlocked() const {
   return true;
 }
 
-void MemoryStore::AdvanceTo(absl::Time now, StoreResult& result) {
-  now_ = std::max(now_, now);
-  while (true) {
-    const auto session = sessions_.Next();
-    const bool session_due = session && session->first <= now_;
-    const bool timer_due = !timers_.empty() && timers_.begin()->first <= now_;
-    if (session_due && (!timer_due || session->first <= timers_.begin()->first)) {
-      EndSession(session->second, result);
-      continue;
-    }
-    if (!timer_due) break;
-    const std::string name = timers_.begin()->second;
-    timers_.erase(timers_.begin());
-    scheduled_.erase(name);
-    auto it = primitives_.find(name);
-    if (it == primitives_.end()) continue;
-    const ApplyContext ctx{
-        .revision = revision_ + 1, .now = now_, .limits = limits_};
-    ApplyResult step = it->second->Advance(ctx);
-    if (step.mutated) revision_ = ctx.revision;
-    Record(name, step.events);
-    Complete(step.answers, result);
-    Schedule(name, *it->second);
-  }
-}
-
-void MemoryStore::Complete(std::vector<Answer>& answers, StoreResult& result) {
-  for (Answer& answer : answers) {
-    if (!pending_.contains(answer.token)) continue;
-    const Pending pending = TakePending(answer.token);
-    answer.response.set_id(pending.request_id);
-    answer.response.set_revision(revision_);
-    if (Sessions::Session* session = sessions_.Find(pending.session)) {
-      session->pending.erase(pending.sequence);
-      sessions_.Remember(*session, pending.sequence, answer.response);
-    }
-    result.completions.push_back(
-        Completion{pending.origin, std::move(answer.response)});
-  }
-}
-
-void MemoryStore::AddPending(uint64_t token, Pending pending) {
-  by_origin_[{pending.origin, pending.request_id}] = token;
-  pending_[token] = std::move(pending);
-}
-
-void MemoryStore::Readdress(uint64_t token, uint64_t origin,
-                            uint64_t request_id) {
-  Pending& pending = pending_.at(token);
-  auto it = by_origin_.find({pending.origin, pending.request_id});
-  if (it != by_origin_.end() && it->second == token) by_origin_.erase(it);
-  pending.origin = origin;
-  pending.request_id = request_id;
-  by_origin_[{origin, request_id}] = token;
-}
-
-MemoryStore::Pending MemoryStore::TakePending(uint64_t token) {
-  auto found = pending_.find(token);
-  Pending pending = std::move(found->second);
-  pending_.erase(found);
-  auto it = by_origin_.find({pending.origin, pending.request_id});
-  if (it != by_origin_.end() && it->second == token) by_origin_.erase(it);
-  return pending;
-}
-
-void MemoryStore::Schedule(const std::string& name,
-                           const StateMachine& machine) {
-  if (!HasTimers(machine.type())) return;
-  const absl::Time next = machine.NextDeadline();
-  auto it = scheduled_.find(name);
-  if (it != scheduled_.end()) {
-    if (it->second == next) return;
-    timers_.erase({it->second, name});
-    scheduled_.erase(it);
-  }
-  if (next != absl::InfiniteFuture()) {
-    timers_.emplace(next, name);
-    scheduled_[name] = next;
-  }
-}
-
-bool MemoryStore::CheckFence(const v1::Request& request,
-                             v1::Response& response) {
-  const v1::Fence* fence = FenceOf(request);
-  if (fence == nullptr) return true;
-  auto it = primitives_.find(fence->lock());
-  if (it != primitives_.end() && it->second->type() != v1::LOCK) {
-    SetError(response, absl::StatusCode::kFailedPrecondition,
-             absl::StrCat("fence names ", QuoteName(fence->lock()), ", a ",
-                          TypeName(it->second->type()), ", not a lock"),
-             0);
-    return false;
-  }
-  const int64_t current =
-      it == primitives_.end()
-          ? 0
-          : static_cast<const LockState&>(*it->second).fence();
-  if (current == fence->version()) return true;
-  SetError(response, absl::StatusCode::kFailedPrecondition,
-           absl::StrCat("fence ", fence->version(), " of lock ",
-                        QuoteName(fence->lock()), " no longer holds it; ",
-                        current == 0 ? std::string("the lock is free")
-                                     : absl::StrCat("current fence is ", current)),
-           current);
-  return false;
-}
-
-bool MemoryStore::ApplyOne(const v1::Request& request, uint64_t origin,
-                           v1::Response& response, StoreResult& result) {
-  response.set_id(request.id());
-  if (request.has_session()) {
-    ApplySession(request, response, result);
-    return false;
-  }
-  if (request.has_cancel()) {
-    ApplyCancel(request, origin, response, result);
-    return false;
-  }
-  Sessions::Session* session = nullptr;
-  const uint64_t sequence = request.sequence();
-  if (request.session_id() != 0) {
-    session = sessions_.Find(request.session_id());
-    if (session == nullptr) {
-      SetLostSession(response, request.session_id());
-      response.set_revision(revision_);
-      return false;
-    }
-    sessions_.Touch(*session, now_);
-    sessions_.Acknowledge(*session, request.ack_sequence());
-    const v1::Response* cached = nullptr;
-    uint64_t pending_token = 0;
-    switch (sessions_.Check(*session, sequence, limits_.max_unacked_responses,
-                            &cached, &pending_token)) {
-      case Sessions::Replay::kAnswered:
-        response = *cached;
-        response.set_id(request.id());
-        return false;
-      case Sessions::Replay::kPending: {
-        // A retry of a request that still waits: answer it here instead.
-        Readdress(pending_token, origin, request.id());
-        return true;
-      }
-      case Sessions::Replay::kAcknowledged:
-        SetError(response, absl::StatusCode::kInvalidArgument,
-                 absl::StrCat("session ", session->id, ": sequence ", sequence,
-                              " was already acknowledged (ack_sequence ",
-                              session->acked, ")"));
-        response.set_revision(revision_);
-        return false;
-      case Sessions::Replay::kFull:
-        SetError(response, absl::StatusCode::kResourceExhausted,
-                 absl::StrCat("session ", session->id, " has ",
-                              limits_.max_unacked_responses,
-                              " unacknowledged responses; acknowledge some "
-                              "with ack_sequence first"));
-        response.set_revision(revision_);
-        return false;
-      case Sessions::Replay::kApply:
-        break;
-    }
-  }
-
-  const uint64_t token = next_token_++;
-  const ApplyContext ctx{.revision = revision_ + 1,
-                         .now = now_,
-                         .limits = limits_,
-                         .token = token};
-  ApplyResult step;
-  StateMachine* machine = nullptr;
-  std::unique_ptr<StateMachine> fresh;
-  bool run = false;
-  auto it = primitives_.find(request.name());
-  if (it != primitives_.end()) {
-    machine = it->second.get();
-    if (machine->type() != request.type()) {
-      SetError(response, absl::StatusCode::kFailedPrecondition,
-               absl::StrCat(QuoteName(request.name()), " is a ",
-                            TypeName(machine->type()), ", not a ",
-                            TypeName(request.type())));
-    } else if (request.has_open()) {
-      response.mutable_open()->set_created(false);
-    } else {
-      run = true;
-    }
-  } else {
-    fresh = NewStateMachine(request.type());
-    machine = fresh.get();
-    if (machine == nullptr) {
-      SetError(response, absl::StatusCode::kInvalidArgument,
-               absl::StrCat("type ", static_cast<int>(request.type()),
-                            " is not a primitive type"));
-    } else if (request.has_open()) {
-      response.mutable_open()->set_created(true);
-      primitives_.emplace(request.name(), std::move(fresh));
-    } else {
-      run = true;
-    }
-  }
-  if (run && CheckFence(request, response)) {
-    step = machine->Apply(request, ctx, response);
-    // Unknown names read as empty; only a mutation (or a waiter) binds one.
-    if (fresh != nullptr && (step.mutated || step.deferred)) {
-      primitives_.emplace(request.name(), std::move(fresh));
-    }
-  }
-  if (step.mutated) revision_ = ctx.revision;
-  Record(request.name(), step.events);
-  if (fresh == nullptr && machine != nullptr && run) {
-    if (session != nullptr && MayOwn(request)) {
-      session->resources.insert(request.name());
-    }
-    Schedule(request.name(), *machine);
-  }
-  if (step.deferred) {
-    AddPending(token, Pending{origin, request.id(), request.session_id(),
-                              sequence, request.name()});
-    if (session != nullptr && sequence != 0) {
-      session->pending[sequence] = token;
-    }
-  } else {
-    response.set_revision(revision_);
-    if (session != nullptr) sessions_.Remember(*session, sequence, response);
-  }
-  Complete(step.answers, result);
-  return step.deferred;
-}
-
 int64_t MemoryStore::revision() const {
   absl::MutexLock lock(&mu_);
-  return revision_;
+  return engine_.revision();
 }
 
 size_t MemoryStore::TEST_primitive_count() const {
   absl::MutexLock lock(&mu_);
-  return primitives_.size();
+  return engine_.primitive_count();
 }
 
 size_t MemoryStore::TEST_history_events() const {
@@ -408,7 +158,7 @@ size_t MemoryStore::TEST_history_events() const {
 
 size_t MemoryStore::TEST_session_count() const {
   absl::MutexLock lock(&mu_);
-  return sessions_.size();
+  return engine_.session_count();
 }
 
 }  // namespace atomix::broker

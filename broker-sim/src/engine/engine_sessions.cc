@@ -1,12 +1,12 @@
-// MemoryStore, the session side: opening, keeping alive and ending sessions,
-// and withdrawing waiting requests (a stream that went away, or a
+// The engine, the session side: opening, keeping alive and ending sessions,
+// and withdrawing waiting requests (an origin that went away, or a
 // CancelRequest from a caller that gave up).
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/errors.h"
-#include "broker-sim/src/store/memory_store.h"
+#include "broker-sim/src/engine/engine.h"
 
 namespace atomix::broker {
 namespace {
@@ -19,8 +19,7 @@ v1::Response CancelledAnswer(const char* why) {
 
 }  // namespace
 
-void MemoryStore::Cancel(uint64_t origin) {
-  absl::MutexLock lock(&mu_);
+void Engine::CancelOrigin(uint64_t origin) {
   std::vector<uint64_t> tokens;
   for (auto it = by_origin_.lower_bound({origin, 0});
        it != by_origin_.end() && it->first.first == origin; ++it) {
@@ -30,7 +29,7 @@ void MemoryStore::Cancel(uint64_t origin) {
   for (uint64_t token : tokens) Withdraw(token, nullptr, ignored);
 }
 
-void MemoryStore::Withdraw(uint64_t token, const v1::Response* answer,
+void Engine::Withdraw(uint64_t token, const v1::Response* answer,
                            StoreResult& result) {
   if (!pending_.contains(token)) return;
   const Pending pending = TakePending(token);
@@ -52,7 +51,7 @@ void MemoryStore::Withdraw(uint64_t token, const v1::Response* answer,
       Completion{pending.origin, std::move(response)});
 }
 
-void MemoryStore::ApplyCancel(const v1::Request& request, uint64_t origin,
+void Engine::ApplyCancel(const v1::Request& request, uint64_t origin,
                               v1::Response& response, StoreResult& result) {
   const v1::CancelRequest& op = request.cancel();
   v1::CancelResponse* out = response.mutable_cancel();
@@ -111,7 +110,7 @@ void MemoryStore::ApplyCancel(const v1::Request& request, uint64_t origin,
   }
 }
 
-void MemoryStore::EndSession(uint64_t id, StoreResult& result) {
+void Engine::EndSession(uint64_t id, StoreResult& result) {
   Sessions::Session* session = sessions_.Find(id);
   if (session == nullptr) return;
   const ApplyContext ctx{
@@ -139,7 +138,7 @@ void MemoryStore::EndSession(uint64_t id, StoreResult& result) {
   Complete(answers, result);
 }
 
-void MemoryStore::ApplySession(const v1::Request& request,
+void Engine::ApplySession(const v1::Request& request,
                                v1::Response& response, StoreResult& result) {
   const v1::SessionRequest& op = request.session();
   v1::SessionResponse* out = nullptr;

@@ -1,0 +1,167 @@
+// Engine: all broker state, changed only by ordered input records.
+//
+// The engine holds the registry of names and their state machines, the
+// session table with its exactly-once memory, fences, timers (TTL entries,
+// lock waiter timeouts) and deferred answers. Every change is a pure
+// function of one input record (atomix/log/v1/record.proto): a request
+// batch from an origin, a tick, an origin that went away, or an expire-all,
+// each carrying its logical time. Session ids are session_id_base + 1, + 2,
+// ... in opening order, and "now" is the record's, so the same records in
+// the same order give the same state, revisions, answers and watch events
+// on any machine. The engine reads no clock, draws no random numbers and
+// does no I/O; stores wrap it with a lock, a clock that stamps records, a
+// watch history and (for durable stores) a log.
+//
+//   Engine engine(limits, {.session_id_base = base}, &sink);
+//   StoreResult result;
+//   engine.ApplyBatch(now, origin, requests, responses, result);
+//
+// A name is bound by Open or by its first mutation (or waiter); reads of an
+// unknown name see an empty primitive and bind nothing. Ending a session
+// (close, expiry, expire-all) is one step at one revision, none if the
+// session owned nothing. Each step's watch events go to the EventSink with
+// the revision they happened at.
+//
+// Thread-safety: none; the owner serializes every call.
+#ifndef ATOMIX_BROKER_ENGINE_ENGINE_H_
+#define ATOMIX_BROKER_ENGINE_ENGINE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "atomix/log/v1/record.pb.h"
+#include "atomix/v1/broker.pb.h"
+#include "broker-sim/src/state/limits.h"
+#include "broker-sim/src/state/sessions.h"
+#include "broker-sim/src/state/state_machine.h"
+#include "broker-sim/src/store/store.h"
+
+namespace atomix::broker {
+
+// Receives each step's watch events, in order, at the step's revision.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void Record(const std::string& name, int64_t revision,
+                      std::vector<v1::WatchEvent>&& events) = 0;
+};
+
+// What one input record produced.
+struct RecordOutput {
+  // For a batch: one response per request (the slots of deferred requests
+  // hold nothing useful and are listed in result.deferred).
+  std::vector<v1::Response> responses;
+  StoreResult result;
+};
+
+class Engine {
+ public:
+  struct Options {
+    // Session ids start above this.
+    uint64_t session_id_base = 0;
+  };
+
+  // `sink` (may be null) must outlive the engine.
+  Engine(Limits limits, Options options, EventSink* sink);
+
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Applies one input record.
+  void Apply(const atomix::log::v1::InputRecord& record, RecordOutput& out);
+
+  // The same records, without building one: see Store::Apply, Tick, Cancel
+  // and ExpireAllSessions. Time first moves to `now` (never backwards) and
+  // runs whatever is due.
+  void ApplyBatch(absl::Time now, uint64_t origin,
+                  absl::Span<const v1::Request* const> requests,
+                  absl::Span<v1::Response* const> responses,
+                  StoreResult& result);
+  void Tick(absl::Time now, StoreResult& result);
+  void CancelOrigin(uint64_t origin);
+  void ExpireAllSessions(absl::Time now, StoreResult& result);
+
+  // The latest revision handed out (0 before the first mutation).
+  int64_t revision() const { return revision_; }
+  // Logical time: the latest record time seen.
+  absl::Time now() const { return now_; }
+  // The machine bound to `name`, or nullptr.
+  const StateMachine* Find(const std::string& name) const;
+  size_t primitive_count() const { return primitives_.size(); }
+  size_t session_count() const { return sessions_.size(); }
+
+  // A deterministic serialization of the whole state: revision, time,
+  // sessions with their exactly-once memory, waiting requests, and every
+  // primitive's snapshot in name order. Equal digests mean equal state.
+  std::string Digest() const;
+
+ private:
+  // A deferred request, by token.
+  struct Pending {
+    uint64_t origin = 0;
+    uint64_t request_id = 0;
+    uint64_t session = 0;
+    uint64_t sequence = 0;
+    std::string name;
+  };
+
+  // Returns true if the response is deferred.
+  bool ApplyOne(const v1::Request& request, uint64_t origin,
+                v1::Response& response, StoreResult& result);
+  void ApplySession(const v1::Request& request, v1::Response& response,
+                    StoreResult& result);
+  // A CancelRequest: withdraws the waiting request it names, or remembers
+  // a sequence that has not arrived yet as cancelled.
+  void ApplyCancel(const v1::Request& request, uint64_t origin,
+                   v1::Response& response, StoreResult& result);
+  // Takes waiting request `token` out of its machine and the session. With
+  // an `answer`, that is its final response: remembered for exactly-once
+  // and sent to its origin as a completion. Without, it is never answered.
+  void Withdraw(uint64_t token, const v1::Response* answer,
+                StoreResult& result);
+  // Fails `response` if the request's if_fence no longer holds its lock.
+  bool CheckFence(const v1::Request& request, v1::Response& response);
+  // Moves time forward and runs whatever is due.
+  void AdvanceTo(absl::Time now, StoreResult& result);
+  // Ends a session in one step at one new revision.
+  void EndSession(uint64_t id, StoreResult& result);
+  // Turns machine answers into completions (at the current revision).
+  void Complete(std::vector<Answer>& answers, StoreResult& result);
+  // Hands a step's watch events (at the current revision) to the sink.
+  void Record(const std::string& name, std::vector<v1::WatchEvent>& events);
+  // Re-reads the machine's next deadline into timers_.
+  void Schedule(const std::string& name, const StateMachine& machine);
+  // Adds, re-addresses and removes a waiting request (pending_ and
+  // by_origin_ together).
+  void AddPending(uint64_t token, Pending pending);
+  void Readdress(uint64_t token, uint64_t origin, uint64_t request_id);
+  Pending TakePending(uint64_t token);
+
+  const Limits limits_;
+  const uint64_t session_id_base_;
+  EventSink* const sink_;
+  absl::flat_hash_map<std::string, std::unique_ptr<StateMachine>> primitives_;
+  int64_t revision_ = 0;
+  absl::Time now_ = absl::InfinitePast();
+  Sessions sessions_;
+  uint64_t sessions_opened_ = 0;
+  uint64_t next_token_ = 1;
+  absl::flat_hash_map<uint64_t, Pending> pending_;
+  // The same waiting requests by (origin, request id): CancelOrigin and a
+  // cancel by request id find theirs without a scan.
+  absl::btree_map<std::pair<uint64_t, uint64_t>, uint64_t> by_origin_;
+  absl::btree_set<std::pair<absl::Time, std::string>> timers_;
+  absl::flat_hash_map<std::string, absl::Time> scheduled_;
+};
+
+}  // namespace atomix::broker
+
+#endif  // ATOMIX_BROKER_ENGINE_ENGINE_H_
