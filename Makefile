@@ -4,6 +4,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= 2
 LISTEN ?= 127.0.0.1:5679
+DATA_DIR ?= ./data
 
 .PHONY: all deps configure build run test test-sanitize clean
 
@@ -19,7 +20,7 @@ build: configure
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
 run: build
-	exec $(BUILD_DIR)/broker-sim/atomix-broker --listen $(LISTEN) --store memory
+	exec $(BUILD_DIR)/broker-sim/atomix-broker --listen $(LISTEN) --store disk --data-dir $(DATA_DIR)
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 600

@@ -15,7 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$BROKER_BIN" --listen 127.0.0.1:0 --port-file "$WORK/port" --log-level warn &
+"$BROKER_BIN" --listen 127.0.0.1:0 --port-file "$WORK/port" --log-level warn --store memory &
 PIDS+=($!)
 REDIS_PORT=$((20000 + RANDOM % 20000))
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \

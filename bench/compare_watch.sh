@@ -25,7 +25,7 @@ trap cleanup EXIT
 # 1000 subscribers need 1000 sockets on each side.
 [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge 4096 ] || ulimit -Sn 4096 2>/dev/null || true
 
-"$BROKER_BIN" --listen 127.0.0.1:0 --port-file "$WORK/port" --log-level warn &
+"$BROKER_BIN" --listen 127.0.0.1:0 --port-file "$WORK/port" --log-level warn --store memory &
 PIDS+=($!)
 REDIS_PORT=$((20000 + RANDOM % 20000))
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \

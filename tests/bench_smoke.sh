@@ -7,7 +7,7 @@ set -euo pipefail
 BROKER="$1"
 BENCH="$2"
 WORK="$(mktemp -d /tmp/atomix-bench-XXXXXX)"
-"$BROKER" --listen 127.0.0.1:0 --port-file "$WORK/port" --log-level warn &
+"$BROKER" --listen 127.0.0.1:0 --port-file "$WORK/port" --log-level warn --store memory &
 PID=$!
 trap 'kill -TERM $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done

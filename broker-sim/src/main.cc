@@ -1,6 +1,7 @@
 // atomix-broker: the reference atomix broker.
 //
-//   atomix-broker --listen 127.0.0.1:5679 --store memory
+//   atomix-broker --listen 127.0.0.1:5679 --data-dir ./data   # durable (default)
+//   atomix-broker --listen 127.0.0.1:5679 --store memory     # nothing kept
 //   atomix-broker --listen 127.0.0.1:0 --port-file /tmp/port   # for tests
 //
 //   kill -USR1 <pid>   # expires every session at once (for testing clients)
@@ -20,6 +21,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "CLI/CLI.hpp"
@@ -27,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "broker-sim/src/core/broker.h"
+#include "broker-sim/src/disk/disk_store.h"
 #include "broker-sim/src/server/clock.h"
 #include "broker-sim/src/server/server.h"
 #include "broker-sim/src/server/shutdown_signal.h"
@@ -55,7 +58,9 @@ struct Flags {
   std::string log_level = "info";
   int64_t max_value_bytes = 1 << 20;
   int64_t max_session_ttl_ms = 3600000;
-  std::string store = "memory";
+  std::string store = "disk";
+  std::string data_dir = "./data";
+  std::string sync = "always";
   std::string port_file;
   double fault_drop_responses = 0;
   int64_t fault_latency_ms = 0;
@@ -109,10 +114,36 @@ int Run(const Flags& flags) {
   atomix::broker::WatchHistoryOptions history;
   history.max_events = static_cast<size_t>(flags.watch_history);
   history.max_bytes = static_cast<size_t>(flags.watch_history_bytes);
-  Broker broker(std::make_unique<MemoryStore>(
-                    limits, &atomix::broker::MonotonicNow, session_id_base,
-                    history),
-                limits);
+  std::unique_ptr<atomix::broker::Store> store;
+  std::string broker_id;
+  std::optional<atomix::broker::DiskStore> disk;
+  if (flags.store == "disk") {
+    atomix::broker::DiskStoreOptions disk_options;
+    disk_options.dir = flags.data_dir;
+    disk_options.limits = limits;
+    disk_options.history = history;
+    disk_options.wal.sync = *atomix::broker::ParseSyncMode(flags.sync);
+    absl::StatusOr<atomix::broker::DiskStore> opened =
+        atomix::broker::OpenDiskStore(disk_options);
+    if (!opened.ok()) {
+      spdlog::error("cannot open the disk store: {}",
+                    std::string(opened.status().message()));
+      return 1;
+    }
+    spdlog::info("disk store {}: replayed {} records in {}, revision {}",
+                 flags.data_dir, opened->records_replayed,
+                 absl::FormatDuration(opened->recovery_time),
+                 opened->store->revision());
+    disk.emplace(*std::move(opened));
+    broker_id = disk->broker_id;
+    // The broker owns the store; `disk` keeps the data dir locked until
+    // after it is gone.
+    store = std::move(disk->store);
+  } else {
+    store = std::make_unique<MemoryStore>(limits, &atomix::broker::MonotonicNow,
+                                          session_id_base, history);
+  }
+  Broker broker(std::move(store), limits, broker_id);
 
   ServerOptions options;
   options.listen = flags.listen;
@@ -187,8 +218,23 @@ int main(int argc, char** argv) {
       ->envname("ATOMIX_MAX_SESSION_TTL_MS")
       ->check(CLI::Range(int64_t{10000}, int64_t{7} * 24 * 3600 * 1000))
       ->capture_default_str();
-  app.add_option("--store", flags.store, "where state lives: memory")
+  app.add_option("--store", flags.store,
+                 "where state lives: disk (durable, in --data-dir) or memory "
+                 "(lost on restart)")
       ->envname("ATOMIX_STORE")
+      ->check(CLI::IsMember({"disk", "memory"}))
+      ->capture_default_str();
+  app.add_option("--data-dir", flags.data_dir,
+                 "the disk store's directory (created if missing)")
+      ->envname("ATOMIX_DATA_DIR")
+      ->capture_default_str();
+  app.add_option("--sync", flags.sync,
+                 "when the disk store answers a write: always (after "
+                 "fdatasync; survives power loss), batch (synced within "
+                 "10 ms; a power loss may drop the last 10 ms), none (never "
+                 "synced by the broker; survives a process crash only)")
+      ->envname("ATOMIX_SYNC")
+      ->check(CLI::IsMember({"always", "batch", "none"}))
       ->capture_default_str();
   app.add_option("--watch-history", flags.watch_history,
                  "watch events kept for watchers to catch up or resume "
@@ -225,12 +271,5 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
 
-  if (flags.store != "memory") {
-    std::fprintf(stderr,
-                 "atomix-broker: unknown store \"%s\"; the only store is "
-                 "\"memory\"\n",
-                 flags.store.c_str());
-    return 2;
-  }
   return Run(flags);
 }

@@ -17,7 +17,7 @@ cmake -S "$SRC_DIR/consumer" -B "$WORK/build" -DCMAKE_PREFIX_PATH="$WORK/prefix"
       -DCMAKE_BUILD_TYPE=Release > "$WORK/configure.log"
 cmake --build "$WORK/build" -j2 > "$WORK/build.log"
 
-"$WORK/prefix/bin/atomix-broker" --listen 127.0.0.1:0 --port-file "$WORK/port" --log-level warn &
+"$WORK/prefix/bin/atomix-broker" --listen 127.0.0.1:0 --port-file "$WORK/port" --log-level warn --store memory &
 BROKER_PID=$!
 for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
 PORT="$(cat "$WORK/port")"

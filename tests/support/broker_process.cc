@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -62,6 +63,10 @@ absl::Status BrokerProcess::Launch(int port) {
 
   std::vector<std::string> argv = {ATOMIX_BROKER_BIN, "--listen", absl::StrCat("127.0.0.1:", port),
                                    "--port-file", port_file, "--log-level", "warn"};
+  // Tests get the memory store unless they ask for another.
+  if (std::find(options_.args.begin(), options_.args.end(), "--store") == options_.args.end()) {
+    argv.insert(argv.end(), {"--store", "memory"});
+  }
   argv.insert(argv.end(), options_.args.begin(), options_.args.end());
 
   pid_t parent = getpid();

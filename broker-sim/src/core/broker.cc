@@ -25,8 +25,11 @@ std::string RandomId() {
 
 }  // namespace
 
-Broker::Broker(std::unique_ptr<Store> store, Limits limits)
-    : store_(std::move(store)), limits_(limits), broker_id_(RandomId()) {}
+Broker::Broker(std::unique_ptr<Store> store, Limits limits,
+               std::string broker_id)
+    : store_(std::move(store)),
+      limits_(limits),
+      broker_id_(broker_id.empty() ? RandomId() : std::move(broker_id)) {}
 
 void Broker::Execute(const v1::RequestBatch& batch, v1::ResponseBatch& out) {
   std::vector<Completion> ignored;

@@ -31,7 +31,11 @@ namespace atomix::broker {
 
 class Broker {
  public:
-  Broker(std::unique_ptr<Store> store, Limits limits);
+  // `broker_id` names this incarnation to watchers (BrokerInfo.broker_id);
+  // empty: a random one. A store that keeps its history across restarts
+  // passes the id it persisted.
+  Broker(std::unique_ptr<Store> store, Limits limits,
+         std::string broker_id = "");
 
   // Validates each request (bad ones get an INVALID_ARGUMENT response and
   // touch nothing), applies the valid ones to the store in order, and appends

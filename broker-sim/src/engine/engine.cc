@@ -65,6 +65,13 @@ void Engine::Apply(const atomix::log::v1::InputRecord& record,
     case atomix::log::v1::InputRecord::kExpireAll:
       ExpireAllSessions(now, out.result);
       return;
+    case atomix::log::v1::InputRecord::kResume:
+      // Restart every session's TTL first, so none expires for the time the
+      // broker was down; then let time catch up.
+      now_ = std::max(now_, now);
+      sessions_.TouchAll(now_);
+      AdvanceTo(now, out.result);
+      return;
     case atomix::log::v1::InputRecord::KIND_NOT_SET:
       return;
   }
@@ -90,6 +97,13 @@ void Engine::Tick(absl::Time now, StoreResult& result) {
 void Engine::ExpireAllSessions(absl::Time now, StoreResult& result) {
   AdvanceTo(now, result);
   for (uint64_t id : sessions_.Ids()) EndSession(id, result);
+}
+
+absl::Time Engine::NextDue() const {
+  absl::Time due = absl::InfiniteFuture();
+  if (const auto session = sessions_.Next()) due = session->first;
+  if (!timers_.empty()) due = std::min(due, timers_.begin()->first);
+  return due;
 }
 
 const StateMachine* Engine::Find(const std::string& name) const {

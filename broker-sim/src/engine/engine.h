@@ -93,6 +93,10 @@ class Engine {
   int64_t revision() const { return revision_; }
   // Logical time: the latest record time seen.
   absl::Time now() const { return now_; }
+  // The earliest logical time at which a tick would change anything (a
+  // session or TTL entry expiring, a waiter timing out); InfiniteFuture if
+  // nothing is pending. A store with a log skips ticks before it.
+  absl::Time NextDue() const;
   // The machine bound to `name`, or nullptr.
   const StateMachine* Find(const std::string& name) const;
   size_t primitive_count() const { return primitives_.size(); }

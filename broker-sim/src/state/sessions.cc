@@ -41,6 +41,10 @@ void Sessions::Touch(Session& session, absl::Time now) {
   expiries_.emplace(expires, session.id);
 }
 
+void Sessions::TouchAll(absl::Time now) {
+  for (auto& [id, session] : sessions_) Touch(session, now);
+}
+
 void Sessions::Acknowledge(Session& session, uint64_t ack_sequence) {
   if (ack_sequence <= session.acked) return;
   session.acked = ack_sequence;

@@ -75,6 +75,8 @@ class Sessions {
   Session* FindByNonce(uint64_t nonce);
   // Restarts the session's TTL at `now`.
   void Touch(Session& session, absl::Time now);
+  // Restarts every session's TTL at `now`.
+  void TouchAll(absl::Time now);
   // Forgets responses up to `ack_sequence`.
   void Acknowledge(Session& session, uint64_t ack_sequence);
   Replay Check(const Session& session, uint64_t sequence,

@@ -1,0 +1,272 @@
+// Write-ahead log: segments, checksummed entries, replay and group commit.
+#include "broker-sim/src/disk/wal.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "broker-sim/src/disk/crc32c.h"
+#include "broker-sim/src/disk/files.h"
+#include "spdlog/spdlog.h"
+
+namespace atomix::broker {
+namespace {
+
+constexpr size_t kHeader = 8;
+
+void PutU32(char* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
+}
+
+uint32_t GetU32(const char* in) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+  return v;
+}
+
+std::string SegmentName(uint64_t first) { return absl::StrFormat("%020u.wal", first); }
+
+// The first positions of the segments in `dir`, ascending.
+absl::StatusOr<std::vector<uint64_t>> ListSegments(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return ErrnoStatus(errno, absl::StrCat("cannot list ", dir));
+  std::vector<uint64_t> firsts;
+  while (dirent* e = readdir(d)) {
+    absl::string_view name = e->d_name;
+    if (!absl::ConsumeSuffix(&name, ".wal") || name.size() != 20) continue;
+    uint64_t first = 0;
+    if (absl::SimpleAtoi(name, &first)) firsts.push_back(first);
+  }
+  closedir(d);
+  std::sort(firsts.begin(), firsts.end());
+  return firsts;
+}
+
+bool AllZero(absl::string_view bytes) {
+  return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == 0; });
+}
+
+}  // namespace
+
+absl::StatusOr<SyncMode> ParseSyncMode(std::string_view text) {
+  if (text == "always") return SyncMode::kAlways;
+  if (text == "batch") return SyncMode::kBatch;
+  if (text == "none") return SyncMode::kNone;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown sync mode \"", std::string(text), "\"; use always, batch or none"));
+}
+
+Wal::Wal(std::string dir, WalOptions options) : dir_(std::move(dir)), options_(options) {}
+
+absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const std::string& dir, WalOptions options,
+                                               const Replay& replay) {
+  if (absl::Status made = MakeDirectory(dir); !made.ok()) return made;
+  std::unique_ptr<Wal> wal(new Wal(dir, options));
+  absl::StatusOr<std::vector<uint64_t>> segments = ListSegments(dir);
+  if (!segments.ok()) return segments.status();
+  uint64_t position = segments->empty() ? 0 : segments->front();
+  for (size_t s = 0; s < segments->size(); ++s) {
+    const bool last = s + 1 == segments->size();
+    const std::string path = absl::StrCat(dir, "/", SegmentName((*segments)[s]));
+    if ((*segments)[s] != position) {
+      return absl::DataLossError(absl::StrCat(path, ": starts at record ", (*segments)[s],
+                                              " but the segment before it ends at record ",
+                                              position));
+    }
+    absl::StatusOr<std::string> bytes = ReadFile(path);
+    if (!bytes.ok()) return bytes.status();
+    size_t offset = 0;
+    while (offset < bytes->size()) {
+      const absl::string_view rest = absl::string_view(*bytes).substr(offset);
+      std::string problem;
+      uint32_t length = 0;
+      if (rest.size() < kHeader) {
+        problem = "its header is cut short";
+      } else {
+        length = GetU32(rest.data());
+        if (length > options.max_entry_bytes) {
+          problem = absl::StrCat("its length ", length, " exceeds the limit of ",
+                                 options.max_entry_bytes);
+        } else if (rest.size() - kHeader < length) {
+          problem = absl::StrCat("its ", length, " bytes run past the end of the file");
+        } else if (Crc32c(rest.substr(kHeader, length)) != GetU32(rest.data() + 4)) {
+          problem = "its checksum does not match";
+        }
+      }
+      if (!problem.empty()) {
+        const bool torn = last && (rest.size() < kHeader || rest.size() - kHeader < length ||
+                                   AllZero(rest));
+        if (!torn) {
+          return absl::DataLossError(absl::StrCat("corrupt record ", position, " in ", path,
+                                                  " at offset ", offset, ": ", problem));
+        }
+        spdlog::warn("{}: dropping a torn write at offset {} ({} bytes, {}); it was never "
+                     "acknowledged",
+                     path, offset, rest.size(), problem);
+        if (absl::Status cut = TruncateFile(path, offset); !cut.ok()) return cut;
+        bytes->resize(offset);
+        break;
+      }
+      if (absl::Status applied = replay(rest.substr(kHeader, length)); !applied.ok()) {
+        return absl::DataLossError(absl::StrCat("record ", position, " in ", path, " at offset ",
+                                                offset, ": ", applied.message()));
+      }
+      offset += kHeader + length;
+      ++position;
+    }
+    if (last) {
+      std::lock_guard<std::mutex> lock(wal->mu_);
+      wal->fd_ = open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+      if (wal->fd_ < 0) return ErrnoStatus(errno, absl::StrCat("cannot open ", path));
+      wal->path_ = path;
+      wal->segment_size_ = bytes->size();
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(wal->mu_);
+    wal->replayed_ = position;
+    wal->next_ = position;
+    wal->synced_ = position;
+    if (wal->fd_ < 0) {
+      if (absl::Status opened = wal->OpenSegment(position); !opened.ok()) return opened;
+    }
+  }
+  wal->sync_thread_ = std::thread([w = wal.get()] { w->SyncLoop(); });
+  return wal;
+}
+
+Wal::~Wal() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  appended_cv_.notify_all();
+  if (sync_thread_.joinable()) sync_thread_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (fd_ >= 0) {
+    if (options_.sync != SyncMode::kNone) fdatasync(fd_);
+    close(fd_);
+  }
+}
+
+absl::Status Wal::OpenSegment(uint64_t first) {
+  const std::string path = absl::StrCat(dir_, "/", SegmentName(first));
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("cannot create ", path));
+  if (absl::Status synced = SyncDirectory(dir_); !synced.ok()) {
+    close(fd);
+    return synced;
+  }
+  fd_ = fd;
+  path_ = path;
+  segment_size_ = 0;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> Wal::Append(const atomix::log::v1::InputRecord& record) {
+  return AppendPayload(record.SerializeAsString());
+}
+
+absl::StatusOr<uint64_t> Wal::AppendPayload(absl::string_view payload) {
+  if (payload.size() > options_.max_entry_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat("a record of ", payload.size(),
+                                                   " bytes exceeds the log's limit of ",
+                                                   options_.max_entry_bytes));
+  }
+  std::string entry(kHeader + payload.size(), '\0');
+  PutU32(entry.data(), static_cast<uint32_t>(payload.size()));
+  PutU32(entry.data() + 4, Crc32c(payload));
+  std::memcpy(entry.data() + kHeader, payload.data(), payload.size());
+
+  std::unique_lock<std::mutex> lock(mu_);
+  if (segment_size_ > 0 && segment_size_ + entry.size() > options_.segment_bytes) {
+    // Close this segment durably, then start the next one.
+    synced_cv_.wait(lock, [&] { return !syncing_; });
+    if (fdatasync(fd_) != 0) {
+      return ErrnoStatus(errno, absl::StrCat("cannot sync ", path_));
+    }
+    ++syncs_;
+    synced_ = next_;
+    close(fd_);
+    fd_ = -1;
+    if (absl::Status opened = OpenSegment(next_); !opened.ok()) return opened;
+    synced_cv_.notify_all();
+  }
+  size_t written = 0;
+  while (written < entry.size()) {
+    const ssize_t n = write(fd_, entry.data() + written, entry.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int error = n < 0 ? errno : ENOSPC;
+      // Leave no partial entry behind.
+      if (ftruncate(fd_, static_cast<off_t>(segment_size_)) != 0) {
+        spdlog::error("{}: cannot cut off a failed append: {}", path_, std::strerror(errno));
+      }
+      return ErrnoStatus(error, absl::StrCat("cannot write to ", path_));
+    }
+    written += static_cast<size_t>(n);
+  }
+  segment_size_ += entry.size();
+  const uint64_t position = next_++;
+  if (options_.sync != SyncMode::kNone) appended_cv_.notify_one();
+  return position;
+}
+
+void Wal::WaitDurable(uint64_t position) {
+  if (options_.sync != SyncMode::kAlways) return;
+  std::unique_lock<std::mutex> lock(mu_);
+  synced_cv_.wait(lock, [&] { return synced_ > position || stop_; });
+}
+
+uint64_t Wal::syncs() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return syncs_;
+}
+
+void Wal::SyncLoop() {
+  pthread_setname_np(pthread_self(), "atomix-wal-sync");
+  if (options_.sync == SyncMode::kNone) return;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    appended_cv_.wait(lock, [&] { return stop_ || synced_ < next_; });
+    if (stop_) break;
+    const uint64_t target = next_;
+    const int fd = fd_;
+    syncing_ = true;
+    lock.unlock();
+    // Everything appended up to `target` is in this segment or in closed,
+    // already synced ones: one fdatasync covers every waiter (group commit).
+    const int r = fdatasync(fd);
+    const int error = errno;
+    lock.lock();
+    syncing_ = false;
+    if (r != 0) {
+      // Acknowledged state can no longer be made durable: stop rather than
+      // answer as if it were.
+      spdlog::critical("{}: fdatasync failed: {}; stopping", path_, std::strerror(error));
+      std::abort();
+    }
+    ++syncs_;
+    synced_ = std::max(synced_, target);
+    synced_cv_.notify_all();
+    if (options_.sync == SyncMode::kBatch) {
+      lock.unlock();
+      std::this_thread::sleep_for(absl::ToChronoMilliseconds(options_.batch_interval));
+      lock.lock();
+    }
+  }
+}
+
+}  // namespace atomix::broker

@@ -1,0 +1,312 @@
+// EngineStore: the engine behind a mutex, with a clock, the watch history
+// and an optional log.
+#include "broker-sim/src/store/engine_store.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "broker-sim/src/state/errors.h"
+
+namespace atomix::broker {
+
+EngineStore::EngineStore(Limits limits, Clock clock, uint64_t session_id_base,
+                         WatchHistoryOptions history, std::unique_ptr<Log> log)
+    : clock_(std::move(clock)),
+      history_(history),
+      sink_(this),
+      engine_(limits, Engine::Options{.session_id_base = session_id_base},
+              &sink_),
+      log_(std::move(log)) {}
+
+void EngineStore::HistorySink::Record(const std::string& name,
+                                      int64_t revision,
+                                      std::vector<v1::WatchEvent>&& events) {
+  // Called by the engine, which runs under the store's mutex.
+  store_->mu_.AssertHeld();
+  store_->RecordLocked(name, revision, std::move(events));
+}
+
+void EngineStore::RecordLocked(const std::string& name, int64_t revision,
+                               std::vector<v1::WatchEvent>&& events) {
+  if (log_ != nullptr && !restoring_) {
+    unpublished_.push_back(Unpublished{name, revision, std::move(events)});
+    return;
+  }
+  history_.Append(name, revision, std::move(events));
+  if (changed_.empty() || changed_.back() != name) changed_.push_back(name);
+}
+
+void EngineStore::FlushDurableLocked() {
+  while (!unpublished_.empty() &&
+         unpublished_.front().revision <= durable_revision_) {
+    Unpublished& u = unpublished_.front();
+    history_.Append(u.name, u.revision, std::move(u.events));
+    if (changed_.empty() || changed_.back() != u.name) {
+      changed_.push_back(u.name);
+    }
+    unpublished_.pop_front();
+  }
+}
+
+absl::StatusOr<EngineStore::Logged> EngineStore::LogLocked(
+    atomix::log::v1::InputRecord& record) {
+  if (log_ == nullptr) return Logged{};
+  record.set_now_us(absl::ToUnixMicros(clock_()));
+  absl::StatusOr<uint64_t> position = log_->Append(record);
+  if (!position.ok()) return position.status();
+  last_position_ = *position;
+  any_logged_ = true;
+  return Logged{.logged = true, .position = *position};
+}
+
+void EngineStore::Publish(const Logged& step) {
+  std::vector<std::string> changed;
+  if (step.logged) {
+    log_->WaitDurable(step.position);
+    absl::MutexLock lock(&mu_);
+    durable_revision_ = std::max(durable_revision_, step.revision);
+    FlushDurableLocked();
+    changed.swap(changed_);
+  } else {
+    absl::MutexLock lock(&mu_);
+    changed.swap(changed_);
+  }
+  NotifyChanged(std::move(changed));
+}
+
+void EngineStore::Refuse(const absl::Status& error,
+                         absl::Span<v1::Response* const> responses,
+                         absl::Span<const v1::Request* const> requests) {
+  for (size_t i = 0; i < responses.size() && i < requests.size(); ++i) {
+    responses[i]->Clear();
+    responses[i]->set_id(requests[i]->id());
+    SetError(*responses[i], error.code(), std::string(error.message()));
+  }
+}
+
+void EngineStore::Apply(absl::Span<const v1::Request* const> requests,
+                        absl::Span<v1::Response* const> responses,
+                        uint64_t origin, StoreResult& result) {
+  Logged step;
+  {
+    absl::MutexLock lock(&mu_);
+    absl::Time now;
+    if (log_ != nullptr) {
+      atomix::log::v1::InputRecord record;
+      record.mutable_batch()->set_origin(origin);
+      auto* out = record.mutable_batch()->mutable_requests();
+      out->Reserve(static_cast<int>(requests.size()));
+      for (const v1::Request* r : requests) *out->Add() = *r;
+      absl::StatusOr<Logged> logged = LogLocked(record);
+      if (!logged.ok()) {
+        Refuse(logged.status(), responses, requests);
+        for (v1::Response* r : responses) r->set_revision(engine_.revision());
+        return;
+      }
+      step = *logged;
+      now = absl::FromUnixMicros(record.now_us());
+    } else {
+      now = clock_();
+    }
+    engine_.ApplyBatch(now, origin, requests, responses, result);
+    step.revision = engine_.revision();
+  }
+  Publish(step);
+}
+
+void EngineStore::Tick(absl::Time now, StoreResult& result) {
+  Logged step;
+  {
+    absl::MutexLock lock(&mu_);
+    if (log_ != nullptr) {
+      // Nothing due: a tick would change nothing, so it is not logged.
+      if (engine_.NextDue() > clock_()) return;
+      atomix::log::v1::InputRecord record;
+      record.mutable_tick();
+      absl::StatusOr<Logged> logged = LogLocked(record);
+      if (!logged.ok()) return;  // Time waits for the log.
+      step = *logged;
+      now = absl::FromUnixMicros(record.now_us());
+    }
+    engine_.Tick(now, result);
+    step.revision = engine_.revision();
+  }
+  Publish(step);
+}
+
+void EngineStore::Cancel(uint64_t origin) {
+  Logged step;
+  {
+    absl::MutexLock lock(&mu_);
+    if (log_ != nullptr) {
+      atomix::log::v1::InputRecord record;
+      record.mutable_cancel_origin()->set_origin(origin);
+      absl::StatusOr<Logged> logged = LogLocked(record);
+      // Unlogged, the withdrawal would come back on replay: the waiters
+      // stay, and are answered to nobody (their origin is gone).
+      if (!logged.ok()) return;
+      step = *logged;
+    }
+    engine_.CancelOrigin(origin);
+    step.revision = engine_.revision();
+  }
+  Publish(step);
+}
+
+void EngineStore::ExpireAllSessions(StoreResult& result) {
+  Logged step;
+  {
+    absl::MutexLock lock(&mu_);
+    absl::Time now;
+    if (log_ != nullptr) {
+      atomix::log::v1::InputRecord record;
+      record.mutable_expire_all();
+      absl::StatusOr<Logged> logged = LogLocked(record);
+      if (!logged.ok()) return;
+      step = *logged;
+      now = absl::FromUnixMicros(record.now_us());
+    } else {
+      now = clock_();
+    }
+    engine_.ExpireAllSessions(now, result);
+    step.revision = engine_.revision();
+  }
+  Publish(step);
+}
+
+void EngineStore::Restore(const atomix::log::v1::InputRecord& record) {
+  absl::MutexLock lock(&mu_);
+  restoring_ = true;
+  RecordOutput ignored;
+  engine_.Apply(record, ignored);
+  restoring_ = false;
+  durable_revision_ = engine_.revision();
+  changed_.clear();
+}
+
+absl::Status EngineStore::Resume() {
+  Logged step;
+  {
+    absl::MutexLock lock(&mu_);
+    atomix::log::v1::InputRecord record;
+    record.mutable_resume();
+    absl::StatusOr<Logged> logged = LogLocked(record);
+    if (!logged.ok()) return logged.status();
+    step = *logged;
+    RecordOutput ignored;
+    engine_.Apply(record, ignored);
+    step.revision = engine_.revision();
+  }
+  Publish(step);
+  return absl::OkStatus();
+}
+
+absl::Time EngineStore::now() const {
+  absl::MutexLock lock(&mu_);
+  return engine_.now();
+}
+
+void EngineStore::NotifyChanged(std::vector<std::string> names) {
+  if (names.empty() || !listener_) return;
+  listener_(names);
+}
+
+void EngineStore::SetChangeListener(ChangeListener listener) {
+  listener_ = std::move(listener);
+}
+
+absl::StatusOr<WatchStart> EngineStore::StartWatch(const std::string& name,
+                                                   v1::PrimitiveType type,
+                                                   const WatchFilter& filter,
+                                                   bool snapshot) {
+  absl::MutexLock lock(&mu_);
+  std::unique_ptr<StateMachine> fresh;
+  const StateMachine* machine = engine_.Find(name);
+  if (machine != nullptr) {
+    if (machine->type() != type) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(QuoteName(name), " is a ", TypeName(machine->type()),
+                       ", not a ", TypeName(type)));
+    }
+  }
+  WatchStart start;
+  start.revision = engine_.revision();
+  if (snapshot) {
+    if (machine == nullptr) {
+      // Unbound: an empty primitive, and nothing gets bound.
+      fresh = NewStateMachine(type);
+      if (fresh == nullptr) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "type ", static_cast<int>(type), " is not a primitive type"));
+      }
+      machine = fresh.get();
+    }
+    machine->Snapshot(filter, start.snapshot);
+    start.snapshot.set_revision(engine_.revision());
+  }
+  if (log_ != nullptr && start.revision > durable_revision_ && any_logged_) {
+    // The snapshot shows state whose record may not be durable yet: hand
+    // it out only once it is.
+    const uint64_t position = last_position_;
+    mu_.Unlock();
+    log_->WaitDurable(position);
+    mu_.Lock();
+  }
+  return start;
+}
+
+WatchRead EngineStore::ReadWatch(const std::string& name,
+                                 const WatchFilter& filter, int64_t cursor,
+                                 const WatchBudget& budget,
+                                 v1::WatchResponse& out) {
+  // Only the references are taken under the lock; filtering and copying
+  // happen after it, on records that eviction cannot free.
+  WatchReader reader(filter, cursor, budget, out);
+  std::vector<WatchRecordRef> records;
+  while (true) {
+    records.clear();
+    WatchHistory::Collected collected;
+    {
+      absl::MutexLock lock(&mu_);
+      collected = history_.Collect(name, reader.next(), budget,
+                                   reader.scan_left(), records);
+    }
+    if (collected.compacted) return reader.Compacted();
+    if (before_watch_copy_) before_watch_copy_();
+    if (!reader.Consume(records) || !collected.more) return reader.result();
+  }
+}
+
+void EngineStore::TEST_SetBeforeWatchCopy(std::function<void()> hook) {
+  before_watch_copy_ = std::move(hook);
+}
+
+bool EngineStore::TEST_unlocked() const {
+  if (!mu_.TryLock()) return false;
+  mu_.Unlock();
+  return true;
+}
+
+int64_t EngineStore::revision() const {
+  absl::MutexLock lock(&mu_);
+  return engine_.revision();
+}
+
+size_t EngineStore::TEST_primitive_count() const {
+  absl::MutexLock lock(&mu_);
+  return engine_.primitive_count();
+}
+
+size_t EngineStore::TEST_history_events() const {
+  absl::MutexLock lock(&mu_);
+  return history_.events();
+}
+
+size_t EngineStore::TEST_session_count() const {
+  absl::MutexLock lock(&mu_);
+  return engine_.session_count();
+}
+
+}  // namespace atomix::broker

@@ -1,0 +1,181 @@
+// EngineStore: a Store made of the engine (engine/engine.h: names, state
+// machines, sessions, exactly-once memory, timers, deferred answers), one
+// mutex, a clock that stamps each step's record, the watch history, and an
+// optional Log (store/log.h).
+//
+// Without a log (the memory store) each call is an engine step at the time
+// its clock reads (Apply, ExpireAllSessions) or it is given (Tick), and its
+// watch events go straight into the history.
+//
+// With a log (the disk store) each call first appends its input record to
+// the log, then applies it, and returns only once the log says the record
+// is durable; a record the log refuses (a full disk) is answered with the
+// log's error and applied to nothing. Nothing that is not durable is
+// visible: a batch's answers, reads included, wait for its record; watch
+// events enter the history (and wake watchers) only once their record is
+// durable; and a watch snapshot is handed out only once the state it shows
+// is. Tick takes its time from the store's clock, like every other step.
+//
+// Every step's watch events go into a WatchHistory under the same mutex as
+// the state they describe, so a watch's start revision, its snapshot and
+// the history agree exactly. ReadWatch holds the mutex only to collect
+// references to the (immutable, shared) records after the cursor; it
+// filters and copies their events into the response after releasing it.
+//
+// Thread-safety: thread-safe. One mutex serializes every step, which makes
+// each batch atomic and every primitive linearizable; waiting for the log
+// happens outside it, so concurrent callers share each sync.
+#ifndef ATOMIX_BROKER_STORE_ENGINE_STORE_H_
+#define ATOMIX_BROKER_STORE_ENGINE_STORE_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "broker-sim/src/engine/engine.h"
+#include "broker-sim/src/state/limits.h"
+#include "broker-sim/src/store/log.h"
+#include "broker-sim/src/state/sessions.h"
+#include "broker-sim/src/state/state_machine.h"
+#include "broker-sim/src/store/store.h"
+#include "broker-sim/src/store/watch_history.h"
+#include "broker-sim/src/store/watch_reader.h"
+
+namespace atomix::broker {
+
+class EngineStore : public Store {
+ public:
+  // The logical time handed to state machines for each batch.
+  using Clock = std::function<absl::Time()>;
+
+  // `log` may be null (no log).
+  EngineStore(Limits limits, Clock clock, uint64_t session_id_base,
+              WatchHistoryOptions history, std::unique_ptr<Log> log);
+
+  // Gives a store created without a log the log it recovered from; call
+  // before the store is shared between threads.
+  void AttachLog(std::unique_ptr<Log> log) { log_ = std::move(log); }
+  // Applies a record read back from the log while recovering, before the
+  // store serves anyone: no log append, and its effects count as durable.
+  // Late answers it produces go to origins that no longer exist.
+  void Restore(const atomix::log::v1::InputRecord& record)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // After recovery: one logged step that restarts every session's TTL now.
+  absl::Status Resume() ABSL_LOCKS_EXCLUDED(mu_);
+  // The engine's logical time.
+  absl::Time now() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  using Store::Apply;
+  void Apply(absl::Span<const v1::Request* const> requests,
+             absl::Span<v1::Response* const> responses, uint64_t origin,
+             StoreResult& result) override ABSL_LOCKS_EXCLUDED(mu_);
+  void Tick(absl::Time now, StoreResult& result) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void Cancel(uint64_t origin) override ABSL_LOCKS_EXCLUDED(mu_);
+  void ExpireAllSessions(StoreResult& result) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  int64_t revision() const override ABSL_LOCKS_EXCLUDED(mu_);
+  std::string_view kind() const override {
+    return log_ != nullptr ? log_->kind() : "memory";
+  }
+
+  absl::StatusOr<WatchStart> StartWatch(const std::string& name,
+                                        v1::PrimitiveType type,
+                                        const WatchFilter& filter,
+                                        bool snapshot) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  WatchRead ReadWatch(const std::string& name, const WatchFilter& filter,
+                      int64_t cursor, const WatchBudget& budget,
+                      v1::WatchResponse& out) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void SetChangeListener(ChangeListener listener) override;
+
+  // The number of names bound to a primitive.
+  size_t TEST_primitive_count() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The number of live sessions.
+  size_t TEST_session_count() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The number of events the watch history holds.
+  size_t TEST_history_events() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Runs `hook` in every ReadWatch after it collected records and released
+  // the mutex, before it copies their events (empty: nothing). Set before
+  // the store is shared between threads.
+  void TEST_SetBeforeWatchCopy(std::function<void()> hook);
+  // Whether the mutex is free (nobody, the caller included, holds it).
+  bool TEST_unlocked() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  // Appends the engine's watch events to the history.
+  class HistorySink final : public EventSink {
+   public:
+    explicit HistorySink(EngineStore* store) : store_(store) {}
+    void Record(const std::string& name, int64_t revision,
+                std::vector<v1::WatchEvent>&& events) override;
+
+   private:
+    EngineStore* store_;
+  };
+
+  // One step's record in the log: its position, and the revision after it.
+  struct Logged {
+    bool logged = false;
+    uint64_t position = 0;
+    int64_t revision = 0;
+  };
+  // Appends the record of a step about to be applied (with a log); the
+  // error of a refused record.
+  absl::StatusOr<Logged> LogLocked(atomix::log::v1::InputRecord& record)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Waits (without mu_) until `step` is durable, then publishes the watch
+  // events of every durable step and tells the listener.
+  void Publish(const Logged& step) ABSL_LOCKS_EXCLUDED(mu_);
+  void RecordLocked(const std::string& name, int64_t revision,
+                    std::vector<v1::WatchEvent>&& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves the events of steps up to durable_revision_ into the history.
+  void FlushDurableLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Answers every request of a refused batch with `error`.
+  static void Refuse(const absl::Status& error,
+                     absl::Span<v1::Response* const> responses,
+                     absl::Span<const v1::Request* const> requests);
+  // Hands the names changed since the last call to the listener; called
+  // without mu_ held.
+  void NotifyChanged(std::vector<std::string> names) ABSL_LOCKS_EXCLUDED(mu_);
+
+  const Clock clock_;
+  mutable absl::Mutex mu_;
+  WatchHistory history_ ABSL_GUARDED_BY(mu_);
+  // Names with new events since the last notification.
+  std::vector<std::string> changed_ ABSL_GUARDED_BY(mu_);
+  HistorySink sink_;
+  Engine engine_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<Log> log_;  // set before the store is shared
+  // With a log: the highest revision whose record is durable, and the
+  // events of later steps, oldest first, until they are.
+  int64_t durable_revision_ ABSL_GUARDED_BY(mu_) = 0;
+  struct Unpublished {
+    std::string name;
+    int64_t revision;
+    std::vector<v1::WatchEvent> events;
+  };
+  std::deque<Unpublished> unpublished_ ABSL_GUARDED_BY(mu_);
+  bool restoring_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t last_position_ ABSL_GUARDED_BY(mu_) = 0;
+  bool any_logged_ ABSL_GUARDED_BY(mu_) = false;
+  ChangeListener listener_;  // set before the store is shared
+  std::function<void()> before_watch_copy_;  // set before the store is shared
+};
+
+}  // namespace atomix::broker
+
+#endif  // ATOMIX_BROKER_STORE_ENGINE_STORE_H_

@@ -1,0 +1,223 @@
+// The disk store, with real broker processes: state, revisions, fences,
+// sessions and the broker id survive SIGKILL and a restart; a watch resumes
+// across the restart without a gap; a torn tail is cut off; corruption in
+// the middle of the log, a data dir held by another broker, and a data dir
+// that is not a directory each stop the broker with an error naming the
+// path.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "tests/support/test_client.h"
+
+namespace atomix::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+std::string TempDir() {
+  char tmpl[] = "/tmp/atomix-data-XXXXXX";
+  return mkdtemp(tmpl);
+}
+
+class Durability : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = TempDir();
+    auto b = BrokerProcess::Start(Disk());
+    ASSERT_TRUE(b.ok()) << b.status();
+    broker_ = std::move(*b);
+  }
+  void TearDown() override {
+    broker_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  BrokerProcess::Options Disk() const {
+    BrokerProcess::Options o;
+    o.args = {"--store", "disk", "--data-dir", dir_};
+    return o;
+  }
+  Client Connect() {
+    ClientOptions o = OptionsFor(*broker_);
+    o.session_ttl = seconds(10);
+    auto c = Client::Connect(o);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return *c;
+  }
+  std::string Segment() const {
+    for (const auto& e : std::filesystem::directory_iterator(dir_ + "/wal")) {
+      return e.path().string();
+    }
+    return "";
+  }
+
+  std::string dir_;
+  std::unique_ptr<BrokerProcess> broker_;
+};
+
+TEST_F(Durability, StateRevisionsFencesAndSessionsSurviveSigkill) {
+  Client client = Connect();
+  auto counter = GetCounter(client, "jobs");
+  auto map = GetMap<std::string, std::string>(client, "config");
+  auto lock = GetLock(client, "db");
+  ASSERT_TRUE(counter.ok() && map.ok() && lock.ok());
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(counter->Increment().ok());
+  auto put = map->Put("mode", "blue");
+  ASSERT_TRUE(put.ok());
+  auto fence = lock->Acquire(WithTimeout(seconds(5)));
+  ASSERT_TRUE(fence.ok()) << fence.status();
+  const uint64_t session = client.session_id();
+  const std::string broker_id = client.broker_id();
+
+  broker_->Kill(SIGKILL);
+  ASSERT_TRUE(broker_->Restart().ok());
+
+  // The same client carries on, on the same session, which still holds the
+  // lock at the same fence.
+  auto value = counter->Get(WithTimeout(seconds(10)));
+  ASSERT_TRUE(value.ok()) << value.status();
+  EXPECT_EQ(*value, 50);
+  auto mode = map->Get("mode");
+  ASSERT_TRUE(mode.ok() && mode->has_value());
+  EXPECT_EQ((*mode)->value, "blue");
+  EXPECT_EQ((*mode)->version, *put);
+  EXPECT_EQ(client.session_id(), session);
+  EXPECT_EQ(client.broker_id(), broker_id);
+  auto held = lock->IsLocked(WithVersion(fence->version));
+  ASSERT_TRUE(held.ok());
+  EXPECT_TRUE(*held);
+
+  // Revisions go on from where they stopped: a new grant's fence is higher.
+  auto next = counter->Increment();
+  ASSERT_TRUE(next.ok());
+  EXPECT_GT(next->version, fence->version);
+  ASSERT_TRUE(lock->Release().ok());
+  Client other = Connect();
+  auto again = GetLock(other, "db")->Acquire(WithTimeout(seconds(5)));
+  ASSERT_TRUE(again.ok());
+  EXPECT_GT(again->version, next->version);
+}
+
+TEST_F(Durability, AWatchResumesAcrossARestartWithoutAGap) {
+  Client client = Connect();
+  auto counter = GetCounter(client, "c");
+  ASSERT_TRUE(counter.ok());
+  auto watch = counter->Watch();
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(counter->Increment().ok());
+  broker_->Kill(SIGKILL);
+  ASSERT_TRUE(broker_->Restart().ok());
+  for (int i = 6; i <= 10; ++i) ASSERT_TRUE(counter->Increment(1, WithTimeout(seconds(10))).ok());
+  std::vector<int64_t> seen;
+  while (seen.size() < 10) {
+    auto e = watch->Receive(seconds(10));
+    ASSERT_TRUE(e.has_value()) << "got " << seen.size() << " events";
+    ASSERT_NE(e->type, EventType::kResync) << "the restart forced a resync";
+    seen.push_back(e->value);
+  }
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(seen[i], i + 1);
+}
+
+TEST_F(Durability, ATornTailIsCutOffAndTheRestIsKept) {
+  Client client = Connect();
+  auto counter = GetCounter(client, "n");
+  ASSERT_TRUE(counter.ok());
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(counter->Increment().ok());
+  broker_->Kill(SIGKILL);
+  const std::string segment = Segment();
+  const auto size = std::filesystem::file_size(segment);
+  std::mt19937 rng(42);
+  int64_t last = 40;
+  // Cut the segment shorter and shorter at random offsets: every restart
+  // keeps a prefix, and the counter never goes up.
+  for (int round = 0; round < 5; ++round) {
+    const auto cut = std::uniform_int_distribution<uintmax_t>(size / 2, size - 1)(rng) -
+                     static_cast<uintmax_t>(round) * (size / 12);
+    std::filesystem::resize_file(segment, std::min<uintmax_t>(cut, std::filesystem::file_size(segment)));
+    ASSERT_TRUE(broker_->Restart().ok()) << "round " << round;
+    Client reader = Connect();
+    auto value = GetCounter(reader, "n")->Get(WithTimeout(seconds(10)));
+    ASSERT_TRUE(value.ok()) << value.status();
+    EXPECT_LE(*value, last);
+    EXPECT_GT(*value, 0);
+    last = *value;
+    broker_->Kill(SIGKILL);
+  }
+  EXPECT_LT(last, 40);
+}
+
+TEST_F(Durability, CorruptionInTheMiddleStopsTheBrokerNamingTheFile) {
+  Client client = Connect();
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(GetCounter(client, "n")->Increment().ok());
+  broker_->Kill(SIGKILL);
+  const std::string segment = Segment();
+  {
+    std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(12);  // inside the first record's payload
+    f.put('\x7f');
+  }
+  const auto size_before = std::filesystem::file_size(segment);
+  auto again = BrokerProcess::Start(Disk());
+  ASSERT_FALSE(again.ok());
+  const std::string message(again.status().message());
+  EXPECT_NE(message.find("exited with 1"), std::string::npos) << message;
+  EXPECT_NE(message.find(absl::StrCat("corrupt record 0 in ", segment, " at offset 0")),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("checksum does not match"), std::string::npos) << message;
+  // Nothing was cut off or rewritten.
+  EXPECT_EQ(std::filesystem::file_size(segment), size_before);
+}
+
+TEST_F(Durability, ADataDirServesOneBroker) {
+  auto second = BrokerProcess::Start(Disk());
+  ASSERT_FALSE(second.ok());
+  const std::string message(second.status().message());
+  EXPECT_NE(message.find(absl::StrCat(dir_, "/LOCK is locked by another broker (pid ",
+                                      broker_->pid(), ")")),
+            std::string::npos)
+      << message;
+}
+
+TEST(DurabilityBadDir, ADataDirThatIsAFileIsRefused) {
+  const std::string dir = TempDir();
+  const std::string file = dir + "/not-a-dir";
+  std::ofstream(file) << "x";
+  BrokerProcess::Options o;
+  o.args = {"--store", "disk", "--data-dir", file};
+  auto broker = BrokerProcess::Start(o);
+  ASSERT_FALSE(broker.ok());
+  EXPECT_NE(std::string(broker.status().message()).find(file + " exists and is not a directory"),
+            std::string::npos)
+      << broker.status();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(DurabilityBadDir, AnUnwritableDataDirIsRefused) {
+  if (geteuid() == 0) GTEST_SKIP() << "root writes anywhere; the check cannot fail";
+  const std::string dir = TempDir();
+  chmod(dir.c_str(), 0500);
+  BrokerProcess::Options o;
+  o.args = {"--store", "disk", "--data-dir", dir};
+  auto broker = BrokerProcess::Start(o);
+  ASSERT_FALSE(broker.ok());
+  EXPECT_NE(std::string(broker.status().message()).find("Permission denied"), std::string::npos)
+      << broker.status();
+  chmod(dir.c_str(), 0700);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace atomix::testing
