@@ -219,5 +219,86 @@ TEST(DurabilityBadDir, AnUnwritableDataDirIsRefused) {
   std::filesystem::remove_all(dir);
 }
 
+// A small tmpfs mounted for one test, so that the disk really fills up.
+class SmallDisk {
+ public:
+  explicit SmallDisk(const std::string& size) : dir_(TempDir()) {
+    if (geteuid() != 0) return;
+    mounted_ = system(absl::StrCat("mount -t tmpfs -o size=", size, " tmpfs ", dir_,
+                                   " 2>/dev/null").c_str()) == 0;
+  }
+  ~SmallDisk() {
+    if (mounted_) (void)system(absl::StrCat("umount ", dir_).c_str());
+    std::filesystem::remove_all(dir_);
+  }
+  bool mounted() const { return mounted_; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  bool mounted_ = false;
+};
+
+TEST(DurabilityDiskFull, WritesFailNamingTheDiskReadsAndWatchesGoOnWritesComeBack) {
+  SmallDisk disk("512k");
+  if (!disk.mounted()) GTEST_SKIP() << "needs root to mount a small tmpfs";
+  BrokerProcess::Options o;
+  o.args = {"--store", "disk", "--data-dir", disk.dir() + "/data"};
+  auto broker = BrokerProcess::Start(o);
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  auto client = Client::Connect(OptionsFor(**broker));
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto counter = GetCounter(*client, "c");
+  auto map = GetMap<std::string, std::string>(*client, "m");
+  ASSERT_TRUE(counter.ok() && map.ok());
+  ASSERT_TRUE(counter->Increment().ok());
+  auto watch = counter->Watch();
+  ASSERT_TRUE(watch.ok());
+
+  // Fill the disk: a filler file, then values until a write is refused.
+  const std::string filler = disk.dir() + "/filler";
+  (void)system(absl::StrCat("dd if=/dev/zero of=", filler, " bs=4k 2>/dev/null").c_str());
+  absl::Status refused;
+  int accepted = 0;
+  for (int i = 0; i < 1000 && refused.ok(); ++i) {
+    auto put = map->Put(absl::StrCat("k", i), std::string(4096, 'v'));
+    if (put.ok()) ++accepted; else refused = put.status();
+  }
+  ASSERT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
+  EXPECT_NE(refused.message().find(disk.dir() + "/data/wal/"), std::string::npos) << refused;
+  EXPECT_NE(refused.message().find("No space left on device"), std::string::npos) << refused;
+  // Nothing half-applied: the refused key is not there.
+  auto missing = map->Get(absl::StrCat("k", accepted));
+  ASSERT_TRUE(missing.ok()) << missing.status();
+  EXPECT_FALSE(missing->has_value());
+  // Small records may still fit for a while; then they are refused too.
+  int64_t increments = 1;
+  absl::Status small;
+  for (int i = 0; i < 100000 && small.ok(); ++i) {
+    auto r = counter->Increment();
+    if (r.ok()) ++increments; else small = r.status();
+  }
+  ASSERT_EQ(small.code(), absl::StatusCode::kResourceExhausted) << small;
+
+  // Reads still work, and see exactly the writes that were accepted.
+  auto value = counter->Get();
+  ASSERT_TRUE(value.ok()) << value.status();
+  EXPECT_EQ(*value, increments);
+  if (accepted > 0) EXPECT_TRUE(map->Get("k0").ok());
+
+  // Space comes back: writes succeed, and the watch saw every accepted
+  // write and then this one, in order.
+  std::filesystem::remove(filler);
+  auto after = counter->Increment(1, WithTimeout(seconds(10)));
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->value, increments + 1);
+  for (int64_t v = 2; v <= increments + 1; ++v) {
+    auto event = watch->Receive(seconds(10));
+    ASSERT_TRUE(event.has_value()) << "no event for " << v;
+    ASSERT_EQ(event->value, v);
+  }
+  (*broker)->Kill(SIGKILL);
+}
+
 }  // namespace
 }  // namespace atomix::testing

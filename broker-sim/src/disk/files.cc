@@ -19,6 +19,7 @@ absl::Status ErrnoStatus(int error, absl::string_view what) {
   switch (error) {
     case ENOSPC:
     case EDQUOT:
+    case EFBIG:
       return absl::ResourceExhaustedError(message);
     case EACCES:
     case EPERM:

@@ -17,7 +17,7 @@
 namespace atomix::broker {
 
 // "`what`: <strerror>", with the code that fits errno: RESOURCE_EXHAUSTED
-// for a full disk or quota, PERMISSION_DENIED, NOT_FOUND, else INTERNAL.
+// for a full disk, quota or file size limit, PERMISSION_DENIED, NOT_FOUND, else INTERNAL.
 absl::Status ErrnoStatus(int error, absl::string_view what);
 
 // Creates `dir` (mode 0700) if it does not exist; fails if it exists and is

@@ -96,7 +96,9 @@ absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const std::string& dir, WalOption
         problem = "its header is cut short";
       } else {
         length = GetU32(rest.data());
-        if (length > options.max_entry_bytes) {
+        if (length == 0) {
+          problem = "its length is 0";  // Records are never empty.
+        } else if (length > options.max_entry_bytes) {
           problem = absl::StrCat("its length ", length, " exceeds the limit of ",
                                  options.max_entry_bytes);
         } else if (rest.size() - kHeader < length) {
@@ -180,6 +182,7 @@ absl::StatusOr<uint64_t> Wal::Append(const atomix::log::v1::InputRecord& record)
 }
 
 absl::StatusOr<uint64_t> Wal::AppendPayload(absl::string_view payload) {
+  if (payload.empty()) return absl::InvalidArgumentError("an empty record cannot be logged");
   if (payload.size() > options_.max_entry_bytes) {
     return absl::InvalidArgumentError(absl::StrCat("a record of ", payload.size(),
                                                    " bytes exceeds the log's limit of ",

@@ -99,6 +99,48 @@ void Engine::ExpireAllSessions(absl::Time now, StoreResult& result) {
   for (uint64_t id : sessions_.Ids()) EndSession(id, result);
 }
 
+bool Engine::Read(absl::Span<const v1::Request* const> requests,
+                  absl::Span<v1::Response* const> responses) {
+  for (const v1::Request* request : requests) {
+    const PrimitiveSpec* spec = PrimitiveOf(*request);
+    if (spec == nullptr || spec->is_read == nullptr || !spec->is_read(*request)) {
+      return false;
+    }
+  }
+  const size_t n = std::min(requests.size(), responses.size());
+  for (size_t i = 0; i < n; ++i) {
+    const v1::Request& request = *requests[i];
+    v1::Response& response = *responses[i];
+    response.set_id(request.id());
+    response.set_revision(revision_);
+    if (request.session_id() != 0 && sessions_.Find(request.session_id()) == nullptr) {
+      SetLostSession(response, request.session_id());
+      continue;
+    }
+    std::unique_ptr<StateMachine> fresh;
+    StateMachine* machine = nullptr;
+    auto it = primitives_.find(request.name());
+    if (it != primitives_.end()) {
+      machine = it->second.get();
+      if (machine->type() != request.type()) {
+        SetError(response, absl::StatusCode::kFailedPrecondition,
+                 absl::StrCat(QuoteName(request.name()), " is a ",
+                              TypeName(machine->type()), ", not a ",
+                              TypeName(request.type())));
+        continue;
+      }
+    } else {
+      fresh = NewStateMachine(request.type());
+      machine = fresh.get();
+    }
+    if (machine == nullptr) continue;
+    const ApplyContext ctx{.revision = revision_ + 1, .now = now_, .limits = limits_};
+    machine->Apply(request, ctx, response);
+    response.set_revision(revision_);
+  }
+  return true;
+}
+
 absl::Time Engine::NextDue() const {
   absl::Time due = absl::InfiniteFuture();
   if (const auto session = sessions_.Next()) due = session->first;

@@ -86,6 +86,13 @@ class Engine {
                   absl::Span<v1::Response* const> responses,
                   StoreResult& result);
   void Tick(absl::Time now, StoreResult& result);
+  // Answers requests that only read (PrimitiveSpec::is_read) from the
+  // current state without changing anything: no time passes, no session is
+  // touched, nothing is remembered. Not an input record, so a store may
+  // serve such reads without logging them (when its log refuses records).
+  // False, answering nothing, if any request is not a read.
+  bool Read(absl::Span<const v1::Request* const> requests,
+            absl::Span<v1::Response* const> responses);
   void CancelOrigin(uint64_t origin);
   void ExpireAllSessions(absl::Time now, StoreResult& result);
 

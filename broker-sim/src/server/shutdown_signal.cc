@@ -41,6 +41,9 @@ absl::Status InstallShutdownSignalHandlers() {
   action.sa_handler = &OnSignal;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART;
+  // A file size limit makes a log append fail (and is reported as a full
+  // disk) instead of killing the broker.
+  signal(SIGXFSZ, SIG_IGN);
   for (int sig : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2}) {
     if (sigaction(sig, &action, nullptr) != 0) {
       return absl::InternalError(

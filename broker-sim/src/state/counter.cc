@@ -91,6 +91,10 @@ absl::Status ValidateCounter(const v1::Request& request, const Limits&) {
   return absl::OkStatus();
 }
 
+bool CounterIsRead(const v1::Request& request) {
+  return request.counter().has_get();
+}
+
 }  // namespace
 
 const PrimitiveSpec& CounterPrimitive() {
@@ -101,6 +105,7 @@ const PrimitiveSpec& CounterPrimitive() {
       .op = v1::Request::kCounter,
       .make = &Make<CounterState>,
       .validate = &ValidateCounter,
+      .is_read = &CounterIsRead,
   };
   return spec;
 }

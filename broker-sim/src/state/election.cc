@@ -203,6 +203,10 @@ absl::Status ValidateElection(const v1::Request& request, const Limits& limits) 
   return NoOperation("election");
 }
 
+bool ElectionIsRead(const v1::Request& request) {
+  return request.election().has_get_term();
+}
+
 }  // namespace
 
 const PrimitiveSpec& ElectionPrimitive() {
@@ -214,6 +218,7 @@ const PrimitiveSpec& ElectionPrimitive() {
       .make = &Make<ElectionState>,
       .validate = &ValidateElection,
       .session_owned = &AlwaysOwned,
+      .is_read = &ElectionIsRead,
   };
   return spec;
 }

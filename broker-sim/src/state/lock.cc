@@ -214,6 +214,10 @@ absl::Status ValidateLock(const v1::Request& request, const Limits&) {
   return NoOperation("lock");
 }
 
+bool LockIsRead(const v1::Request& request) {
+  return request.lock().has_get();
+}
+
 }  // namespace
 
 const PrimitiveSpec& LockPrimitive() {
@@ -226,6 +230,7 @@ const PrimitiveSpec& LockPrimitive() {
       .validate = &ValidateLock,
       .session_owned = &AlwaysOwned,
       .has_timers = true,
+      .is_read = &LockIsRead,
   };
   return spec;
 }

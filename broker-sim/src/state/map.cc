@@ -464,6 +464,11 @@ bool MapEphemeral(const v1::Request& request) {
          (op.has_update() && op.update().ephemeral());
 }
 
+bool MapIsRead(const v1::Request& request) {
+  const v1::MapRequest& op = request.map();
+  return op.has_get() || op.has_contains() || op.has_size() || op.has_list();
+}
+
 }  // namespace
 
 const PrimitiveSpec& MapPrimitive() {
@@ -477,6 +482,7 @@ const PrimitiveSpec& MapPrimitive() {
       .fence_of = &MapFence,
       .session_owned = &MapEphemeral,
       .has_timers = true,
+      .is_read = &MapIsRead,
   };
   return spec;
 }

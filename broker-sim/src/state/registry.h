@@ -50,6 +50,8 @@ struct PrimitiveSpec {
   bool (*session_owned)(const v1::Request& request) = nullptr;
   // Whether its machines may have deadlines (StateMachine::NextDeadline).
   bool has_timers = false;
+  // Whether `request` only reads: it changes no state whatever it finds.
+  bool (*is_read)(const v1::Request& request) = nullptr;
 };
 
 // Every registered primitive, in type order.

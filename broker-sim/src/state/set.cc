@@ -151,6 +151,11 @@ absl::Status ValidateSet(const v1::Request& request, const Limits& limits) {
   return NoOperation("set");
 }
 
+bool SetIsRead(const v1::Request& request) {
+  const v1::SetRequest& op = request.set();
+  return op.has_contains() || op.has_size() || op.has_list();
+}
+
 }  // namespace
 
 const PrimitiveSpec& SetPrimitive() {
@@ -161,6 +166,7 @@ const PrimitiveSpec& SetPrimitive() {
       .op = v1::Request::kSet,
       .make = &Make<SetState>,
       .validate = &ValidateSet,
+      .is_read = &SetIsRead,
   };
   return spec;
 }

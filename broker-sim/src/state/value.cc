@@ -222,6 +222,10 @@ bool ValueEphemeral(const v1::Request& request) {
          (op.has_insert() && op.insert().ephemeral());
 }
 
+bool ValueIsRead(const v1::Request& request) {
+  return request.value().has_get();
+}
+
 }  // namespace
 
 const PrimitiveSpec& ValuePrimitive() {
@@ -235,6 +239,7 @@ const PrimitiveSpec& ValuePrimitive() {
       .fence_of = &ValueFence,
       .session_owned = &ValueEphemeral,
       .has_timers = true,
+      .is_read = &ValueIsRead,
   };
   return spec;
 }

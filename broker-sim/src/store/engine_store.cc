@@ -92,7 +92,7 @@ void EngineStore::Apply(absl::Span<const v1::Request* const> requests,
   Logged step;
   {
     absl::MutexLock lock(&mu_);
-    absl::Time now;
+    absl::Time now = clock_();
     if (log_ != nullptr) {
       atomix::log::v1::InputRecord record;
       record.mutable_batch()->set_origin(origin);
@@ -100,18 +100,27 @@ void EngineStore::Apply(absl::Span<const v1::Request* const> requests,
       out->Reserve(static_cast<int>(requests.size()));
       for (const v1::Request* r : requests) *out->Add() = *r;
       absl::StatusOr<Logged> logged = LogLocked(record);
-      if (!logged.ok()) {
+      if (logged.ok()) {
+        step = *logged;
+        now = absl::FromUnixMicros(record.now_us());
+      } else if (absl::IsResourceExhausted(logged.status()) &&
+                 engine_.Read(requests, responses)) {
+        // The log refuses records (a full disk), but reads are still
+        // answered, once what they saw (the last logged step) is durable.
+        step = Logged{.logged = any_logged_,
+                      .position = last_position_,
+                      .revision = engine_.revision()};
+        now = absl::InfinitePast();
+      } else {
         Refuse(logged.status(), responses, requests);
         for (v1::Response* r : responses) r->set_revision(engine_.revision());
         return;
       }
-      step = *logged;
-      now = absl::FromUnixMicros(record.now_us());
-    } else {
-      now = clock_();
     }
-    engine_.ApplyBatch(now, origin, requests, responses, result);
-    step.revision = engine_.revision();
+    if (now != absl::InfinitePast()) {
+      engine_.ApplyBatch(now, origin, requests, responses, result);
+      step.revision = engine_.revision();
+    }
   }
   Publish(step);
 }
