@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/hash/hash.h"
+#include "tests/support/increment_history.h"
 #include "tests/support/models.h"
 
 namespace atomix::testing {
@@ -103,6 +104,43 @@ TEST(Linearizability, HandlesManyConcurrentOperations) {
     }
   }
   EXPECT_TRUE(CheckLinearizable(h, CounterState{}, CounterStep, Hash{}));
+}
+
+}  // namespace
+}  // namespace atomix::testing
+
+// The increment checker used by the crash test, against planted violations.
+namespace atomix::testing {
+namespace {
+
+TEST(IncrementHistory, AcceptsOverlappingAndUnknownIncrements) {
+  // 1 and 2 overlap (either order); an unknown one took 3; 4 came last.
+  std::vector<Increment> h = {
+      {0, 10, 2}, {5, 15, 1}, {20, 30, std::nullopt}, {40, 50, 4}};
+  EXPECT_EQ(CheckIncrements(h, 0, 4), "");
+  // The unknown one was not applied.
+  EXPECT_EQ(CheckIncrements({{0, 10, 1}, {20, 30, std::nullopt}, {40, 50, 2}}, 0, 2), "");
+}
+
+TEST(IncrementHistory, RejectsADuplicateValue) {
+  EXPECT_EQ(CheckIncrements({{0, 10, 1}, {5, 15, 1}}, 0, 2), "value 1 was returned twice");
+}
+
+TEST(IncrementHistory, RejectsALostIncrement) {
+  EXPECT_EQ(CheckIncrements({{0, 10, 1}, {20, 30, 2}}, 0, 1),
+            "value 2 is outside (0, 1]");
+  EXPECT_EQ(CheckIncrements({{0, 10, 5}, {20, 30, 6}, {40, 50, 7}}, 4, 6),
+            "value 7 is outside (4, 6]");
+}
+
+TEST(IncrementHistory, RejectsAnIncrementAppliedTwice) {
+  EXPECT_EQ(CheckIncrements({{0, 10, 1}, {20, 30, 3}}, 0, 3),
+            "the counter moved by 3 but only 2 acknowledged and 0 unknown increments were made");
+}
+
+TEST(IncrementHistory, RejectsAStaleValueAfterAnEarlierOneReturned) {
+  EXPECT_EQ(CheckIncrements({{0, 10, 2}, {20, 30, 1}}, 0, 2),
+            "value 1 was returned by an increment that began after one that had returned 2");
 }
 
 }  // namespace
