@@ -37,7 +37,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "absl/status/status.h"
 #include "atomix/log/v1/record.pb.h"
+#include "atomix/log/v1/snapshot.pb.h"
 #include "atomix/v1/broker.pb.h"
 #include "broker-sim/src/state/limits.h"
 #include "broker-sim/src/state/sessions.h"
@@ -109,6 +111,13 @@ class Engine {
   size_t primitive_count() const { return primitives_.size(); }
   size_t session_count() const { return sessions_.size(); }
 
+  // The whole state as a snapshot; log_position is left to the caller.
+  void Save(atomix::log::v1::EngineSnapshot& out) const;
+  // Gives a fresh engine (no record applied yet) a saved state; its
+  // session id base becomes the snapshot's. DATA_LOSS naming what is wrong
+  // if the snapshot does not hold a consistent state.
+  absl::Status Load(const atomix::log::v1::EngineSnapshot& in);
+
   // A deterministic serialization of the whole state: revision, time,
   // sessions with their exactly-once memory, waiting requests, and every
   // primitive's snapshot in name order. Equal digests mean equal state.
@@ -157,7 +166,7 @@ class Engine {
   Pending TakePending(uint64_t token);
 
   const Limits limits_;
-  const uint64_t session_id_base_;
+  uint64_t session_id_base_;
   EventSink* const sink_;
   absl::flat_hash_map<std::string, std::unique_ptr<StateMachine>> primitives_;
   int64_t revision_ = 0;

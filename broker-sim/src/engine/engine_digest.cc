@@ -46,12 +46,13 @@ std::string Engine::Digest() const {
   std::sort(names.begin(), names.end(),
             [](const std::string* a, const std::string* b) { return *a < *b; });
   for (const std::string* name : names) {
+    // The machine's whole saved state: waiters, owners and TTLs included.
     const StateMachine& machine = *primitives_.at(*name);
-    v1::WatchSnapshot snapshot;
-    machine.Snapshot(WatchFilter{}, snapshot);
+    atomix::log::v1::PrimitiveSave saved;
+    machine.Save(saved);
     absl::StrAppend(&out, "primitive ", *name, " ", TypeName(machine.type()),
                     " next ", absl::FormatTime(machine.NextDeadline()), " ",
-                    snapshot.ShortDebugString(), "\n");
+                    saved.ShortDebugString(), "\n");
   }
   for (const auto& [when, name] : timers_) {
     absl::StrAppend(&out, "timer ", absl::FormatTime(when), " ", name, "\n");

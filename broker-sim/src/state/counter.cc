@@ -5,6 +5,7 @@
 #include "broker-sim/src/state/check.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/registry.h"
+#include "broker-sim/src/state/saved_time.h"
 #include "broker-sim/src/state/watch_events.h"
 
 namespace atomix::broker {
@@ -80,6 +81,19 @@ void CounterState::Snapshot(const WatchFilter& filter,
   (void)filter;
   out.set_value(value_);
   out.set_version(version_);
+}
+
+void CounterState::Save(atomix::log::v1::PrimitiveSave& out) const {
+  auto* save = out.mutable_counter();
+  save->set_value(value_);
+  save->set_version(version_);
+}
+
+absl::Status CounterState::Load(const atomix::log::v1::PrimitiveSave& in) {
+  if (!in.has_counter()) return WrongSave("counter");
+  value_ = in.counter().value();
+  version_ = in.counter().version();
+  return absl::OkStatus();
 }
 
 namespace {

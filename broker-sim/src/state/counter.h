@@ -20,6 +20,8 @@ class CounterState final : public StateMachine {
                     v1::Response& response) override;
   void Snapshot(const WatchFilter& filter,
                 v1::WatchSnapshot& out) const override;
+  void Save(atomix::log::v1::PrimitiveSave& out) const override;
+  absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
 
   int64_t value() const { return value_; }
   int64_t version() const { return version_; }

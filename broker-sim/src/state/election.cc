@@ -8,6 +8,7 @@
 #include "broker-sim/src/state/check.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/registry.h"
+#include "broker-sim/src/state/saved_time.h"
 #include "broker-sim/src/state/watch_events.h"
 
 namespace atomix::broker {
@@ -170,6 +171,23 @@ ApplyResult ElectionState::EndSession(uint64_t session_id,
                 [&](const Candidate& c) { return c.session == session_id; });
   if (candidates_.size() == before) return {};
   return AfterChange(old_leader, ctx);
+}
+
+void ElectionState::Save(atomix::log::v1::PrimitiveSave& out) const {
+  auto* save = out.mutable_election();
+  for (const Candidate& c : candidates_) {
+    auto* saved = save->add_candidates();
+    saved->set_id(c.id);
+    saved->set_session(c.session);
+  }
+  save->set_term(term_);
+}
+
+absl::Status ElectionState::Load(const atomix::log::v1::PrimitiveSave& in) {
+  if (!in.has_election()) return WrongSave("election");
+  for (const auto& c : in.election().candidates()) candidates_.push_back({c.id(), c.session()});
+  term_ = in.election().term();
+  return absl::OkStatus();
 }
 
 namespace {

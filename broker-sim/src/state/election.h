@@ -34,6 +34,8 @@ class ElectionState final : public StateMachine {
                          const ApplyContext& ctx) override;
   void Snapshot(const WatchFilter& filter,
                 v1::WatchSnapshot& out) const override;
+  void Save(atomix::log::v1::PrimitiveSave& out) const override;
+  absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
 
   const std::vector<Candidate>& candidates() const { return candidates_; }
   int64_t term() const { return term_; }

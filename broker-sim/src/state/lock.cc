@@ -7,6 +7,7 @@
 #include "broker-sim/src/state/check.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/registry.h"
+#include "broker-sim/src/state/saved_time.h"
 #include "broker-sim/src/state/watch_events.h"
 
 namespace atomix::broker {
@@ -194,6 +195,39 @@ ApplyResult LockState::Advance(const ApplyContext& ctx) {
 void LockState::Cancel(uint64_t token) {
   auto it = order_of_token_.find(token);
   if (it != order_of_token_.end()) RemoveWaiter(it->second);
+}
+
+void LockState::Save(atomix::log::v1::PrimitiveSave& out) const {
+  auto* save = out.mutable_lock();
+  save->set_name(name_);
+  save->set_held(holder_.has_value());
+  if (holder_) {
+    save->set_holder_session(holder_->session);
+    save->set_holder_fence(holder_->fence);
+  }
+  save->set_next_order(next_order_);
+  for (const auto& [order, waiter] : queue_) {
+    auto* w = save->add_waiters();
+    w->set_order(order);
+    w->set_token(waiter.token);
+    w->set_session(waiter.session);
+    w->set_deadline_us(SaveTime(waiter.deadline));
+  }
+}
+
+absl::Status LockState::Load(const atomix::log::v1::PrimitiveSave& in) {
+  if (!in.has_lock()) return WrongSave("lock");
+  const auto& save = in.lock();
+  name_ = save.name();
+  if (save.held()) holder_ = Holder{save.holder_session(), save.holder_fence()};
+  next_order_ = save.next_order();
+  for (const auto& w : save.waiters()) {
+    Waiter waiter{w.token(), w.session(), LoadTime(w.deadline_us())};
+    queue_.emplace(w.order(), waiter);
+    order_of_token_[w.token()] = w.order();
+    if (waiter.deadline != absl::InfiniteFuture()) deadlines_.emplace(waiter.deadline, w.order());
+  }
+  return absl::OkStatus();
 }
 
 namespace {

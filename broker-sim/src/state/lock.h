@@ -46,6 +46,8 @@ class LockState final : public StateMachine {
   void Cancel(uint64_t token) override;
   void Snapshot(const WatchFilter& filter,
                 v1::WatchSnapshot& out) const override;
+  void Save(atomix::log::v1::PrimitiveSave& out) const override;
+  absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
 
   const std::optional<Holder>& holder() const { return holder_; }
   // The current fence, 0 when the lock is free.

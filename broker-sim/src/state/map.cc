@@ -11,6 +11,7 @@
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/paging.h"
 #include "broker-sim/src/state/registry.h"
+#include "broker-sim/src/state/saved_time.h"
 #include "broker-sim/src/state/watch_events.h"
 
 namespace atomix::broker {
@@ -378,6 +379,29 @@ bool MapState::CheckVersion(const v1::Request& request, const std::string& key,
     return false;
   }
   return true;
+}
+
+void MapState::Save(atomix::log::v1::PrimitiveSave& out) const {
+  auto* save = out.mutable_map();
+  save->mutable_entries()->Reserve(static_cast<int>(entries_.size()));
+  for (const auto& [key, entry] : entries_) {
+    auto* e = save->add_entries();
+    e->set_key(key);
+    e->set_value(entry.value);
+    e->set_version(entry.version);
+    e->set_session(entry.session);
+    e->set_expires_us(SaveTime(entry.expires));
+  }
+}
+
+absl::Status MapState::Load(const atomix::log::v1::PrimitiveSave& in) {
+  if (!in.has_map()) return WrongSave("map");
+  for (const auto& e : in.map().entries()) {
+    Entry entry{e.value(), e.version(), e.session(), LoadTime(e.expires_us())};
+    Index(e.key(), entry);
+    entries_.insert_or_assign(e.key(), std::move(entry));
+  }
+  return absl::OkStatus();
 }
 
 namespace {

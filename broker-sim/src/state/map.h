@@ -51,6 +51,8 @@ class MapState final : public StateMachine {
   ApplyResult Advance(const ApplyContext& ctx) override;
   void Snapshot(const WatchFilter& filter,
                 v1::WatchSnapshot& out) const override;
+  void Save(atomix::log::v1::PrimitiveSave& out) const override;
+  absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
 
   const Entries& entries() const { return entries_; }
 

@@ -41,6 +41,14 @@ void Sessions::Touch(Session& session, absl::Time now) {
   expiries_.emplace(expires, session.id);
 }
 
+void Sessions::Restore(Session session) {
+  const uint64_t id = session.id;
+  Erase(id);
+  expiries_.emplace(session.expires, id);
+  if (session.nonce != 0) by_nonce_[session.nonce] = id;
+  sessions_[id] = std::move(session);
+}
+
 void Sessions::TouchAll(absl::Time now) {
   for (auto& [id, session] : sessions_) Touch(session, now);
 }

@@ -71,6 +71,8 @@ class Sessions {
   // nullptr if there is no such session (never opened, closed or expired).
   Session* Find(uint64_t id);
   const Session* Find(uint64_t id) const;
+  // Puts back a session as a snapshot saved it (expiry, memory and all).
+  void Restore(Session session);
   // The live session opened with `nonce`, or nullptr (always for 0).
   Session* FindByNonce(uint64_t nonce);
   // Restarts the session's TTL at `now`.

@@ -8,6 +8,7 @@
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/paging.h"
 #include "broker-sim/src/state/registry.h"
+#include "broker-sim/src/state/saved_time.h"
 #include "broker-sim/src/state/watch_events.h"
 
 namespace atomix::broker {
@@ -122,6 +123,21 @@ void SetState::List(const v1::SetList& list, const Limits& limits,
   }
   out.set_more(it != elements_.end());
   out.set_size(static_cast<int64_t>(elements_.size()));
+}
+
+void SetState::Save(atomix::log::v1::PrimitiveSave& out) const {
+  auto* save = out.mutable_set();
+  for (const auto& [element, version] : elements_) {
+    auto* e = save->add_elements();
+    e->set_element(element);
+    e->set_version(version);
+  }
+}
+
+absl::Status SetState::Load(const atomix::log::v1::PrimitiveSave& in) {
+  if (!in.has_set()) return WrongSave("set");
+  for (const auto& e : in.set().elements()) elements_[e.element()] = e.version();
+  return absl::OkStatus();
 }
 
 namespace {

@@ -31,6 +31,8 @@ class SetState final : public StateMachine {
                     v1::Response& response) override;
   void Snapshot(const WatchFilter& filter,
                 v1::WatchSnapshot& out) const override;
+  void Save(atomix::log::v1::PrimitiveSave& out) const override;
+  absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
 
   const Elements& elements() const { return elements_; }
 

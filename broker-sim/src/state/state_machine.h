@@ -20,6 +20,8 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/status/status.h"
+#include "atomix/log/v1/snapshot.pb.h"
 #include "atomix/v1/broker.pb.h"
 #include "atomix/v1/watch.pb.h"
 #include "broker-sim/src/state/limits.h"
@@ -117,6 +119,14 @@ class StateMachine {
   // Forgets the deferred request `token` without answering it (its caller
   // went away). Takes no revision.
   virtual void Cancel(uint64_t token) { (void)token; }
+
+  // The machine's whole state, for a snapshot of the engine: all that Load
+  // needs to go on exactly where this machine is (waiters, owners, TTLs
+  // included). Fills `out`'s state, not its name or type.
+  virtual void Save(atomix::log::v1::PrimitiveSave& out) const = 0;
+  // Gives a fresh machine a saved state. DATA_LOSS if `in` does not hold
+  // this type's state.
+  virtual absl::Status Load(const atomix::log::v1::PrimitiveSave& in) = 0;
 };
 
 // A new, empty state machine for `type`, or nullptr if `type` is

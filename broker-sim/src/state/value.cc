@@ -7,6 +7,7 @@
 #include "broker-sim/src/state/check.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/registry.h"
+#include "broker-sim/src/state/saved_time.h"
 #include "broker-sim/src/state/watch_events.h"
 
 namespace atomix::broker {
@@ -175,6 +176,26 @@ bool ValueState::CheckVersion(const v1::Request& request, bool has_if_version,
     return false;
   }
   return true;
+}
+
+void ValueState::Save(atomix::log::v1::PrimitiveSave& out) const {
+  auto* save = out.mutable_value();
+  save->set_present(present_);
+  save->set_value(value_);
+  save->set_version(version_);
+  save->set_session(session_);
+  save->set_expires_us(SaveTime(expires_));
+}
+
+absl::Status ValueState::Load(const atomix::log::v1::PrimitiveSave& in) {
+  if (!in.has_value()) return WrongSave("value");
+  const auto& save = in.value();
+  present_ = save.present();
+  value_ = save.value();
+  version_ = save.version();
+  session_ = save.session();
+  expires_ = LoadTime(save.expires_us());
+  return absl::OkStatus();
 }
 
 namespace {

@@ -33,6 +33,8 @@ class ValueState final : public StateMachine {
   ApplyResult Advance(const ApplyContext& ctx) override;
   void Snapshot(const WatchFilter& filter,
                 v1::WatchSnapshot& out) const override;
+  void Save(atomix::log::v1::PrimitiveSave& out) const override;
+  absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
 
   bool present() const { return present_; }
   const std::string& value() const { return value_; }
