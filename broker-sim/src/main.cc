@@ -61,6 +61,9 @@ struct Flags {
   std::string store = "disk";
   std::string data_dir = "./data";
   std::string sync = "always";
+  uint64_t snapshot_records = 100000;
+  uint64_t snapshot_bytes = 64 << 20;
+  uint64_t wal_segment_bytes = 64 << 20;
   std::string port_file;
   double fault_drop_responses = 0;
   int64_t fault_latency_ms = 0;
@@ -123,6 +126,9 @@ int Run(const Flags& flags) {
     disk_options.limits = limits;
     disk_options.history = history;
     disk_options.wal.sync = *atomix::broker::ParseSyncMode(flags.sync);
+    disk_options.wal.segment_bytes = flags.wal_segment_bytes;
+    disk_options.snapshots.every_records = flags.snapshot_records;
+    disk_options.snapshots.every_bytes = flags.snapshot_bytes;
     absl::StatusOr<atomix::broker::DiskStore> opened =
         atomix::broker::OpenDiskStore(disk_options);
     if (!opened.ok()) {
@@ -130,8 +136,8 @@ int Run(const Flags& flags) {
                     std::string(opened.status().message()));
       return 1;
     }
-    spdlog::info("disk store {}: replayed {} records in {}, revision {}",
-                 flags.data_dir, opened->records_replayed,
+    spdlog::info("disk store {}: snapshot {}, then {} log records, in {}; revision {}",
+                 flags.data_dir, opened->snapshot_position, opened->records_replayed,
                  absl::FormatDuration(opened->recovery_time),
                  opened->store->revision());
     disk.emplace(*std::move(opened));
@@ -246,6 +252,21 @@ int main(int argc, char** argv) {
                  "serialized bytes of watch events kept, at most")
       ->envname("ATOMIX_WATCH_HISTORY_BYTES")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 50))
+      ->capture_default_str();
+  app.add_option("--snapshot-records", flags.snapshot_records,
+                 "disk store: write a snapshot every this many log records")
+      ->envname("ATOMIX_SNAPSHOT_RECORDS")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
+      ->capture_default_str();
+  app.add_option("--snapshot-bytes", flags.snapshot_bytes,
+                 "disk store: ... or every this many bytes of log")
+      ->envname("ATOMIX_SNAPSHOT_BYTES")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 50))
+      ->capture_default_str();
+  app.add_option("--wal-segment-bytes", flags.wal_segment_bytes,
+                 "disk store: start a new log segment past this size")
+      ->envname("ATOMIX_WAL_SEGMENT_BYTES")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
       ->capture_default_str();
   app.add_option("--port-file", flags.port_file,
                  "after binding, write the bound port to this file");

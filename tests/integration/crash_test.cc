@@ -9,6 +9,7 @@
 //   - every map key holds its last acknowledged value, or the one write
 //     after it whose outcome was unknown (never anything half applied);
 //   - lock fences are unique and rise in real-time order across restarts.
+// Snapshots are taken every 2000 records, so recoveries start from them.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -57,7 +58,10 @@ class CrashTest : public ::testing::Test {
     char tmpl[] = "/tmp/atomix-crash-XXXXXX";
     dir_ = mkdtemp(tmpl);
     BrokerProcess::Options o;
-    o.args = {"--store", "disk", "--data-dir", dir_};
+    // Snapshots every 2000 records, so kills also land while one is
+    // being written, and recoveries start from them.
+    o.args = {"--store", "disk", "--data-dir", dir_, "--snapshot-records", "2000",
+              "--wal-segment-bytes", "65536"};
     auto b = BrokerProcess::Start(o);
     ASSERT_TRUE(b.ok()) << b.status();
     broker_ = std::move(*b);

@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "tests/support/test_client.h"
+#include "tests/support/wait_until.h"
 
 namespace atomix::testing {
 namespace {
@@ -217,6 +218,100 @@ TEST(DurabilityBadDir, AnUnwritableDataDirIsRefused) {
       << broker.status();
   chmod(dir.c_str(), 0700);
   std::filesystem::remove_all(dir);
+}
+
+class DurabilitySnapshots : public Durability {
+ protected:
+  void SetUp() override {
+    dir_ = TempDir();
+    auto b = BrokerProcess::Start(Small());
+    ASSERT_TRUE(b.ok()) << b.status();
+    broker_ = std::move(*b);
+  }
+  BrokerProcess::Options Small() const {
+    BrokerProcess::Options o = Disk();
+    o.args.insert(o.args.end(),
+                  {"--snapshot-records", "100", "--wal-segment-bytes", "4096"});
+    return o;
+  }
+  std::vector<std::string> Files(const std::string& sub) const {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(dir_ + "/" + sub)) {
+      out.push_back(e.path().filename().string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+};
+
+TEST_F(DurabilitySnapshots, SnapshotsReplaceTheLogAndRecoveryStartsFromThem) {
+  Client client = Connect();
+  auto counter = GetCounter(client, "n");
+  auto map = GetMap<std::string, std::string>(client, "m");
+  auto lock = GetLock(client, "l");
+  ASSERT_TRUE(counter.ok() && map.ok() && lock.ok());
+  auto fence = lock->Acquire(WithTimeout(seconds(5)));
+  ASSERT_TRUE(fence.ok());
+  for (int i = 0; i < 600; ++i) {
+    ASSERT_TRUE(counter->Increment().ok());
+    ASSERT_TRUE(map->Put(absl::StrCat("k", i % 50), absl::StrCat("v", i)).ok());
+  }
+  // Snapshots were written, and the log they cover was deleted: what is
+  // left is a few small segments, not 1200 records' worth.
+  ASSERT_TRUE(WaitUntil([&] { return !Files("snap").empty(); }, seconds(10)));
+  EXPECT_LE(Files("snap").size(), 2u);
+  uint64_t log_bytes = 0;
+  for (const auto& f : Files("wal")) log_bytes += std::filesystem::file_size(dir_ + "/wal/" + f);
+  EXPECT_LT(log_bytes, 60000u);
+
+  broker_->Kill(SIGKILL);
+  ASSERT_TRUE(broker_->Restart().ok());
+  auto value = counter->Get(WithTimeout(seconds(10)));
+  ASSERT_TRUE(value.ok()) << value.status();
+  EXPECT_EQ(*value, 600);
+  auto last = map->Get("k49");
+  ASSERT_TRUE(last.ok() && last->has_value());
+  EXPECT_EQ((*last)->value, "v599");
+  // The session, and its lock, came through the snapshot too.
+  auto held = lock->IsLocked(WithVersion(fence->version));
+  ASSERT_TRUE(held.ok());
+  EXPECT_TRUE(*held);
+  auto size = map->Size();
+  ASSERT_TRUE(size.ok());
+  EXPECT_EQ(*size, 50u);
+}
+
+TEST_F(DurabilitySnapshots, AWatchFromBeforeTheSnapshotResyncsInsteadOfMissingEvents) {
+  Client client = Connect();
+  auto counter = GetCounter(client, "n");
+  ASSERT_TRUE(counter.ok());
+  auto first = counter->Increment();
+  ASSERT_TRUE(first.ok());
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(counter->Increment().ok());
+  ASSERT_TRUE(WaitUntil([&] { return !Files("snap").empty(); }, seconds(10)));
+  broker_->Kill(SIGKILL);
+  ASSERT_TRUE(broker_->Restart().ok());
+  // Resuming from the first revision: those events are in no history now.
+  auto watch = counter->Watch(WithStartVersion(first->version + 1));
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  auto e = watch->Receive(seconds(10));
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->type, EventType::kResync);
+  EXPECT_EQ(e->value, 301);
+}
+
+TEST_F(DurabilitySnapshots, AnUnreadableSnapshotStopsTheBrokerNamingIt) {
+  Client client = Connect();
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(GetCounter(client, "n")->Increment().ok());
+  ASSERT_TRUE(WaitUntil([&] { return !Files("snap").empty(); }, seconds(10)));
+  broker_->Kill(SIGKILL);
+  const std::string snap = dir_ + "/snap/" + Files("snap").back();
+  std::filesystem::resize_file(snap, std::filesystem::file_size(snap) - 5);
+  auto again = BrokerProcess::Start(Small());
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(std::string(again.status().message()).find(snap + ": is cut short"),
+            std::string::npos)
+      << again.status();
 }
 
 // A small tmpfs mounted for one test, so that the disk really fills up.

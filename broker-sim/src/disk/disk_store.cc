@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "broker-sim/src/disk/files.h"
+#include "broker-sim/src/disk/snapshot_file.h"
 #include "spdlog/spdlog.h"
 
 namespace atomix::broker {
@@ -70,6 +71,7 @@ DiskStore::DiskStore(DiskStore&& other) noexcept
     : store(std::move(other.store)),
       broker_id(std::move(other.broker_id)),
       records_replayed(other.records_replayed),
+      snapshot_position(other.snapshot_position),
       recovery_time(other.recovery_time),
       lock_fd(std::exchange(other.lock_fd, -1)) {}
 
@@ -98,9 +100,28 @@ absl::StatusOr<DiskStore> OpenDiskStore(const DiskStoreOptions& options) {
       options.limits,
       [clock] { return clock->base + (Monotonic() - clock->start); },
       meta->session_id_base, options.history, nullptr);
+  // The newest snapshot, if any: the log before it is gone.
+  const std::string snap_dir = absl::StrCat(dir, "/snap");
+  if (absl::Status made = MakeDirectory(snap_dir); !made.ok()) return made;
+  const std::vector<uint64_t> snapshots = ListSnapshots(snap_dir);
+  if (!snapshots.empty()) {
+    const std::string path = SnapshotPath(snap_dir, snapshots.back());
+    absl::StatusOr<atomix::log::v1::EngineSnapshot> snapshot = ReadSnapshotFile(path);
+    if (!snapshot.ok()) return snapshot.status();
+    if (snapshot->log_position() != snapshots.back()) {
+      return absl::DataLossError(absl::StrCat(path, ": covers the log up to ",
+                                              snapshot->log_position(),
+                                              ", not what its name says"));
+    }
+    if (absl::Status loaded = store->LoadSnapshot(*snapshot); !loaded.ok()) {
+      return absl::DataLossError(absl::StrCat(path, ": ", loaded.message()));
+    }
+    opened.snapshot_position = snapshots.back();
+  }
   EngineStore* replaying = store.get();
   absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(
-      absl::StrCat(dir, "/wal"), options.wal, [&](absl::string_view payload) {
+      absl::StrCat(dir, "/wal"), options.wal, opened.snapshot_position,
+      [&](absl::string_view payload) {
         atomix::log::v1::InputRecord record;
         if (!record.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
           return absl::DataLossError("the record does not parse");
@@ -112,7 +133,10 @@ absl::StatusOr<DiskStore> OpenDiskStore(const DiskStoreOptions& options) {
   opened.records_replayed = (*wal)->replayed();
   clock->base = std::max(store->now(), absl::Now());
   clock->start = Monotonic();
-  store->AttachLog(*std::move(wal));
+  Wal* log = wal->get();
+  store->AttachLog(*std::move(wal),
+                   std::make_unique<DiskSnapshotter>(snap_dir, log, options.snapshots,
+                                                     opened.snapshot_position));
   if (absl::Status resumed = store->Resume(); !resumed.ok()) return resumed;
   opened.store = std::move(store);
   opened.recovery_time = Monotonic() - began;

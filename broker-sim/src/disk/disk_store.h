@@ -3,9 +3,11 @@
 //   DATA_DIR/LOCK   held (flock) by the broker serving the directory
 //   DATA_DIR/meta   broker id and session id base, written once
 //   DATA_DIR/wal/   the write-ahead log (disk/wal.h)
+//   DATA_DIR/snap/  snapshots (disk/snapshot_file.h, disk/snapshotter.h)
 //
-// Opening takes the lock, reads (or creates) the meta file, replays the log
-// into a fresh engine, then logs a Resume step that restarts every
+// Opening takes the lock, reads (or creates) the meta file, loads the
+// newest snapshot (an unreadable one is an error naming it: the log it
+// covers is gone), replays the log records after it then logs a Resume step that restarts every
 // session's TTL, so clients that reconnect within it keep their sessions,
 // locks, candidacies and ephemeral entries, and their exactly-once retries
 // are answered as before. The broker id persists, so watchers resume across
@@ -32,6 +34,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "broker-sim/src/disk/snapshotter.h"
 #include "broker-sim/src/disk/wal.h"
 #include "broker-sim/src/state/limits.h"
 #include "broker-sim/src/store/engine_store.h"
@@ -41,6 +44,7 @@ namespace atomix::broker {
 struct DiskStoreOptions {
   std::string dir = "./data";
   WalOptions wal;
+  SnapshotOptions snapshots;
   Limits limits;
   WatchHistoryOptions history;
 };
@@ -49,6 +53,8 @@ struct DiskStore {
   std::unique_ptr<EngineStore> store;
   std::string broker_id;
   uint64_t records_replayed = 0;
+  // The position of the snapshot recovery started from (0: none).
+  uint64_t snapshot_position = 0;
   absl::Duration recovery_time;
   // Closed (releasing the data dir) when the DiskStore is destroyed.
   int lock_fd = -1;

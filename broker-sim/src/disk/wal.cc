@@ -71,12 +71,21 @@ absl::StatusOr<SyncMode> ParseSyncMode(std::string_view text) {
 Wal::Wal(std::string dir, WalOptions options) : dir_(std::move(dir)), options_(options) {}
 
 absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const std::string& dir, WalOptions options,
-                                               const Replay& replay) {
+                                               uint64_t start, const Replay& replay) {
   if (absl::Status made = MakeDirectory(dir); !made.ok()) return made;
   std::unique_ptr<Wal> wal(new Wal(dir, options));
   absl::StatusOr<std::vector<uint64_t>> segments = ListSegments(dir);
   if (!segments.ok()) return segments.status();
-  uint64_t position = segments->empty() ? 0 : segments->front();
+  // Segments wholly before `start` are left over from before a snapshot:
+  // not replayed, and deleted by the next ReleaseBefore.
+  wal->segments_ = *segments;
+  while (segments->size() > 1 && (*segments)[1] <= start) segments->erase(segments->begin());
+  uint64_t position = segments->empty() ? start : segments->front();
+  if (position > start) {
+    return absl::DataLossError(absl::StrCat(dir, ": the log starts at record ", position,
+                                            " but records from ", start,
+                                            " on are needed (a segment is missing)"));
+  }
   for (size_t s = 0; s < segments->size(); ++s) {
     const bool last = s + 1 == segments->size();
     const std::string path = absl::StrCat(dir, "/", SegmentName((*segments)[s]));
@@ -121,9 +130,12 @@ absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const std::string& dir, WalOption
         bytes->resize(offset);
         break;
       }
-      if (absl::Status applied = replay(rest.substr(kHeader, length)); !applied.ok()) {
-        return absl::DataLossError(absl::StrCat("record ", position, " in ", path, " at offset ",
-                                                offset, ": ", applied.message()));
+      if (position >= start) {
+        if (absl::Status applied = replay(rest.substr(kHeader, length)); !applied.ok()) {
+          return absl::DataLossError(absl::StrCat("record ", position, " in ", path,
+                                                  " at offset ", offset, ": ",
+                                                  applied.message()));
+        }
       }
       offset += kHeader + length;
       ++position;
@@ -138,7 +150,14 @@ absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const std::string& dir, WalOption
   }
   {
     std::lock_guard<std::mutex> lock(wal->mu_);
-    wal->replayed_ = position;
+    if (position < start) {
+      // The snapshot was written before the records it covers were synced,
+      // and a crash lost them: the snapshot has them; go on after it.
+      if (wal->fd_ >= 0) close(wal->fd_);
+      wal->fd_ = -1;
+      position = start;
+    }
+    wal->replayed_ = position - start;
     wal->next_ = position;
     wal->synced_ = position;
     if (wal->fd_ < 0) {
@@ -174,6 +193,7 @@ absl::Status Wal::OpenSegment(uint64_t first) {
   fd_ = fd;
   path_ = path;
   segment_size_ = 0;
+  if (segments_.empty() || segments_.back() != first) segments_.push_back(first);
   return absl::OkStatus();
 }
 
@@ -222,6 +242,7 @@ absl::StatusOr<uint64_t> Wal::AppendPayload(absl::string_view payload) {
     written += static_cast<size_t>(n);
   }
   segment_size_ += entry.size();
+  appended_bytes_ += entry.size();
   const uint64_t position = next_++;
   if (options_.sync != SyncMode::kNone) appended_cv_.notify_one();
   return position;
@@ -231,6 +252,34 @@ void Wal::WaitDurable(uint64_t position) {
   if (options_.sync != SyncMode::kAlways) return;
   std::unique_lock<std::mutex> lock(mu_);
   synced_cv_.wait(lock, [&] { return synced_ > position || stop_; });
+}
+
+absl::Status Wal::ReleaseBefore(uint64_t position) {
+  std::vector<uint64_t> doomed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    while (segments_.size() > 1 && segments_[1] <= position) {
+      doomed.push_back(segments_.front());
+      segments_.erase(segments_.begin());
+    }
+  }
+  for (uint64_t first : doomed) {
+    const std::string path = absl::StrCat(dir_, "/", SegmentName(first));
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return ErrnoStatus(errno, absl::StrCat("cannot delete ", path));
+    }
+  }
+  return doomed.empty() ? absl::OkStatus() : SyncDirectory(dir_);
+}
+
+uint64_t Wal::next() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return next_;
+}
+
+uint64_t Wal::appended_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return appended_bytes_;
 }
 
 uint64_t Wal::syncs() const {

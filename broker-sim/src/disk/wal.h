@@ -41,6 +41,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -69,9 +70,12 @@ class Wal final : public Log {
   // Called with each record's payload, in order, while opening.
   using Replay = std::function<absl::Status(absl::string_view payload)>;
 
-  // Opens (creating if needed) the log in `dir` and replays it.
+  // Opens (creating if needed) the log in `dir` and replays its records
+  // from position `start` on (those before are covered by a snapshot).
+  // DATA_LOSS if records from `start` on are missing.
   static absl::StatusOr<std::unique_ptr<Wal>> Open(const std::string& dir,
                                                    WalOptions options,
+                                                   uint64_t start,
                                                    const Replay& replay);
   ~Wal() override;
 
@@ -83,8 +87,16 @@ class Wal final : public Log {
   // Appends an already serialized record (Append's second half).
   absl::StatusOr<uint64_t> AppendPayload(absl::string_view payload);
 
-  // Records replayed by Open, and the position the next append gets.
+  // Deletes the segments whose records all come before `position` (a
+  // snapshot covers them). The segment being appended to stays.
+  absl::Status ReleaseBefore(uint64_t position);
+
+  // Records replayed by Open.
   uint64_t replayed() const { return replayed_; }
+  // The position the next append gets.
+  uint64_t next() const;
+  // Bytes appended since this Wal was opened.
+  uint64_t appended_bytes() const;
   // The fdatasync calls made so far.
   uint64_t syncs() const;
 
@@ -106,6 +118,9 @@ class Wal final : public Log {
   uint64_t next_ ABSL_GUARDED_BY(mu_) = 0;    // Position of the next record.
   uint64_t synced_ ABSL_GUARDED_BY(mu_) = 0;  // Records before this are durable.
   uint64_t syncs_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t appended_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  // The first positions of the segments on disk, ascending.
+  std::vector<uint64_t> segments_ ABSL_GUARDED_BY(mu_);
   bool syncing_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread sync_thread_;

@@ -120,6 +120,7 @@ void EngineStore::Apply(absl::Span<const v1::Request* const> requests,
     if (now != absl::InfinitePast()) {
       engine_.ApplyBatch(now, origin, requests, responses, result);
       step.revision = engine_.revision();
+      AfterStepLocked(step);
     }
   }
   Publish(step);
@@ -141,6 +142,7 @@ void EngineStore::Tick(absl::Time now, StoreResult& result) {
     }
     engine_.Tick(now, result);
     step.revision = engine_.revision();
+    AfterStepLocked(step);
   }
   Publish(step);
 }
@@ -160,6 +162,7 @@ void EngineStore::Cancel(uint64_t origin) {
     }
     engine_.CancelOrigin(origin);
     step.revision = engine_.revision();
+    AfterStepLocked(step);
   }
   Publish(step);
 }
@@ -181,6 +184,7 @@ void EngineStore::ExpireAllSessions(StoreResult& result) {
     }
     engine_.ExpireAllSessions(now, result);
     step.revision = engine_.revision();
+    AfterStepLocked(step);
   }
   Publish(step);
 }
@@ -207,8 +211,19 @@ absl::Status EngineStore::Resume() {
     RecordOutput ignored;
     engine_.Apply(record, ignored);
     step.revision = engine_.revision();
+    AfterStepLocked(step);
   }
   Publish(step);
+  return absl::OkStatus();
+}
+
+absl::Status EngineStore::LoadSnapshot(
+    const atomix::log::v1::EngineSnapshot& snapshot) {
+  absl::MutexLock lock(&mu_);
+  absl::Status loaded = engine_.Load(snapshot);
+  if (!loaded.ok()) return loaded;
+  durable_revision_ = engine_.revision();
+  history_.SetFloor(engine_.revision());
   return absl::OkStatus();
 }
 

@@ -63,9 +63,28 @@ class EngineStore : public Store {
   EngineStore(Limits limits, Clock clock, uint64_t session_id_base,
               WatchHistoryOptions history, std::unique_ptr<Log> log);
 
-  // Gives a store created without a log the log it recovered from; call
-  // before the store is shared between threads.
-  void AttachLog(std::unique_ptr<Log> log) { log_ = std::move(log); }
+  // Takes snapshots of a store with a log. AfterStep is called under the
+  // store's mutex after every logged step, with the engine as of every
+  // record before `next_position`; it must return quickly (the disk
+  // store's forks a child that writes the snapshot).
+  class Snapshotter {
+   public:
+    virtual ~Snapshotter() = default;
+    virtual void AfterStep(const Engine& engine, uint64_t next_position) = 0;
+  };
+
+  // Gives a store created without a log the log it recovered from, and its
+  // snapshotter (may be null); call before the store is shared between
+  // threads. The snapshotter is destroyed before the log.
+  void AttachLog(std::unique_ptr<Log> log,
+                 std::unique_ptr<Snapshotter> snapshotter = nullptr) {
+    log_ = std::move(log);
+    snapshotter_ = std::move(snapshotter);
+  }
+  // While recovering, before any record: starts from a snapshot. Watches
+  // that resume from before it get a compacted snapshot, not a gap.
+  absl::Status LoadSnapshot(const atomix::log::v1::EngineSnapshot& snapshot)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Applies a record read back from the log while recovering, before the
   // store serves anyone: no log append, and its effects count as durable.
   // Late answers it produces go to origins that no longer exist.
@@ -136,6 +155,12 @@ class EngineStore : public Store {
   // error of a refused record.
   absl::StatusOr<Logged> LogLocked(atomix::log::v1::InputRecord& record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After a logged step was applied: lets the snapshotter look.
+  void AfterStepLocked(const Logged& step) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (step.logged && snapshotter_ != nullptr) {
+      snapshotter_->AfterStep(engine_, step.position + 1);
+    }
+  }
   // Waits (without mu_) until `step` is durable, then publishes the watch
   // events of every durable step and tells the listener.
   void Publish(const Logged& step) ABSL_LOCKS_EXCLUDED(mu_);
@@ -160,6 +185,7 @@ class EngineStore : public Store {
   HistorySink sink_;
   Engine engine_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<Log> log_;  // set before the store is shared
+  std::unique_ptr<Snapshotter> snapshotter_;  // likewise
   // With a log: the highest revision whose record is durable, and the
   // events of later steps, oldest first, until they are.
   int64_t durable_revision_ ABSL_GUARDED_BY(mu_) = 0;

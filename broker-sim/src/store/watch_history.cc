@@ -40,13 +40,17 @@ void WatchHistory::EvictOldest() {
 
 int64_t WatchHistory::compacted(const std::string& name) const {
   auto it = logs_.find(name);
-  return it == logs_.end() ? 0 : it->second.compacted;
+  return std::max(floor_, it == logs_.end() ? 0 : it->second.compacted);
 }
 
 WatchHistory::Collected WatchHistory::Collect(
     const std::string& name, int64_t cursor, const WatchBudget& budget,
     size_t max_records, std::vector<WatchRecordRef>& records) const {
   Collected collected;
+  if (cursor <= floor_) {
+    collected.compacted = true;
+    return collected;
+  }
   auto found = logs_.find(name);
   if (found == logs_.end()) return collected;
   const Log& log = found->second;

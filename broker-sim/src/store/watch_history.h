@@ -85,6 +85,10 @@ class WatchHistory {
                     const WatchBudget& budget, size_t max_records,
                     std::vector<WatchRecordRef>& records) const;
 
+  // Every event at or below `revision` counts as evicted, for every name
+  // (the store started from a snapshot at that revision).
+  void SetFloor(int64_t revision) { floor_ = revision; }
+
   // The highest revision evicted from `name`, 0 if none.
   int64_t compacted(const std::string& name) const;
 
@@ -107,6 +111,7 @@ class WatchHistory {
   std::deque<Log*> order_;  // one entry per record, oldest first
   size_t events_ = 0;
   size_t bytes_ = 0;
+  int64_t floor_ = 0;
 };
 
 }  // namespace atomix::broker
