@@ -237,6 +237,8 @@ class DurabilitySnapshots : public Durability {
   std::vector<std::string> Files(const std::string& sub) const {
     std::vector<std::string> out;
     for (const auto& e : std::filesystem::directory_iterator(dir_ + "/" + sub)) {
+      // Not the temporary file of a snapshot being written.
+      if (e.path().extension() == ".tmp") continue;
       out.push_back(e.path().filename().string());
     }
     std::sort(out.begin(), out.end());
