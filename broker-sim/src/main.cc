@@ -30,6 +30,7 @@
 #include "absl/time/time.h"
 #include "broker-sim/src/core/broker.h"
 #include "broker-sim/src/disk/disk_store.h"
+#include "broker-sim/src/disk/restore.h"
 #include "broker-sim/src/server/clock.h"
 #include "broker-sim/src/server/server.h"
 #include "broker-sim/src/server/shutdown_signal.h"
@@ -64,6 +65,7 @@ struct Flags {
   uint64_t snapshot_records = 100000;
   uint64_t snapshot_bytes = 64 << 20;
   uint64_t wal_segment_bytes = 64 << 20;
+  std::string restore;
   std::string port_file;
   double fault_drop_responses = 0;
   int64_t fault_latency_ms = 0;
@@ -268,6 +270,9 @@ int main(int argc, char** argv) {
       ->envname("ATOMIX_WAL_SEGMENT_BYTES")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
       ->capture_default_str();
+  app.add_option("--restore", flags.restore,
+                 "create --data-dir from this backup file (Admin.Backup), then "
+                 "exit; the directory must not exist or be empty");
   app.add_option("--port-file", flags.port_file,
                  "after binding, write the bound port to this file");
   app.add_option("--fault-drop-responses", flags.fault_drop_responses,
@@ -292,5 +297,15 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
 
+  if (!flags.restore.empty()) {
+    absl::StatusOr<std::string> restored =
+        atomix::broker::RestoreDataDir(flags.restore, flags.data_dir);
+    if (!restored.ok()) {
+      spdlog::error("cannot restore: {}", std::string(restored.status().message()));
+      return 1;
+    }
+    spdlog::info("{}", *restored);
+    return 0;
+  }
   return Run(flags);
 }

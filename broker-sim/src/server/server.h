@@ -30,6 +30,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "broker-sim/src/core/broker.h"
+#include "broker-sim/src/server/admin_service.h"
 #include "broker-sim/src/server/broker_service.h"
 #include "broker-sim/src/server/faults.h"
 #include "broker-sim/src/server/stream_reactor.h"
@@ -84,6 +85,7 @@ class BrokerServer {
 
   Broker& broker_;
   std::unique_ptr<BrokerService> service_;
+  std::unique_ptr<AdminService> admin_;
   absl::Notification stop_ticker_;
   std::thread ticker_;
   std::unique_ptr<grpc::Server> server_;  // destroyed before service_

@@ -227,6 +227,21 @@ absl::Status EngineStore::LoadSnapshot(
   return absl::OkStatus();
 }
 
+absl::Status EngineStore::Backup(atomix::log::v1::EngineSnapshot& out) {
+  Logged step;
+  {
+    absl::MutexLock lock(&mu_);
+    engine_.Save(out);
+    if (log_ != nullptr && any_logged_) {
+      step = Logged{.logged = true, .position = last_position_,
+                    .revision = engine_.revision()};
+      out.set_log_position(last_position_ + 1);
+    }
+  }
+  if (step.logged) log_->WaitDurable(step.position);
+  return absl::OkStatus();
+}
+
 absl::Time EngineStore::now() const {
   absl::MutexLock lock(&mu_);
   return engine_.now();

@@ -105,6 +105,10 @@ class EngineStore : public Store {
   void ExpireAllSessions(StoreResult& result) override
       ABSL_LOCKS_EXCLUDED(mu_);
   int64_t revision() const override ABSL_LOCKS_EXCLUDED(mu_);
+  // Copies the engine under the mutex (writes wait meanwhile), then waits
+  // until the copied state is durable.
+  absl::Status Backup(atomix::log::v1::EngineSnapshot& out) override
+      ABSL_LOCKS_EXCLUDED(mu_);
   std::string_view kind() const override {
     return log_ != nullptr ? log_->kind() : "memory";
   }

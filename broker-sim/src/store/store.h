@@ -35,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "atomix/log/v1/snapshot.pb.h"
 #include "atomix/v1/broker.pb.h"
 #include "atomix/v1/watch.pb.h"
 #include "broker-sim/src/state/watch_filter.h"
@@ -143,6 +144,13 @@ class Store {
 
   // Replaces the change listener (empty: none).
   virtual void SetChangeListener(ChangeListener listener) = 0;
+
+  // The whole state as a snapshot, as of a revision whose state is durable
+  // (for backups). UNIMPLEMENTED for a store that cannot.
+  virtual absl::Status Backup(atomix::log::v1::EngineSnapshot& out) {
+    (void)out;
+    return absl::UnimplementedError("this store cannot take backups");
+  }
 
   // The latest revision handed out (0 before the first mutation).
   virtual int64_t revision() const = 0;

@@ -1,0 +1,43 @@
+// Admin service: backups.
+#include "broker-sim/src/server/admin_service.h"
+
+#include <algorithm>
+#include <string>
+
+#include "broker-sim/src/disk/snapshot_file.h"
+#include "spdlog/spdlog.h"
+
+namespace atomix::broker {
+namespace {
+
+constexpr size_t kChunkBytes = 1 << 20;
+
+grpc::StatusCode ToGrpc(absl::StatusCode code) { return static_cast<grpc::StatusCode>(code); }
+
+}  // namespace
+
+grpc::Status AdminService::Backup(grpc::ServerContext* context, const v1::BackupRequest*,
+                                  grpc::ServerWriter<v1::BackupChunk>* writer) {
+  atomix::log::v1::EngineSnapshot snapshot;
+  if (absl::Status taken = broker_.store().Backup(snapshot); !taken.ok()) {
+    return grpc::Status(ToGrpc(taken.code()), std::string(taken.message()));
+  }
+  const std::string file = EncodeSnapshot(snapshot);
+  spdlog::info("backup at revision {} ({} bytes) for {}", snapshot.revision(), file.size(),
+               context->peer());
+  size_t offset = 0;
+  do {
+    v1::BackupChunk chunk;
+    if (offset == 0) {
+      chunk.set_revision(snapshot.revision());
+      chunk.set_total_bytes(file.size());
+    }
+    const size_t n = std::min(kChunkBytes, file.size() - offset);
+    chunk.set_data(file.substr(offset, n));
+    offset += n;
+    if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+  } while (offset < file.size());
+  return grpc::Status::OK;
+}
+
+}  // namespace atomix::broker
