@@ -40,6 +40,7 @@
 #include "bench/fanout.h"
 #include "bench/redis_fanout.h"
 #include "bench/watch_fanout.h"
+#include "bench/etcd_put.h"
 #include "bench/workloads.h"
 
 namespace {
@@ -144,6 +145,8 @@ int main(int argc, char** argv) {
   names.push_back(atomix::bench::kElectionFailover);
   names.push_back(atomix::bench::kWatchFanout);
   names.push_back(atomix::bench::kRedisFanout);
+  names.push_back(atomix::bench::kEtcdPut);
+  std::string etcd;
   atomix::bench::FanoutOptions fanout;
   int watchers_per_client = 250;
   std::string redis = "127.0.0.1:6379";
@@ -171,6 +174,7 @@ int main(int argc, char** argv) {
                  "watch-fanout: watchers per Client (each Client is one connection)")
       ->check(CLI::Range(1, 100000));
   app.add_option("--redis", redis, "redis-fanout: IPV4:PORT of redis-server");
+  app.add_option("--etcd", etcd, "etcd-put: host:port of etcd's client URL");
   // The leader child of election-failover (not for direct use).
   app.add_option("--lead", lead, "")->group("");
   app.add_option("--callers", callers, "concurrent calling threads")->check(CLI::Range(1, 4096));
@@ -197,12 +201,21 @@ int main(int argc, char** argv) {
   }
   options.transport = transport == "unary" ? atomix::ClientOptions::Transport::kUnary
                                            : atomix::ClientOptions::Transport::kStream;
-  auto client = atomix::Client::Connect(options);
-  if (!client.ok()) {
-    std::fprintf(stderr, "atomix-bench: %s\n", client.status().ToString().c_str());
-    return 1;
+  absl::StatusOr<std::unique_ptr<atomix::bench::Workload>> work;
+  if (workload == atomix::bench::kEtcdPut) {
+    if (etcd.empty()) {
+      std::fprintf(stderr, "atomix-bench: etcd-put needs --etcd host:port\n");
+      return 2;
+    }
+    work = atomix::bench::MakeEtcdPut(etcd);
+  } else {
+    auto client = atomix::Client::Connect(options);
+    if (!client.ok()) {
+      std::fprintf(stderr, "atomix-bench: %s\n", client.status().ToString().c_str());
+      return 1;
+    }
+    work = atomix::bench::MakeWorkload(workload, *client, callers);
   }
-  auto work = atomix::bench::MakeWorkload(workload, *client, callers);
   if (!work.ok()) {
     std::fprintf(stderr, "atomix-bench: %s\n", work.status().ToString().c_str());
     return 1;

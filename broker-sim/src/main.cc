@@ -66,6 +66,7 @@ struct Flags {
   uint64_t snapshot_bytes = 64 << 20;
   uint64_t wal_segment_bytes = 64 << 20;
   std::string restore;
+  int64_t first_revision = -1;
   std::string port_file;
   double fault_drop_responses = 0;
   int64_t fault_latency_ms = 0;
@@ -148,8 +149,13 @@ int Run(const Flags& flags) {
     // after it is gone.
     store = std::move(disk->store);
   } else {
+    // Fences must not go back across a restart, though nothing is kept:
+    // count from the wall clock in microseconds (see memory_store.h).
+    const int64_t first_revision = flags.first_revision >= 0
+                                       ? flags.first_revision
+                                       : absl::ToUnixMicros(absl::Now());
     store = std::make_unique<MemoryStore>(limits, &atomix::broker::MonotonicNow,
-                                          session_id_base, history);
+                                          session_id_base, history, first_revision);
   }
   Broker broker(std::move(store), limits, broker_id);
 
@@ -270,6 +276,11 @@ int main(int argc, char** argv) {
       ->envname("ATOMIX_WAL_SEGMENT_BYTES")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
       ->capture_default_str();
+  app.add_option("--first-revision", flags.first_revision,
+                 "memory store: revisions start above this; default: the wall "
+                 "clock in microseconds, so fences rise across restarts")
+      ->envname("ATOMIX_FIRST_REVISION")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 60));
   app.add_option("--restore", flags.restore,
                  "create --data-dir from this backup file (Admin.Backup), then "
                  "exit; the directory must not exist or be empty");

@@ -63,9 +63,10 @@ absl::Status BrokerProcess::Launch(int port) {
 
   std::vector<std::string> argv = {ATOMIX_BROKER_BIN, "--listen", absl::StrCat("127.0.0.1:", port),
                                    "--port-file", port_file, "--log-level", "warn"};
-  // Tests get the memory store unless they ask for another.
+  // Tests get the memory store unless they ask for another, with
+  // revisions from 1 so they can name exact versions.
   if (std::find(options_.args.begin(), options_.args.end(), "--store") == options_.args.end()) {
-    argv.insert(argv.end(), {"--store", "memory"});
+    argv.insert(argv.end(), {"--store", "memory", "--first-revision", "0"});
   }
   argv.insert(argv.end(), options_.args.begin(), options_.args.end());
 

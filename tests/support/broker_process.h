@@ -23,7 +23,9 @@ namespace atomix::testing {
 class BrokerProcess {
  public:
   struct Options {
-    // Extra command-line flags for atomix-broker.
+    // Extra command-line flags for atomix-broker. Without --store, the
+    // broker runs the memory store with revisions from 1
+    // (--first-revision 0).
     std::vector<std::string> args;
     // 0 picks a free port.
     int port = 0;

@@ -180,6 +180,8 @@ Wal::~Wal() {
     if (options_.sync != SyncMode::kNone) fdatasync(fd_);
     close(fd_);
   }
+  spdlog::info("log {}: {} records ({} bytes) appended and {} fdatasyncs since it opened",
+               dir_, next_ - replayed_, appended_bytes_, syncs_);
 }
 
 absl::Status Wal::OpenSegment(uint64_t first) {

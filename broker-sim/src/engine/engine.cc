@@ -36,7 +36,10 @@ bool HasTimers(v1::PrimitiveType type) {
 }  // namespace
 
 Engine::Engine(Limits limits, Options options, EventSink* sink)
-    : limits_(limits), session_id_base_(options.session_id_base), sink_(sink) {}
+    : limits_(limits),
+      session_id_base_(options.session_id_base),
+      sink_(sink),
+      revision_(options.first_revision) {}
 
 void Engine::Apply(const atomix::log::v1::InputRecord& record,
                    RecordOutput& out) {

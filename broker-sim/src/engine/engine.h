@@ -69,6 +69,9 @@ class Engine {
   struct Options {
     // Session ids start above this.
     uint64_t session_id_base = 0;
+    // Revisions start above this: the first mutation gets first_revision
+    // + 1.
+    int64_t first_revision = 0;
   };
 
   // `sink` (may be null) must outlive the engine.

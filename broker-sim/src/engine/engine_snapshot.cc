@@ -67,7 +67,7 @@ void Engine::Save(atomix::log::v1::EngineSnapshot& out) const {
 }
 
 absl::Status Engine::Load(const atomix::log::v1::EngineSnapshot& in) {
-  if (revision_ != 0 || !primitives_.empty() || sessions_.size() != 0) {
+  if (!primitives_.empty() || sessions_.size() != 0 || now_ != absl::InfinitePast()) {
     return absl::FailedPreconditionError("a snapshot loads only into a fresh engine");
   }
   revision_ = in.revision();

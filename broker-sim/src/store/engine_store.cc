@@ -12,11 +12,14 @@
 namespace atomix::broker {
 
 EngineStore::EngineStore(Limits limits, Clock clock, uint64_t session_id_base,
-                         WatchHistoryOptions history, std::unique_ptr<Log> log)
+                         WatchHistoryOptions history, std::unique_ptr<Log> log,
+                         int64_t first_revision)
     : clock_(std::move(clock)),
       history_(history),
       sink_(this),
-      engine_(limits, Engine::Options{.session_id_base = session_id_base},
+      engine_(limits,
+              Engine::Options{.session_id_base = session_id_base,
+                              .first_revision = first_revision},
               &sink_),
       log_(std::move(log)) {}
 

@@ -59,9 +59,10 @@ class EngineStore : public Store {
   // The logical time handed to state machines for each batch.
   using Clock = std::function<absl::Time()>;
 
-  // `log` may be null (no log).
+  // `log` may be null (no log). Revisions start above `first_revision`.
   EngineStore(Limits limits, Clock clock, uint64_t session_id_base,
-              WatchHistoryOptions history, std::unique_ptr<Log> log);
+              WatchHistoryOptions history, std::unique_ptr<Log> log,
+              int64_t first_revision = 0);
 
   // Takes snapshots of a store with a log. AfterStep is called under the
   // store's mutex after every logged step, with the engine as of every
