@@ -45,6 +45,19 @@ class MapPut : public Workload {
   std::string value_ = std::string(100, 'v');
 };
 
+// Every Put a new key: fills a map (for recovery-time measurements).
+class MapFill : public Workload {
+ public:
+  explicit MapFill(Map<std::string, std::string> m) : m_(std::move(m)) {}
+  absl::Status Op(int caller, int64_t i) override {
+    return m_.Put(absl::StrCat("c", caller, "/k", i), value_).status();
+  }
+
+ private:
+  Map<std::string, std::string> m_;
+  std::string value_ = std::string(100, 'v');
+};
+
 class MapGet : public Workload {
  public:
   explicit MapGet(Map<std::string, std::string> m) : m_(std::move(m)) {}
@@ -82,7 +95,7 @@ double Percentile(std::vector<int64_t>& v, double p) {
 }  // namespace
 
 std::vector<std::string> WorkloadNames() {
-  return {"counter-increment", "counter-get", "map-put", "map-get", "lock-cycle"};
+  return {"counter-increment", "counter-get", "map-put", "map-get", "map-fill", "lock-cycle"};
 }
 
 absl::StatusOr<std::unique_ptr<Workload>> MakeWorkload(const std::string& name,
@@ -92,6 +105,11 @@ absl::StatusOr<std::unique_ptr<Workload>> MakeWorkload(const std::string& name,
     if (!c.ok()) return c.status();
     if (name == "counter-get") return std::unique_ptr<Workload>(new CounterGet(*c));
     return std::unique_ptr<Workload>(new CounterIncrement(*c));
+  }
+  if (name == "map-fill") {
+    auto m = GetMap<std::string, std::string>(client, "bench-fill");
+    if (!m.ok()) return m.status();
+    return std::unique_ptr<Workload>(new MapFill(*m));
   }
   if (name == "map-put" || name == "map-get") {
     auto m = GetMap<std::string, std::string>(client, "bench-map");
