@@ -126,10 +126,7 @@ bool Engine::Read(absl::Span<const v1::Request* const> requests,
     if (it != primitives_.end()) {
       machine = it->second.get();
       if (machine->type() != request.type()) {
-        SetError(response, absl::StatusCode::kFailedPrecondition,
-                 absl::StrCat(QuoteName(request.name()), " is a ",
-                              TypeName(machine->type()), ", not a ",
-                              TypeName(request.type())));
+        SetWrongType(response, request.name(), machine->type(), request.type());
         continue;
       }
     } else {
@@ -338,10 +335,7 @@ bool Engine::ApplyOne(const v1::Request& request, uint64_t origin,
   if (it != primitives_.end()) {
     machine = it->second.get();
     if (machine->type() != request.type()) {
-      SetError(response, absl::StatusCode::kFailedPrecondition,
-               absl::StrCat(QuoteName(request.name()), " is a ",
-                            TypeName(machine->type()), ", not a ",
-                            TypeName(request.type())));
+      SetWrongType(response, request.name(), machine->type(), request.type());
     } else if (request.has_open()) {
       response.mutable_open()->set_created(false);
     } else {

@@ -5,6 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "broker-sim/src/state/state_machine.h"
 
 namespace atomix::broker {
 
@@ -19,6 +20,18 @@ void SetError(v1::Response& response, absl::StatusCode code,
               std::string message, int64_t current) {
   SetError(response, code, std::move(message));
   response.mutable_error()->set_current(current);
+}
+
+std::string WrongTypeMessage(absl::string_view name, v1::PrimitiveType bound,
+                             v1::PrimitiveType asked) {
+  return absl::StrCat(QuoteName(name), " is a ", TypeName(bound), ", not a ",
+                      TypeName(asked));
+}
+
+void SetWrongType(v1::Response& response, absl::string_view name,
+                  v1::PrimitiveType bound, v1::PrimitiveType asked) {
+  SetError(response, absl::StatusCode::kFailedPrecondition,
+           WrongTypeMessage(name, bound, asked));
 }
 
 void SetLostSession(v1::Response& response, uint64_t id) {

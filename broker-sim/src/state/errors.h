@@ -23,6 +23,13 @@ void SetError(v1::Response& response, absl::StatusCode code,
 void SetError(v1::Response& response, absl::StatusCode code,
               std::string message, int64_t current);
 
+// FAILED_PRECONDITION: `name` is bound to another primitive type:
+//   "jobs" is a counter, not a map
+void SetWrongType(v1::Response& response, absl::string_view name,
+                  v1::PrimitiveType bound, v1::PrimitiveType asked);
+std::string WrongTypeMessage(absl::string_view name, v1::PrimitiveType bound,
+                             v1::PrimitiveType asked);
+
 // ABORTED: session `id` is closed or expired (or was never opened).
 void SetLostSession(v1::Response& response, uint64_t id);
 

@@ -269,8 +269,7 @@ absl::StatusOr<WatchStart> EngineStore::StartWatch(const std::string& name,
   if (machine != nullptr) {
     if (machine->type() != type) {
       return absl::FailedPreconditionError(
-          absl::StrCat(QuoteName(name), " is a ", TypeName(machine->type()),
-                       ", not a ", TypeName(type)));
+          WrongTypeMessage(name, machine->type(), type));
     }
   }
   WatchStart start;
