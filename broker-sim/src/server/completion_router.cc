@@ -4,8 +4,22 @@
 #include <utility>
 
 #include "absl/container/btree_map.h"
+#include "absl/random/random.h"
 
 namespace atomix::broker {
+namespace {
+
+uint64_t RandomBase() {
+  absl::BitGen gen;  // seeded from the OS entropy source
+  return uint64_t{absl::Uniform<uint32_t>(gen, 1, UINT32_MAX)} << 32;
+}
+
+}  // namespace
+
+CompletionRouter::CompletionRouter() : CompletionRouter(0) {}
+
+CompletionRouter::CompletionRouter(uint64_t base)
+    : next_origin_((base == 0 ? RandomBase() : base) | 1) {}
 
 uint64_t CompletionRouter::Register(ResponseSink* sink) {
   absl::MutexLock lock(&mu_);
