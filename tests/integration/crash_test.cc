@@ -8,7 +8,8 @@
 //     none applied twice, none out of real-time order;
 //   - every map key holds its last acknowledged value, or the one write
 //     after it whose outcome was unknown (never anything half applied);
-//   - lock fences are unique and rise in real-time order across restarts.
+//   - lock fences are unique and rise in real-time order across restarts,
+//     and election terms never go back in real-time order.
 // Snapshots are taken every 2000 records, so recoveries start from them.
 #include <gtest/gtest.h>
 
@@ -44,6 +45,12 @@ struct Grant {
   int64_t invoke = 0;
   int64_t complete = 0;
   int64_t fence = 0;
+};
+
+struct TermSeen {
+  int64_t invoke = 0;
+  int64_t complete = 0;
+  int64_t term = 0;
 };
 
 struct KeyHistory {
@@ -91,6 +98,7 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossRepeatedSigkills) {
   std::mutex mu;
   std::vector<Increment> increments;
   std::vector<Grant> grants;
+  std::vector<TermSeen> terms;
   std::vector<KeyHistory> keys(threads);
   std::atomic<int> errors{0};
 
@@ -99,7 +107,8 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossRepeatedSigkills) {
     auto counter = GetCounter(client, "hits");
     auto map = GetMap<std::string, int64_t>(client, "owned");
     auto lock = GetLock(client, "door");
-    if (!counter.ok() || !map.ok() || !lock.ok()) {
+    auto election = GetElection(client, "chair", WithCandidateID(absl::StrCat("t", t)));
+    if (!counter.ok() || !map.ok() || !lock.ok() || !election.ok()) {
       ++errors;
       return;
     }
@@ -148,6 +157,20 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossRepeatedSigkills) {
           break;
         }
         case 3: {
+          if (++mine.failed_cas % 2 == 0) {  // (this role's turn counter)
+            // Enter and leave the election: the term seen never goes back.
+            TermSeen seen;
+            seen.invoke = NowNanos();
+            auto term = election->Enter();
+            seen.complete = NowNanos();
+            if (term.ok()) {
+              seen.term = term->term;
+              std::lock_guard<std::mutex> lock_history(mu);
+              terms.push_back(seen);
+            }
+            (void)election->Leave();
+            break;
+          }
           Grant g;
           g.invoke = NowNanos();
           auto fence = lock->Acquire(WithTimeout(seconds(10)));
@@ -195,8 +218,9 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossRepeatedSigkills) {
   for (const Increment& op : increments) acked += op.value.has_value();
   EXPECT_GT(acked, 100u);
   EXPECT_EQ(CheckIncrements(increments, 0, *final_value), "");
-  std::printf("%zu increments (%zu acknowledged), %zu lock grants, %d crashes\n",
-              increments.size(), acked, grants.size(), kCrashes);
+  std::printf("%zu increments (%zu acknowledged), %zu lock grants, %zu election terms, "
+              "%d crashes\n",
+              increments.size(), acked, grants.size(), terms.size(), kCrashes);
 
   // Each key: its last acknowledged value, or the one after it.
   auto owned = GetMap<std::string, int64_t>(*reader, "owned");
@@ -208,6 +232,14 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossRepeatedSigkills) {
     ASSERT_TRUE(v->has_value()) << "k" << t << " lost acknowledged value " << keys[t].acked;
     EXPECT_GE((*v)->value, keys[t].acked) << "k" << t;
     EXPECT_LE((*v)->value, keys[t].attempted) << "k" << t;
+  }
+
+  // Terms: a later Enter (in real time) never sees an older term.
+  EXPECT_GT(terms.size(), 10u);
+  for (const TermSeen& a : terms) {
+    for (const TermSeen& b : terms) {
+      if (a.complete < b.invoke) EXPECT_LE(a.term, b.term);
+    }
   }
 
   // Fences: unique, and later grants (in real time) have higher ones.
