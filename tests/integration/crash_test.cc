@@ -115,6 +115,7 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossRepeatedSigkills) {
     const std::string key = absl::StrCat("k", t);
     Version version = 0;
     KeyHistory& mine = keys[t];
+    int turn = 0;
     while (!stop.load()) {
       switch (t % 4) {
         case 0:
@@ -157,7 +158,7 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossRepeatedSigkills) {
           break;
         }
         case 3: {
-          if (++mine.failed_cas % 2 == 0) {  // (this role's turn counter)
+          if (++turn % 2 == 0) {
             // Enter and leave the election: the term seen never goes back.
             TermSeen seen;
             seen.invoke = NowNanos();
