@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +39,7 @@ absl::StatusOr<std::unique_ptr<BrokerProcess>> BrokerProcess::Start() { return S
 absl::StatusOr<std::unique_ptr<BrokerProcess>> BrokerProcess::Start(Options options) {
   std::unique_ptr<BrokerProcess> p(new BrokerProcess(std::move(options)));
   p->dir_ = MakeTempDir();
+  if (p->options_.as_nobody) chmod(p->dir_.c_str(), 0777);  // for its port file
   absl::Status s = p->Launch(p->options_.port);
   if (!s.ok()) return s;
   return p;
@@ -82,6 +84,9 @@ absl::Status BrokerProcess::Launch(int port) {
       dup2(fd, STDOUT_FILENO);
       dup2(fd, STDERR_FILENO);
       close(fd);
+    }
+    if (options_.as_nobody && geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) {
+      _exit(126);
     }
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());

@@ -29,6 +29,9 @@ class BrokerProcess {
     std::vector<std::string> args;
     // 0 picks a free port.
     int port = 0;
+    // Run the broker as user `nobody` (when the test runs as root), for
+    // tests of file permissions, which root ignores.
+    bool as_nobody = false;
     std::chrono::milliseconds start_timeout{15000};
   };
 
