@@ -121,24 +121,31 @@ bool Engine::Read(absl::Span<const v1::Request* const> requests,
       continue;
     }
     std::unique_ptr<StateMachine> fresh;
-    StateMachine* machine = nullptr;
-    auto it = primitives_.find(request.name());
-    if (it != primitives_.end()) {
-      machine = it->second.get();
-      if (machine->type() != request.type()) {
-        SetWrongType(response, request.name(), machine->type(), request.type());
-        continue;
-      }
-    } else {
-      fresh = NewStateMachine(request.type());
-      machine = fresh.get();
-    }
+    StateMachine* machine = MachineFor(request, fresh, response);
     if (machine == nullptr) continue;
     const ApplyContext ctx{.revision = revision_ + 1, .now = now_, .limits = limits_};
     machine->Apply(request, ctx, response);
     response.set_revision(revision_);
   }
   return true;
+}
+
+StateMachine* Engine::MachineFor(const v1::Request& request,
+                                 std::unique_ptr<StateMachine>& fresh,
+                                 v1::Response& response) {
+  auto it = primitives_.find(request.name());
+  if (it != primitives_.end()) {
+    if (it->second->type() == request.type()) return it->second.get();
+    SetWrongType(response, request.name(), it->second->type(), request.type());
+    return nullptr;
+  }
+  fresh = NewStateMachine(request.type());
+  if (fresh == nullptr) {
+    SetError(response, absl::StatusCode::kInvalidArgument,
+             absl::StrCat("type ", static_cast<int>(request.type()),
+                          " is not a primitive type"));
+  }
+  return fresh.get();
 }
 
 absl::Time Engine::NextDue() const {
@@ -331,29 +338,12 @@ bool Engine::ApplyOne(const v1::Request& request, uint64_t origin,
   StateMachine* machine = nullptr;
   std::unique_ptr<StateMachine> fresh;
   bool run = false;
-  auto it = primitives_.find(request.name());
-  if (it != primitives_.end()) {
-    machine = it->second.get();
-    if (machine->type() != request.type()) {
-      SetWrongType(response, request.name(), machine->type(), request.type());
-    } else if (request.has_open()) {
-      response.mutable_open()->set_created(false);
-    } else {
-      run = true;
-    }
-  } else {
-    fresh = NewStateMachine(request.type());
-    machine = fresh.get();
-    if (machine == nullptr) {
-      SetError(response, absl::StatusCode::kInvalidArgument,
-               absl::StrCat("type ", static_cast<int>(request.type()),
-                            " is not a primitive type"));
-    } else if (request.has_open()) {
-      response.mutable_open()->set_created(true);
-      primitives_.emplace(request.name(), std::move(fresh));
-    } else {
-      run = true;
-    }
+  machine = MachineFor(request, fresh, response);
+  if (machine != nullptr && request.has_open()) {
+    response.mutable_open()->set_created(fresh != nullptr);
+    if (fresh != nullptr) primitives_.emplace(request.name(), std::move(fresh));
+  } else if (machine != nullptr) {
+    run = true;
   }
   if (run && CheckFence(request, response)) {
     step = machine->Apply(request, ctx, response);

@@ -136,6 +136,12 @@ class Engine {
     std::string name;
   };
 
+  // The machine bound to the request's name, or else a new unbound one
+  // left in `fresh`. Null, with the error in `response`, if the name is
+  // bound to another type or the type is unknown.
+  StateMachine* MachineFor(const v1::Request& request,
+                           std::unique_ptr<StateMachine>& fresh,
+                           v1::Response& response);
   // Returns true if the response is deferred.
   bool ApplyOne(const v1::Request& request, uint64_t origin,
                 v1::Response& response, StoreResult& result);

@@ -54,9 +54,9 @@ void EngineStore::FlushDurableLocked() {
 }
 
 absl::StatusOr<EngineStore::Logged> EngineStore::LogLocked(
-    atomix::log::v1::InputRecord& record) {
+    atomix::log::v1::InputRecord& record, absl::Time now) {
   if (log_ == nullptr) return Logged{};
-  record.set_now_us(absl::ToUnixMicros(clock_()));
+  record.set_now_us(absl::ToUnixMicros(now));
   absl::StatusOr<uint64_t> position = log_->Append(record);
   if (!position.ok()) return position.status();
   last_position_ = *position;
@@ -95,14 +95,17 @@ void EngineStore::Apply(absl::Span<const v1::Request* const> requests,
   Logged step;
   {
     absl::MutexLock lock(&mu_);
-    absl::Time now = clock_();
-    if (log_ != nullptr) {
+    absl::Time now;
+    bool apply = true;
+    if (log_ == nullptr) {
+      now = clock_();
+    } else {
       atomix::log::v1::InputRecord record;
       record.mutable_batch()->set_origin(origin);
       auto* out = record.mutable_batch()->mutable_requests();
       out->Reserve(static_cast<int>(requests.size()));
       for (const v1::Request* r : requests) *out->Add() = *r;
-      absl::StatusOr<Logged> logged = LogLocked(record);
+      absl::StatusOr<Logged> logged = LogLocked(record, clock_());
       if (logged.ok()) {
         step = *logged;
         now = absl::FromUnixMicros(record.now_us());
@@ -113,14 +116,14 @@ void EngineStore::Apply(absl::Span<const v1::Request* const> requests,
         step = Logged{.logged = any_logged_,
                       .position = last_position_,
                       .revision = engine_.revision()};
-        now = absl::InfinitePast();
+        apply = false;
       } else {
         Refuse(logged.status(), responses, requests);
         for (v1::Response* r : responses) r->set_revision(engine_.revision());
         return;
       }
     }
-    if (now != absl::InfinitePast()) {
+    if (apply) {
       engine_.ApplyBatch(now, origin, requests, responses, result);
       step.revision = engine_.revision();
       AfterStepLocked(step);
@@ -135,10 +138,11 @@ void EngineStore::Tick(absl::Time now, StoreResult& result) {
     absl::MutexLock lock(&mu_);
     if (log_ != nullptr) {
       // Nothing due: a tick would change nothing, so it is not logged.
-      if (engine_.NextDue() > clock_()) return;
+      const absl::Time at = clock_();
+      if (engine_.NextDue() > at) return;
       atomix::log::v1::InputRecord record;
       record.mutable_tick();
-      absl::StatusOr<Logged> logged = LogLocked(record);
+      absl::StatusOr<Logged> logged = LogLocked(record, at);
       if (!logged.ok()) return;  // Time waits for the log.
       step = *logged;
       now = absl::FromUnixMicros(record.now_us());
@@ -157,7 +161,7 @@ void EngineStore::Cancel(uint64_t origin) {
     if (log_ != nullptr) {
       atomix::log::v1::InputRecord record;
       record.mutable_cancel_origin()->set_origin(origin);
-      absl::StatusOr<Logged> logged = LogLocked(record);
+      absl::StatusOr<Logged> logged = LogLocked(record, clock_());
       // Unlogged, the withdrawal would come back on replay: the waiters
       // stay, and are answered to nobody (their origin is gone).
       if (!logged.ok()) return;
@@ -178,7 +182,7 @@ void EngineStore::ExpireAllSessions(StoreResult& result) {
     if (log_ != nullptr) {
       atomix::log::v1::InputRecord record;
       record.mutable_expire_all();
-      absl::StatusOr<Logged> logged = LogLocked(record);
+      absl::StatusOr<Logged> logged = LogLocked(record, clock_());
       if (!logged.ok()) return;
       step = *logged;
       now = absl::FromUnixMicros(record.now_us());
@@ -208,7 +212,7 @@ absl::Status EngineStore::Resume() {
     absl::MutexLock lock(&mu_);
     atomix::log::v1::InputRecord record;
     record.mutable_resume();
-    absl::StatusOr<Logged> logged = LogLocked(record);
+    absl::StatusOr<Logged> logged = LogLocked(record, clock_());
     if (!logged.ok()) return logged.status();
     step = *logged;
     RecordOutput ignored;

@@ -156,9 +156,10 @@ class EngineStore : public Store {
     uint64_t position = 0;
     int64_t revision = 0;
   };
-  // Appends the record of a step about to be applied (with a log); the
-  // error of a refused record.
-  absl::StatusOr<Logged> LogLocked(atomix::log::v1::InputRecord& record)
+  // Stamps the record of a step about to be applied with `now` and appends
+  // it (with a log); the error of a refused record.
+  absl::StatusOr<Logged> LogLocked(atomix::log::v1::InputRecord& record,
+                                   absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // After a logged step was applied: lets the snapshotter look.
   void AfterStepLocked(const Logged& step) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

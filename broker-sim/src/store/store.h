@@ -146,11 +146,8 @@ class Store {
   virtual void SetChangeListener(ChangeListener listener) = 0;
 
   // The whole state as a snapshot, as of a revision whose state is durable
-  // (for backups). UNIMPLEMENTED for a store that cannot.
-  virtual absl::Status Backup(atomix::log::v1::EngineSnapshot& out) {
-    (void)out;
-    return absl::UnimplementedError("this store cannot take backups");
-  }
+  // (for backups).
+  virtual absl::Status Backup(atomix::log::v1::EngineSnapshot& out) = 0;
 
   // The latest revision handed out (0 before the first mutation).
   virtual int64_t revision() const = 0;
