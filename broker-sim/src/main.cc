@@ -25,7 +25,6 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
-#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "broker-sim/src/core/broker.h"
@@ -112,11 +111,6 @@ int Run(const Flags& flags) {
   Limits limits;
   limits.max_value_bytes = flags.max_value_bytes;
   limits.max_session_ttl_ms = flags.max_session_ttl_ms;
-  // Session ids start at a random base so that ids of an earlier broker
-  // incarnation are unknown here (ABORTED), not someone else's session.
-  absl::BitGen gen;
-  const uint64_t session_id_base =
-      absl::Uniform<uint64_t>(gen, uint64_t{1} << 32, uint64_t{1} << 62);
   atomix::broker::WatchHistoryOptions history;
   history.max_events = static_cast<size_t>(flags.watch_history);
   history.max_bytes = static_cast<size_t>(flags.watch_history_bytes);
@@ -155,7 +149,8 @@ int Run(const Flags& flags) {
                                        ? flags.first_revision
                                        : absl::ToUnixMicros(absl::Now());
     store = std::make_unique<MemoryStore>(limits, &atomix::broker::MonotonicNow,
-                                          session_id_base, history, first_revision);
+                                          atomix::broker::NewSessionIdBase(), history,
+                                          first_revision);
   }
   Broker broker(std::move(store), limits, broker_id);
 

@@ -15,21 +15,23 @@
 #endif
 
 namespace atomix::broker {
-namespace {
 
-std::string RandomId() {
+std::string NewBrokerId() {
   absl::BitGen gen;  // seeded from the OS entropy source
   return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen),
                          absl::Uniform<uint64_t>(gen));
 }
 
-}  // namespace
+uint64_t NewSessionIdBase() {
+  absl::BitGen gen;
+  return absl::Uniform<uint64_t>(gen, uint64_t{1} << 32, uint64_t{1} << 62);
+}
 
 Broker::Broker(std::unique_ptr<Store> store, Limits limits,
                std::string broker_id)
     : store_(std::move(store)),
       limits_(limits),
-      broker_id_(broker_id.empty() ? RandomId() : std::move(broker_id)) {}
+      broker_id_(broker_id.empty() ? NewBrokerId() : std::move(broker_id)) {}
 
 void Broker::Execute(const v1::RequestBatch& batch, v1::ResponseBatch& out) {
   std::vector<Completion> ignored;

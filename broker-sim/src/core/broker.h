@@ -29,6 +29,14 @@
 
 namespace atomix::broker {
 
+// A random 128-bit identifier for a broker incarnation, in hex.
+std::string NewBrokerId();
+
+// A random base for session ids, so that ids of one broker incarnation (or
+// data dir) mean nothing to another: ABORTED there, never someone else's
+// session.
+uint64_t NewSessionIdBase();
+
 class Broker {
  public:
   // `broker_id` names this incarnation to watchers (BrokerInfo.broker_id);

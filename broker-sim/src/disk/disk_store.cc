@@ -6,51 +6,14 @@
 #include <memory>
 #include <utility>
 
-#include "absl/random/random.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "broker-sim/src/disk/files.h"
+#include "broker-sim/src/disk/meta.h"
 #include "broker-sim/src/disk/snapshot_file.h"
 #include "spdlog/spdlog.h"
 
 namespace atomix::broker {
 namespace {
-
-struct Meta {
-  std::string broker_id;
-  uint64_t session_id_base = 0;
-};
-
-absl::StatusOr<Meta> ReadOrCreateMeta(const std::string& dir) {
-  const std::string path = absl::StrCat(dir, "/meta");
-  if (access(path.c_str(), F_OK) == 0) {
-    absl::StatusOr<std::string> text = ReadFile(path);
-    if (!text.ok()) return text.status();
-    Meta meta;
-    for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) {
-      std::pair<std::string, std::string> kv = absl::StrSplit(line, absl::MaxSplits(' ', 1));
-      if (kv.first == "broker_id") meta.broker_id = kv.second;
-      if (kv.first == "session_id_base") (void)absl::SimpleAtoi(kv.second, &meta.session_id_base);
-    }
-    if (meta.broker_id.empty() || meta.session_id_base == 0) {
-      return absl::DataLossError(absl::StrCat(path, " is damaged: it needs a broker_id and a "
-                                              "session_id_base line"));
-    }
-    return meta;
-  }
-  absl::BitGen gen;
-  Meta meta;
-  meta.broker_id = absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen),
-                                   absl::Uniform<uint64_t>(gen));
-  meta.session_id_base = absl::Uniform<uint64_t>(gen, uint64_t{1} << 32, uint64_t{1} << 62);
-  absl::Status written = WriteFileAtomically(
-      path, absl::StrCat("broker_id ", meta.broker_id, "\nsession_id_base ",
-                         meta.session_id_base, "\n"));
-  if (!written.ok()) return written;
-  return meta;
-}
 
 // The disk store's logical time: it continues from `base` at the monotonic
 // time `start`.

@@ -1,14 +1,17 @@
 // File-system helpers.
 #include "broker-sim/src/disk/files.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
@@ -110,6 +113,22 @@ absl::Status SyncDirectory(const std::string& dir) {
   close(fd);
   if (r != 0) return ErrnoStatus(error, absl::StrCat("cannot sync ", dir));
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<uint64_t>> ListNumberedFiles(const std::string& dir,
+                                                        absl::string_view suffix) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return ErrnoStatus(errno, absl::StrCat("cannot list ", dir));
+  std::vector<uint64_t> numbers;
+  while (dirent* e = readdir(d)) {
+    absl::string_view name = e->d_name;
+    if (!absl::ConsumeSuffix(&name, suffix) || name.size() != 20) continue;
+    uint64_t n = 0;
+    if (absl::SimpleAtoi(name, &n)) numbers.push_back(n);
+  }
+  closedir(d);
+  std::sort(numbers.begin(), numbers.end());
+  return numbers;
 }
 
 absl::StatusOr<int> LockFile(const std::string& path) {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -34,6 +35,11 @@ absl::Status TruncateFile(const std::string& path, uint64_t size);
 
 // fsync of a directory, so that entries created or renamed in it persist.
 absl::Status SyncDirectory(const std::string& dir);
+
+// The numbers N of the files "N<suffix>" in `dir` whose N is 20 decimal
+// digits (log segments, snapshots), ascending.
+absl::StatusOr<std::vector<uint64_t>> ListNumberedFiles(const std::string& dir,
+                                                        absl::string_view suffix);
 
 // An exclusive lock on `path` (created if needed) for the life of the
 // returned descriptor; FAILED_PRECONDITION naming the holder's pid if

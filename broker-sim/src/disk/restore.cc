@@ -3,10 +3,10 @@
 
 #include <filesystem>
 
-#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "broker-sim/src/core/broker.h"
 #include "broker-sim/src/disk/files.h"
+#include "broker-sim/src/disk/meta.h"
 #include "broker-sim/src/disk/snapshot_file.h"
 
 namespace atomix::broker {
@@ -24,12 +24,7 @@ absl::StatusOr<std::string> RestoreDataDir(const std::string& file, const std::s
   for (const std::string& d : {dir, absl::StrCat(dir, "/snap"), absl::StrCat(dir, "/wal")}) {
     if (absl::Status made = MakeDirectory(d); !made.ok()) return made;
   }
-  absl::BitGen gen;
-  const std::string broker_id = absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen),
-                                                absl::Uniform<uint64_t>(gen));
-  absl::Status written = WriteFileAtomically(
-      absl::StrCat(dir, "/meta"), absl::StrCat("broker_id ", broker_id, "\nsession_id_base ",
-                                               snapshot->session_id_base(), "\n"));
+  absl::Status written = WriteMeta(dir, Meta{NewBrokerId(), snapshot->session_id_base()});
   if (!written.ok()) return written;
   written = WriteFileAtomically(SnapshotPath(absl::StrCat(dir, "/snap"), snapshot->log_position()),
                                 *bytes);

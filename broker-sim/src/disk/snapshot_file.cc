@@ -1,15 +1,10 @@
 // Snapshot file encoding.
 #include "broker-sim/src/disk/snapshot_file.h"
 
-#include <dirent.h>
-
-#include <algorithm>
 #include <cstring>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/strip.h"
 #include "broker-sim/src/disk/crc32c.h"
 #include "broker-sim/src/disk/files.h"
 
@@ -69,18 +64,7 @@ std::string SnapshotPath(const std::string& dir, uint64_t position) {
 }
 
 std::vector<uint64_t> ListSnapshots(const std::string& dir) {
-  std::vector<uint64_t> positions;
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return positions;
-  while (dirent* e = readdir(d)) {
-    absl::string_view name = e->d_name;
-    if (!absl::ConsumeSuffix(&name, ".snap") || name.size() != 20) continue;
-    uint64_t position = 0;
-    if (absl::SimpleAtoi(name, &position)) positions.push_back(position);
-  }
-  closedir(d);
-  std::sort(positions.begin(), positions.end());
-  return positions;
+  return ListNumberedFiles(dir, ".snap").value_or(std::vector<uint64_t>());
 }
 
 }  // namespace atomix::broker

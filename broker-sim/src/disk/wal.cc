@@ -1,7 +1,6 @@
 // Write-ahead log: segments, checksummed entries, replay and group commit.
 #include "broker-sim/src/disk/wal.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
@@ -13,8 +12,6 @@
 #include <cstring>
 #include <vector>
 
-#include "absl/strings/numbers.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "broker-sim/src/disk/crc32c.h"
@@ -38,22 +35,6 @@ uint32_t GetU32(const char* in) {
 
 std::string SegmentName(uint64_t first) { return absl::StrFormat("%020u.wal", first); }
 
-// The first positions of the segments in `dir`, ascending.
-absl::StatusOr<std::vector<uint64_t>> ListSegments(const std::string& dir) {
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return ErrnoStatus(errno, absl::StrCat("cannot list ", dir));
-  std::vector<uint64_t> firsts;
-  while (dirent* e = readdir(d)) {
-    absl::string_view name = e->d_name;
-    if (!absl::ConsumeSuffix(&name, ".wal") || name.size() != 20) continue;
-    uint64_t first = 0;
-    if (absl::SimpleAtoi(name, &first)) firsts.push_back(first);
-  }
-  closedir(d);
-  std::sort(firsts.begin(), firsts.end());
-  return firsts;
-}
-
 bool AllZero(absl::string_view bytes) {
   return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == 0; });
 }
@@ -74,7 +55,7 @@ absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const std::string& dir, WalOption
                                                uint64_t start, const Replay& replay) {
   if (absl::Status made = MakeDirectory(dir); !made.ok()) return made;
   std::unique_ptr<Wal> wal(new Wal(dir, options));
-  absl::StatusOr<std::vector<uint64_t>> segments = ListSegments(dir);
+  absl::StatusOr<std::vector<uint64_t>> segments = ListNumberedFiles(dir, ".wal");
   if (!segments.ok()) return segments.status();
   // Segments wholly before `start` are left over from before a snapshot:
   // not replayed, and deleted by the next ReleaseBefore.
