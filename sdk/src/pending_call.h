@@ -50,6 +50,9 @@ struct PendingCall {
   uint64_t session_id = 0;
   uint64_t sequence = 0;
   bool sent = false;  // Written at least once.
+  // Whether its request is kept for writing it again: idempotent calls,
+  // and callers' mutations with a sequence number.
+  bool resendable() const { return idempotent || (!control && sequence != 0); }
   Where where = Where::kNone;
   PendingCall* prev = nullptr;
   PendingCall* next = nullptr;

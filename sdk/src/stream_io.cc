@@ -172,8 +172,7 @@ bool StreamCore::TakeBatchLocked(v1::RequestBatch& batch) {
       }
       bytes += framed;
       call->sent = true;
-      const bool resendable = call->idempotent || (!call->control && call->sequence != 0);
-      any_resendable |= resendable;
+      any_resendable |= call->resendable();
       *batch.add_requests() = std::move(call->request);
       call->where = PendingCall::Where::kInFlight;
       in_flight_.emplace(call->id, call);
@@ -187,9 +186,7 @@ void StreamCore::RestoreRequestsLocked(v1::RequestBatch& batch) {
     auto it = in_flight_.find(request.id());
     if (it == in_flight_.end()) continue;
     PendingCall* call = it->second;
-    if (call->idempotent || (!call->control && call->sequence != 0)) {
-      call->request = std::move(request);
-    }
+    if (call->resendable()) call->request = std::move(request);
   }
 }
 

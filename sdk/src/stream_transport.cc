@@ -79,20 +79,22 @@ StreamCore::~StreamCore() {
 
 absl::StatusOr<v1::Response> StreamCore::Call(v1::Request request, const CallOptions& options,
                                               bool idempotent) {
-  if (options.cancel.stop_requested()) return absl::CancelledError("call cancelled");
-  const auto deadline =
-      Clamp(EffectiveDeadline(options, std::chrono::nanoseconds(options_.default_call_timeout)));
-  return CallImpl(std::move(request), deadline, options.cancel, idempotent, /*control=*/false);
+  return CallerCall(std::move(request), options, CallKind{.idempotent = idempotent});
 }
 
 absl::StatusOr<v1::Response> StreamCore::CallBlocking(v1::Request request,
                                                       const CallOptions& options,
                                                       GiveBack give_back) {
+  return CallerCall(std::move(request), options,
+                    CallKind{.blocking = true, .give_back = std::move(give_back)});
+}
+
+absl::StatusOr<v1::Response> StreamCore::CallerCall(v1::Request request,
+                                                    const CallOptions& options, CallKind kind) {
   if (options.cancel.stop_requested()) return absl::CancelledError("call cancelled");
   const auto deadline =
       Clamp(EffectiveDeadline(options, std::chrono::nanoseconds(options_.default_call_timeout)));
-  return CallImpl(std::move(request), deadline, options.cancel,
-                  CallKind{.blocking = true, .give_back = std::move(give_back)});
+  return CallImpl(std::move(request), deadline, options.cancel, std::move(kind));
 }
 
 absl::StatusOr<v1::Response> StreamCore::CallImpl(v1::Request request, Clock::time_point deadline,

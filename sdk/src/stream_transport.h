@@ -138,6 +138,9 @@ class StreamCore final : public ClientCore {
     GiveBack give_back;
   };
 
+  // Call and CallBlocking: a caller's call, with its options' deadline.
+  absl::StatusOr<v1::Response> CallerCall(v1::Request request, const CallOptions& options,
+                                          CallKind kind);
   absl::StatusOr<v1::Response> CallImpl(v1::Request request, Clock::time_point deadline,
                                         const std::stop_token& cancel, CallKind kind);
   absl::StatusOr<v1::Response> CallImpl(v1::Request request, Clock::time_point deadline,
