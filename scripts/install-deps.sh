@@ -9,6 +9,7 @@ PACKAGES=(
   libabsl-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server redis-tools ccache
+  etcd-server golang-etcd-server-dev
 )
 
 missing=()

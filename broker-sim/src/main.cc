@@ -3,6 +3,8 @@
 //   atomix-broker --listen 127.0.0.1:5679 --data-dir ./data   # durable (default)
 //   atomix-broker --listen 127.0.0.1:5679 --store memory     # nothing kept
 //   atomix-broker --listen 127.0.0.1:0 --port-file /tmp/port   # for tests
+//   atomix-broker --store etcd --etcd-endpoints 10.0.0.1:2379,10.0.0.2:2379
+//                 --etcd-prefix /atomix/prod/    # one of N brokers (one line)
 //
 //   kill -USR1 <pid>   # expires every session at once (for testing clients)
 //   kill -USR2 <pid>   # resets every open Stream and Watch call at once
@@ -26,10 +28,12 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "broker-sim/src/core/broker.h"
 #include "broker-sim/src/disk/disk_store.h"
 #include "broker-sim/src/disk/restore.h"
+#include "broker-sim/src/etcd/etcd_store.h"
 #include "broker-sim/src/server/clock.h"
 #include "broker-sim/src/server/server.h"
 #include "broker-sim/src/server/shutdown_signal.h"
@@ -65,6 +69,11 @@ struct Flags {
   uint64_t snapshot_bytes = 64 << 20;
   uint64_t wal_segment_bytes = 64 << 20;
   std::string restore;
+  std::string etcd_endpoints = "127.0.0.1:2379";
+  std::string etcd_prefix = "/atomix/default/";
+  int64_t etcd_tick_ms = 100;
+  int64_t etcd_ticker_ttl_ms = 2000;
+  int64_t etcd_timeout_ms = 5000;
   int64_t first_revision = -1;
   std::string port_file;
   double fault_drop_responses = 0;
@@ -142,6 +151,26 @@ int Run(const Flags& flags) {
     // The broker owns the store; `disk` keeps the data dir locked until
     // after it is gone.
     store = std::move(disk->store);
+  } else if (flags.store == "etcd") {
+    atomix::broker::EtcdStoreOptions etcd_options;
+    etcd_options.endpoints = absl::StrSplit(flags.etcd_endpoints, ',', absl::SkipEmpty());
+    etcd_options.prefix = flags.etcd_prefix;
+    etcd_options.limits = limits;
+    etcd_options.history = history;
+    etcd_options.tick_interval = absl::Milliseconds(flags.etcd_tick_ms);
+    etcd_options.ticker_ttl = absl::Milliseconds(flags.etcd_ticker_ttl_ms);
+    etcd_options.timeout = absl::Milliseconds(flags.etcd_timeout_ms);
+    absl::StatusOr<std::unique_ptr<atomix::broker::EtcdStore>> opened =
+        atomix::broker::EtcdStore::Open(etcd_options);
+    if (!opened.ok()) {
+      spdlog::error("cannot open the etcd store: {}",
+                    std::string(opened.status().message()));
+      return 1;
+    }
+    broker_id = (*opened)->cluster_id();
+    spdlog::info("etcd store {} at {}: cluster {}, revision {}", flags.etcd_prefix,
+                 flags.etcd_endpoints, broker_id, (*opened)->revision());
+    store = *std::move(opened);
   } else {
     // Fences must not go back across a restart, though nothing is kept:
     // count from the wall clock in microseconds (see memory_store.h).
@@ -228,10 +257,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{10000}, int64_t{7} * 24 * 3600 * 1000))
       ->capture_default_str();
   app.add_option("--store", flags.store,
-                 "where state lives: disk (durable, in --data-dir) or memory "
-                 "(lost on restart)")
+                 "where state lives: disk (durable, in --data-dir), memory "
+                 "(lost on restart) or etcd (a log in an etcd cluster, shared by "
+                 "every broker with the same --etcd-prefix)")
       ->envname("ATOMIX_STORE")
-      ->check(CLI::IsMember({"disk", "memory"}))
+      ->check(CLI::IsMember({"disk", "memory", "etcd"}))
       ->capture_default_str();
   app.add_option("--data-dir", flags.data_dir,
                  "the disk store's directory (created if missing)")
@@ -270,6 +300,33 @@ int main(int argc, char** argv) {
                  "disk store: start a new log segment past this size")
       ->envname("ATOMIX_WAL_SEGMENT_BYTES")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
+      ->capture_default_str();
+  app.add_option("--etcd-endpoints", flags.etcd_endpoints,
+                 "etcd store: the etcd cluster's client endpoints, host:port,...")
+      ->envname("ATOMIX_ETCD_ENDPOINTS")
+      ->capture_default_str();
+  app.add_option("--etcd-prefix", flags.etcd_prefix,
+                 "etcd store: every key of this atomix cluster starts with "
+                 "this (ends with '/')")
+      ->envname("ATOMIX_ETCD_PREFIX")
+      ->capture_default_str();
+  app.add_option("--etcd-tick-ms", flags.etcd_tick_ms,
+                 "etcd store: how often the elected ticker appends a tick "
+                 "(the precision of TTLs and lock timeouts)")
+      ->envname("ATOMIX_ETCD_TICK_MS")
+      ->check(CLI::Range(int64_t{10}, int64_t{10000}))
+      ->capture_default_str();
+  app.add_option("--etcd-ticker-ttl-ms", flags.etcd_ticker_ttl_ms,
+                 "etcd store: the ticker's lease; a dead ticker is replaced "
+                 "after about this long")
+      ->envname("ATOMIX_ETCD_TICKER_TTL_MS")
+      ->check(CLI::Range(int64_t{1000}, int64_t{60000}))
+      ->capture_default_str();
+  app.add_option("--etcd-timeout-ms", flags.etcd_timeout_ms,
+                 "etcd store: the longest a call to etcd, or a write's wait to "
+                 "be applied, may take")
+      ->envname("ATOMIX_ETCD_TIMEOUT_MS")
+      ->check(CLI::Range(int64_t{100}, int64_t{600000}))
       ->capture_default_str();
   app.add_option("--first-revision", flags.first_revision,
                  "memory store: revisions start above this; default: the wall "

@@ -4,7 +4,7 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/notification.h"
 #include "absl/random/random.h"
 #include "absl/strings/str_format.h"
 #include "broker-sim/src/core/validate.h"
@@ -41,53 +41,81 @@ void Broker::Execute(const v1::RequestBatch& batch, v1::ResponseBatch& out) {
 void Broker::Execute(const v1::RequestBatch& batch, uint64_t origin,
                      v1::ResponseBatch& out,
                      std::vector<Completion>& completions) {
+  absl::Notification answered;
+  ExecuteAsync(batch, origin,
+               [&](v1::ResponseBatch& responses, std::vector<Completion>& late) {
+                 for (v1::Response& r : *responses.mutable_responses()) {
+                   *out.add_responses() = std::move(r);
+                 }
+                 for (Completion& c : late) completions.push_back(std::move(c));
+                 answered.Notify();
+               });
+  answered.WaitForNotification();
+}
+
+void Broker::ExecuteAsync(v1::RequestBatch batch, uint64_t origin,
+                          ExecuteDone done) {
   const int n = batch.requests_size();
-  const int first = out.responses_size();
-  out.mutable_responses()->Reserve(first + n);
-  std::vector<const v1::Request*> valid;
-  std::vector<v1::Response*> valid_responses;
-  std::vector<v1::Response*> invalid_responses;
+  v1::ResponseBatch out;
+  out.mutable_responses()->Reserve(n);
+  std::vector<v1::Request> valid;
+  std::vector<int> slots;  // where each valid request's response goes
+  std::vector<int> invalid;
   valid.reserve(n);
-  valid_responses.reserve(n);
-  for (const v1::Request& request : batch.requests()) {
+  slots.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    v1::Request& request = *batch.mutable_requests(i);
     v1::Response* response = out.add_responses();
     response->set_id(request.id());
     absl::Status status = ValidateRequest(request, limits_);
     if (status.ok()) {
-      valid.push_back(&request);
-      valid_responses.push_back(response);
+      slots.push_back(i);
+      valid.push_back(std::move(request));
     } else {
       SetError(*response, status.code(), std::string(status.message()));
-      invalid_responses.push_back(response);
+      invalid.push_back(i);
     }
   }
-  StoreResult result;
-  if (!valid.empty()) store_->Apply(valid, valid_responses, origin, result);
-  // Every answer echoes its request's id, whatever a state machine did to the
-  // response.
-  for (size_t i = 0; i < valid.size(); ++i) valid_responses[i]->set_id(valid[i]->id());
-  if (!invalid_responses.empty()) {
-    const int64_t revision = store_->revision();
-    for (v1::Response* response : invalid_responses) {
-      response->set_revision(revision);
+  auto answer = [this, out = std::move(out), slots = std::move(slots),
+                 invalid = std::move(invalid), done = std::move(done)](
+                    std::vector<v1::Response>& responses,
+                    StoreResult& result) mutable {
+    auto* answers = out.mutable_responses();
+    // Every answer echoes its request's id, whatever a state machine did
+    // to the response.
+    for (size_t k = 0; k < slots.size() && k < responses.size(); ++k) {
+      v1::Response& slot = answers->at(slots[k]);
+      const uint64_t id = slot.id();
+      slot = std::move(responses[k]);
+      slot.set_id(id);
     }
-  }
-  if (!result.deferred.empty()) {
-    // Drop the slots of waiting requests, keeping the others in order.
-    absl::flat_hash_set<const v1::Response*> deferred;
-    for (size_t i : result.deferred) deferred.insert(valid_responses[i]);
-    auto* responses = out.mutable_responses();
-    int kept = first;
-    for (int i = first; i < responses->size(); ++i) {
-      if (deferred.contains(&responses->Get(i))) continue;
-      if (kept != i) responses->SwapElements(kept, i);
-      ++kept;
+    if (!invalid.empty()) {
+      const int64_t revision = store_->revision();
+      for (int i : invalid) answers->at(i).set_revision(revision);
     }
-    while (responses->size() > kept) responses->RemoveLast();
+    if (!result.deferred.empty()) {
+      // Drop the slots of waiting requests, keeping the others in order.
+      std::vector<bool> dropped(answers->size(), false);
+      for (size_t d : result.deferred) {
+        if (d < slots.size()) dropped[slots[d]] = true;
+      }
+      int kept = 0;
+      for (int i = 0; i < answers->size(); ++i) {
+        if (dropped[i]) continue;
+        if (kept != i) answers->SwapElements(kept, i);
+        ++kept;
+      }
+      while (answers->size() > kept) answers->RemoveLast();
+    }
+    done(out, result.completions);
+  };
+  if (valid.empty()) {
+    std::vector<v1::Response> none;
+    StoreResult nothing;
+    answer(none, nothing);
+    return;
   }
-  for (Completion& completion : result.completions) {
-    completions.push_back(std::move(completion));
-  }
+  store_->ApplyAsync(std::move(valid), origin, std::move(answer));
 }
 
 v1::Response Broker::Execute(const v1::Request& request) {
@@ -100,22 +128,13 @@ v1::Response Broker::Execute(const v1::Request& request) {
 bool Broker::Execute(const v1::Request& request, uint64_t origin,
                      v1::Response& response,
                      std::vector<Completion>& completions) {
-  response.set_id(request.id());
-  absl::Status status = ValidateRequest(request, limits_);
-  if (!status.ok()) {
-    SetError(response, status.code(), std::string(status.message()));
-    response.set_revision(store_->revision());
-    return true;
-  }
-  const v1::Request* requests[] = {&request};
-  v1::Response* responses[] = {&response};
-  StoreResult result;
-  store_->Apply(requests, responses, origin, result);
-  response.set_id(request.id());
-  for (Completion& completion : result.completions) {
-    completions.push_back(std::move(completion));
-  }
-  return result.deferred.empty();
+  v1::RequestBatch batch;
+  *batch.add_requests() = request;
+  v1::ResponseBatch out;
+  Execute(batch, origin, out, completions);
+  if (out.responses_size() == 0) return false;  // it waits
+  response = std::move(*out.mutable_responses(0));
+  return true;
 }
 
 void Broker::Tick(absl::Time now, std::vector<Completion>& completions) {

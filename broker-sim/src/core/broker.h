@@ -17,6 +17,7 @@
 #define ATOMIX_BROKER_CORE_BROKER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +63,15 @@ class Broker {
   // False if the request waits (no response yet).
   bool Execute(const v1::Request& request, uint64_t origin,
                v1::Response& response, std::vector<Completion>& completions);
+
+  // As Execute, but answered by calling `done` exactly once, maybe later
+  // and on a thread of the store's (Store::ApplyAsync), with the responses
+  // and the late answers the call produced. Batches of one origin are
+  // applied in the order they were executed, so a caller may execute the
+  // next batch before the previous one is answered.
+  using ExecuteDone = std::function<void(v1::ResponseBatch& out,
+                                         std::vector<Completion>& completions)>;
+  void ExecuteAsync(v1::RequestBatch batch, uint64_t origin, ExecuteDone done);
 
   // Moves logical time to `now`: ends overdue sessions, expires TTL entries,
   // times out lock waiters. The server calls it periodically.

@@ -102,14 +102,19 @@ void Engine::ExpireAllSessions(absl::Time now, StoreResult& result) {
   for (uint64_t id : sessions_.Ids()) EndSession(id, result);
 }
 
-bool Engine::Read(absl::Span<const v1::Request* const> requests,
-                  absl::Span<v1::Response* const> responses) {
+bool AllReads(absl::Span<const v1::Request* const> requests) {
   for (const v1::Request* request : requests) {
     const PrimitiveSpec* spec = PrimitiveOf(*request);
     if (spec == nullptr || spec->is_read == nullptr || !spec->is_read(*request)) {
       return false;
     }
   }
+  return true;
+}
+
+bool Engine::Read(absl::Span<const v1::Request* const> requests,
+                  absl::Span<v1::Response* const> responses) {
+  if (!AllReads(requests)) return false;
   const size_t n = std::min(requests.size(), responses.size());
   for (size_t i = 0; i < n; ++i) {
     const v1::Request& request = *requests[i];

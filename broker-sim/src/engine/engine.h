@@ -64,6 +64,10 @@ struct RecordOutput {
   StoreResult result;
 };
 
+// Whether every request only reads (PrimitiveSpec::is_read): such a batch
+// changes nothing and may be answered by Engine::Read.
+bool AllReads(absl::Span<const v1::Request* const> requests);
+
 class Engine {
  public:
   struct Options {

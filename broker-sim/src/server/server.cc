@@ -78,6 +78,9 @@ absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
   WatchHub* hub = &server->service_->hub();
   broker.store().SetChangeListener(
       [hub](absl::Span<const std::string> names) { hub->Changed(names); });
+  CompletionRouter* router = &server->service_->router();
+  broker.store().SetCompletionListener(
+      [router](std::vector<Completion>& completions) { router->Route(completions); });
   server->listening_ = true;
 
   grpc::ServerBuilder builder;
@@ -116,9 +119,15 @@ absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
 void BrokerServer::RunTicker(std::function<absl::Time()> clock,
                              absl::Duration interval) {
   std::vector<Completion> completions;
+  bool serving = true;
   while (!stop_ticker_.WaitForNotificationWithTimeout(interval)) {
     broker_.Tick(clock(), completions);
     service_->router().Route(completions);
+    const absl::Status health = broker_.store().Health();
+    if (health.ok() != serving) {
+      serving = health.ok();
+      server_->GetHealthCheckService()->SetServingStatus(serving);
+    }
   }
 }
 
@@ -153,6 +162,7 @@ void BrokerServer::Shutdown(absl::Duration grace) {
   if (listening_) {
     // Every call is done: nothing but this thread uses the store now.
     broker_.store().SetChangeListener(nullptr);
+    broker_.store().SetCompletionListener(nullptr);
     listening_ = false;
   }
 }

@@ -48,40 +48,51 @@ void StreamReactor::OnReadDone(bool ok) {
     MaybeFinish();
     return;
   }
-  // reading_ stays true until the responses are queued, so no other read
-  // can reuse request_ meanwhile.
-  bool skip = false;
+  // The batch is handed to the broker, which may answer it later (see
+  // Answered); the next read starts at once, so a store that answers
+  // asynchronously sees this stream's next batches meanwhile.
   {
     absl::MutexLock lock(&mu_);
-    skip = finished_;
-  }
-  v1::ResponseBatch out;
-  std::vector<Completion> completions;
-  if (!skip) {
-    if (spdlog::should_log(spdlog::level::trace)) {
-      spdlog::trace("stream {}: batch of {} requests", stream_id_,
-                    request_.requests_size());
+    if (finished_) {
+      reading_ = false;
+      return;
     }
-    broker_.Execute(request_, origin_, out, completions);
-    if (faults_.enabled()) {
-      faults_.Delay();
-      auto* responses = out.mutable_responses();
-      for (int i = responses->size() - 1; i >= 0; --i) {
-        if (faults_.Drop()) responses->DeleteSubrange(i, 1);
-      }
-    }
+    ++in_flight_;
+    ++batches_;
   }
-  request_.Clear();
-  // Late answers for other streams (or this one); never with mu_ held.
-  router_.Route(completions);
-
+  if (spdlog::should_log(spdlog::level::trace)) {
+    spdlog::trace("stream {}: batch of {} requests", stream_id_,
+                  request_.requests_size());
+  }
+  v1::RequestBatch batch;
+  batch.Swap(&request_);
+  broker_.ExecuteAsync(std::move(batch), origin_,
+                       [this](v1::ResponseBatch& out,
+                              std::vector<Completion>& completions) {
+                         Answered(out, completions);
+                       });
   absl::MutexLock lock(&mu_);
   reading_ = false;
-  ++batches_;
-  if (finished_) return;
-  if (out.responses_size() > 0) Enqueue(std::move(out));
+  MaybeRead();
+}
+
+void StreamReactor::Answered(v1::ResponseBatch& out,
+                             std::vector<Completion>& completions) {
+  if (faults_.enabled()) {
+    faults_.Delay();
+    auto* responses = out.mutable_responses();
+    for (int i = responses->size() - 1; i >= 0; --i) {
+      if (faults_.Drop()) responses->DeleteSubrange(i, 1);
+    }
+  }
+  // Late answers for other streams (or this one); never with mu_ held.
+  router_.Route(completions);
+  absl::MutexLock lock(&mu_);
+  --in_flight_;
+  if (!finished_ && out.responses_size() > 0) Enqueue(std::move(out));
   MaybeWrite();
   MaybeRead();
+  MaybeFinish();
 }
 
 void StreamReactor::Deliver(std::vector<v1::Response> responses) {
@@ -129,6 +140,13 @@ void StreamReactor::OnDone() {
   // After Unregister no Deliver can run; then nothing waits for this stream.
   router_.Unregister(origin_);
   calls_.Unregister(call_id_);
+  {
+    // Batches still being applied answer into this reactor: wait for them
+    // (a store answers every batch within its timeout).
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](int* in_flight) { return *in_flight == 0; }, &in_flight_));
+  }
   broker_.Cancel(origin_);
   {
     absl::MutexLock lock(&mu_);
@@ -146,7 +164,7 @@ void StreamReactor::MaybeWrite() {
 
 void StreamReactor::MaybeRead() {
   if (reading_ || read_closed_ || finished_ || cancelled_ || write_failed_ ||
-      queue_.size() >= options_.max_queued_batches) {
+      queue_.size() + in_flight_ >= options_.max_queued_batches) {
     return;
   }
   reading_ = true;
@@ -159,7 +177,7 @@ void StreamReactor::MaybeFinish() {
     finished_ = true;
     queue_.clear();
     Finish(grpc::Status::CANCELLED);
-  } else if (read_closed_ && queue_.empty()) {
+  } else if (read_closed_ && queue_.empty() && in_flight_ == 0) {
     finished_ = true;
     Finish(grpc::Status::OK);
   }

@@ -3,10 +3,12 @@
 // Lifecycle (as in gRPC's route_guide callback server): the reactor owns
 // itself and deletes itself in OnDone, the last callback. It first writes a
 // ResponseBatch that carries only BrokerInfo. Each RequestBatch read is
-// executed by the Broker and its responses are queued for writing; writes
-// are chained through OnWriteDone, one at a time, in order. While
-// `max_queued_batches` batches wait to be written the reactor stops reading
-// (backpressure) and resumes from OnWriteDone. Finish is called exactly
+// handed to the Broker (ExecuteAsync) and the next read starts at once; the
+// responses are queued for writing when the broker answers, which a store
+// may do later, on its own thread. Writes are chained through OnWriteDone,
+// one at a time, in order. While `max_queued_batches` batches are being
+// applied or wait to be written the reactor stops reading (backpressure)
+// and resumes when one is answered or written. Finish is called exactly
 // once: after the client half-closes and every queued batch is written, or
 // at once when the call is cancelled or a write fails. Nothing is started
 // after Finish.
@@ -16,8 +18,9 @@
 // registered with the CompletionRouter under its own origin from
 // construction until OnDone, and Deliver queues them like any batch, or
 // drops them once Finish was called. OnDone unregisters first (so no
-// delivery can touch the reactor after it), then cancels the stream's
-// waiting requests in the broker, then deletes the reactor. The call is also
+// delivery can touch the reactor after it), waits for the broker to answer
+// every batch it was handed, then cancels the stream's waiting requests in
+// the broker, then deletes the reactor. The call is also
 // registered with the CallRegistry from construction until OnDone, so that
 // fault injection can reset it.
 //
@@ -76,6 +79,10 @@ class StreamReactor final
   // Calls Finish once nothing more will be written.
   void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // The broker answered a batch: queues its responses, routes its late
+  // answers.
+  void Answered(v1::ResponseBatch& out, std::vector<Completion>& completions)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Queues `batch` (split if large) for writing.
   void Enqueue(v1::ResponseBatch batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -102,6 +109,8 @@ class StreamReactor final
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;      // Finish was called
   uint64_t batches_ ABSL_GUARDED_BY(mu_) = 0;       // request batches read
+  // Batches handed to the broker and not answered yet.
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace atomix::broker

@@ -81,10 +81,12 @@ void EngineStore::Publish(const Logged& step) {
 
 void EngineStore::Refuse(const absl::Status& error,
                          absl::Span<v1::Response* const> responses,
-                         absl::Span<const v1::Request* const> requests) {
+                         absl::Span<const v1::Request* const> requests,
+                         int64_t revision) {
   for (size_t i = 0; i < responses.size() && i < requests.size(); ++i) {
     responses[i]->Clear();
     responses[i]->set_id(requests[i]->id());
+    responses[i]->set_revision(revision);
     SetError(*responses[i], error.code(), std::string(error.message()));
   }
 }
@@ -118,8 +120,7 @@ void EngineStore::Apply(absl::Span<const v1::Request* const> requests,
                       .revision = engine_.revision()};
         apply = false;
       } else {
-        Refuse(logged.status(), responses, requests);
-        for (v1::Response* r : responses) r->set_revision(engine_.revision());
+        Refuse(logged.status(), responses, requests, engine_.revision());
         return;
       }
     }
@@ -197,13 +198,28 @@ void EngineStore::ExpireAllSessions(StoreResult& result) {
 }
 
 void EngineStore::Restore(const atomix::log::v1::InputRecord& record) {
-  absl::MutexLock lock(&mu_);
-  restoring_ = true;
   RecordOutput ignored;
-  engine_.Apply(record, ignored);
-  restoring_ = false;
-  durable_revision_ = engine_.revision();
-  changed_.clear();
+  ApplyDurable(record, ignored);
+}
+
+void EngineStore::ApplyDurable(const atomix::log::v1::InputRecord& record,
+                               RecordOutput& out) {
+  std::vector<std::string> changed;
+  {
+    absl::MutexLock lock(&mu_);
+    restoring_ = true;
+    engine_.Apply(record, out);
+    restoring_ = false;
+    durable_revision_ = engine_.revision();
+    changed.swap(changed_);
+  }
+  NotifyChanged(std::move(changed));
+}
+
+bool EngineStore::ReadNow(absl::Span<const v1::Request* const> requests,
+                          absl::Span<v1::Response* const> responses) {
+  absl::MutexLock lock(&mu_);
+  return engine_.Read(requests, responses);
 }
 
 absl::Status EngineStore::Resume() {

@@ -91,6 +91,21 @@ class EngineStore : public Store {
   // Late answers it produces go to origins that no longer exist.
   void Restore(const atomix::log::v1::InputRecord& record)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Applies a record that is already as durable as the store promises (read
+  // back from a replicated log): its watch events are published at once,
+  // and the listener told, before it returns. Fills `out`.
+  void ApplyDurable(const atomix::log::v1::InputRecord& record,
+                    RecordOutput& out) ABSL_LOCKS_EXCLUDED(mu_);
+  // Answers a batch of reads (AllReads) from the current state, logging
+  // nothing; false, answering nothing, if a request is not a read.
+  bool ReadNow(absl::Span<const v1::Request* const> requests,
+               absl::Span<v1::Response* const> responses)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Answers every request of a refused batch with `error`, at `revision`.
+  static void Refuse(const absl::Status& error,
+                     absl::Span<v1::Response* const> responses,
+                     absl::Span<const v1::Request* const> requests,
+                     int64_t revision);
   // After recovery: one logged step that restarts every session's TTL now.
   absl::Status Resume() ABSL_LOCKS_EXCLUDED(mu_);
   // The engine's logical time.
@@ -175,10 +190,6 @@ class EngineStore : public Store {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Moves the events of steps up to durable_revision_ into the history.
   void FlushDurableLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Answers every request of a refused batch with `error`.
-  static void Refuse(const absl::Status& error,
-                     absl::Span<v1::Response* const> responses,
-                     absl::Span<const v1::Request* const> requests);
   // Hands the names changed since the last call to the listener; called
   // without mu_ held.
   void NotifyChanged(std::vector<std::string> names) ABSL_LOCKS_EXCLUDED(mu_);

@@ -87,6 +87,10 @@ struct WatchRead {
   int64_t next = 0;
 };
 
+// Told late answers that no call returns (see Store::SetCompletionListener),
+// on a thread of the store's.
+using CompletionListener = std::function<void(std::vector<Completion>&)>;
+
 // Told the names that changed (gained watch events) after each Apply, Tick
 // and ExpireAllSessions, outside the store's lock, on the caller's thread.
 using ChangeListener =
@@ -104,6 +108,31 @@ class Store {
   virtual void Apply(absl::Span<const v1::Request* const> requests,
                      absl::Span<v1::Response* const> responses,
                      uint64_t origin, StoreResult& result) = 0;
+
+  // How ApplyAsync answers: one response per request (the slots of
+  // deferred requests hold nothing useful) and the call's result.
+  using ApplyDone =
+      std::function<void(std::vector<v1::Response>& responses, StoreResult& result)>;
+
+  // As Apply, but the store may answer later, on a thread of its own, by
+  // calling `done` exactly once. Calls with the same origin are applied in
+  // the order they were made, answered or not. By default the call is
+  // applied and answered at once, on the caller's thread.
+  virtual void ApplyAsync(std::vector<v1::Request> requests, uint64_t origin,
+                          ApplyDone done) {
+    std::vector<const v1::Request*> in;
+    std::vector<v1::Response> responses(requests.size());
+    std::vector<v1::Response*> out;
+    in.reserve(requests.size());
+    out.reserve(requests.size());
+    for (size_t i = 0; i < requests.size(); ++i) {
+      in.push_back(&requests[i]);
+      out.push_back(&responses[i]);
+    }
+    StoreResult result;
+    Apply(in, out, origin, result);
+    done(responses, result);
+  }
 
   // Apply with origin 0: deferred requests are never answered.
   void Apply(absl::Span<const v1::Request* const> requests,
@@ -145,9 +174,19 @@ class Store {
   // Replaces the change listener (empty: none).
   virtual void SetChangeListener(ChangeListener listener) = 0;
 
+  // Replaces the completion listener (empty: none). A store whose state
+  // also changes by records from elsewhere (the etcd store replays other
+  // brokers' records) hands their late answers to it; others return every
+  // late answer from the call that produced it and never call it.
+  virtual void SetCompletionListener(CompletionListener) {}
+
   // The whole state as a snapshot, as of a revision whose state is durable
   // (for backups).
   virtual absl::Status Backup(atomix::log::v1::EngineSnapshot& out) = 0;
+
+  // OK while the store can serve; else why not (UNAVAILABLE naming the
+  // cause), and the broker reports NOT_SERVING.
+  virtual absl::Status Health() const { return absl::OkStatus(); }
 
   // The latest revision handed out (0 before the first mutation).
   virtual int64_t revision() const = 0;

@@ -1,0 +1,835 @@
+// EtcdStore: appender, replayer and ticker over an etcd-held log.
+#include "broker-sim/src/etcd/etcd_store.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "broker-sim/src/core/broker.h"
+#include "broker-sim/src/engine/engine.h"
+#include "broker-sim/src/server/clock.h"
+#include "broker-sim/src/state/errors.h"
+#include "spdlog/spdlog.h"
+
+namespace atomix::broker {
+namespace {
+
+using atomix::log::v1::ClusterMeta;
+using atomix::log::v1::InputRecord;
+using atomix::log::v1::LogEntry;
+
+// Records per Range page while catching up.
+constexpr int64_t kRangePage = 256;
+// Room a record takes in a LogEntry beyond its own bytes.
+constexpr size_t kRecordOverhead = 16;
+
+etcdserverpb::RangeRequest GetKey(const std::string& key) {
+  etcdserverpb::RangeRequest request;
+  request.set_key(key);
+  return request;
+}
+
+etcdserverpb::RequestOp PutOp(const std::string& key, std::string value,
+                              int64_t lease = 0) {
+  etcdserverpb::RequestOp op;
+  etcdserverpb::PutRequest* put = op.mutable_request_put();
+  put->set_key(key);
+  put->set_value(std::move(value));
+  put->set_lease(lease);
+  return op;
+}
+
+// Compares `key`'s create revision with `revision` (0: the key is absent).
+etcdserverpb::Compare CreatedAt(const std::string& key, int64_t revision) {
+  etcdserverpb::Compare compare;
+  compare.set_key(key);
+  compare.set_target(etcdserverpb::Compare::CREATE);
+  compare.set_result(etcdserverpb::Compare::EQUAL);
+  compare.set_create_revision(revision);
+  return compare;
+}
+
+// Reads the cluster's identity, creating it if this is the first broker.
+absl::StatusOr<ClusterMeta> ReadOrCreateMeta(EtcdClient& client,
+                                             const EtcdStoreOptions& options) {
+  const std::string key = options.prefix + "cluster";
+  ClusterMeta created;
+  created.set_cluster_id(NewBrokerId());
+  created.set_session_id_base(NewSessionIdBase());
+  created.set_format(kEtcdLogFormat);
+  etcdserverpb::TxnRequest txn;
+  *txn.add_compare() = CreatedAt(key, 0);
+  *txn.add_success() = PutOp(key, created.SerializeAsString());
+  *txn.add_failure()->mutable_request_range() = GetKey(key);
+  absl::StatusOr<etcdserverpb::TxnResponse> response =
+      client.Txn(txn, options.timeout);
+  if (!response.ok()) return response.status();
+  if (response->succeeded()) return created;
+  const etcdserverpb::RangeResponse& range =
+      response->responses(0).response_range();
+  ClusterMeta meta;
+  if (range.kvs_size() != 1 || !meta.ParseFromString(range.kvs(0).value())) {
+    return absl::DataLossError(
+        absl::StrCat("etcd key ", key, " does not hold a cluster identity"));
+  }
+  if (meta.format() > kEtcdLogFormat) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cluster ", options.prefix, " uses log format ", meta.format(),
+        "; this broker understands up to ", kEtcdLogFormat, ": upgrade it"));
+  }
+  return meta;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EtcdStore>> EtcdStore::Open(
+    EtcdStoreOptions options) {
+  if (options.endpoints.empty()) {
+    return absl::InvalidArgumentError("the etcd store needs --etcd-endpoints");
+  }
+  if (options.prefix.empty() || options.prefix.back() != '/') {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--etcd-prefix must end with '/', got \"", options.prefix, "\""));
+  }
+  auto client = std::make_unique<EtcdClient>(options.endpoints);
+  const absl::Time deadline = absl::Now() + options.open_timeout;
+  absl::StatusOr<ClusterMeta> meta;
+  do {
+    meta = ReadOrCreateMeta(*client, options);
+    if (meta.ok() || !absl::IsUnavailable(meta.status())) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  } while (absl::Now() < deadline);
+  if (!meta.ok()) return meta.status();
+  std::unique_ptr<EtcdStore> store(
+      new EtcdStore(std::move(options), std::move(client), *std::move(meta)));
+  store->Start();
+  absl::Status synced;
+  do {
+    synced = store->Sync(std::max(deadline - absl::Now(), absl::Milliseconds(1)));
+    if (synced.ok() && store->now() != absl::InfinitePast()) {
+      return store;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  } while (absl::Now() < deadline);
+  return synced.ok() ? absl::UnavailableError(
+                           "etcd store: no ticker was elected in time")
+                     : synced;
+}
+
+EtcdStore::EtcdStore(EtcdStoreOptions options,
+                     std::unique_ptr<EtcdClient> client, ClusterMeta meta)
+    : EngineStore(options.limits, &MonotonicNow, meta.session_id_base(),
+                  options.history, nullptr),
+      options_(std::move(options)),
+      client_(std::move(client)),
+      meta_(std::move(meta)),
+      writer_(NewBrokerId().substr(0, 16)) {}
+
+void EtcdStore::Start() {
+  replayer_ = std::thread([this] { ReplayLoop(); });
+  appender_ = std::thread([this] { AppendLoop(); });
+  reader_ = std::thread([this] { ReadLoop(); });
+  ticker_thread_ = std::thread([this] { TickerLoop(); });
+}
+
+EtcdStore::~EtcdStore() {
+  {
+    absl::MutexLock lock(&log_mu_);
+    stopping_ = true;
+    if (watch_ != nullptr) watch_->Cancel();
+  }
+  stop_.Notify();
+  if (ticker_thread_.joinable()) ticker_thread_.join();
+  if (appender_.joinable()) appender_.join();
+  if (replayer_.joinable()) replayer_.join();
+  if (reader_.joinable()) reader_.join();
+  FailAll(absl::UnavailableError("the broker is shutting down"));
+  // Hand the ticker's role over at once rather than after its lease.
+  if (lease_ != 0) client_->LeaseRevoke(lease_, absl::Seconds(1)).IgnoreError();
+}
+
+// --- Writes ---------------------------------------------------------------
+
+etcdserverpb::TxnRequest EtcdStore::AppendTxn(const LogEntry& entry,
+                                              const std::string& key) const {
+  etcdserverpb::TxnRequest txn;
+  *txn.add_success() = PutOp(key, entry.SerializeAsString());
+  *txn.add_success() = PutOp(Key("head"), "");
+  return txn;
+}
+
+void EtcdStore::Submit(InputRecord record, absl::Time deadline,
+                       RecordDone done) {
+  absl::MutexLock lock(&log_mu_);
+  Queued queued;
+  queued.id = next_id_++;
+  queued.bytes = record.ByteSizeLong() + kRecordOverhead;
+  queued.record = std::move(record);
+  if (done) waiters_[queued.id] = Waiter{deadline, std::move(done)};
+  queue_.push_back(std::move(queued));
+}
+
+void EtcdStore::FailAll(const absl::Status& why) {
+  std::vector<Waiter> failed;
+  std::vector<PendingRead> reads;
+  {
+    absl::MutexLock lock(&log_mu_);
+    for (auto& [id, waiter] : waiters_) failed.push_back(std::move(waiter));
+    waiters_.clear();
+    reads.swap(reads_);
+  }
+  for (Waiter& w : failed) {
+    RecordOutput none;
+    w.done(why, none);
+  }
+  for (PendingRead& read : reads) Answer(read, why);
+}
+
+void EtcdStore::AppendLoop() {
+  while (true) {
+    std::vector<Queued> group;
+    {
+      absl::MutexLock lock(&log_mu_);
+      log_mu_.Await(absl::Condition(
+          +[](EtcdStore* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->log_mu_) {
+            return s->stopping_ || !s->queue_.empty();
+          },
+          this));
+      if (stopping_) return;
+      size_t bytes = 0;
+      while (!queue_.empty() &&
+             (group.empty() || bytes + queue_.front().bytes <= options_.max_entry_bytes)) {
+        bytes += queue_.front().bytes;
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    LogEntry entry;
+    entry.set_format(kEtcdLogFormat);
+    entry.set_writer(writer_);
+    entry.set_first_id(group.front().id);
+    for (Queued& q : group) *entry.add_records() = std::move(q.record);
+    const std::string key =
+        Key(absl::StrFormat("log/%s/%016x", writer_, group.front().id));
+    absl::StatusOr<etcdserverpb::TxnResponse> response =
+        client_->Txn(AppendTxn(entry, key), options_.timeout);
+    if (response.ok()) continue;  // The replayer answers.
+    std::vector<Waiter> failed;
+    {
+      absl::MutexLock lock(&log_mu_);
+      for (const Queued& q : group) {
+        auto it = waiters_.find(q.id);
+        if (it == waiters_.end()) continue;
+        failed.push_back(std::move(it->second));
+        waiters_.erase(it);
+      }
+    }
+    for (Waiter& w : failed) {
+      RecordOutput none;
+      w.done(response.status(), none);
+    }
+  }
+}
+
+void EtcdStore::ExpireWaiters() {
+  const absl::Time now = absl::Now();
+  std::vector<Waiter> expired;
+  std::vector<PendingRead> reads;
+  absl::Status why;
+  {
+    absl::MutexLock lock(&log_mu_);
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      if (it->second.deadline > now) {
+        ++it;
+        continue;
+      }
+      expired.push_back(std::move(it->second));
+      waiters_.erase(it++);
+    }
+    for (size_t i = 0; i < reads_.size();) {
+      if (reads_[i].deadline > now || reads_[i].target < 0) {
+        ++i;
+        continue;
+      }
+      reads.push_back(std::move(reads_[i]));
+      reads_[i] = std::move(reads_.back());
+      reads_.pop_back();
+    }
+    if (expired.empty() && reads.empty()) return;
+    why = absl::UnavailableError(absl::StrCat(
+        "etcd store: not applied in time (",
+        unreachable_.ok() ? "etcd is slow, or this broker is behind"
+                          : unreachable_.message(),
+        "); a write may still be applied, so retry it with the same session "
+        "and sequence"));
+  }
+  for (Waiter& w : expired) {
+    RecordOutput none;
+    w.done(why, none);
+  }
+  for (PendingRead& read : reads) Answer(read, why);
+}
+
+absl::Time EtcdStore::DeadlineFor(const std::vector<v1::Request>& requests) const {
+  absl::Duration timeout = options_.timeout;
+  for (const v1::Request& r : requests) {
+    if (r.timeout_ms() > 0) {
+      timeout = std::min(timeout, absl::Milliseconds(r.timeout_ms()));
+    }
+  }
+  return absl::Now() + timeout;
+}
+
+absl::Status EtcdStore::Unservable() const {
+  absl::MutexLock lock(&log_mu_);
+  return halted_;
+}
+
+void EtcdStore::Apply(absl::Span<const v1::Request* const> requests,
+                      absl::Span<v1::Response* const> responses,
+                      uint64_t origin, StoreResult& result) {
+  std::vector<v1::Request> copies;
+  copies.reserve(requests.size());
+  for (const v1::Request* r : requests) copies.push_back(*r);
+  absl::Notification answered;
+  ApplyAsync(std::move(copies), origin,
+             [&](std::vector<v1::Response>& out, StoreResult& applied) {
+               for (size_t i = 0; i < out.size() && i < responses.size(); ++i) {
+                 *responses[i] = std::move(out[i]);
+               }
+               result = std::move(applied);
+               answered.Notify();
+             });
+  answered.WaitForNotification();
+}
+
+// A batch of writes on its way through the log: requests go into records
+// of at most the entry limit, each written once the previous one applied.
+struct EtcdStore::WriteCall {
+  std::vector<v1::Request> requests;
+  uint64_t origin = 0;
+  absl::Time deadline;
+  ApplyDone done;
+  std::vector<v1::Response> responses;
+  StoreResult result;
+  size_t next = 0;  // the first request not written yet
+};
+
+void EtcdStore::ApplyAsync(std::vector<v1::Request> requests, uint64_t origin,
+                           ApplyDone done) {
+  const absl::Time deadline = DeadlineFor(requests);
+  if (absl::Status halted = Unservable(); !halted.ok()) {
+    std::vector<v1::Response> responses(requests.size());
+    for (size_t i = 0; i < requests.size(); ++i) {
+      responses[i].set_id(requests[i].id());
+      responses[i].set_revision(revision());
+      SetError(responses[i], halted.code(), std::string(halted.message()));
+    }
+    StoreResult nothing;
+    done(responses, nothing);
+    return;
+  }
+  std::vector<const v1::Request*> pointers;
+  pointers.reserve(requests.size());
+  for (const v1::Request& r : requests) pointers.push_back(&r);
+  if (AllReads(pointers)) {
+    absl::MutexLock lock(&log_mu_);
+    reads_.push_back(PendingRead{std::move(requests), deadline, std::move(done)});
+    return;
+  }
+  auto call = std::make_shared<WriteCall>();
+  call->responses.resize(requests.size());
+  call->requests = std::move(requests);
+  call->origin = origin;
+  call->deadline = deadline;
+  call->done = std::move(done);
+  Continue(std::move(call));
+}
+
+void EtcdStore::Continue(std::shared_ptr<WriteCall> call) {
+  // Consecutive requests go into one record up to the entry limit.
+  const size_t limit = options_.max_entry_bytes - 2 * kRecordOverhead;
+  InputRecord record;
+  record.mutable_batch()->set_origin(call->origin);
+  std::vector<size_t> members;
+  size_t bytes = 0;
+  while (call->next < call->requests.size()) {
+    const size_t j = call->next;
+    const v1::Request& request = call->requests[j];
+    const size_t size = request.ByteSizeLong() + kRecordOverhead;
+    if (size > limit) {
+      if (!members.empty()) break;
+      v1::Response& response = call->responses[j];
+      response.set_id(request.id());
+      response.set_revision(revision());
+      SetError(response, absl::StatusCode::kInvalidArgument,
+               absl::StrCat("request of ", size, " bytes exceeds the etcd "
+                            "store's log entry limit of ", limit,
+                            " bytes (etcd --max-request-bytes); it was not applied"));
+      ++call->next;
+      continue;
+    }
+    if (!members.empty() && bytes + size > limit) break;
+    bytes += size;
+    members.push_back(j);
+    *record.mutable_batch()->add_requests() = request;
+    ++call->next;
+  }
+  if (members.empty()) {
+    call->done(call->responses, call->result);
+    return;
+  }
+  Submit(std::move(record), call->deadline,
+         [this, call, members = std::move(members)](absl::Status status,
+                                                    RecordOutput& out) {
+           if (!status.ok()) {
+             // This record and every later one are refused.
+             for (size_t k = members.front(); k < call->requests.size(); ++k) {
+               v1::Response& response = call->responses[k];
+               response.Clear();
+               response.set_id(call->requests[k].id());
+               response.set_revision(revision());
+               SetError(response, status.code(), std::string(status.message()));
+             }
+             call->done(call->responses, call->result);
+             return;
+           }
+           for (size_t k = 0; k < members.size() && k < out.responses.size(); ++k) {
+             call->responses[members[k]] = std::move(out.responses[k]);
+           }
+           for (size_t d : out.result.deferred) {
+             call->result.deferred.push_back(members[d]);
+           }
+           for (Completion& c : out.result.completions) {
+             call->result.completions.push_back(std::move(c));
+           }
+           Continue(call);
+         });
+}
+
+void EtcdStore::Cancel(uint64_t origin) {
+  InputRecord record;
+  record.mutable_cancel_origin()->set_origin(origin);
+  Submit(std::move(record), absl::InfiniteFuture(), nullptr);
+}
+
+void EtcdStore::ExpireAllSessions(StoreResult& result) {
+  InputRecord record;
+  record.mutable_expire_all();
+  absl::Notification applied;
+  Submit(std::move(record), absl::Now() + options_.timeout,
+         [&](absl::Status status, RecordOutput& out) {
+           if (status.ok()) result = std::move(out.result);
+           applied.Notify();
+         });
+  applied.WaitForNotification();
+}
+
+absl::StatusOr<WatchStart> EtcdStore::StartWatch(const std::string& name,
+                                                 v1::PrimitiveType type,
+                                                 const WatchFilter& filter,
+                                                 bool snapshot) {
+  if (absl::Status halted = Unservable(); !halted.ok()) return halted;
+  // A watch must not start from older state than a client has seen.
+  if (absl::Status synced = Sync(options_.timeout); !synced.ok()) return synced;
+  return EngineStore::StartWatch(name, type, filter, snapshot);
+}
+
+void EtcdStore::ReadLoop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&log_mu_);
+      auto untargeted = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(log_mu_) {
+        if (stopping_) return true;
+        for (const PendingRead& r : reads_) {
+          if (r.target < 0) return true;
+        }
+        return false;
+      };
+      log_mu_.Await(absl::Condition(&untargeted));
+      if (stopping_) return;
+    }
+    // One quorum read serves every read queued before it was sent.
+    absl::StatusOr<etcdserverpb::RangeResponse> head =
+        client_->Range(GetKey(Key("head")), options_.timeout);
+    std::vector<PendingRead> failed;
+    {
+      absl::MutexLock lock(&log_mu_);
+      for (size_t i = 0; i < reads_.size();) {
+        PendingRead& r = reads_[i];
+        if (r.target >= 0) {
+          ++i;
+          continue;
+        }
+        if (!head.ok()) {
+          failed.push_back(std::move(r));
+          r = std::move(reads_.back());
+          reads_.pop_back();
+          continue;
+        }
+        r.target = head->kvs_size() > 0 ? head->kvs(0).mod_revision() : 0;
+        head_ = std::max(head_, r.target);
+        ++i;
+      }
+    }
+    for (PendingRead& read : failed) Answer(read, head.status());
+    AnswerReads();
+  }
+}
+
+void EtcdStore::Answer(PendingRead& read, const absl::Status& error) {
+  std::vector<const v1::Request*> in;
+  std::vector<v1::Response> responses(read.requests.size());
+  std::vector<v1::Response*> out;
+  for (size_t i = 0; i < read.requests.size(); ++i) {
+    in.push_back(&read.requests[i]);
+    out.push_back(&responses[i]);
+  }
+  if (error.ok()) {
+    ReadNow(in, out);
+  } else {
+    Refuse(error, out, in, revision());
+  }
+  StoreResult nothing;
+  read.done(responses, nothing);
+}
+
+void EtcdStore::AnswerReads() {
+  std::vector<PendingRead> ready;
+  {
+    absl::MutexLock lock(&log_mu_);
+    for (size_t i = 0; i < reads_.size();) {
+      if (reads_[i].target < 0 || reads_[i].target > applied_) {
+        ++i;
+        continue;
+      }
+      ready.push_back(std::move(reads_[i]));
+      reads_[i] = std::move(reads_.back());
+      reads_.pop_back();
+    }
+  }
+  for (PendingRead& read : ready) Answer(read, absl::OkStatus());
+}
+
+absl::Status EtcdStore::Sync(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::StatusOr<etcdserverpb::RangeResponse> head =
+      client_->Range(GetKey(Key("head")), timeout);
+  if (!head.ok()) return head.status();
+  const int64_t target = head->kvs_size() > 0 ? head->kvs(0).mod_revision() : 0;
+  absl::MutexLock lock(&log_mu_);
+  head_ = std::max(head_, target);
+  auto caught_up = [this, target]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(log_mu_) {
+    return applied_ >= target || !halted_.ok();
+  };
+  log_mu_.AwaitWithDeadline(absl::Condition(&caught_up), deadline);
+  if (!halted_.ok()) return halted_;
+  if (applied_ >= target) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat(
+      "etcd store: this broker has applied the log up to etcd revision ",
+      applied_, " but its head is at ", target, "; still catching up"));
+}
+
+// --- Replay ---------------------------------------------------------------
+
+void EtcdStore::Halt(absl::Status why) {
+  spdlog::error("etcd store stops applying the log: {}", why.ToString());
+  absl::Status halted;
+  {
+    absl::MutexLock lock(&log_mu_);
+    if (halted_.ok()) halted_ = absl::UnavailableError(why.message());
+    halted = halted_;
+  }
+  FailAll(halted);
+}
+
+void EtcdStore::ApplyEntry(const std::string& key, const std::string& value,
+                           int64_t revision) {
+  LogEntry entry;
+  if (!entry.ParseFromString(value)) {
+    Halt(absl::DataLossError(absl::StrCat("etcd key ", key, " at revision ",
+                                          revision, " is not a log entry")));
+    return;
+  }
+  if (entry.format() > kEtcdLogFormat) {
+    Halt(absl::FailedPreconditionError(absl::StrCat(
+        "the log entry at etcd revision ", revision, " has format ",
+        entry.format(), "; this broker understands up to ", kEtcdLogFormat,
+        ": upgrade it")));
+    return;
+  }
+  const bool mine = entry.writer() == writer_ && entry.first_id() != 0;
+  std::vector<Completion> orphans;
+  for (int i = 0; i < entry.records_size(); ++i) {
+    RecordOutput out;
+    ApplyDurable(entry.records(i), out);
+    if (mine) {
+      RecordDone done;
+      {
+        absl::MutexLock lock(&log_mu_);
+        auto it = waiters_.find(entry.first_id() + i);
+        if (it != waiters_.end()) {
+          done = std::move(it->second.done);
+          waiters_.erase(it);
+        }
+      }
+      if (done) {
+        done(absl::OkStatus(), out);
+        continue;
+      }
+    }
+    for (Completion& c : out.result.completions) orphans.push_back(std::move(c));
+  }
+  if (!orphans.empty() && completion_listener_) completion_listener_(orphans);
+  {
+    absl::MutexLock lock(&log_mu_);
+    applied_ = std::max(applied_, revision);
+  }
+  AnswerReads();
+}
+
+absl::Status EtcdStore::CatchUpAndFollow() {
+  const std::string log_prefix = Key("log/");
+  int64_t pinned = 0;
+  while (true) {
+    etcdserverpb::RangeRequest range;
+    range.set_key(log_prefix);
+    range.set_range_end(PrefixEnd(log_prefix));
+    range.set_sort_target(etcdserverpb::RangeRequest::MOD);
+    range.set_sort_order(etcdserverpb::RangeRequest::ASCEND);
+    range.set_limit(kRangePage);
+    range.set_revision(pinned);
+    {
+      absl::MutexLock lock(&log_mu_);
+      range.set_min_mod_revision(applied_ + 1);
+    }
+    absl::StatusOr<etcdserverpb::RangeResponse> page =
+        client_->Range(range, options_.timeout);
+    if (!page.ok()) return page.status();
+    if (pinned == 0) pinned = page->header().revision();
+    for (const mvccpb::KeyValue& kv : page->kvs()) {
+      ApplyEntry(kv.key(), kv.value(), kv.mod_revision());
+      if (!Unservable().ok()) return Unservable();
+    }
+    if (!page->more()) break;
+  }
+  {
+    absl::MutexLock lock(&log_mu_);
+    applied_ = std::max(applied_, pinned);
+  }
+  etcdserverpb::WatchCreateRequest create;
+  create.set_key(log_prefix);
+  create.set_range_end(PrefixEnd(log_prefix));
+  create.set_start_revision(pinned + 1);
+  create.add_filters(etcdserverpb::WatchCreateRequest::NODELETE);
+  absl::StatusOr<std::unique_ptr<EtcdClient::WatchStream>> watch =
+      client_->Watch(create);
+  if (!watch.ok()) return watch.status();
+  {
+    absl::MutexLock lock(&log_mu_);
+    if (stopping_) return absl::CancelledError("stopping");
+    watch_ = watch->get();
+  }
+  etcdserverpb::WatchResponse response;
+  absl::Status ended;
+  while ((*watch)->Read(response)) {
+    if (response.canceled() || response.compact_revision() != 0) {
+      ended = absl::OutOfRangeError(absl::StrCat(
+          "etcd watch cancelled (compacted at ", response.compact_revision(),
+          "): ", response.cancel_reason()));
+      break;
+    }
+    for (const mvccpb::Event& event : response.events()) {
+      if (event.type() != mvccpb::Event::PUT) continue;
+      ApplyEntry(event.kv().key(), event.kv().value(), event.kv().mod_revision());
+    }
+    if (!Unservable().ok()) break;
+  }
+  {
+    absl::MutexLock lock(&log_mu_);
+    watch_ = nullptr;
+  }
+  (*watch)->Cancel();
+  absl::Status finished = (*watch)->Finish();
+  return ended.ok() ? finished : ended;
+}
+
+void EtcdStore::ReplayLoop() {
+  absl::Duration backoff = absl::Milliseconds(50);
+  while (true) {
+    absl::Status status = CatchUpAndFollow();
+    {
+      absl::MutexLock lock(&log_mu_);
+      if (stopping_ || !halted_.ok()) return;
+    }
+    spdlog::warn("etcd store: replay restarts: {}", status.ToString());
+    if (stop_.WaitForNotificationWithTimeout(backoff)) return;
+    backoff = std::min(backoff * 2, absl::Seconds(1));
+  }
+}
+
+// --- Ticker and health ----------------------------------------------------
+
+absl::StatusOr<bool> EtcdStore::AppendAsTicker(InputRecord record) {
+  record.set_now_us(
+      absl::ToUnixMicros(time_base_ + (MonotonicNow() - monotonic_base_)));
+  LogEntry entry;
+  entry.set_format(kEtcdLogFormat);
+  entry.set_writer(writer_);
+  *entry.add_records() = std::move(record);
+  uint64_t n;
+  {
+    absl::MutexLock lock(&log_mu_);
+    n = next_tick_key_++;
+  }
+  etcdserverpb::TxnRequest txn =
+      AppendTxn(entry, Key(absl::StrFormat("log/%s/t%016x", writer_, n)));
+  *txn.add_compare() = CreatedAt(Key("ticker"), ticker_revision_);
+  absl::StatusOr<etcdserverpb::TxnResponse> response =
+      client_->Txn(txn, options_.tick_interval * 10);
+  if (!response.ok()) return response.status();
+  return response->succeeded();
+}
+
+void EtcdStore::Depose(const char* why) {
+  spdlog::warn("etcd store: no longer the ticker: {}", why);
+  absl::MutexLock lock(&log_mu_);
+  ticker_ = false;
+}
+
+void EtcdStore::Campaign() {
+  absl::StatusOr<int64_t> lease =
+      client_->LeaseGrant(options_.ticker_ttl, options_.timeout);
+  if (!lease.ok()) return;
+  etcdserverpb::TxnRequest txn;
+  *txn.add_compare() = CreatedAt(Key("ticker"), 0);
+  *txn.add_success() = PutOp(Key("ticker"), writer_, *lease);
+  absl::StatusOr<etcdserverpb::TxnResponse> won =
+      client_->Txn(txn, options_.timeout);
+  if (!won.ok() || !won->succeeded()) {
+    client_->LeaseRevoke(*lease, options_.timeout).IgnoreError();
+    return;
+  }
+  lease_ = *lease;
+  ticker_revision_ = won->header().revision();
+  last_keepalive_ = absl::Now();
+  // Continue time from the log's: everything before our election first.
+  if (!Sync(options_.timeout).ok()) {
+    client_->LeaseRevoke(lease_, options_.timeout).IgnoreError();
+    lease_ = 0;
+    return;
+  }
+  const absl::Time engine_now = now();
+  time_base_ = engine_now == absl::InfinitePast() ? absl::Now() : engine_now;
+  monotonic_base_ = MonotonicNow();
+  InputRecord resume;
+  resume.mutable_resume();
+  absl::StatusOr<bool> appended = AppendAsTicker(std::move(resume));
+  if (!appended.ok() || !*appended) {
+    client_->LeaseRevoke(lease_, options_.timeout).IgnoreError();
+    lease_ = 0;
+    return;
+  }
+  spdlog::info("etcd store: this broker is the ticker (election revision {})",
+               ticker_revision_);
+  absl::MutexLock lock(&log_mu_);
+  ticker_ = true;
+}
+
+void EtcdStore::CheckHealth() {
+  absl::StatusOr<etcdserverpb::RangeResponse> head =
+      client_->Range(GetKey(Key("head")), std::min(options_.timeout, absl::Seconds(2)));
+  absl::StatusOr<std::vector<std::string>> alarms =
+      head.ok() ? client_->Alarms(absl::Seconds(1))
+                : absl::StatusOr<std::vector<std::string>>(std::vector<std::string>());
+  absl::MutexLock lock(&log_mu_);
+  if (!head.ok()) {
+    unreachable_ = head.status();
+    return;
+  }
+  unreachable_ = absl::OkStatus();
+  if (alarms.ok()) alarms_ = *alarms;
+  if (head->kvs_size() > 0) head_ = std::max(head_, head->kvs(0).mod_revision());
+  // A watch that delivered nothing while behind since the last check is
+  // stuck (its member may be cut off): start over from a Range.
+  if (applied_ < head_ && applied_ == applied_at_last_check_ && watch_ != nullptr) {
+    spdlog::warn("etcd store: replay stuck at revision {} (head {}); restarting it",
+                 applied_, head_);
+    watch_->Cancel();
+  }
+  applied_at_last_check_ = applied_ < head_ ? applied_ : -1;
+}
+
+void EtcdStore::TickerLoop() {
+  absl::Time next_health = absl::InfinitePast();
+  absl::Time next_campaign = absl::InfinitePast();
+  absl::Time next_keepalive = absl::InfinitePast();
+  while (!stop_.WaitForNotificationWithTimeout(options_.tick_interval)) {
+    ExpireWaiters();
+    const absl::Time now = absl::Now();
+    if (now >= next_health) {
+      CheckHealth();
+      next_health = now + absl::Seconds(1);
+    }
+    bool ticker;
+    {
+      absl::MutexLock lock(&log_mu_);
+      ticker = ticker_ && halted_.ok();
+    }
+    if (!ticker) {
+      if (now >= next_campaign) {
+        Campaign();
+        next_campaign = now + options_.ticker_ttl / 4;
+      }
+      continue;
+    }
+    if (now >= next_keepalive) {
+      absl::Status renewed = client_->LeaseKeepAlive(lease_, options_.ticker_ttl / 3);
+      if (renewed.ok()) {
+        last_keepalive_ = now;
+      } else if (absl::IsNotFound(renewed) ||
+                 now - last_keepalive_ > options_.ticker_ttl) {
+        Depose(std::string(renewed.message()).c_str());
+        lease_ = 0;
+        continue;
+      }
+      next_keepalive = now + options_.ticker_ttl / 4;
+    }
+    InputRecord tick;
+    tick.mutable_tick();
+    absl::StatusOr<bool> appended = AppendAsTicker(std::move(tick));
+    if (appended.ok() && !*appended) {
+      Depose("another broker holds the ticker key");
+      lease_ = 0;
+    }
+  }
+}
+
+absl::Status EtcdStore::Health() const {
+  absl::MutexLock lock(&log_mu_);
+  if (!halted_.ok()) return absl::UnavailableError(halted_.message());
+  return unreachable_;
+}
+
+EtcdStatus EtcdStore::status() const {
+  EtcdStatus s;
+  s.cluster_id = meta_.cluster_id();
+  s.endpoints = client_->endpoints();
+  s.reachable = client_->ReachableEndpoints();
+  absl::MutexLock lock(&log_mu_);
+  s.ticker = ticker_;
+  s.applied_etcd_revision = applied_;
+  s.head_etcd_revision = head_;
+  s.alarms = alarms_;
+  if (!halted_.ok()) {
+    s.problem = std::string(halted_.message());
+  } else if (!unreachable_.ok()) {
+    s.problem = std::string(unreachable_.message());
+  }
+  return s;
+}
+
+}  // namespace atomix::broker
