@@ -16,29 +16,15 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "tests/support/process.h"
 
 namespace atomix::testing {
-namespace {
-
-std::string MakeTempDir() {
-  char tmpl[] = "/tmp/atomix-broker-XXXXXX";
-  char* dir = mkdtemp(tmpl);
-  return dir ? std::string(dir) : std::string("/tmp");
-}
-
-int ExitCode(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<BrokerProcess>> BrokerProcess::Start() { return Start(Options()); }
 
 absl::StatusOr<std::unique_ptr<BrokerProcess>> BrokerProcess::Start(Options options) {
   std::unique_ptr<BrokerProcess> p(new BrokerProcess(std::move(options)));
-  p->dir_ = MakeTempDir();
+  p->dir_ = MakeTempDir("atomix-broker");
   if (p->options_.as_nobody) chmod(p->dir_.c_str(), 0777);  // for its port file
   absl::Status s = p->Launch(p->options_.port);
   if (!s.ok()) return s;
@@ -72,39 +58,17 @@ absl::Status BrokerProcess::Launch(int port) {
   }
   argv.insert(argv.end(), options_.args.begin(), options_.args.end());
 
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
-  if (pid == 0) {
-    // The broker must not outlive a crashed test.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);
-    int fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
-      close(fd);
-    }
-    if (options_.as_nobody && geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) {
-      _exit(126);
-    }
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  pid_ = pid;
+  absl::StatusOr<pid_t> pid = Spawn(argv, log_file, options_.as_nobody);
+  if (!pid.ok()) return pid.status();
+  pid_ = *pid;
 
   auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      std::ifstream log(log_file);
-      std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-      return absl::InternalError(
-          absl::StrCat("atomix-broker exited with ", ExitCode(status), " during start: ", text));
+      return absl::InternalError(absl::StrCat("atomix-broker exited with ", ExitCode(status),
+                                              " during start: ", ReadFile(log_file)));
     }
     std::ifstream in(port_file);
     int bound = 0;
@@ -120,10 +84,7 @@ absl::Status BrokerProcess::Launch(int port) {
 
 int BrokerProcess::Kill(int sig) {
   if (pid_ <= 0) return -1;
-  kill(pid_, sig);
-  int status = 0;
-  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-  }
+  const int status = KillAndReap(pid_, sig);
   pid_ = -1;
   return status;
 }

@@ -814,22 +814,16 @@ absl::Status EtcdStore::Health() const {
   return unreachable_;
 }
 
-EtcdStatus EtcdStore::status() const {
-  EtcdStatus s;
-  s.cluster_id = meta_.cluster_id();
-  s.endpoints = client_->endpoints();
-  s.reachable = client_->ReachableEndpoints();
+bool EtcdStore::DescribeCluster(v1::ClusterStatus& out) const {
+  for (const std::string& e : client_->endpoints()) out.add_endpoints(e);
+  for (const std::string& e : client_->ReachableEndpoints()) out.add_reachable(e);
   absl::MutexLock lock(&log_mu_);
-  s.ticker = ticker_;
-  s.applied_etcd_revision = applied_;
-  s.head_etcd_revision = head_;
-  s.alarms = alarms_;
-  if (!halted_.ok()) {
-    s.problem = std::string(halted_.message());
-  } else if (!unreachable_.ok()) {
-    s.problem = std::string(unreachable_.message());
-  }
-  return s;
+  out.set_ticker(ticker_);
+  out.set_applied_etcd_revision(applied_);
+  out.set_head_etcd_revision(head_);
+  out.set_lag(std::max<int64_t>(0, head_ - applied_));
+  for (const std::string& a : alarms_) out.add_alarms(a);
+  return true;
 }
 
 }  // namespace atomix::broker

@@ -92,21 +92,6 @@ struct EtcdStoreOptions {
   absl::Duration open_timeout = absl::Seconds(30);
 };
 
-// What a broker reports of its place in the cluster.
-struct EtcdStatus {
-  std::string cluster_id;
-  bool ticker = false;
-  // Empty while serving; else why not (no etcd quorum, a refused entry).
-  std::string problem;
-  // The etcd revision of the newest log entry applied, and of the newest
-  // one etcd had at the last check.
-  int64_t applied_etcd_revision = 0;
-  int64_t head_etcd_revision = 0;
-  std::vector<std::string> endpoints;
-  std::vector<std::string> reachable;
-  std::vector<std::string> alarms;
-};
-
 class EtcdStore final : public EngineStore {
  public:
   // Reads (or, for the first broker, creates) the cluster's identity,
@@ -119,7 +104,8 @@ class EtcdStore final : public EngineStore {
   // The cluster's id: every broker of the cluster reports it as its
   // broker id, so clients keep sessions and watches across brokers.
   const std::string& cluster_id() const { return meta_.cluster_id(); }
-  EtcdStatus status() const ABSL_LOCKS_EXCLUDED(log_mu_);
+  bool DescribeCluster(v1::ClusterStatus& out) const override
+      ABSL_LOCKS_EXCLUDED(log_mu_);
 
   using Store::Apply;
   // Waits for ApplyAsync.

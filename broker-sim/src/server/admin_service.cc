@@ -1,4 +1,4 @@
-// Admin service: backups.
+// Admin service: backups and status.
 #include "broker-sim/src/server/admin_service.h"
 
 #include <algorithm>
@@ -37,6 +37,20 @@ grpc::Status AdminService::Backup(grpc::ServerContext* context, const v1::Backup
     offset += n;
     if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
   } while (offset < file.size());
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::Status(grpc::ServerContext*, const v1::StatusRequest*,
+                                  v1::StatusResponse* out) {
+  Store& store = broker_.store();
+  out->set_broker_id(broker_.id());
+  out->set_store(std::string(store.kind()));
+  out->set_revision(store.revision());
+  const absl::Status health = store.Health();
+  out->set_serving(health.ok());
+  out->set_problem(std::string(health.message()));
+  v1::ClusterStatus cluster;
+  if (store.DescribeCluster(cluster)) *out->mutable_cluster() = std::move(cluster);
   return grpc::Status::OK;
 }
 

@@ -1,5 +1,5 @@
 // AdminService: the Admin gRPC service (atomix/v1/admin.proto): operator
-// calls such as Backup.
+// calls: Backup and Status.
 //
 // Thread-safety: gRPC calls its handlers from any number of threads; each
 // handler only reads the broker through its thread-safe store.
@@ -17,6 +17,8 @@ class AdminService final : public v1::Admin::Service {
 
   grpc::Status Backup(grpc::ServerContext* context, const v1::BackupRequest* request,
                       grpc::ServerWriter<v1::BackupChunk>* writer) override;
+  grpc::Status Status(grpc::ServerContext* context, const v1::StatusRequest* request,
+                      v1::StatusResponse* response) override;
 
  private:
   Broker& broker_;

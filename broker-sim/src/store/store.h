@@ -36,6 +36,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "atomix/log/v1/snapshot.pb.h"
+#include "atomix/v1/admin.pb.h"
 #include "atomix/v1/broker.pb.h"
 #include "atomix/v1/watch.pb.h"
 #include "broker-sim/src/state/watch_filter.h"
@@ -183,6 +184,10 @@ class Store {
   // The whole state as a snapshot, as of a revision whose state is durable
   // (for backups).
   virtual absl::Status Backup(atomix::log::v1::EngineSnapshot& out) = 0;
+
+  // Fills what the store knows of its place in a cluster; false (filling
+  // nothing) for a store of one broker.
+  virtual bool DescribeCluster(v1::ClusterStatus&) const { return false; }
 
   // OK while the store can serve; else why not (UNAVAILABLE naming the
   // cause), and the broker reports NOT_SERVING.

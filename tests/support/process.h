@@ -1,0 +1,40 @@
+// Child processes for tests: spawn a program with its output in a log file,
+// tied to the test's life, and kill and reap it.
+//
+// Thread-safety: stateless functions.
+#ifndef ATOMIX_TESTS_SUPPORT_PROCESS_H_
+#define ATOMIX_TESTS_SUPPORT_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace atomix::testing {
+
+// Starts argv[0] with `argv`, stdout and stderr appended to `log_file`.
+// The child dies with the test (SIGKILL when the parent exits). With
+// `as_nobody` (and a root test) it runs as user nobody.
+absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv,
+                            const std::string& log_file, bool as_nobody = false);
+
+// Sends `sig` to `pid` and reaps it; returns its wait status.
+int KillAndReap(pid_t pid, int sig);
+
+// 128 + signal for a killed process, else its exit code.
+int ExitCode(int wait_status);
+
+// A loopback TCP port that was free a moment ago.
+int FreePort();
+
+// The whole text of a file ("" if it cannot be read).
+std::string ReadFile(const std::string& path);
+
+// A new directory under /tmp named after `prefix`.
+std::string MakeTempDir(const std::string& prefix);
+
+}  // namespace atomix::testing
+
+#endif  // ATOMIX_TESTS_SUPPORT_PROCESS_H_
