@@ -49,6 +49,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "atomix/atomix.h"
 
 namespace {
@@ -245,7 +246,7 @@ int Contend(const atomix::ClientOptions& options, const std::string& name, int t
 int main(int argc, char** argv) {
   if (argc < 5) {
     std::fprintf(stderr,
-                 "usage: %s ENDPOINT TTL_MS lock NAME | elect NAME ID |"
+                 "usage: %s ENDPOINT[,ENDPOINT...] TTL_MS lock NAME | elect NAME ID |"
                  " contend NAME THREADS ITERATIONS BARRIER | watch-election NAME\n",
                  argv[0]);
     return 2;
@@ -255,7 +256,7 @@ int main(int argc, char** argv) {
     return DefaultLock(argv[4], argv[5]);
   }
   atomix::ClientOptions options;
-  options.endpoints = {argv[1]};
+  options.endpoints = absl::StrSplit(argv[1], ',');
   options.session_ttl = milliseconds(std::atoll(argv[2]));
   options.connect_timeout = seconds(10);
   const std::string mode = argv[3];

@@ -20,6 +20,7 @@
 #include "atomix/v1/admin.grpc.pb.h"
 #include "broker-sim/src/etcd/etcd_client.h"
 #include "grpcpp/grpcpp.h"
+#include "tests/support/client_process.h"
 #include "tests/support/etcd_cluster.h"
 #include "tests/support/mixed_load.h"
 #include "tests/support/process.h"
@@ -204,6 +205,177 @@ TEST_F(EtcdClusterTest, BrokerAndEtcdMemberKillsLoseNothingAcknowledged) {
   ASSERT_TRUE(etcd_->WaitServing(1, seconds(30)).ok()) << etcd_->Log(1);
   progress(200);
   load.Check(reader);
+}
+
+TEST_F(EtcdClusterTest, TickerKillHandsTimeOverAndDeadClientsLocksAfterTheirTtl) {
+  const int ticker = Ticker();
+  ASSERT_GE(ticker, 0);
+  const int other = (ticker + 1) % kBrokers;
+  // A client process holds a lock (2 s TTL) through a broker that is not
+  // the ticker; a live client keeps its session through another.
+  auto holder = ClientProcess::Start(
+      {absl::StrCat(brokers_[other]->endpoint(), ",", brokers_[(ticker + 2) % kBrokers]->endpoint()),
+       "2000", "lock", "door"});
+  ASSERT_TRUE(holder.ok()) << holder.status();
+  auto line = (*holder)->ReadLine(seconds(10));
+  ASSERT_TRUE(line.ok() && line->rfind("fence ", 0) == 0) << line.status();
+  const int64_t held = std::stoll(line->substr(6));
+  Client live = Connect((ticker + 2) % kBrokers);
+  const uint64_t session = live.session_id();
+  auto jobs = GetCounter(live, "jobs");
+  ASSERT_TRUE(jobs.ok());
+
+  // The ticker dies: another broker takes over within its lease (1 s).
+  const auto killed = steady_clock::now();
+  brokers_[ticker]->Kill(SIGKILL);
+  int next = -1;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (int i = 0; i < kBrokers; ++i) {
+          if (i == ticker) continue;
+          auto s = Status(i);
+          if (s.ok() && s->cluster().ticker()) next = i;
+        }
+        return next >= 0;
+      },
+      seconds(10)));
+  std::printf("ticker %d killed: broker %d took over after %lld ms\n", ticker, next,
+              static_cast<long long>(
+                  std::chrono::duration_cast<milliseconds>(steady_clock::now() - killed).count()));
+
+  // The holder dies too: its lock is handed over once its TTL passes in
+  // the log's time, to a waiter on another broker, with a higher fence.
+  (*holder)->Kill(SIGKILL);
+  auto waiter = GetLock(live, "door");
+  ASSERT_TRUE(waiter.ok());
+  const auto asked = steady_clock::now();
+  auto fence = waiter->Acquire(WithTimeout(seconds(15)));
+  ASSERT_TRUE(fence.ok()) << fence.status();
+  EXPECT_GT(fence->version, held);
+  EXPECT_GE(steady_clock::now() - asked, milliseconds(500));  // not before its TTL
+
+  // The live client kept its session all along (keep-alives through a
+  // surviving broker), across 3 s without the old ticker.
+  std::this_thread::sleep_for(seconds(3));
+  EXPECT_EQ(live.session_id(), session);
+  auto v = jobs->Increment();
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->value, 1);
+}
+
+TEST_F(EtcdClusterTest, QuorumLossFailsCallsInTimeAndServiceResumesWithState) {
+  Client client = Connect(0);
+  auto jobs = GetCounter(client, "jobs");
+  ASSERT_TRUE(jobs.ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(jobs->Increment().ok());
+
+  // Two of three members stop: no quorum. Writes and linearizable reads
+  // fail within their deadline, naming the cause.
+  etcd_->Kill(1, SIGKILL);
+  etcd_->Kill(2, SIGKILL);
+  for (int i = 0; i < 3; ++i) {
+    const auto start = steady_clock::now();
+    auto w = jobs->Increment(1, WithTimeout(seconds(2)));
+    const auto took = steady_clock::now() - start;
+    EXPECT_FALSE(w.ok());
+    EXPECT_LT(took, milliseconds(2500));
+    auto r = jobs->Get(WithTimeout(seconds(2)));
+    EXPECT_FALSE(r.ok());
+    if (!r.ok()) {
+      EXPECT_TRUE(absl::IsUnavailable(r.status()) || absl::IsDeadlineExceeded(r.status()))
+          << r.status();
+    }
+  }
+  // The brokers say why they do not serve.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto s = Status(0);
+        return s.ok() && !s->serving() && !s->problem().empty();
+      },
+      seconds(10)));
+
+  // The members return: service resumes with nothing lost (an increment of
+  // unknown outcome may have been applied).
+  ASSERT_TRUE(etcd_->Restart(1).ok());
+  ASSERT_TRUE(etcd_->Restart(2).ok());
+  ASSERT_TRUE(etcd_->WaitServing(1, seconds(30)).ok()) << etcd_->Log(1);
+  absl::StatusOr<Versioned<int64_t>> after = absl::UnavailableError("not yet");
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        after = jobs->Increment(1, WithTimeout(seconds(2)));
+        return after.ok();
+      },
+      seconds(30)))
+      << after.status();
+  EXPECT_GE(after->value, 11);
+  EXPECT_LE(after->value, 14);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto s = Status(0);
+        return s.ok() && s->serving();
+      },
+      seconds(10)));
+}
+
+TEST_F(EtcdClusterTest, StoppedBrokerCatchesUpAndNeverAnswersFromStaleState) {
+  Client writer = Connect(1);
+  auto jobs = GetCounter(writer, "jobs");
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_TRUE(jobs->Increment().ok());
+  // Broker 0 stops for longer than a session TTL while the others write.
+  ::kill(brokers_[0]->pid(), SIGSTOP);
+  int64_t last = 0;
+  const auto until = steady_clock::now() + milliseconds(2500);
+  while (steady_clock::now() < until) {
+    auto v = jobs->Increment();
+    ASSERT_TRUE(v.ok()) << v.status();
+    last = v->value;
+  }
+  ::kill(brokers_[0]->pid(), SIGCONT);
+  // Its first answer already includes every write before it.
+  ClientOptions only0 = ClientFor(0);
+  only0.endpoints.resize(1);
+  only0.session_ttl = seconds(2);
+  auto reader = Client::Connect(only0);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  auto seen = GetCounter(*reader, "jobs")->Get();
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  EXPECT_GE(*seen, last);
+}
+
+TEST_F(EtcdClusterTest, WatcherKeepsEveryEventWhenItsBrokerDies) {
+  Client watcher_client = Connect(0);
+  Client writer_client = Connect(1);
+  auto watched = GetMap<std::string, int64_t>(watcher_client, "m");
+  auto written = GetMap<std::string, int64_t>(writer_client, "m");
+  ASSERT_TRUE(watched.ok() && written.ok());
+  auto channel = watched->Watch();
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  constexpr int kWrites = 300;
+  std::vector<Version> versions;
+  for (int i = 0; i < kWrites; ++i) {
+    if (i == kWrites / 2) brokers_[0]->Kill(SIGKILL);
+    auto v = written->Put(absl::StrCat("k", i % 7), i);
+    ASSERT_TRUE(v.ok()) << v.status();
+    versions.push_back(*v);
+  }
+  std::vector<Version> seen;
+  int resyncs = 0;
+  const auto deadline = steady_clock::now() + seconds(30);
+  while (seen.size() < versions.size() && steady_clock::now() < deadline) {
+    auto e = channel->TryReceive();
+    if (!e) {
+      std::this_thread::sleep_for(milliseconds(5));
+      continue;
+    }
+    if (e->type == EventType::kResync) {
+      ++resyncs;
+      continue;
+    }
+    seen.push_back(e->revision);
+  }
+  EXPECT_EQ(resyncs, 0);
+  EXPECT_EQ(seen, versions);
 }
 
 }  // namespace

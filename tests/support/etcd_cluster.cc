@@ -100,7 +100,6 @@ absl::Status EtcdCluster::Restart(int i) {
 }
 
 absl::Status EtcdCluster::WaitServing(int i, std::chrono::milliseconds timeout) {
-  atomix::broker::EtcdClient client({endpoint(i)});
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   absl::Status last;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -110,6 +109,8 @@ absl::Status EtcdCluster::WaitServing(int i, std::chrono::milliseconds timeout) 
       return absl::InternalError(
           absl::StrCat("etcd member ", i, " exited with ", ExitCode(status)));
     }
+    // A new channel each time: an old one may be in reconnect backoff.
+    atomix::broker::EtcdClient client({endpoint(i)});
     etcdserverpb::RangeRequest request;
     request.set_key("health");
     absl::StatusOr<etcdserverpb::RangeResponse> r =
