@@ -74,6 +74,7 @@ struct Flags {
   int64_t etcd_tick_ms = 100;
   int64_t etcd_ticker_ttl_ms = 2000;
   int64_t etcd_timeout_ms = 5000;
+  uint64_t etcd_snapshot_entries = 10000;
   int64_t first_revision = -1;
   std::string port_file;
   double fault_drop_responses = 0;
@@ -160,6 +161,7 @@ int Run(const Flags& flags) {
     etcd_options.tick_interval = absl::Milliseconds(flags.etcd_tick_ms);
     etcd_options.ticker_ttl = absl::Milliseconds(flags.etcd_ticker_ttl_ms);
     etcd_options.timeout = absl::Milliseconds(flags.etcd_timeout_ms);
+    etcd_options.snapshot_entries = flags.etcd_snapshot_entries;
     absl::StatusOr<std::unique_ptr<atomix::broker::EtcdStore>> opened =
         atomix::broker::EtcdStore::Open(etcd_options);
     if (!opened.ok()) {
@@ -327,6 +329,12 @@ int main(int argc, char** argv) {
                  "be applied, may take")
       ->envname("ATOMIX_ETCD_TIMEOUT_MS")
       ->check(CLI::Range(int64_t{100}, int64_t{600000}))
+      ->capture_default_str();
+  app.add_option("--etcd-snapshot-entries", flags.etcd_snapshot_entries,
+                 "etcd store: the ticker snapshots state into etcd every this "
+                 "many log entries, and deletes the log behind the previous snapshot")
+      ->envname("ATOMIX_ETCD_SNAPSHOT_ENTRIES")
+      ->check(CLI::Range(uint64_t{10}, uint64_t{1} << 40))
       ->capture_default_str();
   app.add_option("--first-revision", flags.first_revision,
                  "memory store: revisions start above this; default: the wall "

@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "atomix/log/v1/etcd.pb.h"
 #include "atomix/v1/admin.grpc.pb.h"
+#include "broker-sim/src/etcd/etcd_store.h"
 #include "broker-sim/src/etcd/etcd_client.h"
 #include "grpcpp/grpcpp.h"
 #include "tests/support/client_process.h"
@@ -54,7 +56,9 @@ class EtcdClusterTest : public ::testing::Test {
     BrokerProcess::Options o;
     o.args = {"--store", "etcd", "--etcd-endpoints", etcd_->endpoints(),
               "--etcd-prefix", prefix_, "--etcd-ticker-ttl-ms", "1000",
-              "--etcd-timeout-ms", "3000"};
+              "--etcd-timeout-ms", "3000",
+              // Snapshots and log truncation run in every test.
+              "--etcd-snapshot-entries", "200"};
     return o;
   }
 
@@ -178,7 +182,7 @@ TEST_F(EtcdClusterTest, BrokerAndEtcdMemberKillsLoseNothingAcknowledged) {
     const int64_t target = load.acked() + n;
     EXPECT_TRUE(WaitUntil([&] { return load.acked() >= target; }, seconds(30)));
   };
-  progress(200);
+  progress(1000);
   for (int round = 0; round < 2; ++round) {
     // SIGKILL a broker: its clients move to another and carry on. The
     // failover time: until a client that was on it has 10 more operations
@@ -200,10 +204,10 @@ TEST_F(EtcdClusterTest, BrokerAndEtcdMemberKillsLoseNothingAcknowledged) {
   }
   // SIGKILL one etcd member: two of three keep the quorum.
   etcd_->Kill(1, SIGKILL);
-  progress(500);
+  progress(1500);
   ASSERT_TRUE(etcd_->Restart(1).ok());
   ASSERT_TRUE(etcd_->WaitServing(1, seconds(30)).ok()) << etcd_->Log(1);
-  progress(200);
+  progress(1000);
   load.Check(reader);
 }
 
@@ -376,6 +380,91 @@ TEST_F(EtcdClusterTest, WatcherKeepsEveryEventWhenItsBrokerDies) {
   }
   EXPECT_EQ(resyncs, 0);
   EXPECT_EQ(seen, versions);
+}
+
+TEST_F(EtcdClusterTest, SnapshotsBoundTheLogAndNewBrokersStartFromThem) {
+  Client client = Connect(0);
+  auto jobs = GetCounter(client, "jobs");
+  ASSERT_TRUE(jobs.ok());
+  constexpr int kWrites = 1500;
+  for (int i = 1; i <= kWrites; ++i) {
+    auto v = jobs->Increment();
+    ASSERT_TRUE(v.ok()) << v.status();
+    ASSERT_EQ(v->value, i);
+  }
+  // Entries behind the previous snapshot are gone: far fewer log keys than
+  // entries written (each increment was at least one entry).
+  atomix::broker::EtcdClient etcd({etcd_->endpoint(0)});
+  const std::string log_prefix = prefix_ + "log/";
+  etcdserverpb::RangeRequest count;
+  count.set_key(log_prefix);
+  count.set_range_end(atomix::broker::PrefixEnd(log_prefix));
+  count.set_count_only(true);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto r = etcd.Range(count, absl::Seconds(2));
+        return r.ok() && r->count() < 800;
+      },
+      seconds(10)));
+  // etcd was compacted too: the first revisions are gone.
+  etcdserverpb::RangeRequest old;
+  old.set_key(log_prefix);
+  old.set_revision(2);
+  auto compacted = etcd.Range(old, absl::Seconds(2));
+  EXPECT_TRUE(absl::IsOutOfRange(compacted.status())) << compacted.status();
+
+  // A new broker starts from the snapshot plus the log since, and every
+  // broker restarted from etcd alone has the same state.
+  auto fresh = BrokerProcess::Start(BrokerOptions());
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  ClientOptions o = ClientFor(0);
+  o.endpoints = {(*fresh)->endpoint()};
+  auto late = Client::Connect(o);
+  ASSERT_TRUE(late.ok()) << late.status();
+  auto seen = GetCounter(*late, "jobs")->Get();
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  EXPECT_EQ(*seen, kWrites);
+  auto more = GetCounter(*late, "jobs")->Increment();
+  ASSERT_TRUE(more.ok()) << more.status();
+  EXPECT_EQ(more->value, kWrites + 1);
+  for (auto& b : brokers_) ASSERT_TRUE(b->Restart().ok());
+  auto after = jobs->Get(WithTimeout(seconds(10)));
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(*after, kWrites + 1);
+}
+
+TEST_F(EtcdClusterTest, EntryOfANewerFormatStopsTheBrokersInsteadOfDiverging) {
+  Client client = Connect(0);
+  auto jobs = GetCounter(client, "jobs");
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_TRUE(jobs->Increment().ok());
+  // A broker of a future version appended an entry these cannot read.
+  atomix::log::v1::LogEntry future;
+  future.set_format(atomix::broker::kEtcdLogFormat + 1);
+  future.set_writer("future");
+  atomix::broker::EtcdClient etcd({etcd_->endpoint(0)});
+  etcdserverpb::TxnRequest txn;
+  auto* put = txn.add_success()->mutable_request_put();
+  put->set_key(prefix_ + "log/future/0000000000000001");
+  put->set_value(future.SerializeAsString());
+  txn.add_success()->mutable_request_put()->set_key(prefix_ + "head");
+  ASSERT_TRUE(etcd.Txn(txn, absl::Seconds(2)).ok());
+
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (int i = 0; i < kBrokers; ++i) {
+          auto s = Status(i);
+          if (!s.ok() || s->serving()) return false;
+        }
+        return true;
+      },
+      seconds(10)));
+  auto s = Status(1);
+  ASSERT_TRUE(s.ok());
+  EXPECT_NE(s->problem().find("format 2"), std::string::npos) << s->problem();
+  auto refused = jobs->Increment(1, WithTimeout(seconds(3)));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(absl::IsUnavailable(refused.status())) << refused.status();
 }
 
 }  // namespace

@@ -105,6 +105,7 @@ absl::StatusOr<std::unique_ptr<EtcdStore>> EtcdStore::Open(
   if (!meta.ok()) return meta.status();
   std::unique_ptr<EtcdStore> store(
       new EtcdStore(std::move(options), std::move(client), *std::move(meta)));
+  if (absl::Status loaded = store->LoadNewestSnapshot(); !loaded.ok()) return loaded;
   store->Start();
   absl::Status synced;
   do {
@@ -584,15 +585,42 @@ void EtcdStore::ApplyEntry(const std::string& key, const std::string& value,
     for (Completion& c : out.result.completions) orphans.push_back(std::move(c));
   }
   if (!orphans.empty() && completion_listener_) completion_listener_(orphans);
+  bool snapshot = false;
   {
     absl::MutexLock lock(&log_mu_);
     applied_ = std::max(applied_, revision);
+    snapshot = ticker_ && pending_snapshot_ == nullptr &&
+               ++entries_since_snapshot_ >= options_.snapshot_entries;
+  }
+  if (snapshot) {
+    // The engine as of exactly this entry: nothing else applies meanwhile.
+    auto taken = std::make_unique<atomix::log::v1::EngineSnapshot>();
+    if (Backup(*taken).ok()) {
+      absl::MutexLock lock(&log_mu_);
+      pending_snapshot_ = std::move(taken);
+      pending_revision_ = revision;
+      entries_since_snapshot_ = 0;
+    }
   }
   AnswerReads();
 }
 
 absl::Status EtcdStore::CatchUpAndFollow() {
   const std::string log_prefix = Key("log/");
+  absl::StatusOr<atomix::log::v1::SnapshotMeta> meta = ReadSnapshotMeta();
+  if (!meta.ok()) return meta.status();
+  int64_t applied;
+  {
+    absl::MutexLock lock(&log_mu_);
+    applied = applied_;
+  }
+  if (meta->truncated() > applied) {
+    Halt(absl::FailedPreconditionError(absl::StrCat(
+        "this broker fell behind the log: it applied up to etcd revision ", applied,
+        " but entries up to ", meta->truncated(),
+        " were deleted after a snapshot; restart it to start from the snapshot")));
+    return Unservable();
+  }
   int64_t pinned = 0;
   while (true) {
     etcdserverpb::RangeRequest range;
@@ -798,6 +826,7 @@ void EtcdStore::TickerLoop() {
       }
       next_keepalive = now + options_.ticker_ttl / 4;
     }
+    WriteSnapshot();
     InputRecord tick;
     tick.mutable_tick();
     absl::StatusOr<bool> appended = AppendAsTicker(std::move(tick));
@@ -824,6 +853,131 @@ bool EtcdStore::DescribeCluster(v1::ClusterStatus& out) const {
   out.set_lag(std::max<int64_t>(0, head_ - applied_));
   for (const std::string& a : alarms_) out.add_alarms(a);
   return true;
+}
+
+// --- Snapshots and truncation ---------------------------------------------
+
+absl::StatusOr<atomix::log::v1::SnapshotMeta> EtcdStore::ReadSnapshotMeta() {
+  absl::StatusOr<etcdserverpb::RangeResponse> found =
+      client_->Range(GetKey(Key("snapshot")), options_.timeout);
+  if (!found.ok()) return found.status();
+  atomix::log::v1::SnapshotMeta meta;
+  if (found->kvs_size() > 0 && !meta.ParseFromString(found->kvs(0).value())) {
+    return absl::DataLossError(absl::StrCat("etcd key ", Key("snapshot"),
+                                            " does not hold a snapshot description"));
+  }
+  return meta;
+}
+
+absl::Status EtcdStore::LoadNewestSnapshot() {
+  absl::StatusOr<atomix::log::v1::SnapshotMeta> meta = ReadSnapshotMeta();
+  if (!meta.ok()) return meta.status();
+  if (meta->revision() == 0) return absl::OkStatus();
+  if (meta->format() > kEtcdLogFormat) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the cluster's snapshot has format ", meta->format(),
+        "; this broker understands up to ", kEtcdLogFormat, ": upgrade it"));
+  }
+  const std::string chunks = Key(absl::StrFormat("snapshot/%016x/", meta->revision()));
+  etcdserverpb::RangeRequest range;
+  range.set_key(chunks);
+  range.set_range_end(PrefixEnd(chunks));
+  absl::StatusOr<etcdserverpb::RangeResponse> found = client_->Range(range, options_.timeout);
+  if (!found.ok()) return found.status();
+  std::string bytes;
+  for (const mvccpb::KeyValue& kv : found->kvs()) bytes += kv.value();
+  atomix::log::v1::EngineSnapshot snapshot;
+  if (static_cast<uint32_t>(found->kvs_size()) != meta->chunks() ||
+      bytes.size() != meta->bytes() || !snapshot.ParseFromString(bytes)) {
+    return absl::DataLossError(absl::StrCat(
+        "the snapshot at etcd revision ", meta->revision(), " is incomplete: ",
+        found->kvs_size(), " of ", meta->chunks(), " chunks, ", bytes.size(), " of ",
+        meta->bytes(), " bytes"));
+  }
+  if (absl::Status loaded = LoadSnapshot(snapshot); !loaded.ok()) return loaded;
+  absl::MutexLock lock(&log_mu_);
+  applied_ = meta->revision();
+  spdlog::info("etcd store: started from the snapshot at etcd revision {} ({} bytes)",
+               meta->revision(), meta->bytes());
+  return absl::OkStatus();
+}
+
+void EtcdStore::WriteSnapshot() {
+  std::unique_ptr<atomix::log::v1::EngineSnapshot> snapshot;
+  int64_t revision;
+  {
+    absl::MutexLock lock(&log_mu_);
+    if (pending_snapshot_ == nullptr) return;
+    snapshot = std::move(pending_snapshot_);
+    revision = pending_revision_;
+  }
+  absl::StatusOr<atomix::log::v1::SnapshotMeta> previous = ReadSnapshotMeta();
+  if (!previous.ok()) return;
+  const std::string bytes = snapshot->SerializeAsString();
+  // Chunks well under etcd's request limit, each written by the ticker only.
+  const size_t chunk = options_.max_entry_bytes / 2;
+  uint32_t chunks = 0;
+  for (size_t at = 0; at == 0 || at < bytes.size(); at += chunk, ++chunks) {
+    etcdserverpb::TxnRequest txn;
+    *txn.add_compare() = CreatedAt(Key("ticker"), ticker_revision_);
+    *txn.add_success() = PutOp(Key(absl::StrFormat("snapshot/%016x/%08x", revision, chunks)),
+                               bytes.substr(at, chunk));
+    absl::StatusOr<etcdserverpb::TxnResponse> written = client_->Txn(txn, options_.timeout);
+    if (!written.ok() || !written->succeeded()) return;
+  }
+  atomix::log::v1::SnapshotMeta meta;
+  meta.set_revision(revision);
+  meta.set_chunks(chunks);
+  meta.set_bytes(bytes.size());
+  meta.set_format(kEtcdLogFormat);
+  // The log behind the previous snapshot goes; the one since stays.
+  meta.set_truncated(previous->revision());
+  etcdserverpb::TxnRequest txn;
+  *txn.add_compare() = CreatedAt(Key("ticker"), ticker_revision_);
+  *txn.add_success() = PutOp(Key("snapshot"), meta.SerializeAsString());
+  absl::StatusOr<etcdserverpb::TxnResponse> written = client_->Txn(txn, options_.timeout);
+  if (!written.ok() || !written->succeeded()) return;
+  spdlog::info("etcd store: snapshot at etcd revision {} ({} bytes in {} chunks)", revision,
+               bytes.size(), chunks);
+  if (previous->revision() == 0) return;
+  if (absl::Status truncated = Truncate(previous->revision()); !truncated.ok()) {
+    spdlog::warn("etcd store: cannot truncate the log: {}", truncated.ToString());
+  }
+}
+
+absl::Status EtcdStore::Truncate(int64_t through) {
+  // Older snapshots' chunks.
+  etcdserverpb::DeleteRangeRequest chunks;
+  chunks.set_key(Key("snapshot/"));
+  chunks.set_range_end(Key(absl::StrFormat("snapshot/%016x/", through + 1)));
+  if (auto deleted = client_->DeleteRange(chunks, options_.timeout); !deleted.ok()) {
+    return deleted.status();
+  }
+  // Log entries at or below `through`, a page at a time (etcd takes at
+  // most 128 operations per transaction).
+  const std::string log_prefix = Key("log/");
+  while (true) {
+    etcdserverpb::RangeRequest range;
+    range.set_key(log_prefix);
+    range.set_range_end(PrefixEnd(log_prefix));
+    range.set_keys_only(true);
+    range.set_max_mod_revision(through);
+    range.set_limit(100);
+    absl::StatusOr<etcdserverpb::RangeResponse> page = client_->Range(range, options_.timeout);
+    if (!page.ok()) return page.status();
+    if (page->kvs_size() == 0) break;
+    etcdserverpb::TxnRequest txn;
+    for (const mvccpb::KeyValue& kv : page->kvs()) {
+      txn.add_success()->mutable_request_delete_range()->set_key(kv.key());
+    }
+    if (auto deleted = client_->Txn(txn, options_.timeout); !deleted.ok()) {
+      return deleted.status();
+    }
+    if (!page->more()) break;
+  }
+  absl::Status compacted = client_->Compact(through, options_.timeout);
+  if (!compacted.ok() && !absl::IsOutOfRange(compacted)) return compacted;
+  return absl::OkStatus();
 }
 
 }  // namespace atomix::broker

@@ -88,6 +88,10 @@ struct EtcdStoreOptions {
   // The largest LogEntry written: etcd's default request limit (1.5 MiB,
   // --max-request-bytes) less room for the key and the transaction.
   size_t max_entry_bytes = (3 << 19) - (16 << 10);
+  // The ticker snapshots the engine into etcd after this many log entries,
+  // then deletes the entries the previous snapshot covered and compacts
+  // etcd there (one snapshot interval of log stays for lagging brokers).
+  uint64_t snapshot_entries = 10000;
   // Open waits this long for the log to be readable and time to exist.
   absl::Duration open_timeout = absl::Seconds(30);
 };
@@ -199,6 +203,15 @@ class EtcdStore final : public EngineStore {
   void Depose(const char* why) ABSL_LOCKS_EXCLUDED(log_mu_);
   void CheckHealth() ABSL_LOCKS_EXCLUDED(log_mu_);
 
+  // Snapshots (ticker thread): writes the pending snapshot's chunks and
+  // meta, guarded by the ticker key, then truncates the log and compacts.
+  void WriteSnapshot() ABSL_LOCKS_EXCLUDED(log_mu_);
+  absl::Status Truncate(int64_t through);
+  // Loads the newest snapshot, if any, into the fresh engine (Open).
+  absl::Status LoadNewestSnapshot() ABSL_LOCKS_EXCLUDED(log_mu_);
+  // The snapshot meta in etcd; revision 0 if there is none.
+  absl::StatusOr<atomix::log::v1::SnapshotMeta> ReadSnapshotMeta();
+
   // The etcd transaction writing `entry` at a new log key (and the head).
   etcdserverpb::TxnRequest AppendTxn(const atomix::log::v1::LogEntry& entry,
                                      const std::string& key) const;
@@ -231,6 +244,12 @@ class EtcdStore final : public EngineStore {
   std::vector<std::string> alarms_ ABSL_GUARDED_BY(log_mu_);
   EtcdClient::WatchStream* watch_ ABSL_GUARDED_BY(log_mu_) = nullptr;
   bool stopping_ ABSL_GUARDED_BY(log_mu_) = false;
+  // Entries applied since the last snapshot, and a snapshot taken by the
+  // replayer (as of etcd revision pending_revision_) for the ticker to write.
+  uint64_t entries_since_snapshot_ ABSL_GUARDED_BY(log_mu_) = 0;
+  std::unique_ptr<atomix::log::v1::EngineSnapshot> pending_snapshot_
+      ABSL_GUARDED_BY(log_mu_);
+  int64_t pending_revision_ ABSL_GUARDED_BY(log_mu_) = 0;
 
   // The ticker's state (the ticker thread's alone, but status() reads it).
   bool ticker_ ABSL_GUARDED_BY(log_mu_) = false;
