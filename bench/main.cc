@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_split.h"
 #include "atomix/atomix.h"
 #include "bench/failover.h"
 #include "bench/fanout.h"
@@ -150,7 +151,9 @@ int main(int argc, char** argv) {
   atomix::bench::FanoutOptions fanout;
   int watchers_per_client = 250;
   std::string redis = "127.0.0.1:6379";
-  app.add_option("--broker", broker, "host:port of the broker")->envname("ATOMIX_BROKER");
+  app.add_option("--broker", broker,
+                 "host:port of the broker; host:port,... for brokers of one etcd "
+                 "cluster, which the callers are spread over")->envname("ATOMIX_BROKER");
   app.add_option("--workload", workload, "workload name")->check(CLI::IsMember(names));
   app.add_option("--ttl-ms", ttls_ms, "election-failover: session TTLs in ms")
       ->delimiter(',')
@@ -187,7 +190,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   atomix::ClientOptions options;
-  options.endpoints = {broker};
+  options.endpoints = absl::StrSplit(broker, ',');
   if (!lead.empty()) {
     return atomix::bench::RunLeader(options, lead, std::chrono::milliseconds(ttls_ms.front()));
   }
@@ -209,12 +212,22 @@ int main(int argc, char** argv) {
     }
     work = atomix::bench::MakeEtcdPut(etcd);
   } else {
-    auto client = atomix::Client::Connect(options);
-    if (!client.ok()) {
-      std::fprintf(stderr, "atomix-bench: %s\n", client.status().ToString().c_str());
-      return 1;
+    // One shared Client; with several brokers, one per broker (each
+    // listing the others after its own), callers spread over them.
+    std::vector<atomix::Client> clients;
+    const std::vector<std::string> brokers = options.endpoints;
+    for (size_t b = 0; b < brokers.size(); ++b) {
+      atomix::ClientOptions o = options;
+      std::rotate_copy(brokers.begin(), brokers.begin() + static_cast<std::ptrdiff_t>(b),
+                       brokers.end(), o.endpoints.begin());
+      auto client = atomix::Client::Connect(o);
+      if (!client.ok()) {
+        std::fprintf(stderr, "atomix-bench: %s\n", client.status().ToString().c_str());
+        return 1;
+      }
+      clients.push_back(*client);
     }
-    work = atomix::bench::MakeWorkload(workload, *client, callers);
+    work = atomix::bench::MakeWorkload(workload, clients, callers);
   }
   if (!work.ok()) {
     std::fprintf(stderr, "atomix-bench: %s\n", work.status().ToString().c_str());

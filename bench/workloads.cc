@@ -14,59 +14,70 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-class CounterIncrement : public Workload {
+// Each workload holds one proxy per client; caller c uses client c % n.
+template <typename T>
+class PerClient {
  public:
-  explicit CounterIncrement(Counter c) : c_(std::move(c)) {}
-  absl::Status Op(int, int64_t) override { return c_.Increment(1).status(); }
+  explicit PerClient(std::vector<T> all) : all_(std::move(all)) {}
+  const T& For(int caller) const { return all_[static_cast<size_t>(caller) % all_.size()]; }
 
  private:
-  Counter c_;
+  std::vector<T> all_;
+};
+
+class CounterIncrement : public Workload {
+ public:
+  explicit CounterIncrement(std::vector<Counter> c) : c_(std::move(c)) {}
+  absl::Status Op(int caller, int64_t) override { return c_.For(caller).Increment(1).status(); }
+
+ private:
+  PerClient<Counter> c_;
 };
 
 class CounterGet : public Workload {
  public:
-  explicit CounterGet(Counter c) : c_(std::move(c)) {}
-  absl::Status Op(int, int64_t) override { return c_.Get().status(); }
+  explicit CounterGet(std::vector<Counter> c) : c_(std::move(c)) {}
+  absl::Status Op(int caller, int64_t) override { return c_.For(caller).Get().status(); }
 
  private:
-  Counter c_;
+  PerClient<Counter> c_;
 };
 
 // Each caller writes or reads its own 1,000 keys of 100-byte values.
 class MapPut : public Workload {
  public:
-  explicit MapPut(Map<std::string, std::string> m) : m_(std::move(m)) {}
+  explicit MapPut(std::vector<Map<std::string, std::string>> m) : m_(std::move(m)) {}
   absl::Status Op(int caller, int64_t i) override {
-    return m_.Put(absl::StrCat("c", caller, "/k", i % 1000), value_).status();
+    return m_.For(caller).Put(absl::StrCat("c", caller, "/k", i % 1000), value_).status();
   }
 
  private:
-  Map<std::string, std::string> m_;
+  PerClient<Map<std::string, std::string>> m_;
   std::string value_ = std::string(100, 'v');
 };
 
 // Every Put a new key: fills a map (for recovery-time measurements).
 class MapFill : public Workload {
  public:
-  explicit MapFill(Map<std::string, std::string> m) : m_(std::move(m)) {}
+  explicit MapFill(std::vector<Map<std::string, std::string>> m) : m_(std::move(m)) {}
   absl::Status Op(int caller, int64_t i) override {
-    return m_.Put(absl::StrCat("c", caller, "/k", i), value_).status();
+    return m_.For(caller).Put(absl::StrCat("c", caller, "/k", i), value_).status();
   }
 
  private:
-  Map<std::string, std::string> m_;
+  PerClient<Map<std::string, std::string>> m_;
   std::string value_ = std::string(100, 'v');
 };
 
 class MapGet : public Workload {
  public:
-  explicit MapGet(Map<std::string, std::string> m) : m_(std::move(m)) {}
+  explicit MapGet(std::vector<Map<std::string, std::string>> m) : m_(std::move(m)) {}
   absl::Status Op(int caller, int64_t i) override {
-    return m_.Get(absl::StrCat("c", caller % 16, "/k", i % 1000)).status();
+    return m_.For(caller).Get(absl::StrCat("c", caller % 16, "/k", i % 1000)).status();
   }
 
  private:
-  Map<std::string, std::string> m_;
+  PerClient<Map<std::string, std::string>> m_;
 };
 
 // Acquire then release one shared lock: with one caller the uncontended
@@ -99,27 +110,43 @@ std::vector<std::string> WorkloadNames() {
 }
 
 absl::StatusOr<std::unique_ptr<Workload>> MakeWorkload(const std::string& name,
-                                                       const Client& client, int callers) {
+                                                       const std::vector<Client>& clients,
+                                                       int callers) {
+  if (clients.empty()) return absl::InvalidArgumentError("no client");
+  // One proxy of `make` per client.
+  auto each = [&](auto make) -> decltype(absl::StatusOr<std::vector<typename decltype(
+                                 make(clients[0]))::value_type>>()) {
+    std::vector<typename decltype(make(clients[0]))::value_type> all;
+    for (const Client& client : clients) {
+      auto p = make(client);
+      if (!p.ok()) return p.status();
+      all.push_back(*std::move(p));
+    }
+    return all;
+  };
   if (name == "counter-increment" || name == "counter-get") {
-    auto c = GetCounter(client, "bench-counter");
+    auto c = each([](const Client& cl) { return GetCounter(cl, "bench-counter"); });
     if (!c.ok()) return c.status();
     if (name == "counter-get") return std::unique_ptr<Workload>(new CounterGet(*c));
     return std::unique_ptr<Workload>(new CounterIncrement(*c));
   }
+  auto maps = [&](const char* map_name) {
+    return each([&](const Client& cl) { return GetMap<std::string, std::string>(cl, map_name); });
+  };
   if (name == "map-fill") {
-    auto m = GetMap<std::string, std::string>(client, "bench-fill");
+    auto m = maps("bench-fill");
     if (!m.ok()) return m.status();
     return std::unique_ptr<Workload>(new MapFill(*m));
   }
   if (name == "map-put" || name == "map-get") {
-    auto m = GetMap<std::string, std::string>(client, "bench-map");
+    auto m = maps("bench-map");
     if (!m.ok()) return m.status();
     if (name == "map-get") {
       // Preload the keys the readers ask for.
       std::string value(100, 'v');
       for (int c = 0; c < 16; ++c) {
         for (int k = 0; k < 1000; ++k) {
-          auto s = m->Put(absl::StrCat("c", c, "/k", k), value);
+          auto s = m->front().Put(absl::StrCat("c", c, "/k", k), value);
           if (!s.ok()) return s.status();
         }
       }
@@ -132,7 +159,7 @@ absl::StatusOr<std::unique_ptr<Workload>> MakeWorkload(const std::string& name,
     // gets a client of its own so that callers really contend.
     std::vector<Lock> locks;
     for (int i = 0; i < callers; ++i) {
-      auto c = Client::Connect(client.options());
+      auto c = Client::Connect(clients[static_cast<size_t>(i) % clients.size()].options());
       if (!c.ok()) return c.status();
       auto l = GetLock(*c, "bench-lock");
       if (!l.ok()) return l.status();

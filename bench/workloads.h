@@ -23,10 +23,12 @@ class Workload {
 };
 
 std::vector<std::string> WorkloadNames();
-// `callers` is how many threads will call Op(); workloads that need one
-// session per caller open that many clients.
+// `callers` is how many threads will call Op(); caller c uses clients[c %
+// clients.size()]. Workloads that need one session per caller open that
+// many clients (spread over the same endpoints).
 absl::StatusOr<std::unique_ptr<Workload>> MakeWorkload(const std::string& name,
-                                                       const Client& client, int callers);
+                                                       const std::vector<Client>& clients,
+                                                       int callers);
 
 struct Result {
   int64_t ops = 0;
