@@ -80,8 +80,9 @@ class EtcdClusterTest : public ::testing::Test {
   }
 
   // Admin.Status of broker i.
-  absl::StatusOr<v1::StatusResponse> Status(int i) {
-    auto channel = grpc::CreateChannel(brokers_[i]->endpoint(), grpc::InsecureChannelCredentials());
+  absl::StatusOr<v1::StatusResponse> Status(int i) { return Status(brokers_[i]->endpoint()); }
+  absl::StatusOr<v1::StatusResponse> Status(const std::string& endpoint) {
+    auto channel = grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials());
     auto stub = v1::Admin::NewStub(channel);
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + seconds(2));
@@ -184,18 +185,23 @@ TEST_F(EtcdClusterTest, BrokerAndEtcdMemberKillsLoseNothingAcknowledged) {
   };
   progress(1000);
   for (int round = 0; round < 2; ++round) {
-    // SIGKILL a broker: its clients move to another and carry on. The
-    // failover time: until a client that was on it has 10 more operations
+    // SIGKILL a broker (first one that is not the ticker, then the
+    // ticker): its clients move to another and carry on. The failover
+    // time: until a client that was on it has 10 more operations
     // acknowledged.
-    const int victim = round;
+    const int ticker = Ticker();
+    ASSERT_GE(ticker, 0);
+    const int victim = round == 0 ? (ticker + 1) % kBrokers : ticker;
     const int64_t acked_before = load.max_acked();
     const int64_t victims_before = load.acked(victim);
     const auto killed = steady_clock::now();
     brokers_[victim]->Kill(SIGKILL);
     EXPECT_TRUE(WaitUntil([&] { return load.acked(victim) >= victims_before + 10; }, seconds(30)));
     const auto failover = std::chrono::duration_cast<milliseconds>(steady_clock::now() - killed);
-    std::printf("broker %d killed: its clients' next 10 operations acknowledged after %lld ms\n",
-                victim, static_cast<long long>(failover.count()));
+    std::printf("broker %d (%s) killed: its clients' next 10 operations acknowledged after "
+                "%lld ms\n",
+                victim, victim == ticker ? "the ticker" : "not the ticker",
+                static_cast<long long>(failover.count()));
     EXPECT_LT(failover, seconds(10));
     auto value = hits->Get(WithTimeout(seconds(10)));
     ASSERT_TRUE(value.ok()) << value.status();
@@ -465,6 +471,120 @@ TEST_F(EtcdClusterTest, EntryOfANewerFormatStopsTheBrokersInsteadOfDiverging) {
   auto refused = jobs->Increment(1, WithTimeout(seconds(3)));
   ASSERT_FALSE(refused.ok());
   EXPECT_TRUE(absl::IsUnavailable(refused.status())) << refused.status();
+}
+
+TEST_F(EtcdClusterTest, BrokerCutOffFromEtcdSendsItsClientsElsewhere) {
+  // A fourth broker that reaches etcd through member 0 only.
+  BrokerProcess::Options o = BrokerOptions();
+  *std::find(o.args.begin(), o.args.end(), etcd_->endpoints()) = etcd_->endpoint(0);
+  auto lone = BrokerProcess::Start(o);
+  ASSERT_TRUE(lone.ok()) << lone.status();
+  ClientOptions co = ClientFor(1);
+  co.endpoints = {(*lone)->endpoint(), brokers_[1]->endpoint()};
+  auto client = Client::Connect(co);
+  ASSERT_TRUE(client.ok()) << client.status();
+  EXPECT_EQ(client->connected_endpoint(), (*lone)->endpoint());
+  auto jobs = GetCounter(*client, "jobs");
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_TRUE(jobs->Increment().ok());
+  const uint64_t session = client->session_id();
+
+  // Member 0 dies: the lone broker cannot reach a quorum. It says so, ends
+  // its streams and refuses new ones; its client moves to broker 1 and
+  // carries on with the same session.
+  etcd_->Kill(0, SIGKILL);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto s = Status((*lone)->endpoint());
+        return s.ok() && !s->serving() && s->problem().find("etcd") != std::string::npos;
+      },
+      seconds(10)));
+  absl::StatusOr<Versioned<int64_t>> next = absl::UnavailableError("not yet");
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        next = jobs->Increment(1, WithTimeout(seconds(2)));
+        return next.ok();
+      },
+      seconds(15)))
+      << next.status();
+  EXPECT_EQ(client->connected_endpoint(), brokers_[1]->endpoint());
+  EXPECT_EQ(client->session_id(), session);
+  EXPECT_GE(next->value, 2);
+}
+
+TEST_F(EtcdClusterTest, RequestsOverEtcdsLimitAreRefusedAndLargeBatchesSplit) {
+  // Values up to 4 MiB pass the broker's own checks; etcd takes 1.5 MiB.
+  BrokerProcess::Options o = BrokerOptions();
+  o.args.insert(o.args.end(), {"--max-value-bytes", "4000000"});
+  auto big = BrokerProcess::Start(o);
+  ASSERT_TRUE(big.ok()) << big.status();
+  ClientOptions co = ClientFor(0);
+  co.endpoints = {(*big)->endpoint()};
+  auto client = Client::Connect(co);
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto m = GetMap<std::string, std::string>(*client, "blobs");
+  ASSERT_TRUE(m.ok());
+  auto refused = m->Put("huge", std::string(2 << 20, 'x'));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(refused.status())) << refused.status();
+  EXPECT_NE(refused.status().message().find("log entry limit"), std::string::npos)
+      << refused.status();
+  auto absent = m->Get("huge");
+  ASSERT_TRUE(absent.ok()) << absent.status();
+  EXPECT_FALSE(absent->has_value());
+
+  // Concurrent 1 MiB puts, coalesced into batches larger than an entry:
+  // every one is applied, once.
+  std::vector<std::thread> writers;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 6; ++i) {
+    writers.emplace_back([&, i] {
+      if (m->Put(absl::StrCat("k", i), std::string(1 << 20, 'a' + i)).ok()) ++ok;
+    });
+  }
+  for (auto& w : writers) w.join();
+  EXPECT_EQ(ok.load(), 6);
+  for (int i = 0; i < 6; ++i) {
+    auto v = m->Get(absl::StrCat("k", i));
+    ASSERT_TRUE(v.ok() && v->has_value()) << i;
+    EXPECT_EQ((*v)->value, std::string(1 << 20, 'a' + i));
+  }
+}
+
+// etcd out of space (a NOSPACE alarm): writes fail with RESOURCE_EXHAUSTED
+// naming it, reads and new watches keep working.
+TEST(EtcdStoreSpace, NospaceFailsWritesAndKeepsReads) {
+  auto etcd = EtcdCluster::Start(1, {"--quota-backend-bytes", "8388608"});
+  ASSERT_TRUE(etcd.ok()) << etcd.status();
+  BrokerProcess::Options o;
+  o.args = {"--store", "etcd", "--etcd-endpoints", (*etcd)->endpoints(), "--etcd-prefix",
+            "/atomix/space/"};
+  auto broker = BrokerProcess::Start(o);
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  auto client = Client::Connect(OptionsFor(**broker));
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto m = GetMap<std::string, std::string>(*client, "fill");
+  ASSERT_TRUE(m.ok());
+  absl::Status failed;
+  std::string last;
+  for (int i = 0; i < 200 && failed.ok(); ++i) {
+    std::string value(512 << 10, static_cast<char>('a' + i % 26));
+    auto put = m->Put("k", value, WithTimeout(seconds(5)));
+    if (put.ok()) {
+      last = value;
+    } else {
+      failed = put.status();
+    }
+  }
+  ASSERT_FALSE(failed.ok()) << "etcd never ran out of space";
+  EXPECT_TRUE(absl::IsResourceExhausted(failed)) << failed;
+  EXPECT_NE(failed.message().find("NOSPACE"), std::string::npos) << failed;
+  auto read = m->Get("k", WithTimeout(seconds(5)));
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_TRUE(read->has_value());
+  EXPECT_EQ((*read)->value, last);
+  auto watch = m->Watch();
+  EXPECT_TRUE(watch.ok()) << watch.status();
 }
 
 }  // namespace

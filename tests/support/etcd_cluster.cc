@@ -13,8 +13,10 @@
 
 namespace atomix::testing {
 
-absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(int members) {
+absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(
+    int members, std::vector<std::string> extra_args) {
   std::unique_ptr<EtcdCluster> cluster(new EtcdCluster());
+  cluster->extra_args_ = std::move(extra_args);
   cluster->dir_ = MakeTempDir("atomix-etcd");
   cluster->token_ = std::filesystem::path(cluster->dir_).filename().string();
   for (int i = 0; i < members; ++i) {
@@ -77,6 +79,7 @@ absl::Status EtcdCluster::Launch(int i, bool fresh) {
       // Fast elections on loopback, so failures are handled in test time.
       "--heartbeat-interval", "50", "--election-timeout", "500",
       "--log-level", "warn", "--logger", "zap"};
+  argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   absl::StatusOr<pid_t> pid =
       Spawn(argv, absl::StrCat(dir_, "/", m.name, ".log"));
   if (!pid.ok()) return pid.status();

@@ -25,9 +25,10 @@ namespace atomix::testing {
 
 class EtcdCluster {
  public:
-  // Starts `members` members and waits until each answers a linearizable
-  // read.
-  static absl::StatusOr<std::unique_ptr<EtcdCluster>> Start(int members);
+  // Starts `members` members, each with `extra_args` (etcd flags), and
+  // waits until each answers a linearizable read.
+  static absl::StatusOr<std::unique_ptr<EtcdCluster>> Start(
+      int members, std::vector<std::string> extra_args = {});
   ~EtcdCluster();
   EtcdCluster(const EtcdCluster&) = delete;
   EtcdCluster& operator=(const EtcdCluster&) = delete;
@@ -59,6 +60,7 @@ class EtcdCluster {
 
   std::string dir_;
   std::string token_;
+  std::vector<std::string> extra_args_;
   std::vector<Member> members_;
 };
 

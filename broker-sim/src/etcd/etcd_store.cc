@@ -133,6 +133,10 @@ void EtcdStore::Start() {
   replayer_ = std::thread([this] { ReplayLoop(); });
   appender_ = std::thread([this] { AppendLoop(); });
   reader_ = std::thread([this] { ReadLoop(); });
+  sweeper_ = std::thread([this] {
+    const absl::Duration every = std::min(options_.tick_interval, absl::Milliseconds(50));
+    while (!stop_.WaitForNotificationWithTimeout(every)) ExpireWaiters();
+  });
   ticker_thread_ = std::thread([this] { TickerLoop(); });
 }
 
@@ -147,6 +151,7 @@ EtcdStore::~EtcdStore() {
   if (appender_.joinable()) appender_.join();
   if (replayer_.joinable()) replayer_.join();
   if (reader_.joinable()) reader_.join();
+  if (sweeper_.joinable()) sweeper_.join();
   FailAll(absl::UnavailableError("the broker is shutting down"));
   // Hand the ticker's role over at once rather than after its lease.
   if (lease_ != 0) client_->LeaseRevoke(lease_, absl::Seconds(1)).IgnoreError();
@@ -169,7 +174,10 @@ void EtcdStore::Submit(InputRecord record, absl::Time deadline,
   queued.id = next_id_++;
   queued.bytes = record.ByteSizeLong() + kRecordOverhead;
   queued.record = std::move(record);
-  if (done) waiters_[queued.id] = Waiter{deadline, std::move(done)};
+  if (done) {
+    waiters_[queued.id] = Waiter{deadline, std::move(done)};
+    queued.awaited = true;
+  }
   queue_.push_back(std::move(queued));
 }
 
@@ -201,13 +209,22 @@ void EtcdStore::AppendLoop() {
           this));
       if (stopping_) return;
       size_t bytes = 0;
-      while (!queue_.empty() &&
-             (group.empty() || bytes + queue_.front().bytes <= options_.max_entry_bytes)) {
-        bytes += queue_.front().bytes;
-        group.push_back(std::move(queue_.front()));
+      // A group's ids are consecutive (records[i] has first_id + i).
+      while (!queue_.empty()) {
+        Queued& front = queue_.front();
+        if (front.awaited && !waiters_.contains(front.id)) {
+          // Its caller was answered UNAVAILABLE already: not written.
+          queue_.pop_front();
+          if (!group.empty()) break;
+          continue;
+        }
+        if (!group.empty() && bytes + front.bytes > options_.max_entry_bytes) break;
+        bytes += front.bytes;
+        group.push_back(std::move(front));
         queue_.pop_front();
       }
     }
+    if (group.empty()) continue;
     LogEntry entry;
     entry.set_format(kEtcdLogFormat);
     entry.set_writer(writer_);
@@ -796,7 +813,6 @@ void EtcdStore::TickerLoop() {
   absl::Time next_campaign = absl::InfinitePast();
   absl::Time next_keepalive = absl::InfinitePast();
   while (!stop_.WaitForNotificationWithTimeout(options_.tick_interval)) {
-    ExpireWaiters();
     const absl::Time now = absl::Now();
     if (now >= next_health) {
       CheckHealth();

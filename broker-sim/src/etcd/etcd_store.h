@@ -148,6 +148,9 @@ class EtcdStore final : public EngineStore {
     uint64_t id = 0;
     atomix::log::v1::InputRecord record;
     size_t bytes = 0;
+    // A caller waits for it: once that caller gave up (its deadline passed)
+    // the record is dropped rather than written late.
+    bool awaited = false;
   };
   // A batch of reads waiting to learn the log's head (target < 0), then
   // for the engine to apply it.
@@ -263,6 +266,7 @@ class EtcdStore final : public EngineStore {
   std::thread appender_;
   std::thread replayer_;
   std::thread reader_;
+  std::thread sweeper_;  // fails waiters whose deadline passed
   std::thread ticker_thread_;
 };
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "spdlog/spdlog.h"
 
@@ -103,6 +104,18 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public ResponseSink {
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+// A Stream refused at once: the broker cannot serve (its store says why),
+// so the client moves on to another broker.
+class RefusedStream final
+    : public grpc::ServerBidiReactor<v1::RequestBatch, v1::ResponseBatch> {
+ public:
+  explicit RefusedStream(const absl::Status& why) {
+    Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        absl::StrCat("this broker cannot serve: ", why.message())));
+  }
+  void OnDone() override { delete this; }
+};
+
 }  // namespace
 
 BrokerService::BrokerService(Broker& broker, StreamOptions options,
@@ -114,6 +127,9 @@ BrokerService::BrokerService(Broker& broker, StreamOptions options,
 
 grpc::ServerBidiReactor<v1::RequestBatch, v1::ResponseBatch>*
 BrokerService::Stream(grpc::CallbackServerContext* context) {
+  if (absl::Status health = broker_.store().Health(); !health.ok()) {
+    return new RefusedStream(health);
+  }
   return new StreamReactor(broker_, router_, faults_, calls_, context,
                            options_);
 }

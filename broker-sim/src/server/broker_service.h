@@ -1,6 +1,8 @@
 // BrokerService: the atomix.v1.Broker gRPC service over a Broker core.
 //
-// Stream is served by a StreamReactor per call. Call runs the request and
+// Stream is served by a StreamReactor per call, or refused with UNAVAILABLE
+// naming the cause while the store cannot serve (Store::Health), so that
+// clients move to another broker. Call runs the request and
 // answers with the Response; a failed operation instead ends the call with
 // the operation's status code and message, and Error.current, if any, goes
 // into trailing metadata "atomix-current" as a decimal number. A Call whose

@@ -18,6 +18,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "spdlog/spdlog.h"
 
 namespace atomix::broker {
 namespace {
@@ -127,6 +128,15 @@ void BrokerServer::RunTicker(std::function<absl::Time()> clock,
     if (health.ok() != serving) {
       serving = health.ok();
       server_->GetHealthCheckService()->SetServingStatus(serving);
+      if (!serving) {
+        // Clients move to a broker that can serve: open calls end now, and
+        // new streams are refused until the store recovers.
+        const size_t reset = service_->ResetCalls();
+        spdlog::warn("not serving ({}): reset {} streams and watches",
+                     std::string(health.message()), reset);
+      } else {
+        spdlog::info("serving again");
+      }
     }
   }
 }

@@ -9,9 +9,12 @@
 //   (*server)->Shutdown(absl::Seconds(2));
 //
 // Besides gRPC's threads the server runs one ticker thread that moves the
-// broker's logical time forward (ServerOptions::tick_interval) and delivers
-// the late answers that produces, and the watch hub's thread, which the
-// store's change listener feeds while the server runs.
+// broker's logical time forward (ServerOptions::tick_interval), delivers
+// the late answers that produces, and follows the store's health: the
+// health service says NOT_SERVING while the store cannot serve, and when it
+// stops serving every open Stream and Watch is reset so that clients move
+// to another broker. The watch hub runs a thread too, which the store's
+// change listener feeds while the server runs.
 //
 // Thread-safety: Start and Shutdown are called from one thread; the server
 // itself serves from gRPC's threads; ExpireAllSessions and ResetCalls may be
