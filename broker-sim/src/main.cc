@@ -75,6 +75,7 @@ struct Flags {
   int64_t etcd_ticker_ttl_ms = 2000;
   int64_t etcd_timeout_ms = 5000;
   uint64_t etcd_snapshot_entries = 10000;
+  uint64_t etcd_snapshot_bytes = 32 << 20;
   int64_t first_revision = -1;
   std::string port_file;
   double fault_drop_responses = 0;
@@ -162,6 +163,7 @@ int Run(const Flags& flags) {
     etcd_options.ticker_ttl = absl::Milliseconds(flags.etcd_ticker_ttl_ms);
     etcd_options.timeout = absl::Milliseconds(flags.etcd_timeout_ms);
     etcd_options.snapshot_entries = flags.etcd_snapshot_entries;
+    etcd_options.snapshot_bytes = flags.etcd_snapshot_bytes;
     absl::StatusOr<std::unique_ptr<atomix::broker::EtcdStore>> opened =
         atomix::broker::EtcdStore::Open(etcd_options);
     if (!opened.ok()) {
@@ -335,6 +337,11 @@ int main(int argc, char** argv) {
                  "many log entries, and deletes the log behind the previous snapshot")
       ->envname("ATOMIX_ETCD_SNAPSHOT_ENTRIES")
       ->check(CLI::Range(uint64_t{10}, uint64_t{1} << 40))
+      ->capture_default_str();
+  app.add_option("--etcd-snapshot-bytes", flags.etcd_snapshot_bytes,
+                 "etcd store: ... or every this many bytes of log entries")
+      ->envname("ATOMIX_ETCD_SNAPSHOT_BYTES")
+      ->check(CLI::Range(uint64_t{1} << 16, uint64_t{1} << 40))
       ->capture_default_str();
   app.add_option("--first-revision", flags.first_revision,
                  "memory store: revisions start above this; default: the wall "

@@ -606,8 +606,11 @@ void EtcdStore::ApplyEntry(const std::string& key, const std::string& value,
   {
     absl::MutexLock lock(&log_mu_);
     applied_ = std::max(applied_, revision);
+    ++entries_since_snapshot_;
+    bytes_since_snapshot_ += value.size();
     snapshot = ticker_ && pending_snapshot_ == nullptr &&
-               ++entries_since_snapshot_ >= options_.snapshot_entries;
+               (entries_since_snapshot_ >= options_.snapshot_entries ||
+                bytes_since_snapshot_ >= options_.snapshot_bytes);
   }
   if (snapshot) {
     // The engine as of exactly this entry: nothing else applies meanwhile.
@@ -617,6 +620,7 @@ void EtcdStore::ApplyEntry(const std::string& key, const std::string& value,
       pending_snapshot_ = std::move(taken);
       pending_revision_ = revision;
       entries_since_snapshot_ = 0;
+      bytes_since_snapshot_ = 0;
     }
   }
   AnswerReads();

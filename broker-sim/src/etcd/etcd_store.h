@@ -92,6 +92,8 @@ struct EtcdStoreOptions {
   // then deletes the entries the previous snapshot covered and compacts
   // etcd there (one snapshot interval of log stays for lagging brokers).
   uint64_t snapshot_entries = 10000;
+  // ... or after this many bytes of log entries, whichever comes first.
+  uint64_t snapshot_bytes = 32 << 20;
   // Open waits this long for the log to be readable and time to exist.
   absl::Duration open_timeout = absl::Seconds(30);
 };
@@ -250,6 +252,7 @@ class EtcdStore final : public EngineStore {
   // Entries applied since the last snapshot, and a snapshot taken by the
   // replayer (as of etcd revision pending_revision_) for the ticker to write.
   uint64_t entries_since_snapshot_ ABSL_GUARDED_BY(log_mu_) = 0;
+  uint64_t bytes_since_snapshot_ ABSL_GUARDED_BY(log_mu_) = 0;
   std::unique_ptr<atomix::log::v1::EngineSnapshot> pending_snapshot_
       ABSL_GUARDED_BY(log_mu_);
   int64_t pending_revision_ ABSL_GUARDED_BY(log_mu_) = 0;
