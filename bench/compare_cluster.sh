@@ -11,11 +11,7 @@ BUILD="${1:-build}"
 SECS="${2:-10}"
 CALLERS="${3:-64}"
 PARENT="${4:-/tmp}"
-BROKER_BIN="$BUILD/broker-sim/atomix-broker"
-BENCH_BIN="$BUILD/bench/atomix-bench"
-WORK="$(mktemp -d "$PARENT/atomix-cluster-XXXXXX")"
 source "$(dirname "$0")/etcd_cluster.sh"
-trap 'stop_all; rm -rf "$WORK"' EXIT
 
 json() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read().strip().splitlines()[-1]); print(int(d["ops_per_sec"]), d["p50_us"], d["p99_us"])'; }
 

@@ -1,10 +1,15 @@
 # Sourced by the cluster benchmarks: starts a 3-member etcd cluster and
-# atomix brokers on loopback. Needs WORK (a scratch dir) and BROKER_BIN set.
+# atomix brokers on loopback, in a scratch dir under PARENT that it removes
+# on exit (with everything it started). Needs BUILD and PARENT set.
 #
 #   start_etcd_cluster          # sets ETCD_BASE (member 0's client port), ENDPOINTS
 #   start_brokers 3 /prefix/    # sets BROKER_LIST (host:port,...)
 #   stop_all                    # brokers, then etcd
 command -v etcd >/dev/null || { echo "needs etcd (Debian: etcd-server)" >&2; exit 2; }
+BROKER_BIN="$BUILD/broker-sim/atomix-broker"
+BENCH_BIN="$BUILD/bench/atomix-bench"
+WORK="$(mktemp -d "$PARENT/atomix-cluster-XXXXXX")"
+trap 'stop_all; rm -rf "$WORK"' EXIT
 ETCD_PIDS=()
 BROKER_PIDS=()
 
@@ -32,7 +37,7 @@ start_etcd_cluster() {
 stop_brokers() {
   local p
   for p in "${BROKER_PIDS[@]:-}"; do
-    [ -n "$p" ] && { kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; }
+    if [ -n "$p" ]; then kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; fi
   done
   BROKER_PIDS=()
 }
@@ -54,8 +59,10 @@ start_brokers() {  # N PREFIX [FLAGS...]
 }
 
 stop_all() {
-  stop_brokers
+  stop_brokers || true
   local p
-  for p in "${ETCD_PIDS[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null; done
+  for p in "${ETCD_PIDS[@]:-}"; do
+    if [ -n "$p" ]; then kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; fi
+  done
   ETCD_PIDS=()
 }

@@ -11,11 +11,7 @@ BUILD="${1:-build}"
 SECS="${2:-120}"
 CALLERS="${3:-64}"
 PARENT="${4:-/tmp}"
-BROKER_BIN="$BUILD/broker-sim/atomix-broker"
-BENCH_BIN="$BUILD/bench/atomix-bench"
-WORK="$(mktemp -d "$PARENT/atomix-soak-XXXXXX")"
 source "$(dirname "$0")/etcd_cluster.sh"
-trap 'stop_all; rm -rf "$WORK"' EXIT
 
 metric() { curl -s "http://127.0.0.1:$ETCD_BASE/metrics" | awk -v m="$1" '$1 == m {printf "%d", $2}'; }
 

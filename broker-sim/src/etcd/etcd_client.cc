@@ -131,55 +131,57 @@ absl::StatusOr<etcdserverpb::RangeResponse> EtcdClient::Range(
   return response;
 }
 
-absl::StatusOr<etcdserverpb::TxnResponse> EtcdClient::Txn(
-    const etcdserverpb::TxnRequest& request, absl::Duration timeout) {
+template <typename Response, typename Call>
+absl::StatusOr<Response> EtcdClient::Once(absl::Duration timeout, Call call) {
   Endpoint& e = Current();
   grpc::ClientContext context;
   SetDeadline(context, timeout);
-  etcdserverpb::TxnResponse response;
-  grpc::Status status = e.kv->Txn(&context, request, &response);
+  Response response;
+  grpc::Status status = call(e, context, response);
   if (!status.ok()) return Failed(e, status);
   return response;
+}
+
+absl::StatusOr<etcdserverpb::TxnResponse> EtcdClient::Txn(
+    const etcdserverpb::TxnRequest& request, absl::Duration timeout) {
+  return Once<etcdserverpb::TxnResponse>(
+      timeout, [&](Endpoint& e, grpc::ClientContext& context, auto& response) {
+        return e.kv->Txn(&context, request, &response);
+      });
 }
 
 absl::StatusOr<etcdserverpb::DeleteRangeResponse> EtcdClient::DeleteRange(
     const etcdserverpb::DeleteRangeRequest& request, absl::Duration timeout) {
-  Endpoint& e = Current();
-  grpc::ClientContext context;
-  SetDeadline(context, timeout);
-  etcdserverpb::DeleteRangeResponse response;
-  grpc::Status status = e.kv->DeleteRange(&context, request, &response);
-  if (!status.ok()) return Failed(e, status);
-  return response;
+  return Once<etcdserverpb::DeleteRangeResponse>(
+      timeout, [&](Endpoint& e, grpc::ClientContext& context, auto& response) {
+        return e.kv->DeleteRange(&context, request, &response);
+      });
 }
 
 absl::Status EtcdClient::Compact(int64_t revision, absl::Duration timeout) {
-  Endpoint& e = Current();
-  grpc::ClientContext context;
-  SetDeadline(context, timeout);
   etcdserverpb::CompactionRequest request;
   request.set_revision(revision);
-  etcdserverpb::CompactionResponse response;
-  grpc::Status status = e.kv->Compact(&context, request, &response);
-  if (!status.ok()) return Failed(e, status);
-  return absl::OkStatus();
+  return Once<etcdserverpb::CompactionResponse>(
+             timeout, [&](Endpoint& e, grpc::ClientContext& context, auto& response) {
+               return e.kv->Compact(&context, request, &response);
+             })
+      .status();
 }
 
 absl::StatusOr<int64_t> EtcdClient::LeaseGrant(absl::Duration ttl,
                                                absl::Duration timeout) {
-  Endpoint& e = Current();
-  grpc::ClientContext context;
-  SetDeadline(context, timeout);
   etcdserverpb::LeaseGrantRequest request;
   request.set_ttl(std::max<int64_t>(1, absl::ToInt64Seconds(ttl)));
-  etcdserverpb::LeaseGrantResponse response;
-  grpc::Status status = e.lease->LeaseGrant(&context, request, &response);
-  if (!status.ok()) return Failed(e, status);
-  if (!response.error().empty()) {
-    return absl::UnavailableError(absl::StrCat("etcd ", e.address,
-                                               ": lease grant: ", response.error()));
+  absl::StatusOr<etcdserverpb::LeaseGrantResponse> granted =
+      Once<etcdserverpb::LeaseGrantResponse>(
+          timeout, [&](Endpoint& e, grpc::ClientContext& context, auto& response) {
+            return e.lease->LeaseGrant(&context, request, &response);
+          });
+  if (!granted.ok()) return granted.status();
+  if (!granted->error().empty()) {
+    return absl::UnavailableError(absl::StrCat("etcd: lease grant: ", granted->error()));
   }
-  return response.id();
+  return granted->id();
 }
 
 absl::Status EtcdClient::LeaseKeepAlive(int64_t id, absl::Duration timeout) {
@@ -192,15 +194,13 @@ absl::Status EtcdClient::LeaseKeepAlive(int64_t id, absl::Duration timeout) {
   etcdserverpb::LeaseKeepAliveResponse response;
   const bool answered = stream->Write(request) && stream->Read(&response);
   stream->WritesDone();
-  if (!answered) {
-    context.TryCancel();
-    grpc::Status status = stream->Finish();
-    return Failed(e, status.ok() ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                                "keep-alive stream ended")
-                                 : status);
-  }
   context.TryCancel();
-  stream->Finish();
+  grpc::Status status = stream->Finish();
+  if (!answered) {
+    return Failed(e, status.ok() || status.error_code() == grpc::StatusCode::CANCELLED
+                         ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "keep-alive stream ended")
+                         : status);
+  }
   if (response.ttl() <= 0) {
     return absl::NotFoundError(absl::StrCat("etcd lease ", id, " expired"));
   }
@@ -208,15 +208,13 @@ absl::Status EtcdClient::LeaseKeepAlive(int64_t id, absl::Duration timeout) {
 }
 
 absl::Status EtcdClient::LeaseRevoke(int64_t id, absl::Duration timeout) {
-  Endpoint& e = Current();
-  grpc::ClientContext context;
-  SetDeadline(context, timeout);
   etcdserverpb::LeaseRevokeRequest request;
   request.set_id(id);
-  etcdserverpb::LeaseRevokeResponse response;
-  grpc::Status status = e.lease->LeaseRevoke(&context, request, &response);
-  if (!status.ok()) return Failed(e, status);
-  return absl::OkStatus();
+  return Once<etcdserverpb::LeaseRevokeResponse>(
+             timeout, [&](Endpoint& e, grpc::ClientContext& context, auto& response) {
+               return e.lease->LeaseRevoke(&context, request, &response);
+             })
+      .status();
 }
 
 absl::StatusOr<std::vector<std::string>> EtcdClient::Alarms(

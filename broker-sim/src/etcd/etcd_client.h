@@ -96,6 +96,9 @@ class EtcdClient {
   // After a call to `e` failed with `status`: moves on if it was
   // unreachable; returns the status translated (see above).
   absl::Status Failed(const Endpoint& e, const grpc::Status& status);
+  // Runs a call once on the current endpoint.
+  template <typename Response, typename Call>
+  absl::StatusOr<Response> Once(absl::Duration timeout, Call call);
   // Runs a read on each endpoint in turn until one answers or the
   // deadline passes.
   template <typename Call>
