@@ -328,29 +328,56 @@ TEST_F(EtcdClusterTest, QuorumLossFailsCallsInTimeAndServiceResumesWithState) {
 }
 
 TEST_F(EtcdClusterTest, StoppedBrokerCatchesUpAndNeverAnswersFromStaleState) {
-  Client writer = Connect(1);
+  const int ticker = Ticker();
+  ASSERT_GE(ticker, 0);
+  const int paused = (ticker + 1) % kBrokers;
+  const int other = (ticker + 2) % kBrokers;
+  Client writer = Connect(other);
   auto jobs = GetCounter(writer, "jobs");
   ASSERT_TRUE(jobs.ok());
   ASSERT_TRUE(jobs->Increment().ok());
-  // Broker 0 stops for longer than a session TTL while the others write.
-  ::kill(brokers_[0]->pid(), SIGSTOP);
+  auto before = Status(paused);
+  ASSERT_TRUE(before.ok());
+  // A broker stops for longer than a 2 s session TTL while the others
+  // write, so much that the log it has not applied is truncated behind two
+  // snapshots (one every 200 entries here).
+  ::kill(brokers_[paused]->pid(), SIGSTOP);
   int64_t last = 0;
-  const auto until = steady_clock::now() + milliseconds(2500);
-  while (steady_clock::now() < until) {
+  const auto until = steady_clock::now() + milliseconds(3000);
+  while (steady_clock::now() < until || last < 1000) {
     auto v = jobs->Increment();
     ASSERT_TRUE(v.ok()) << v.status();
     last = v->value;
   }
-  ::kill(brokers_[0]->pid(), SIGCONT);
-  // Its first answer already includes every write before it.
-  ClientOptions only0 = ClientFor(0);
-  only0.endpoints.resize(1);
-  only0.session_ttl = seconds(2);
-  auto reader = Client::Connect(only0);
+  atomix::broker::EtcdClient etcd({etcd_->endpoint(0)});
+  etcdserverpb::RangeRequest get;
+  get.set_key(prefix_ + "snapshot");
+  atomix::log::v1::SnapshotMeta meta;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto r = etcd.Range(get, absl::Seconds(2));
+        return r.ok() && r->kvs_size() == 1 && meta.ParseFromString(r->kvs(0).value()) &&
+               meta.truncated() > before->cluster().applied_etcd_revision();
+      },
+      seconds(10)))
+      << "the log was not truncated past the paused broker";
+  ::kill(brokers_[paused]->pid(), SIGCONT);
+  // It starts over from the snapshot; its first answer already includes
+  // every write before it.
+  ClientOptions only = ClientFor(paused);
+  only.endpoints.resize(1);
+  only.session_ttl = seconds(2);
+  auto reader = Client::Connect(only);
   ASSERT_TRUE(reader.ok()) << reader.status();
   auto seen = GetCounter(*reader, "jobs")->Get();
   ASSERT_TRUE(seen.ok()) << seen.status();
   EXPECT_GE(*seen, last);
+  auto next = GetCounter(*reader, "jobs")->Increment();
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->value, *seen + 1);
+  auto after = Status(paused);
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->serving()) << after->problem();
 }
 
 TEST_F(EtcdClusterTest, WatcherKeepsEveryEventWhenItsBrokerDies) {

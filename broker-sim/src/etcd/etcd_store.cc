@@ -566,6 +566,10 @@ void EtcdStore::Halt(absl::Status why) {
 
 void EtcdStore::ApplyEntry(const std::string& key, const std::string& value,
                            int64_t revision) {
+  {
+    absl::MutexLock lock(&log_mu_);
+    if (revision <= applied_) return;  // in the snapshot, or applied already
+  }
   LogEntry entry;
   if (!entry.ParseFromString(value)) {
     Halt(absl::DataLossError(absl::StrCat("etcd key ", key, " at revision ",
@@ -628,21 +632,29 @@ void EtcdStore::ApplyEntry(const std::string& key, const std::string& value,
 
 absl::Status EtcdStore::CatchUpAndFollow() {
   const std::string log_prefix = Key("log/");
-  absl::StatusOr<atomix::log::v1::SnapshotMeta> meta = ReadSnapshotMeta();
-  if (!meta.ok()) return meta.status();
+  // One linearizable read pins the revision the catch-up reads the log at,
+  // and says what was truncated by then.
+  absl::StatusOr<etcdserverpb::RangeResponse> head =
+      client_->Range(GetKey(Key("snapshot")), options_.timeout);
+  if (!head.ok()) return head.status();
+  int64_t pinned = head->header().revision();
+  atomix::log::v1::SnapshotMeta meta;
+  if (head->kvs_size() > 0) meta.ParseFromString(head->kvs(0).value());
   int64_t applied;
   {
     absl::MutexLock lock(&log_mu_);
     applied = applied_;
   }
-  if (meta->truncated() > applied) {
-    Halt(absl::FailedPreconditionError(absl::StrCat(
-        "this broker fell behind the log: it applied up to etcd revision ", applied,
-        " but entries up to ", meta->truncated(),
-        " were deleted after a snapshot; restart it to start from the snapshot")));
-    return Unservable();
+  if (meta.truncated() > applied) {
+    // Entries this broker has not applied are gone: start over from the
+    // newest snapshot, which covers them.
+    spdlog::warn("etcd store: fell behind the log (applied up to etcd revision {}, "
+                 "entries up to {} deleted); starting over from the snapshot",
+                 applied, meta.truncated());
+    if (absl::Status loaded = LoadNewestSnapshot(); !loaded.ok()) return loaded;
+    absl::MutexLock lock(&log_mu_);
+    if (applied_ > pinned) return absl::AbortedError("a newer snapshot: catch up again");
   }
-  int64_t pinned = 0;
   while (true) {
     etcdserverpb::RangeRequest range;
     range.set_key(log_prefix);
@@ -658,7 +670,6 @@ absl::Status EtcdStore::CatchUpAndFollow() {
     absl::StatusOr<etcdserverpb::RangeResponse> page =
         client_->Range(range, options_.timeout);
     if (!page.ok()) return page.status();
-    if (pinned == 0) pinned = page->header().revision();
     for (const mvccpb::KeyValue& kv : page->kvs()) {
       ApplyEntry(kv.key(), kv.value(), kv.mod_revision());
       if (!Unservable().ok()) return Unservable();
@@ -914,7 +925,7 @@ absl::Status EtcdStore::LoadNewestSnapshot() {
         found->kvs_size(), " of ", meta->chunks(), " chunks, ", bytes.size(), " of ",
         meta->bytes(), " bytes"));
   }
-  if (absl::Status loaded = LoadSnapshot(snapshot); !loaded.ok()) return loaded;
+  if (absl::Status loaded = ResetTo(snapshot); !loaded.ok()) return loaded;
   absl::MutexLock lock(&log_mu_);
   applied_ = meta->revision();
   spdlog::info("etcd store: started from the snapshot at etcd revision {} ({} bytes)",

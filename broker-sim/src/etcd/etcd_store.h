@@ -212,7 +212,8 @@ class EtcdStore final : public EngineStore {
   // meta, guarded by the ticker key, then truncates the log and compacts.
   void WriteSnapshot() ABSL_LOCKS_EXCLUDED(log_mu_);
   absl::Status Truncate(int64_t through);
-  // Loads the newest snapshot, if any, into the fresh engine (Open).
+  // Replaces the engine's state with the newest snapshot, if any: at Open,
+  // and when this broker fell behind the log's truncation.
   absl::Status LoadNewestSnapshot() ABSL_LOCKS_EXCLUDED(log_mu_);
   // The snapshot meta in etcd; revision 0 if there is none.
   absl::StatusOr<atomix::log::v1::SnapshotMeta> ReadSnapshotMeta();

@@ -17,10 +17,10 @@ EngineStore::EngineStore(Limits limits, Clock clock, uint64_t session_id_base,
     : clock_(std::move(clock)),
       history_(history),
       sink_(this),
-      engine_(limits,
-              Engine::Options{.session_id_base = session_id_base,
-                              .first_revision = first_revision},
-              &sink_),
+      limits_(limits),
+      engine_options_{.session_id_base = session_id_base,
+                      .first_revision = first_revision},
+      engine_(std::make_unique<Engine>(limits, engine_options_, &sink_)),
       log_(std::move(log)) {}
 
 void EngineStore::HistorySink::Record(const std::string& name,
@@ -112,21 +112,21 @@ void EngineStore::Apply(absl::Span<const v1::Request* const> requests,
         step = *logged;
         now = absl::FromUnixMicros(record.now_us());
       } else if (absl::IsResourceExhausted(logged.status()) &&
-                 engine_.Read(requests, responses)) {
+                 engine_->Read(requests, responses)) {
         // The log refuses records (a full disk), but reads are still
         // answered, once what they saw (the last logged step) is durable.
         step = Logged{.logged = any_logged_,
                       .position = last_position_,
-                      .revision = engine_.revision()};
+                      .revision = engine_->revision()};
         apply = false;
       } else {
-        Refuse(logged.status(), responses, requests, engine_.revision());
+        Refuse(logged.status(), responses, requests, engine_->revision());
         return;
       }
     }
     if (apply) {
-      engine_.ApplyBatch(now, origin, requests, responses, result);
-      step.revision = engine_.revision();
+      engine_->ApplyBatch(now, origin, requests, responses, result);
+      step.revision = engine_->revision();
       AfterStepLocked(step);
     }
   }
@@ -140,7 +140,7 @@ void EngineStore::Tick(absl::Time now, StoreResult& result) {
     if (log_ != nullptr) {
       // Nothing due: a tick would change nothing, so it is not logged.
       const absl::Time at = clock_();
-      if (engine_.NextDue() > at) return;
+      if (engine_->NextDue() > at) return;
       atomix::log::v1::InputRecord record;
       record.mutable_tick();
       absl::StatusOr<Logged> logged = LogLocked(record, at);
@@ -148,8 +148,8 @@ void EngineStore::Tick(absl::Time now, StoreResult& result) {
       step = *logged;
       now = absl::FromUnixMicros(record.now_us());
     }
-    engine_.Tick(now, result);
-    step.revision = engine_.revision();
+    engine_->Tick(now, result);
+    step.revision = engine_->revision();
     AfterStepLocked(step);
   }
   Publish(step);
@@ -168,8 +168,8 @@ void EngineStore::Cancel(uint64_t origin) {
       if (!logged.ok()) return;
       step = *logged;
     }
-    engine_.CancelOrigin(origin);
-    step.revision = engine_.revision();
+    engine_->CancelOrigin(origin);
+    step.revision = engine_->revision();
     AfterStepLocked(step);
   }
   Publish(step);
@@ -190,8 +190,8 @@ void EngineStore::ExpireAllSessions(StoreResult& result) {
     } else {
       now = clock_();
     }
-    engine_.ExpireAllSessions(now, result);
-    step.revision = engine_.revision();
+    engine_->ExpireAllSessions(now, result);
+    step.revision = engine_->revision();
     AfterStepLocked(step);
   }
   Publish(step);
@@ -208,9 +208,9 @@ void EngineStore::ApplyDurable(const atomix::log::v1::InputRecord& record,
   {
     absl::MutexLock lock(&mu_);
     restoring_ = true;
-    engine_.Apply(record, out);
+    engine_->Apply(record, out);
     restoring_ = false;
-    durable_revision_ = engine_.revision();
+    durable_revision_ = engine_->revision();
     changed.swap(changed_);
   }
   NotifyChanged(std::move(changed));
@@ -219,7 +219,7 @@ void EngineStore::ApplyDurable(const atomix::log::v1::InputRecord& record,
 bool EngineStore::ReadNow(absl::Span<const v1::Request* const> requests,
                           absl::Span<v1::Response* const> responses) {
   absl::MutexLock lock(&mu_);
-  return engine_.Read(requests, responses);
+  return engine_->Read(requests, responses);
 }
 
 absl::Status EngineStore::Resume() {
@@ -232,8 +232,8 @@ absl::Status EngineStore::Resume() {
     if (!logged.ok()) return logged.status();
     step = *logged;
     RecordOutput ignored;
-    engine_.Apply(record, ignored);
-    step.revision = engine_.revision();
+    engine_->Apply(record, ignored);
+    step.revision = engine_->revision();
     AfterStepLocked(step);
   }
   Publish(step);
@@ -243,10 +243,21 @@ absl::Status EngineStore::Resume() {
 absl::Status EngineStore::LoadSnapshot(
     const atomix::log::v1::EngineSnapshot& snapshot) {
   absl::MutexLock lock(&mu_);
-  absl::Status loaded = engine_.Load(snapshot);
+  absl::Status loaded = engine_->Load(snapshot);
   if (!loaded.ok()) return loaded;
-  durable_revision_ = engine_.revision();
-  history_.SetFloor(engine_.revision());
+  durable_revision_ = engine_->revision();
+  history_.SetFloor(engine_->revision());
+  return absl::OkStatus();
+}
+
+absl::Status EngineStore::ResetTo(const atomix::log::v1::EngineSnapshot& snapshot) {
+  auto fresh = std::make_unique<Engine>(limits_, engine_options_, &sink_);
+  if (absl::Status loaded = fresh->Load(snapshot); !loaded.ok()) return loaded;
+  absl::MutexLock lock(&mu_);
+  engine_ = std::move(fresh);
+  durable_revision_ = engine_->revision();
+  unpublished_.clear();
+  history_.SetFloor(engine_->revision());
   return absl::OkStatus();
 }
 
@@ -254,10 +265,10 @@ absl::Status EngineStore::Backup(atomix::log::v1::EngineSnapshot& out) {
   Logged step;
   {
     absl::MutexLock lock(&mu_);
-    engine_.Save(out);
+    engine_->Save(out);
     if (log_ != nullptr && any_logged_) {
       step = Logged{.logged = true, .position = last_position_,
-                    .revision = engine_.revision()};
+                    .revision = engine_->revision()};
       out.set_log_position(last_position_ + 1);
     }
   }
@@ -267,7 +278,7 @@ absl::Status EngineStore::Backup(atomix::log::v1::EngineSnapshot& out) {
 
 absl::Time EngineStore::now() const {
   absl::MutexLock lock(&mu_);
-  return engine_.now();
+  return engine_->now();
 }
 
 void EngineStore::NotifyChanged(std::vector<std::string> names) {
@@ -285,7 +296,7 @@ absl::StatusOr<WatchStart> EngineStore::StartWatch(const std::string& name,
                                                    bool snapshot) {
   absl::MutexLock lock(&mu_);
   std::unique_ptr<StateMachine> fresh;
-  const StateMachine* machine = engine_.Find(name);
+  const StateMachine* machine = engine_->Find(name);
   if (machine != nullptr) {
     if (machine->type() != type) {
       return absl::FailedPreconditionError(
@@ -293,7 +304,7 @@ absl::StatusOr<WatchStart> EngineStore::StartWatch(const std::string& name,
     }
   }
   WatchStart start;
-  start.revision = engine_.revision();
+  start.revision = engine_->revision();
   if (snapshot) {
     if (machine == nullptr) {
       // Unbound: an empty primitive, and nothing gets bound.
@@ -305,7 +316,7 @@ absl::StatusOr<WatchStart> EngineStore::StartWatch(const std::string& name,
       machine = fresh.get();
     }
     machine->Snapshot(filter, start.snapshot);
-    start.snapshot.set_revision(engine_.revision());
+    start.snapshot.set_revision(engine_->revision());
   }
   if (log_ != nullptr && start.revision > durable_revision_ && any_logged_) {
     // The snapshot shows state whose record may not be durable yet: hand
@@ -352,12 +363,12 @@ bool EngineStore::TEST_unlocked() const {
 
 int64_t EngineStore::revision() const {
   absl::MutexLock lock(&mu_);
-  return engine_.revision();
+  return engine_->revision();
 }
 
 size_t EngineStore::TEST_primitive_count() const {
   absl::MutexLock lock(&mu_);
-  return engine_.primitive_count();
+  return engine_->primitive_count();
 }
 
 size_t EngineStore::TEST_history_events() const {
@@ -367,7 +378,7 @@ size_t EngineStore::TEST_history_events() const {
 
 size_t EngineStore::TEST_session_count() const {
   absl::MutexLock lock(&mu_);
-  return engine_.session_count();
+  return engine_->session_count();
 }
 
 }  // namespace atomix::broker

@@ -86,6 +86,12 @@ class EngineStore : public Store {
   // that resume from before it get a compacted snapshot, not a gap.
   absl::Status LoadSnapshot(const atomix::log::v1::EngineSnapshot& snapshot)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Replaces the whole state with `snapshot`, at any time (a replica that
+  // fell behind a truncated log): watches that resume from before it get a
+  // compacted snapshot, not a gap. DATA_LOSS (and nothing changed) if the
+  // snapshot is not consistent.
+  absl::Status ResetTo(const atomix::log::v1::EngineSnapshot& snapshot)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Applies a record read back from the log while recovering, before the
   // store serves anyone: no log append, and its effects count as durable.
   // Late answers it produces go to origins that no longer exist.
@@ -179,7 +185,7 @@ class EngineStore : public Store {
   // After a logged step was applied: lets the snapshotter look.
   void AfterStepLocked(const Logged& step) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (step.logged && snapshotter_ != nullptr) {
-      snapshotter_->AfterStep(engine_, step.position + 1);
+      snapshotter_->AfterStep(*engine_, step.position + 1);
     }
   }
   // Waits (without mu_) until `step` is durable, then publishes the watch
@@ -200,7 +206,9 @@ class EngineStore : public Store {
   // Names with new events since the last notification.
   std::vector<std::string> changed_ ABSL_GUARDED_BY(mu_);
   HistorySink sink_;
-  Engine engine_ ABSL_GUARDED_BY(mu_);
+  const Limits limits_;
+  const Engine::Options engine_options_;
+  std::unique_ptr<Engine> engine_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<Log> log_;  // set before the store is shared
   std::unique_ptr<Snapshotter> snapshotter_;  // likewise
   // With a log: the highest revision whose record is durable, and the
