@@ -6,6 +6,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -70,6 +73,45 @@ TEST_F(WalTest, RecordsComeBackInOrderAcrossSegments) {
   for (int i = 0; i < 50; ++i) EXPECT_EQ(replayed[i], Payload(i));
   EXPECT_EQ((*wal)->replayed(), 50u);
   EXPECT_EQ(*(*wal)->AppendPayload("next"), 50u);
+}
+
+TEST_F(WalTest, WhenDurableCallsBackOncePerRecordAfterItsSync) {
+  std::vector<std::string> replayed;
+  WalOptions small;
+  small.segment_bytes = 200;  // segment rolls sync too
+  auto wal = Open(&replayed, small);
+  ASSERT_TRUE(wal.ok()) << wal.status();
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<uint64_t> called;
+  for (int i = 0; i < 40; ++i) {
+    auto position = (*wal)->AppendPayload(Payload(i));
+    ASSERT_TRUE(position.ok());
+    (*wal)->WhenDurable(*position, [&, p = *position] {
+      // Called only once the record is durable.
+      EXPECT_GT((*wal)->synced(), p);
+      std::lock_guard<std::mutex> lock(mu);
+      called.push_back(p);
+      cv.notify_all();
+    });
+  }
+  std::unique_lock<std::mutex> lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return called.size() == 40; }));
+  std::sort(called.begin(), called.end());
+  for (uint64_t i = 0; i < 40; ++i) EXPECT_EQ(called[i], i);
+}
+
+TEST_F(WalTest, WhenDurableWithoutSyncCallsBackAtOnce) {
+  std::vector<std::string> replayed;
+  WalOptions none;
+  none.sync = SyncMode::kNone;
+  auto wal = Open(&replayed, none);
+  ASSERT_TRUE(wal.ok()) << wal.status();
+  auto position = (*wal)->AppendPayload("x");
+  ASSERT_TRUE(position.ok());
+  bool called = false;
+  (*wal)->WhenDurable(*position, [&] { called = true; });
+  EXPECT_TRUE(called);
 }
 
 TEST_F(WalTest, ATornTailIsCutOffWhereverTheWriteStopped) {

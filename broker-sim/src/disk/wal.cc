@@ -156,6 +156,12 @@ Wal::~Wal() {
   }
   appended_cv_.notify_all();
   if (sync_thread_.joinable()) sync_thread_.join();
+  std::vector<std::function<void()>> left;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    left = TakeDueLocked();
+  }
+  for (auto& fn : left) fn();  // as WaitDurable returns when stopping
   std::lock_guard<std::mutex> lock(mu_);
   if (fd_ >= 0) {
     if (options_.sync != SyncMode::kNone) fdatasync(fd_);
@@ -209,6 +215,7 @@ absl::StatusOr<uint64_t> Wal::AppendPayload(absl::string_view payload) {
     fd_ = -1;
     if (absl::Status opened = OpenSegment(next_); !opened.ok()) return opened;
     synced_cv_.notify_all();
+    appended_cv_.notify_all();  // callbacks of the closed segment are due
   }
   size_t written = 0;
   while (written < entry.size()) {
@@ -229,6 +236,31 @@ absl::StatusOr<uint64_t> Wal::AppendPayload(absl::string_view payload) {
   const uint64_t position = next_++;
   if (options_.sync != SyncMode::kNone) appended_cv_.notify_one();
   return position;
+}
+
+void Wal::WhenDurable(uint64_t position, std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (options_.sync == SyncMode::kAlways && synced_ <= position && !stop_) {
+      when_durable_.emplace_back(position, std::move(fn));
+      return;
+    }
+  }
+  fn();
+}
+
+std::vector<std::function<void()>> Wal::TakeDueLocked() {
+  std::vector<std::function<void()>> due;
+  size_t kept = 0;
+  for (auto& [position, fn] : when_durable_) {
+    if (position < synced_ || stop_) {
+      due.push_back(std::move(fn));
+    } else {
+      when_durable_[kept++] = {position, std::move(fn)};
+    }
+  }
+  when_durable_.resize(kept);
+  return due;
 }
 
 void Wal::WaitDurable(uint64_t position) {
@@ -265,6 +297,11 @@ uint64_t Wal::appended_bytes() const {
   return appended_bytes_;
 }
 
+uint64_t Wal::synced() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return synced_;
+}
+
 uint64_t Wal::syncs() const {
   std::lock_guard<std::mutex> lock(mu_);
   return syncs_;
@@ -275,8 +312,19 @@ void Wal::SyncLoop() {
   if (options_.sync == SyncMode::kNone) return;
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
-    appended_cv_.wait(lock, [&] { return stop_ || synced_ < next_; });
+    appended_cv_.wait(lock, [&] {
+      return stop_ || synced_ < next_ ||
+             (!when_durable_.empty() && when_durable_.front().first < synced_);
+    });
     if (stop_) break;
+    if (synced_ >= next_) {
+      // Only callbacks made due by a segment roll (which synced).
+      std::vector<std::function<void()>> due = TakeDueLocked();
+      lock.unlock();
+      for (auto& fn : due) fn();
+      lock.lock();
+      continue;
+    }
     const uint64_t target = next_;
     const int fd = fd_;
     syncing_ = true;
@@ -296,6 +344,12 @@ void Wal::SyncLoop() {
     ++syncs_;
     synced_ = std::max(synced_, target);
     synced_cv_.notify_all();
+    if (!when_durable_.empty()) {
+      std::vector<std::function<void()>> due = TakeDueLocked();
+      lock.unlock();
+      for (auto& fn : due) fn();
+      lock.lock();
+    }
     if (options_.sync == SyncMode::kBatch) {
       lock.unlock();
       std::this_thread::sleep_for(absl::ToChronoMilliseconds(options_.batch_interval));

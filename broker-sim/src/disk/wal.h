@@ -41,6 +41,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -82,6 +83,9 @@ class Wal final : public Log {
   absl::StatusOr<uint64_t> Append(
       const atomix::log::v1::InputRecord& record) override;
   void WaitDurable(uint64_t position) override;
+  // With --sync always, `fn` runs on the sync thread after the fdatasync
+  // that covers `position` (or at shutdown); otherwise at once.
+  void WhenDurable(uint64_t position, std::function<void()> fn) override;
   std::string_view kind() const override { return "disk"; }
 
   // Appends an already serialized record (Append's second half).
@@ -99,6 +103,8 @@ class Wal final : public Log {
   uint64_t appended_bytes() const;
   // The fdatasync calls made so far.
   uint64_t syncs() const;
+  // Records before this position are durable.
+  uint64_t synced() const;
 
  private:
   Wal(std::string dir, WalOptions options);
@@ -123,6 +129,11 @@ class Wal final : public Log {
   std::vector<uint64_t> segments_ ABSL_GUARDED_BY(mu_);
   bool syncing_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  // WhenDurable callbacks whose record is not durable yet, by position.
+  std::vector<std::pair<uint64_t, std::function<void()>>> when_durable_
+      ABSL_GUARDED_BY(mu_);
+  // Takes the callbacks whose record is durable (all of them when stopping).
+  std::vector<std::function<void()>> TakeDueLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::thread sync_thread_;
 };
 

@@ -65,15 +65,18 @@ absl::StatusOr<EngineStore::Logged> EngineStore::LogLocked(
 }
 
 void EngineStore::Publish(const Logged& step) {
+  if (step.logged) log_->WaitDurable(step.position);
+  Published(step);
+}
+
+void EngineStore::Published(const Logged& step) {
   std::vector<std::string> changed;
-  if (step.logged) {
-    log_->WaitDurable(step.position);
+  {
     absl::MutexLock lock(&mu_);
-    durable_revision_ = std::max(durable_revision_, step.revision);
-    FlushDurableLocked();
-    changed.swap(changed_);
-  } else {
-    absl::MutexLock lock(&mu_);
+    if (step.logged) {
+      durable_revision_ = std::max(durable_revision_, step.revision);
+      FlushDurableLocked();
+    }
     changed.swap(changed_);
   }
   NotifyChanged(std::move(changed));
@@ -91,46 +94,90 @@ void EngineStore::Refuse(const absl::Status& error,
   }
 }
 
+bool EngineStore::ApplyStep(absl::Span<const v1::Request* const> requests,
+                            absl::Span<v1::Response* const> responses,
+                            uint64_t origin, StoreResult& result, Logged& step) {
+  absl::MutexLock lock(&mu_);
+  absl::Time now;
+  bool apply = true;
+  if (log_ == nullptr) {
+    now = clock_();
+  } else {
+    atomix::log::v1::InputRecord record;
+    record.mutable_batch()->set_origin(origin);
+    auto* out = record.mutable_batch()->mutable_requests();
+    out->Reserve(static_cast<int>(requests.size()));
+    for (const v1::Request* r : requests) *out->Add() = *r;
+    absl::StatusOr<Logged> logged = LogLocked(record, clock_());
+    if (logged.ok()) {
+      step = *logged;
+      now = absl::FromUnixMicros(record.now_us());
+    } else if (absl::IsResourceExhausted(logged.status()) &&
+               engine_->Read(requests, responses)) {
+      // The log refuses records (a full disk), but reads are still
+      // answered, once what they saw (the last logged step) is durable.
+      step = Logged{.logged = any_logged_,
+                    .position = last_position_,
+                    .revision = engine_->revision()};
+      apply = false;
+    } else {
+      Refuse(logged.status(), responses, requests, engine_->revision());
+      return false;
+    }
+  }
+  if (apply) {
+    engine_->ApplyBatch(now, origin, requests, responses, result);
+    step.revision = engine_->revision();
+    AfterStepLocked(step);
+  }
+  return true;
+}
+
 void EngineStore::Apply(absl::Span<const v1::Request* const> requests,
                         absl::Span<v1::Response* const> responses,
                         uint64_t origin, StoreResult& result) {
   Logged step;
-  {
-    absl::MutexLock lock(&mu_);
-    absl::Time now;
-    bool apply = true;
-    if (log_ == nullptr) {
-      now = clock_();
-    } else {
-      atomix::log::v1::InputRecord record;
-      record.mutable_batch()->set_origin(origin);
-      auto* out = record.mutable_batch()->mutable_requests();
-      out->Reserve(static_cast<int>(requests.size()));
-      for (const v1::Request* r : requests) *out->Add() = *r;
-      absl::StatusOr<Logged> logged = LogLocked(record, clock_());
-      if (logged.ok()) {
-        step = *logged;
-        now = absl::FromUnixMicros(record.now_us());
-      } else if (absl::IsResourceExhausted(logged.status()) &&
-                 engine_->Read(requests, responses)) {
-        // The log refuses records (a full disk), but reads are still
-        // answered, once what they saw (the last logged step) is durable.
-        step = Logged{.logged = any_logged_,
-                      .position = last_position_,
-                      .revision = engine_->revision()};
-        apply = false;
-      } else {
-        Refuse(logged.status(), responses, requests, engine_->revision());
-        return;
-      }
-    }
-    if (apply) {
-      engine_->ApplyBatch(now, origin, requests, responses, result);
-      step.revision = engine_->revision();
-      AfterStepLocked(step);
-    }
+  if (ApplyStep(requests, responses, origin, result, step)) Publish(step);
+}
+
+void EngineStore::ApplyAsync(std::vector<v1::Request> requests, uint64_t origin,
+                             ApplyDone done) {
+  if (log_ == nullptr) {
+    Store::ApplyAsync(std::move(requests), origin, std::move(done));
+    return;
   }
-  Publish(step);
+  // Applied now, in call order; answered once its record is durable, from
+  // the log's thread, so the caller can go on meanwhile.
+  struct Call {
+    std::vector<v1::Request> requests;
+    std::vector<v1::Response> responses;
+    StoreResult result;
+    ApplyDone done;
+  };
+  auto call = std::make_shared<Call>();
+  call->requests = std::move(requests);
+  call->responses.resize(call->requests.size());
+  call->done = std::move(done);
+  std::vector<const v1::Request*> in;
+  std::vector<v1::Response*> out;
+  for (size_t i = 0; i < call->requests.size(); ++i) {
+    in.push_back(&call->requests[i]);
+    out.push_back(&call->responses[i]);
+  }
+  Logged step;
+  if (!ApplyStep(in, out, origin, call->result, step)) {  // refused
+    call->done(call->responses, call->result);
+    return;
+  }
+  if (!step.logged) {
+    Published(step);
+    call->done(call->responses, call->result);
+    return;
+  }
+  log_->WhenDurable(step.position, [this, call, step] {
+    Published(step);
+    call->done(call->responses, call->result);
+  });
 }
 
 void EngineStore::Tick(absl::Time now, StoreResult& result) {

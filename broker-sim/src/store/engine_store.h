@@ -8,8 +8,9 @@
 // watch events go straight into the history.
 //
 // With a log (the disk store) each call first appends its input record to
-// the log, then applies it, and returns only once the log says the record
-// is durable; a record the log refuses (a full disk) is answered with the
+// the log, then applies it, and answers only once the log says the record
+// is durable: Apply returns then, ApplyAsync calls back then from the log's
+// thread (so a caller's next batches can share the same sync); a record the log refuses (a full disk) is answered with the
 // log's error and applied to nothing. Nothing that is not durable is
 // visible: a batch's answers, reads included, wait for its record; watch
 // events enter the history (and wake watchers) only once their record is
@@ -121,6 +122,10 @@ class EngineStore : public Store {
   void Apply(absl::Span<const v1::Request* const> requests,
              absl::Span<v1::Response* const> responses, uint64_t origin,
              StoreResult& result) override ABSL_LOCKS_EXCLUDED(mu_);
+  // With a log, applies at once and answers from the log's thread once
+  // the record is durable (Log::WhenDurable); without, as Apply.
+  void ApplyAsync(std::vector<v1::Request> requests, uint64_t origin,
+                  ApplyDone done) override ABSL_LOCKS_EXCLUDED(mu_);
   void Tick(absl::Time now, StoreResult& result) override
       ABSL_LOCKS_EXCLUDED(mu_);
   void Cancel(uint64_t origin) override ABSL_LOCKS_EXCLUDED(mu_);
@@ -188,9 +193,16 @@ class EngineStore : public Store {
       snapshotter_->AfterStep(*engine_, step.position + 1);
     }
   }
-  // Waits (without mu_) until `step` is durable, then publishes the watch
-  // events of every durable step and tells the listener.
+  // Applies one batch (logging it first, with a log) under the mutex;
+  // false if the log refused it (every response holds the error).
+  bool ApplyStep(absl::Span<const v1::Request* const> requests,
+                 absl::Span<v1::Response* const> responses, uint64_t origin,
+                 StoreResult& result, Logged& step) ABSL_LOCKS_EXCLUDED(mu_);
+  // Waits (without mu_) until `step` is durable, then Published.
   void Publish(const Logged& step) ABSL_LOCKS_EXCLUDED(mu_);
+  // After `step` is durable: publishes the watch events of every durable
+  // step and tells the listener.
+  void Published(const Logged& step) ABSL_LOCKS_EXCLUDED(mu_);
   void RecordLocked(const std::string& name, int64_t revision,
                     std::vector<v1::WatchEvent>&& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -7,11 +7,12 @@
 // segments (disk/wal.h); an etcd store's would be an etcd cluster.
 //
 // Thread-safety: Append is called by one thread at a time (under the store's
-// lock); WaitDurable from any thread.
+// lock); WaitDurable and WhenDurable from any thread.
 #ifndef ATOMIX_BROKER_STORE_LOG_H_
 #define ATOMIX_BROKER_STORE_LOG_H_
 
 #include <cstdint>
+#include <functional>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -35,6 +36,15 @@ class Log {
   // make a record durable stops the process, since its state would no
   // longer match what it acknowledged.
   virtual void WaitDurable(uint64_t position) = 0;
+
+  // Calls `fn` once the record at `position` is durable, as WaitDurable
+  // would return: at once on this thread if it is, else later on a thread
+  // of the log's. `fn` must not call back into the log. By default waits
+  // here.
+  virtual void WhenDurable(uint64_t position, std::function<void()> fn) {
+    WaitDurable(position);
+    fn();
+  }
 
   // "disk", ...
   virtual std::string_view kind() const = 0;
