@@ -235,6 +235,14 @@ void EtcdStore::AppendLoop() {
     absl::StatusOr<etcdserverpb::TxnResponse> response =
         client_->Txn(AppendTxn(entry, key), options_.timeout);
     if (response.ok()) continue;  // The replayer answers.
+    if (absl::IsResourceExhausted(response.status())) {
+      // etcd applies the transaction that crosses its quota and still
+      // answers "database space exceeded": if the entry is there, the
+      // replayer answers it like any other.
+      absl::StatusOr<etcdserverpb::RangeResponse> written =
+          client_->Range(GetKey(key), options_.timeout);
+      if (written.ok() && written->kvs_size() > 0) continue;
+    }
     std::vector<Waiter> failed;
     {
       absl::MutexLock lock(&log_mu_);
