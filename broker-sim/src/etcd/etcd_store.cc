@@ -194,7 +194,7 @@ void EtcdStore::FailAll(const absl::Status& why) {
     RecordOutput none;
     w.done(why, none);
   }
-  for (PendingRead& read : reads) Answer(read, why);
+  for (PendingRead& read : reads) Answer(read.requests, why, read.done);
 }
 
 void EtcdStore::AppendLoop() {
@@ -275,15 +275,9 @@ void EtcdStore::ExpireWaiters() {
       expired.push_back(std::move(it->second));
       waiters_.erase(it++);
     }
-    for (size_t i = 0; i < reads_.size();) {
-      if (reads_[i].deadline > now || reads_[i].target < 0) {
-        ++i;
-        continue;
-      }
-      reads.push_back(std::move(reads_[i]));
-      reads_[i] = std::move(reads_.back());
-      reads_.pop_back();
-    }
+    reads = TakeReadsLocked([now](const PendingRead& r) {
+      return r.deadline <= now && r.target >= 0;
+    });
     if (expired.empty() && reads.empty()) return;
     why = absl::UnavailableError(absl::StrCat(
         "etcd store: not applied in time (",
@@ -296,7 +290,7 @@ void EtcdStore::ExpireWaiters() {
     RecordOutput none;
     w.done(why, none);
   }
-  for (PendingRead& read : reads) Answer(read, why);
+  for (PendingRead& read : reads) Answer(read.requests, why, read.done);
 }
 
 absl::Time EtcdStore::DeadlineFor(const std::vector<v1::Request>& requests) const {
@@ -348,20 +342,11 @@ void EtcdStore::ApplyAsync(std::vector<v1::Request> requests, uint64_t origin,
                            ApplyDone done) {
   const absl::Time deadline = DeadlineFor(requests);
   if (absl::Status halted = Unservable(); !halted.ok()) {
-    std::vector<v1::Response> responses(requests.size());
-    for (size_t i = 0; i < requests.size(); ++i) {
-      responses[i].set_id(requests[i].id());
-      responses[i].set_revision(revision());
-      SetError(responses[i], halted.code(), std::string(halted.message()));
-    }
-    StoreResult nothing;
-    done(responses, nothing);
+    Answer(requests, halted, done);
     return;
   }
-  std::vector<const v1::Request*> pointers;
-  pointers.reserve(requests.size());
-  for (const v1::Request& r : requests) pointers.push_back(&r);
-  if (AllReads(pointers)) {
+  std::vector<v1::Response> unused;
+  if (AllReads(BatchSpans(requests, unused).in)) {
     absl::MutexLock lock(&log_mu_);
     reads_.push_back(PendingRead{std::move(requests), deadline, std::move(done)});
     return;
@@ -479,75 +464,78 @@ void EtcdStore::ReadLoop() {
       if (stopping_) return;
     }
     // One quorum read serves every read queued before it was sent.
-    absl::StatusOr<etcdserverpb::RangeResponse> head =
-        client_->Range(GetKey(Key("head")), options_.timeout);
+    absl::StatusOr<int64_t> head = ReadHead(options_.timeout);
     std::vector<PendingRead> failed;
     {
       absl::MutexLock lock(&log_mu_);
-      for (size_t i = 0; i < reads_.size();) {
-        PendingRead& r = reads_[i];
-        if (r.target >= 0) {
-          ++i;
-          continue;
+      if (head.ok()) {
+        for (PendingRead& r : reads_) {
+          if (r.target < 0) r.target = *head;
         }
-        if (!head.ok()) {
-          failed.push_back(std::move(r));
-          r = std::move(reads_.back());
-          reads_.pop_back();
-          continue;
-        }
-        r.target = head->kvs_size() > 0 ? head->kvs(0).mod_revision() : 0;
-        head_ = std::max(head_, r.target);
-        ++i;
+      } else {
+        failed = TakeReadsLocked([](const PendingRead& r) { return r.target < 0; });
       }
     }
-    for (PendingRead& read : failed) Answer(read, head.status());
+    for (PendingRead& read : failed) Answer(read.requests, head.status(), read.done);
     AnswerReads();
   }
 }
 
-void EtcdStore::Answer(PendingRead& read, const absl::Status& error) {
-  std::vector<const v1::Request*> in;
-  std::vector<v1::Response> responses(read.requests.size());
-  std::vector<v1::Response*> out;
-  for (size_t i = 0; i < read.requests.size(); ++i) {
-    in.push_back(&read.requests[i]);
-    out.push_back(&responses[i]);
-  }
+void EtcdStore::Answer(std::vector<v1::Request>& requests, const absl::Status& error,
+                       const ApplyDone& done) {
+  std::vector<v1::Response> responses(requests.size());
+  BatchSpans spans(requests, responses);
   if (error.ok()) {
-    ReadNow(in, out);
+    ReadNow(spans.in, spans.out);
   } else {
-    Refuse(error, out, in, revision());
+    Refuse(error, spans.out, spans.in, revision());
   }
   StoreResult nothing;
-  read.done(responses, nothing);
+  done(responses, nothing);
+}
+
+std::vector<EtcdStore::PendingRead> EtcdStore::TakeReadsLocked(
+    const std::function<bool(const PendingRead&)>& which) {
+  std::vector<PendingRead> taken;
+  for (size_t i = 0; i < reads_.size();) {
+    if (!which(reads_[i])) {
+      ++i;
+      continue;
+    }
+    taken.push_back(std::move(reads_[i]));
+    reads_[i] = std::move(reads_.back());
+    reads_.pop_back();
+  }
+  return taken;
 }
 
 void EtcdStore::AnswerReads() {
   std::vector<PendingRead> ready;
   {
     absl::MutexLock lock(&log_mu_);
-    for (size_t i = 0; i < reads_.size();) {
-      if (reads_[i].target < 0 || reads_[i].target > applied_) {
-        ++i;
-        continue;
-      }
-      ready.push_back(std::move(reads_[i]));
-      reads_[i] = std::move(reads_.back());
-      reads_.pop_back();
-    }
+    ready = TakeReadsLocked([this](const PendingRead& r) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return r.target >= 0 && r.target <= applied_;
+    });
   }
-  for (PendingRead& read : ready) Answer(read, absl::OkStatus());
+  for (PendingRead& read : ready) Answer(read.requests, absl::OkStatus(), read.done);
+}
+
+absl::StatusOr<int64_t> EtcdStore::ReadHead(absl::Duration timeout) {
+  absl::StatusOr<etcdserverpb::RangeResponse> head =
+      client_->Range(GetKey(Key("head")), timeout);
+  if (!head.ok()) return head.status();
+  const int64_t revision = head->kvs_size() > 0 ? head->kvs(0).mod_revision() : 0;
+  absl::MutexLock lock(&log_mu_);
+  head_ = std::max(head_, revision);
+  return revision;
 }
 
 absl::Status EtcdStore::Sync(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
-  absl::StatusOr<etcdserverpb::RangeResponse> head =
-      client_->Range(GetKey(Key("head")), timeout);
+  absl::StatusOr<int64_t> head = ReadHead(timeout);
   if (!head.ok()) return head.status();
-  const int64_t target = head->kvs_size() > 0 ? head->kvs(0).mod_revision() : 0;
+  const int64_t target = *head;
   absl::MutexLock lock(&log_mu_);
-  head_ = std::max(head_, target);
   auto caught_up = [this, target]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(log_mu_) {
     return applied_ >= target || !halted_.ok();
   };
@@ -808,8 +796,7 @@ void EtcdStore::Campaign() {
 }
 
 void EtcdStore::CheckHealth() {
-  absl::StatusOr<etcdserverpb::RangeResponse> head =
-      client_->Range(GetKey(Key("head")), std::min(options_.timeout, absl::Seconds(2)));
+  absl::StatusOr<int64_t> head = ReadHead(std::min(options_.timeout, absl::Seconds(2)));
   absl::StatusOr<std::vector<std::string>> alarms =
       head.ok() ? client_->Alarms(absl::Seconds(1))
                 : absl::StatusOr<std::vector<std::string>>(std::vector<std::string>());
@@ -820,7 +807,6 @@ void EtcdStore::CheckHealth() {
   }
   unreachable_ = absl::OkStatus();
   if (alarms.ok()) alarms_ = *alarms;
-  if (head->kvs_size() > 0) head_ = std::max(head_, head->kvs(0).mod_revision());
   // A watch that delivered nothing while behind since the last check is
   // stuck (its member may be cut off): start over from a Range.
   if (applied_ < head_ && applied_ == applied_at_last_check_ && watch_ != nullptr) {

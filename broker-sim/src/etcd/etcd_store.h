@@ -179,8 +179,16 @@ class EtcdStore final : public EngineStore {
   // ones (reads and writes) whose deadline passed.
   void AnswerReads() ABSL_LOCKS_EXCLUDED(log_mu_);
   void ExpireWaiters() ABSL_LOCKS_EXCLUDED(log_mu_);
-  // Answers `read` from the engine, or with `error`.
-  void Answer(PendingRead& read, const absl::Status& error);
+  // Answers a batch of reads from the engine, or every request with `error`.
+  void Answer(std::vector<v1::Request>& requests, const absl::Status& error,
+              const ApplyDone& done);
+  // Takes the reads `which` selects out of reads_.
+  std::vector<PendingRead> TakeReadsLocked(
+      const std::function<bool(const PendingRead&)>& which)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(log_mu_);
+  // The etcd revision of the newest log entry, by a linearizable read of
+  // PREFIX/head; also raises head_.
+  absl::StatusOr<int64_t> ReadHead(absl::Duration timeout) ABSL_LOCKS_EXCLUDED(log_mu_);
   // Fails every waiting call with `why`.
   void FailAll(const absl::Status& why) ABSL_LOCKS_EXCLUDED(log_mu_);
   // The deadline of a batch: the store's timeout, or less if a request's

@@ -158,14 +158,9 @@ void EngineStore::ApplyAsync(std::vector<v1::Request> requests, uint64_t origin,
   call->requests = std::move(requests);
   call->responses.resize(call->requests.size());
   call->done = std::move(done);
-  std::vector<const v1::Request*> in;
-  std::vector<v1::Response*> out;
-  for (size_t i = 0; i < call->requests.size(); ++i) {
-    in.push_back(&call->requests[i]);
-    out.push_back(&call->responses[i]);
-  }
+  BatchSpans spans(call->requests, call->responses);
   Logged step;
-  if (!ApplyStep(in, out, origin, call->result, step)) {  // refused
+  if (!ApplyStep(spans.in, spans.out, origin, call->result, step)) {  // refused
     call->done(call->responses, call->result);
     return;
   }

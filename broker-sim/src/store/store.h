@@ -97,6 +97,20 @@ using CompletionListener = std::function<void(std::vector<Completion>&)>;
 using ChangeListener =
     std::function<void(absl::Span<const std::string> names)>;
 
+// Pointers to owned requests and their response slots, for the spans
+// Apply takes. The vectors must outlive it and keep their size.
+struct BatchSpans {
+  BatchSpans(const std::vector<v1::Request>& requests,
+             std::vector<v1::Response>& responses) {
+    in.reserve(requests.size());
+    out.reserve(responses.size());
+    for (const v1::Request& r : requests) in.push_back(&r);
+    for (v1::Response& r : responses) out.push_back(&r);
+  }
+  std::vector<const v1::Request*> in;
+  std::vector<v1::Response*> out;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -121,17 +135,10 @@ class Store {
   // applied and answered at once, on the caller's thread.
   virtual void ApplyAsync(std::vector<v1::Request> requests, uint64_t origin,
                           ApplyDone done) {
-    std::vector<const v1::Request*> in;
     std::vector<v1::Response> responses(requests.size());
-    std::vector<v1::Response*> out;
-    in.reserve(requests.size());
-    out.reserve(requests.size());
-    for (size_t i = 0; i < requests.size(); ++i) {
-      in.push_back(&requests[i]);
-      out.push_back(&responses[i]);
-    }
+    BatchSpans spans(requests, responses);
     StoreResult result;
-    Apply(in, out, origin, result);
+    Apply(spans.in, spans.out, origin, result);
     done(responses, result);
   }
 
