@@ -275,9 +275,9 @@ void EtcdStore::ExpireWaiters() {
       expired.push_back(std::move(it->second));
       waiters_.erase(it++);
     }
-    reads = TakeReadsLocked([now](const PendingRead& r) {
-      return r.deadline <= now && r.target >= 0;
-    });
+    // Also reads still waiting for the head: their quorum read may take
+    // the store's whole timeout.
+    reads = TakeReadsLocked([now](const PendingRead& r) { return r.deadline <= now; });
     if (expired.empty() && reads.empty()) return;
     why = absl::UnavailableError(absl::StrCat(
         "etcd store: not applied in time (",
