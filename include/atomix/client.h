@@ -79,6 +79,10 @@ struct ClientOptions {
   Transport transport = Transport::kStream;
   // Upper bound on the requests coalesced into one message.
   int max_batch_requests = 1024;
+  // Threads that run the continuations of asynchronous calls (then() and
+  // co_await; see atomix/future.h), started on the first one. Clamped to
+  // [1, 64].
+  int callback_threads = 2;
   // How long the broker keeps the session (and its locks) without hearing
   // from the client. At least 1 s: Connect() fails with INVALID_ARGUMENT
   // below that, and Create() raises it to 1 s. The client sends a keep-alive

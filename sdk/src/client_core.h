@@ -17,17 +17,41 @@
 #include "atomix/call_options.h"
 #include "atomix/channel.h"
 #include "atomix/client.h"
+#include "atomix/internal/future_state.h"
 #include "atomix/session.h"
 #include "atomix/v1/broker.pb.h"
 #include "sdk/src/give_back.h"
 
 namespace atomix::internal {
 
+class Executor;
 class WatchHub;
+
+// How a request is sent and retried; see ClientCore::Call and CallBlocking.
+struct CallKind {
+  bool idempotent = false;
+  // A request the broker may hold until it can be granted (CallBlocking).
+  bool blocking = false;
+  GiveBack give_back;
+};
+
+using ResponseState = std::shared_ptr<FutureState<v1::Response>>;
 
 class ClientCore {
  public:
-  virtual ~ClientCore() = default;
+  // Continuations of asynchronous calls run on `callback_threads` threads,
+  // started on first use (sdk/src/executor.h).
+  explicit ClientCore(int callback_threads = 2);
+  // Shuts the executor down, after the transport's destructor completed
+  // every call: what the calls posted still runs.
+  virtual ~ClientCore();
+
+  // Starts a call like Call() (or CallBlocking() for kind.blocking) and
+  // returns its state at once; its signal becomes ready when the call is
+  // complete, by its deadline at the latest, and posts continuations to
+  // executor(). This default, for cores that only call synchronously,
+  // runs the call on the calling thread and returns it complete.
+  virtual ResponseState CallAsync(v1::Request request, const CallOptions& options, CallKind kind);
 
   // Sends `request` (Call assigns its id) and waits for the answer until the
   // call's deadline (CallOptions, else options().default_call_timeout).
@@ -45,8 +69,11 @@ class ClientCore {
   // ABORTED (and is not sent) if that session is no longer the current one,
   // so work started under a lost session cannot continue under its
   // replacement.
+  //
+  // A core overrides either Call() and CallBlocking() or all three of them
+  // with CallAsync(); this default waits for CallAsync().
   virtual absl::StatusOr<v1::Response> Call(v1::Request request, const CallOptions& options,
-                                            bool idempotent) = 0;
+                                            bool idempotent);
 
   // A request the broker may hold until it can be granted (a lock acquire):
   // a mutation like Call(request, options, false), with three more rules.
@@ -112,7 +139,16 @@ class ClientCore {
   // core that has one shuts it down first thing in its destructor, which
   // closes every watch channel of the client.
   virtual std::shared_ptr<WatchHub> watch_hub() { return nullptr; }
+
+  // Where continuations of this core's calls run.
+  const std::shared_ptr<Executor>& executor() const { return executor_; }
+
+ private:
+  const std::shared_ptr<Executor> executor_;
 };
+
+// Waits for a call started with CallAsync() and takes its result.
+absl::StatusOr<v1::Response> Await(const ResponseState& call);
 
 // A core for options.transport. Starts connecting in the background.
 std::shared_ptr<ClientCore> NewClientCore(ClientOptions options);

@@ -1,32 +1,46 @@
-// Internal: one Call() waiting in the stream transport, and the FIFO of calls
-// not yet written.
+// Internal: one call in the stream transport, and the FIFO of calls not yet
+// written.
 //
-// A PendingCall lives on the stack of the thread inside StreamCore::Call().
-// Its request and its place in the transport's structures (`where`, the
-// queue links) belong to the transport and are guarded by the transport's
-// mutex. Its outcome (`done`, `response`, `error`, `cancelled`) is guarded by
-// its own `mu`. Whoever takes the call out of the transport's structures
-// (sets `where` to kNone) must complete it, and the caller waits for that
-// before its PendingCall goes away.
+// A PendingCall is the state of the Future its caller holds (a
+// FutureState<v1::Response>, its own FutureSignal). Its request and its place
+// in the transport's structures (`where`, the queue links, the timers) belong
+// to the transport and are guarded by the transport's mutex. While it is in
+// those structures (`where` is not kNone) the transport keeps it alive
+// through `self`. Whoever takes it out (sets `where` to kNone) completes it:
+// Complete() or Fail(), or Deliver() followed by SetReady(), which drops
+// `self` last. Its outcome (`error`, `response`) is written once, before
+// SetReady(), and read by the consumer once it is ready.
 //
 // Thread-safety: as above; CallQueue is guarded by the owner's mutex.
 #ifndef ATOMIX_SDK_SRC_PENDING_CALL_H_
 #define ATOMIX_SDK_SRC_PENDING_CALL_H_
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <utility>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
+#include "atomix/internal/future_state.h"
 #include "atomix/v1/broker.pb.h"
 #include "sdk/src/give_back.h"
 
 namespace atomix::internal {
 
-struct PendingCall {
+struct PendingCall final : FutureState<v1::Response>, FutureSignal {
   enum class Where { kNone, kQueued, kInFlight };
+  using Clock = std::chrono::steady_clock;
+
+  explicit PendingCall(std::shared_ptr<Executor> executor) : FutureSignal(std::move(executor)) {}
+
+  // FutureState: the broker's answer, or the error that ended the call; an
+  // answer that carries an Error becomes that error.
+  FutureSignal& signal() override { return *this; }
+  absl::StatusOr<v1::Response> Take() override;
 
   // Guarded by the transport's mutex.
   v1::Request request;  // Empty while written, except for the id kept below.
@@ -43,8 +57,11 @@ struct PendingCall {
   // Request.timeout_ms, and a caller that gives up after it was written
   // leaves `give_back` to the transport.
   bool blocking = false;
-  std::chrono::steady_clock::time_point deadline;
+  Clock::time_point deadline;
   GiveBack give_back;
+  // When an unanswered call is written again, and the wait after that.
+  Clock::time_point resend_at = Clock::time_point::max();
+  std::chrono::milliseconds resend_gap{0};
   // The (session, sequence) the request was first written with; a request
   // with a sequence keeps both when it is sent again.
   uint64_t session_id = 0;
@@ -53,48 +70,40 @@ struct PendingCall {
   // Whether its request is kept for writing it again: idempotent calls,
   // and callers' mutations with a sequence number.
   bool resendable() const { return idempotent || (!control && sequence != 0); }
+  // Whether it is written again when resend_at passes without an answer.
+  bool resends() const { return !control || idempotent; }
   Where where = Where::kNone;
   PendingCall* prev = nullptr;
   PendingCall* next = nullptr;
+  std::shared_ptr<PendingCall> self;  // The transport's reference.
 
-  // Guarded by `mu`.
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  bool cancelled = false;
+  // Set by the transport when the caller's stop_token may fire.
+  std::optional<std::stop_callback<absl::AnyInvocable<void()>>> on_cancel;
+
+  // Written once, before SetReady().
   absl::Status error;     // Set when the call failed without a Response.
   v1::Response response;  // The broker's answer when `error` is OK.
 
-  // Set with `response` by Deliver(): calls this caller completes once it
-  // wakes, so that a batch of answers is handed out by many threads rather
-  // than one by one from the reader.
-  PendingCall* wake_next[2] = {nullptr, nullptr};
-
-  // Stores the answer without waking the caller; MarkDone() follows.
+  // Stores the answer, and the calls to wake after this one; SetReady()
+  // follows.
   void Deliver(v1::Response&& r, PendingCall* next0, PendingCall* next1) {
-    std::lock_guard<std::mutex> lock(mu);
     response = std::move(r);
-    wake_next[0] = next0;
-    wake_next[1] = next1;
-  }
-  void MarkDone() {
-    std::lock_guard<std::mutex> lock(mu);
-    done = true;
-    cv.notify_one();  // Under the lock: the caller may destroy us once it sees `done`.
+    StageChildren(next0, next1);
   }
   // Completes the call with a response or an error. Never called twice.
   void Complete(v1::Response&& r) {
-    std::lock_guard<std::mutex> lock(mu);
     response = std::move(r);
-    done = true;
-    cv.notify_one();
+    SetReady();
   }
   void Fail(absl::Status s) {
-    std::lock_guard<std::mutex> lock(mu);
     error = std::move(s);
-    done = true;
-    cv.notify_one();
+    SetReady();
   }
+
+ protected:
+  // The transport is done with it: drop its reference (which may be the
+  // last one).
+  void Released() override { std::shared_ptr<PendingCall> last = std::move(self); }
 };
 
 // An intrusive FIFO of PendingCalls with O(1) removal from the middle.

@@ -151,6 +151,8 @@ void StreamCore::PumpLocked(std::unique_lock<std::mutex>& lock, Stream& stream) 
 
 bool StreamCore::TakeBatchLocked(v1::RequestBatch& batch) {
   const int max_requests = std::max(1, options_.max_batch_requests);
+  const Clock::time_point now = Clock::now();
+  Clock::time_point first_resend = Clock::time_point::max();
   size_t bytes = 0;
   bool any_resendable = false;
   // Session requests first, then callers' calls once the session is good.
@@ -175,9 +177,14 @@ bool StreamCore::TakeBatchLocked(v1::RequestBatch& batch) {
       any_resendable |= call->resendable();
       *batch.add_requests() = std::move(call->request);
       call->where = PendingCall::Where::kInFlight;
+      if (call->resends()) {
+        call->resend_at = now + call->resend_gap;
+        first_resend = std::min(first_resend, call->resend_at);
+      }
       in_flight_.emplace(call->id, call);
     }
   }
+  WakeTimerLocked(first_resend);
   return any_resendable;
 }
 
@@ -254,7 +261,7 @@ void StreamCore::ReadLoop(Stream* stream) {
       PendingCall* next1 = 2 * i + 2 < ready.size() ? ready[2 * i + 2].first : nullptr;
       ready[i].first->Deliver(std::move(*ready[i].second), next0, next1);
     }
-    if (!ready.empty()) ready[0].first->MarkDone();
+    if (!ready.empty()) ready[0].first->SetReady();
   }
   std::lock_guard<std::mutex> lock(mu_);
   reader_done_ = true;

@@ -1,6 +1,9 @@
-// StreamCore, the caller side: enqueue, wait, give up. The writer and reader
+// StreamCore, the caller side: enqueue, and end calls at their deadline or
+// cancel. The writer and reader
 // threads are in stream_io.cc.
 #include "sdk/src/stream_transport.h"
+
+#include <pthread.h>
 
 #include <algorithm>
 #include <optional>
@@ -28,27 +31,25 @@ constexpr std::chrono::milliseconds kFirstResend{100};
 constexpr std::chrono::milliseconds kFirstControlResend{500};
 constexpr std::chrono::milliseconds kMaxResendGap{2000};
 
-// Wakes a waiting caller when its stop_token fires.
-struct WakeOnCancel {
-  PendingCall* call;
-  void operator()() const {
-    std::lock_guard<std::mutex> lock(call->mu);
-    call->cancelled = true;
-    call->cv.notify_one();
-  }
-};
-
 }  // namespace
 
+absl::StatusOr<v1::Response> PendingCall::Take() {
+  if (!error.ok()) return std::move(error);
+  return FromResponse(std::move(response));
+}
+
 StreamCore::StreamCore(ClientOptions options)
-    : options_(std::move(options)),
+    : ClientCore(options.callback_threads),
+      options_(std::move(options)),
       handshake_timeout_(std::clamp<std::chrono::milliseconds>(
           options_.connect_timeout, std::chrono::seconds(1), std::chrono::seconds(30))),
       watch_hub_(std::make_shared<WatchHub>(options_.endpoints)),
       ttl_(std::max<std::chrono::milliseconds>(options_.session_ttl, std::chrono::seconds(1))) {
+  cancel_target_->core = this;
   writer_ = std::thread([this] { WriterLoop(); });
   session_ = std::thread([this] { SessionLoop(); });
   cleanup_ = std::thread([this] { CleanupLoop(); });
+  timer_ = std::thread([this] { TimerLoop(); });
 }
 
 StreamCore::~StreamCore() {
@@ -67,8 +68,16 @@ StreamCore::~StreamCore() {
   writer_cv_.notify_all();
   state_cv_.notify_all();
   session_cv_.notify_all();
+  timer_cv_.notify_all();
   writer_.join();
   session_.join();
+  timer_.join();
+  {
+    // Waits for a stop_callback that is running, and turns later ones into
+    // no-ops. Every call is complete by now (the writer failed the rest).
+    std::lock_guard<std::mutex> lock(cancel_target_->mu);
+    cancel_target_->core = nullptr;
+  }
   std::vector<Channel<SessionState>> watchers;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -77,103 +86,178 @@ StreamCore::~StreamCore() {
   for (Channel<SessionState>& w : watchers) w.Close();
 }
 
+ResponseState StreamCore::CallAsync(v1::Request request, const CallOptions& options,
+                                    CallKind kind) {
+  const auto deadline =
+      Clamp(EffectiveDeadline(options, std::chrono::nanoseconds(options_.default_call_timeout)));
+  Kind k;
+  static_cast<CallKind&>(k) = std::move(kind);
+  return Start(std::move(request), deadline, options.cancel, std::move(k));
+}
+
 absl::StatusOr<v1::Response> StreamCore::Call(v1::Request request, const CallOptions& options,
                                               bool idempotent) {
-  return CallerCall(std::move(request), options, CallKind{.idempotent = idempotent});
+  return Await(CallAsync(std::move(request), options, CallKind{.idempotent = idempotent}));
 }
 
 absl::StatusOr<v1::Response> StreamCore::CallBlocking(v1::Request request,
                                                       const CallOptions& options,
                                                       GiveBack give_back) {
-  return CallerCall(std::move(request), options,
-                    CallKind{.blocking = true, .give_back = std::move(give_back)});
+  return Await(CallAsync(std::move(request), options,
+                         CallKind{.blocking = true, .give_back = std::move(give_back)}));
 }
 
-absl::StatusOr<v1::Response> StreamCore::CallerCall(v1::Request request,
-                                                    const CallOptions& options, CallKind kind) {
-  if (options.cancel.stop_requested()) return absl::CancelledError("call cancelled");
-  const auto deadline =
-      Clamp(EffectiveDeadline(options, std::chrono::nanoseconds(options_.default_call_timeout)));
-  return CallImpl(std::move(request), deadline, options.cancel, std::move(kind));
-}
-
-absl::StatusOr<v1::Response> StreamCore::CallImpl(v1::Request request, Clock::time_point deadline,
-                                                  const std::stop_token& cancel, CallKind kind) {
-  const bool control = kind.control;
+std::shared_ptr<PendingCall> StreamCore::Start(v1::Request request, Clock::time_point deadline,
+                                               const std::stop_token& cancel, Kind kind) {
+  auto call = std::make_shared<PendingCall>(executor());
+  if (cancel.stop_requested()) {
+    call->Fail(absl::CancelledError("call cancelled"));
+    return call;
+  }
   const size_t bytes = request.ByteSizeLong();
   if (bytes > kMaxRequestBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "request of ", bytes, " bytes exceeds the limit of ", kMaxRequestBytes, " bytes"));
+    call->Fail(absl::InvalidArgumentError(absl::StrCat(
+        "request of ", bytes, " bytes exceeds the limit of ", kMaxRequestBytes, " bytes")));
+    return call;
   }
-  PendingCall call;
-  call.idempotent = kind.idempotent;
-  call.control = control;
-  call.blocking = kind.blocking;
-  call.deadline = deadline;
-  call.give_back = std::move(kind.give_back);
-  call.pinned_session = control ? 0 : request.session_id();
-  call.bytes = bytes;
-  call.request = std::move(request);
+  const bool control = kind.control;
+  call->idempotent = kind.idempotent;
+  call->control = control;
+  call->blocking = kind.blocking;
+  call->deadline = deadline;
+  call->give_back = std::move(kind.give_back);
+  call->pinned_session = control ? 0 : request.session_id();
+  call->bytes = bytes;
+  call->resend_gap = control ? kFirstControlResend : kFirstResend;
+  call->request = std::move(request);
   bool wake_writer = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (shutdown_) return absl::CancelledError("client closed");
-    if (call.pinned_session != 0 && call.pinned_session != session_id_) {
-      return SessionLostError(call.pinned_session, "it is not the client's session any more");
+    absl::Status refused;
+    if (shutdown_) {
+      refused = absl::CancelledError("client closed");
+    } else if (call->pinned_session != 0 && call->pinned_session != session_id_) {
+      refused = SessionLostError(call->pinned_session, "it is not the client's session any more");
     }
-    call.id = next_id_++;
-    call.request.set_id(call.id);
-    call.where = PendingCall::Where::kQueued;
-    (control ? control_queue_ : queue_).PushBack(&call);
+    if (!refused.ok()) {
+      call->Fail(std::move(refused));
+      return call;
+    }
+    call->id = next_id_++;
+    call->request.set_id(call->id);
+    call->where = PendingCall::Where::kQueued;
+    call->self = call;
+    (control ? control_queue_ : queue_).PushBack(call.get());
     wake_writer = writer_idle_;
+    WakeTimerLocked(deadline);
   }
   if (wake_writer) writer_cv_.notify_one();
+  if (cancel.stop_possible()) {
+    // Runs on the thread that stops `cancel` (at once if it is stopped
+    // already); it holds the call while it runs, so the call's destructor
+    // never waits for it under a lock.
+    call->on_cancel.emplace(cancel, [target = cancel_target_,
+                                     weak = std::weak_ptr<PendingCall>(call)]() {
+      std::shared_ptr<PendingCall> c = weak.lock();
+      if (c == nullptr) return;
+      std::lock_guard<std::mutex> lock(target->mu);
+      if (target->core != nullptr) target->core->CancelCall(*c);
+    });
+  }
+  return call;
+}
 
-  std::optional<std::stop_callback<WakeOnCancel>> on_cancel;
-  if (cancel.stop_possible()) on_cancel.emplace(cancel, WakeOnCancel{&call});
+void StreamCore::CancelCall(PendingCall& call) {
+  absl::Status gave_up;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    gave_up = AbandonLocked(call, /*cancelled=*/true);
+  }
+  if (!gave_up.ok()) call.Fail(std::move(gave_up));
+}
 
-  std::unique_lock<std::mutex> call_lock(call.mu);
-  // Wait for the answer. A read, a mutation with a sequence number, or an
-  // idempotent session request (open with its nonce, keep-alive, close) is
-  // written again each time a resend interval passes without one (doubling
-  // from 100 ms, 500 ms for a session request, up to 2 s); the broker
-  // answers a repeated mutation with its first answer, and a repeated open
-  // with the same session. Other requests wait until the deadline.
-  const bool resends = !call.control || call.idempotent;
-  auto resend_gap = call.control ? kFirstControlResend : kFirstResend;
-  for (;;) {
-    const auto until = resends ? std::min(deadline, Clock::now() + resend_gap) : deadline;
-    if (call.cv.wait_until(call_lock, until, [&] { return call.done || call.cancelled; })) break;
-    if (Clock::now() >= deadline || !resends) break;
-    call_lock.unlock();
-    bool wake = false;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      wake = ResendLocked(call);
+void StreamCore::WakeTimerLocked(Clock::time_point when) {
+  if (when >= timer_next_) return;
+  timer_next_ = when;
+  timer_kick_ = true;
+  timer_cv_.notify_one();
+}
+
+void StreamCore::TimerLoop() {
+  pthread_setname_np(pthread_self(), "atomix-timer");
+  std::vector<std::shared_ptr<PendingCall>> expired;
+  std::vector<absl::Status> errors;
+  std::vector<PendingCall*> due;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!shutdown_) {
+    const Clock::time_point now = Clock::now();
+    Clock::time_point next = Clock::time_point::max();
+    // Deadlines first, wherever the call is; then resends of calls in
+    // flight. A read, a mutation with a sequence number, or an idempotent
+    // session request is written again each time its interval passes
+    // without an answer (doubling from 100 ms, 500 ms for a session
+    // request, up to 2 s); the broker answers a repeated mutation with its
+    // first answer, and a repeated open with the same session. Other
+    // requests wait for their deadline.
+    for (CallQueue* q : {&control_queue_, &queue_}) {
+      for (PendingCall* c = q->front(); c != nullptr; c = c->next) {
+        if (c->deadline <= now) {
+          due.push_back(c);
+        } else {
+          next = std::min(next, c->deadline);
+        }
+      }
     }
-    if (wake) writer_cv_.notify_one();
-    call_lock.lock();
-    resend_gap = std::min(resend_gap * 2, kMaxResendGap);
-  }
-  if (!call.done) {
-    const bool cancelled = call.cancelled;
-    call_lock.unlock();
-    absl::Status gave_up;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      gave_up = AbandonLocked(call, cancelled);
+    bool wake_writer = false;
+    std::vector<PendingCall*> resend;
+    for (auto& [id, c] : in_flight_) {
+      if (c->deadline <= now) {
+        due.push_back(c);
+        continue;
+      }
+      next = std::min(next, c->deadline);
+      if (!c->resends()) continue;
+      if (c->resend_at <= now) {
+        resend.push_back(c);
+      } else {
+        next = std::min(next, c->resend_at);
+      }
     }
-    if (!gave_up.ok()) return gave_up;
-    // Another thread took the call out and is completing it right now.
-    call_lock.lock();
-    call.cv.wait(call_lock, [&] { return call.done; });
+    for (PendingCall* c : resend) {
+      wake_writer |= ResendLocked(*c);
+      if (c->where == PendingCall::Where::kQueued) {
+        // Set again when it is written.
+        c->resend_gap = std::min(c->resend_gap * 2, kMaxResendGap);
+        c->resend_at = Clock::time_point::max();
+      } else if (c->request.op_case() == v1::Request::OP_NOT_SET) {
+        // Being written right now: look again shortly.
+        c->resend_at = now + kFirstResend / 10;
+        next = std::min(next, c->resend_at);
+      } else {
+        c->resend_at = Clock::time_point::max();  // Not safe to send again.
+      }
+    }
+    for (PendingCall* c : due) {
+      std::shared_ptr<PendingCall> keep = c->self;
+      absl::Status gave_up = AbandonLocked(*c, /*cancelled=*/false);
+      if (gave_up.ok()) continue;
+      expired.push_back(std::move(keep));
+      errors.push_back(std::move(gave_up));
+    }
+    due.clear();
+    timer_next_ = next;
+    timer_kick_ = false;
+    if (wake_writer) writer_cv_.notify_one();
+    if (!expired.empty()) {
+      lock.unlock();
+      for (size_t i = 0; i < expired.size(); ++i) expired[i]->Fail(std::move(errors[i]));
+      expired.clear();
+      errors.clear();
+      lock.lock();
+      continue;
+    }
+    timer_cv_.wait_until(lock, next, [&] { return shutdown_ || timer_kick_; });
   }
-  call_lock.unlock();
-  for (PendingCall* next : call.wake_next) {
-    if (next != nullptr) next->MarkDone();
-  }
-  if (!call.error.ok()) return std::move(call.error);
-  return FromResponse(std::move(call.response));
 }
 
 bool StreamCore::ResendLocked(PendingCall& call) {

@@ -2,11 +2,15 @@
 // long-lived Broker.Stream per client carries every call, many at a time.
 //
 // Threads and ownership:
-//   - Callers of Call() enqueue a PendingCall that lives on their own stack
-//     and wait on its condition variable until it completes, their deadline
-//     passes, or their stop_token fires. A caller that gives up takes its
-//     call out of the queue or the in-flight table itself, so nothing is
-//     left behind.
+//   - CallAsync() enqueues a heap-allocated PendingCall, which is also the
+//     state of the caller's future, and returns at once. Call() and
+//     CallBlocking() wait for that future; there is one code path. The
+//     transport keeps each call alive while it is queued or in flight.
+//   - One timer thread (TimerLoop) ends calls whose deadline passes, where
+//     they are, and writes unanswered calls again when their resend
+//     interval passes. A caller's stop_token ends its call from the thread
+//     that stops it. Either way the call is taken out of the queue or the
+//     in-flight table, so nothing is left behind.
 //   - One writer thread owns the connection. It opens the stream on a fresh
 //     channel, trying the endpoints in order with backoff (50 ms doubling to
 //     1 s, jittered), and waits for the broker's first ResponseBatch, which
@@ -17,7 +21,9 @@
 //     the writer only yields while the queue is still growing.
 //   - One reader thread per stream matches responses to calls by request id,
 //     in any order, and hands a batch of answers out as a tree: it wakes one
-//     caller and each woken caller wakes two more.
+//     waiting caller and each woken caller wakes two more (a call nobody
+//     waits for is completed by whoever would have woken it, and posts its
+//     continuation to the client's callback executor).
 //   - When a stream fails, the writer joins its reader and sends in-flight
 //     calls again on the next stream if that is safe: idempotent calls, and
 //     mutations stamped with a (session, sequence) of a session that is
@@ -53,8 +59,9 @@
 //
 // Thread-safety: all public methods are safe from any thread. The destructor
 // stops the cleanup thread, closes the session (best effort, briefly),
-// cancels the stream and joins all threads; it must not run while a Call() is in progress (handles keep
-// the core alive for that).
+// cancels the stream, fails every call still pending with CANCELLED and
+// joins all threads; it must not run while a Call() is in progress (handles
+// keep the core alive for that).
 #ifndef ATOMIX_SDK_SRC_STREAM_TRANSPORT_H_
 #define ATOMIX_SDK_SRC_STREAM_TRANSPORT_H_
 
@@ -101,6 +108,8 @@ class StreamCore final : public ClientCore {
   StreamCore(const StreamCore&) = delete;
   StreamCore& operator=(const StreamCore&) = delete;
 
+  ResponseState CallAsync(v1::Request request, const CallOptions& options,
+                          CallKind kind) override;
   absl::StatusOr<v1::Response> Call(v1::Request request, const CallOptions& options,
                                     bool idempotent) override;
   absl::StatusOr<v1::Response> CallBlocking(v1::Request request, const CallOptions& options,
@@ -130,25 +139,36 @@ class StreamCore final : public ClientCore {
  private:
   using Stream = grpc::ClientReaderWriter<v1::RequestBatch, v1::ResponseBatch>;
 
-  // How a call is sent and retried; see PendingCall.
-  struct CallKind {
-    bool idempotent = false;
+  // A call of the transport itself, or a caller's.
+  struct Kind : CallKind {
     bool control = false;
-    bool blocking = false;
-    GiveBack give_back;
   };
 
-  // Call and CallBlocking: a caller's call, with its options' deadline.
-  absl::StatusOr<v1::Response> CallerCall(v1::Request request, const CallOptions& options,
-                                          CallKind kind);
-  absl::StatusOr<v1::Response> CallImpl(v1::Request request, Clock::time_point deadline,
-                                        const std::stop_token& cancel, CallKind kind);
+  // Enqueues a call with an absolute deadline; `cancel` ends it early.
+  std::shared_ptr<PendingCall> Start(v1::Request request, Clock::time_point deadline,
+                                     const std::stop_token& cancel, Kind kind);
   absl::StatusOr<v1::Response> CallImpl(v1::Request request, Clock::time_point deadline,
                                         const std::stop_token& cancel, bool idempotent,
                                         bool control) {
-    return CallImpl(std::move(request), deadline, cancel,
-                    CallKind{.idempotent = idempotent, .control = control});
+    Kind kind;
+    kind.idempotent = idempotent;
+    kind.control = control;
+    return Await(Start(std::move(request), deadline, cancel, std::move(kind)));
   }
+
+  // The timer thread: deadlines and resends.
+  void TimerLoop();
+  // Wakes the timer if `when` is earlier than what it waits for.
+  void WakeTimerLocked(Clock::time_point when);
+  // A caller's stop_token fired: ends `call` with CANCELLED unless it is
+  // complete already.
+  void CancelCall(PendingCall& call);
+  // What a stop_callback reaches the core through, so that one firing after
+  // the core is gone does nothing.
+  struct CancelTarget {
+    std::mutex mu;
+    StreamCore* core = nullptr;
+  };
 
   void WriterLoop();
   // Opens one stream to endpoint `index` and serves it until it fails.
@@ -268,9 +288,16 @@ class StreamCore final : public ClientCore {
   std::condition_variable cleanup_cv_;  // Wakes the cleanup thread.
   std::stop_source cleanup_stop_;       // Stops its calls when the core closes.
 
+  // The timer thread's next wake-up; earlier deadlines and resends wake it.
+  std::condition_variable timer_cv_;
+  Clock::time_point timer_next_ = Clock::time_point::max();
+  bool timer_kick_ = false;
+  const std::shared_ptr<CancelTarget> cancel_target_ = std::make_shared<CancelTarget>();
+
   std::thread writer_;   // Last: they start once everything above exists.
   std::thread session_;
   std::thread cleanup_;
+  std::thread timer_;
 };
 
 }  // namespace atomix::internal

@@ -46,7 +46,9 @@ struct CancelContext {
 }  // namespace
 
 UnaryCore::UnaryCore(ClientOptions options)
-    : options_(std::move(options)), watch_hub_(std::make_shared<WatchHub>(options_.endpoints)) {
+    : ClientCore(options.callback_threads),
+      options_(std::move(options)),
+      watch_hub_(std::make_shared<WatchHub>(options_.endpoints)) {
   for (const std::string& endpoint : options_.endpoints) {
     channels_.push_back(MakeChannel(endpoint));
     stubs_.push_back(v1::Broker::NewStub(channels_.back()));
