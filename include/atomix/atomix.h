@@ -25,6 +25,7 @@
 #include "atomix/counter.h"
 #include "atomix/election.h"
 #include "atomix/fence_validator.h"
+#include "atomix/future.h"
 #include "atomix/lock.h"
 #include "atomix/map.h"
 #include "atomix/options.h"

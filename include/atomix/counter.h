@@ -24,6 +24,11 @@
 //
 // Watch() follows every change as a Channel<CounterEvent> (atomix/watch.h).
 //
+// Each operation Op has a non-blocking form OpAsync with the same arguments,
+// returning a Future of Op's result (atomix/future.h); Op waits for it.
+//
+//   atomix::Future<atomix::Versioned<int64_t>> f = jobs->IncrementAsync();
+//
 // Thread-safety: Counter is a cheap, copyable, immutable handle (client +
 // name). Copies share the client; all methods are safe to call from any
 // thread at the same time. Methods are const because the handle never
@@ -40,6 +45,7 @@
 #include "atomix/call_options.h"
 #include "atomix/channel.h"
 #include "atomix/client.h"
+#include "atomix/future.h"
 #include "atomix/versioned.h"
 #include "atomix/watch.h"
 
@@ -94,6 +100,16 @@ class Counter {
   // and CurrentVersion(status) holds the counter's current value.
   absl::StatusOr<Versioned<int64_t>> CompareAndSet(int64_t expect, int64_t update,
                                                    const CallOptions& options = {}) const;
+
+  // The same, without waiting (atomix/future.h).
+  Future<int64_t> GetAsync(const CallOptions& options = {}) const;
+  Future<Versioned<int64_t>> SetAsync(int64_t value, const CallOptions& options = {}) const;
+  Future<Versioned<int64_t>> IncrementAsync(int64_t delta = 1,
+                                            const CallOptions& options = {}) const;
+  Future<Versioned<int64_t>> DecrementAsync(int64_t delta = 1,
+                                            const CallOptions& options = {}) const;
+  Future<Versioned<int64_t>> CompareAndSetAsync(int64_t expect, int64_t update,
+                                                const CallOptions& options = {}) const;
 
   // Watches the counter; returns once the broker accepted the watch.
   absl::StatusOr<Channel<CounterEvent>> Watch(const WatchOptions& options = {}) const;

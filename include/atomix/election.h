@@ -48,6 +48,7 @@
 #include "atomix/call_options.h"
 #include "atomix/channel.h"
 #include "atomix/client.h"
+#include "atomix/future.h"
 #include "atomix/versioned.h"
 #include "atomix/watch.h"
 
@@ -120,6 +121,17 @@ class Election {
   // The current term.
   absl::StatusOr<Term> GetTerm(const CallOptions& options = {}) const;
 
+  // The same, without waiting (atomix/future.h). While the client has no
+  // session yet, EnterAsync and LeaveAsync of a session-named candidate wait
+  // for one on the client's callback executor.
+  Future<Term> EnterAsync(const CallOptions& options = {}) const;
+  Future<Term> LeaveAsync(const CallOptions& options = {}) const;
+  Future<Term> AnointAsync(std::string_view id, const CallOptions& options = {}) const;
+  Future<Term> PromoteAsync(std::string_view id, const CallOptions& options = {}) const;
+  Future<Term> DemoteAsync(std::string_view id, const CallOptions& options = {}) const;
+  Future<Term> EvictAsync(std::string_view id, const CallOptions& options = {}) const;
+  Future<Term> GetTermAsync(const CallOptions& options = {}) const;
+
   // Watches the election's terms; returns once the broker accepted the
   // watch.
   absl::StatusOr<Channel<Term>> Watch(const WatchOptions& options = {}) const;
@@ -131,6 +143,8 @@ class Election {
   Election(std::shared_ptr<internal::ClientCore> core, std::string name, std::string candidate_id)
       : core_(std::move(core)), name_(std::move(name)), candidate_id_(std::move(candidate_id)) {}
 
+  // Enter (or Leave) as this handle's candidate.
+  Future<Term> SendAsCandidate(bool enter, const CallOptions& options) const;
   // ID(), waiting for the client's session if it has none yet.
   absl::StatusOr<std::string> ResolveID(const CallOptions& options) const;
 

@@ -55,6 +55,7 @@
 #include "atomix/call_options.h"
 #include "atomix/channel.h"
 #include "atomix/client.h"
+#include "atomix/future.h"
 #include "atomix/options.h"
 #include "atomix/versioned.h"
 #include "atomix/watch.h"
@@ -141,6 +142,14 @@ class Lock {
   // with fence v still holds it.
   absl::StatusOr<bool> IsLocked(const LockQueryOptions& options = {}) const;
 
+  // The same, without waiting (atomix/future.h). A grant whose future is
+  // dropped stays held until it is released or the session ends; the
+  // client gives back only grants that cross a deadline or a cancel.
+  Future<Fence> AcquireAsync(const CallOptions& options = {}) const;
+  Future<std::optional<Fence>> TryAcquireAsync(const CallOptions& options = {}) const;
+  Future<void> ReleaseAsync(const WriteOptions& options = {}) const;
+  Future<bool> IsLockedAsync(const LockQueryOptions& options = {}) const;
+
   // Watches the lock's holder; returns once the broker accepted the watch.
   absl::StatusOr<Channel<LockEvent>> Watch(const WatchOptions& options = {}) const;
 
@@ -151,9 +160,12 @@ class Lock {
   Lock(std::shared_ptr<internal::ClientCore> core, std::string name)
       : core_(std::move(core)), name_(std::move(name)) {}
 
-  // Acquire or TryAcquire; also reports the session the grant belongs to.
-  absl::StatusOr<std::optional<Fence>> AcquireImpl(bool try_only, const CallOptions& options,
-                                                   uint64_t* session) const;
+  // Acquire or TryAcquire, and the session the grant belongs to.
+  struct Grant {
+    std::optional<Fence> fence;
+    uint64_t session = 0;
+  };
+  Future<Grant> AcquireImpl(bool try_only, const CallOptions& options) const;
 
   std::shared_ptr<internal::ClientCore> core_;
   std::string name_;

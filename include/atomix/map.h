@@ -175,55 +175,49 @@ class Map {
   // / after d (see atomix/options.h).
   absl::StatusOr<Version> Put(const K& key, const V& value,
                               const WriteOptions& options = {}) const {
-    return core_.Put(KC::Encode(key), VC::Encode(value), options);
+    return PutAsync(key, value, options).get();
   }
 
   // Inserts only if the key is absent; ALREADY_EXISTS otherwise. Takes
   // WithEphemeral() and WithTTL(d), not IfVersion or IfFence.
   absl::StatusOr<Version> Insert(const K& key, const V& value,
                                  const WriteOptions& options = {}) const {
-    return core_.Insert(KC::Encode(key), VC::Encode(value), options);
+    return InsertAsync(key, value, options).get();
   }
 
   // Replaces only if the key is present (NOT_FOUND otherwise). Takes the
   // same options as Put.
   absl::StatusOr<Version> Update(const K& key, const V& value,
                                  const WriteOptions& options = {}) const {
-    return core_.Update(KC::Encode(key), VC::Encode(value), options);
+    return UpdateAsync(key, value, options).get();
   }
 
   // The entry's value and version, or nullopt when the key is absent.
   absl::StatusOr<std::optional<Versioned<V>>> Get(const K& key,
                                                   const CallOptions& options = {}) const {
-    std::string k = KC::Encode(key);
-    auto raw = core_.Get(k, options);
-    if (!raw.ok()) return raw.status();
-    if (!raw->has_value()) return std::optional<Versioned<V>>();
-    auto v = internal::DecodeWith<V, VC>((*raw)->value, internal::PrimitiveKind::kMap, name(), &k);
-    if (!v.ok()) return v.status();
-    return std::optional<Versioned<V>>(Versioned<V>{*std::move(v), (*raw)->version});
+    return GetAsync(key, options).get();
   }
 
   // Removes the key and returns the revision of the removal; NOT_FOUND if
   // absent. With IfVersion(v): only if its version is v. With
   // IfFence(lock, fence): only while that grant holds the lock.
   absl::StatusOr<Version> Remove(const K& key, const WriteOptions& options = {}) const {
-    return core_.Remove(KC::Encode(key), options);
+    return RemoveAsync(key, options).get();
   }
 
   absl::StatusOr<bool> Contains(const K& key, const CallOptions& options = {}) const {
-    return core_.Contains(KC::Encode(key), options);
+    return ContainsAsync(key, options).get();
   }
 
   // The number of entries.
   absl::StatusOr<int64_t> Size(const CallOptions& options = {}) const {
-    return core_.Size(options);
+    return SizeAsync(options).get();
   }
 
   // Removes every entry at one revision, which it returns; 0 (and no
   // revision taken) if the map was already empty.
   absl::StatusOr<Version> Clear(const CallOptions& options = {}) const {
-    return core_.Clear(options);
+    return ClearAsync(options).get();
   }
 
   // Removes every entry whose encoded key starts with `prefix`, all at one
@@ -232,7 +226,53 @@ class Map {
   // removes everything, like Clear().
   absl::StatusOr<int64_t> RemovePrefix(std::string_view prefix,
                                        const CallOptions& options = {}) const {
-    return core_.RemovePrefix(std::string(prefix), options);
+    return RemovePrefixAsync(prefix, options).get();
+  }
+
+  // The same, without waiting (atomix/future.h).
+  Future<Version> PutAsync(const K& key, const V& value, const WriteOptions& options = {}) const {
+    return core_.PutAsync(KC::Encode(key), VC::Encode(value), options);
+  }
+  Future<Version> InsertAsync(const K& key, const V& value,
+                              const WriteOptions& options = {}) const {
+    return core_.InsertAsync(KC::Encode(key), VC::Encode(value), options);
+  }
+  Future<Version> UpdateAsync(const K& key, const V& value,
+                              const WriteOptions& options = {}) const {
+    return core_.UpdateAsync(KC::Encode(key), VC::Encode(value), options);
+  }
+  Future<std::optional<Versioned<V>>> GetAsync(const K& key,
+                                               const CallOptions& options = {}) const {
+    std::string k = KC::Encode(key);
+    auto raw = core_.GetAsync(k, options);
+    return internal::MapFuture<std::optional<Versioned<V>>>(
+        std::move(raw),
+        [name = core_.name(), k = std::move(k)](
+            absl::StatusOr<std::optional<Versioned<std::string>>> raw)
+            -> absl::StatusOr<std::optional<Versioned<V>>> {
+          if (!raw.ok()) return raw.status();
+          if (!raw->has_value()) return std::optional<Versioned<V>>();
+          auto v = internal::DecodeWith<V, VC>((*raw)->value, internal::PrimitiveKind::kMap, name,
+                                               &k);
+          if (!v.ok()) return v.status();
+          return std::optional<Versioned<V>>(Versioned<V>{*std::move(v), (*raw)->version});
+        });
+  }
+  Future<Version> RemoveAsync(const K& key, const WriteOptions& options = {}) const {
+    return core_.RemoveAsync(KC::Encode(key), options);
+  }
+  Future<bool> ContainsAsync(const K& key, const CallOptions& options = {}) const {
+    return core_.ContainsAsync(KC::Encode(key), options);
+  }
+  Future<int64_t> SizeAsync(const CallOptions& options = {}) const {
+    return core_.SizeAsync(options);
+  }
+  Future<Version> ClearAsync(const CallOptions& options = {}) const {
+    return core_.ClearAsync(options);
+  }
+  Future<int64_t> RemovePrefixAsync(std::string_view prefix,
+                                    const CallOptions& options = {}) const {
+    return core_.RemovePrefixAsync(std::string(prefix), options);
   }
 
   // Watches the map (atomix/watch.h): every key, or with options.prefix

@@ -142,27 +142,44 @@ class Set {
 
   // Adds the element. changed == false if it was already present.
   absl::StatusOr<Change> Add(const E& element, const CallOptions& options = {}) const {
-    return core_.Add(C::Encode(element), options);
+    return AddAsync(element, options).get();
   }
 
   // Removes the element. changed == false (version 0) if it was absent.
   absl::StatusOr<Change> Remove(const E& element, const CallOptions& options = {}) const {
-    return core_.Remove(C::Encode(element), options);
+    return RemoveAsync(element, options).get();
   }
 
   absl::StatusOr<bool> Contains(const E& element, const CallOptions& options = {}) const {
-    return core_.Contains(C::Encode(element), options);
+    return ContainsAsync(element, options).get();
   }
 
   // The number of elements.
   absl::StatusOr<int64_t> Size(const CallOptions& options = {}) const {
-    return core_.Size(options);
+    return SizeAsync(options).get();
   }
 
   // Removes every element at one revision, which it returns; 0 (and no
   // revision taken) if the set was already empty.
   absl::StatusOr<Version> Clear(const CallOptions& options = {}) const {
-    return core_.Clear(options);
+    return ClearAsync(options).get();
+  }
+
+  // The same, without waiting (atomix/future.h).
+  Future<Change> AddAsync(const E& element, const CallOptions& options = {}) const {
+    return core_.AddAsync(C::Encode(element), options);
+  }
+  Future<Change> RemoveAsync(const E& element, const CallOptions& options = {}) const {
+    return core_.RemoveAsync(C::Encode(element), options);
+  }
+  Future<bool> ContainsAsync(const E& element, const CallOptions& options = {}) const {
+    return core_.ContainsAsync(C::Encode(element), options);
+  }
+  Future<int64_t> SizeAsync(const CallOptions& options = {}) const {
+    return core_.SizeAsync(options);
+  }
+  Future<Version> ClearAsync(const CallOptions& options = {}) const {
+    return core_.ClearAsync(options);
   }
 
   // Watches the set (atomix/watch.h); returns once the broker accepted the

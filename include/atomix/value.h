@@ -126,12 +126,7 @@ class Value {
 
   // The value and its version, or nullopt when absent.
   absl::StatusOr<std::optional<Versioned<T>>> Get(const CallOptions& options = {}) const {
-    auto raw = core_.Get(options);
-    if (!raw.ok()) return raw.status();
-    if (!raw->has_value()) return std::optional<Versioned<T>>();
-    auto v = internal::DecodeWith<T, C>((*raw)->value, internal::PrimitiveKind::kValue, name());
-    if (!v.ok()) return v.status();
-    return std::optional<Versioned<T>>(Versioned<T>{*std::move(v), (*raw)->version});
+    return GetAsync(options).get();
   }
 
   // Sets the value (creating it if absent) and returns the revision of the
@@ -140,20 +135,43 @@ class Value {
   // WithEphemeral() / WithTTL(d): the value is deleted when the session ends
   // / after d (see atomix/options.h).
   absl::StatusOr<Version> Set(const T& value, const WriteOptions& options = {}) const {
-    return core_.Set(C::Encode(value), options);
+    return SetAsync(value, options).get();
   }
 
   // Sets the value only if it is absent; ALREADY_EXISTS otherwise. Takes
   // WithEphemeral() and WithTTL(d), not IfVersion or IfFence.
   absl::StatusOr<Version> Insert(const T& value, const WriteOptions& options = {}) const {
-    return core_.Insert(C::Encode(value), options);
+    return InsertAsync(value, options).get();
   }
 
   // Deletes the value and returns the revision of the delete; NOT_FOUND if
   // absent. With IfVersion(v): only if the value has version v. With
   // IfFence(lock, fence): only while that grant holds the lock.
   absl::StatusOr<Version> Delete(const WriteOptions& options = {}) const {
-    return core_.Delete(options);
+    return DeleteAsync(options).get();
+  }
+
+  // The same, without waiting (atomix/future.h).
+  Future<std::optional<Versioned<T>>> GetAsync(const CallOptions& options = {}) const {
+    return internal::MapFuture<std::optional<Versioned<T>>>(
+        core_.GetAsync(options),
+        [name = core_.name()](absl::StatusOr<std::optional<Versioned<std::string>>> raw)
+            -> absl::StatusOr<std::optional<Versioned<T>>> {
+          if (!raw.ok()) return raw.status();
+          if (!raw->has_value()) return std::optional<Versioned<T>>();
+          auto v = internal::DecodeWith<T, C>((*raw)->value, internal::PrimitiveKind::kValue, name);
+          if (!v.ok()) return v.status();
+          return std::optional<Versioned<T>>(Versioned<T>{*std::move(v), (*raw)->version});
+        });
+  }
+  Future<Version> SetAsync(const T& value, const WriteOptions& options = {}) const {
+    return core_.SetAsync(C::Encode(value), options);
+  }
+  Future<Version> InsertAsync(const T& value, const WriteOptions& options = {}) const {
+    return core_.InsertAsync(C::Encode(value), options);
+  }
+  Future<Version> DeleteAsync(const WriteOptions& options = {}) const {
+    return core_.DeleteAsync(options);
   }
 
   // Watches the value (atomix/watch.h); returns once the broker accepted

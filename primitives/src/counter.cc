@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "primitives/src/request.h"
+#include "primitives/src/send.h"
 #include "sdk/src/client_core.h"
 
 namespace atomix {
@@ -10,65 +11,89 @@ namespace {
 
 using internal::PrimitiveKind;
 
-absl::StatusOr<v1::CounterResponse> CallCounter(internal::ClientCore& core, const std::string& name,
-                                                v1::CounterRequest op, const char* op_name,
-                                                const CallOptions& options, bool idempotent) {
+constexpr internal::ResponsePart<v1::CounterResponse> kCounterPart{&v1::Response::has_counter,
+                                                                  &v1::Response::mutable_counter};
+
+template <class T, class F>
+Future<T> SendCounter(internal::ClientCore& core, const std::string& name, v1::CounterRequest op,
+                      const char* op_name, const CallOptions& options, bool idempotent,
+                      F convert) {
   v1::Request request = internal::NewRequest(PrimitiveKind::kCounter, name);
   *request.mutable_counter() = std::move(op);
-  absl::StatusOr<v1::Response> response = core.Call(std::move(request), options, idempotent);
-  if (!response.ok()) return response.status();
-  if (!response->has_counter()) {
-    return internal::MissingResult(PrimitiveKind::kCounter, name, op_name);
-  }
-  return std::move(*response->mutable_counter());
+  return internal::Send<T>(core, std::move(request), options,
+                           internal::CallKind{.idempotent = idempotent}, PrimitiveKind::kCounter,
+                           name, op_name, kCounterPart, std::move(convert));
 }
 
-absl::StatusOr<Versioned<int64_t>> Mutation(internal::ClientCore& core, const std::string& name,
-                                            v1::CounterRequest op, const char* op_name,
-                                            const CallOptions& options) {
-  auto r = CallCounter(core, name, std::move(op), op_name, options, /*idempotent=*/false);
-  if (!r.ok()) return r.status();
-  return Versioned<int64_t>{r->value(), r->version()};
+Future<Versioned<int64_t>> Mutation(internal::ClientCore& core, const std::string& name,
+                                    v1::CounterRequest op, const char* op_name,
+                                    const CallOptions& options) {
+  return SendCounter<Versioned<int64_t>>(
+      core, name, std::move(op), op_name, options, /*idempotent=*/false,
+      [](v1::CounterResponse& r) { return Versioned<int64_t>{r.value(), r.version()}; });
 }
 
 }  // namespace
 
-absl::StatusOr<int64_t> Counter::Get(const CallOptions& options) const {
+Future<int64_t> Counter::GetAsync(const CallOptions& options) const {
   v1::CounterRequest op;
   op.mutable_get();
-  auto r = CallCounter(*core_, name_, std::move(op), "get", options, /*idempotent=*/true);
-  if (!r.ok()) return r.status();
-  return r->value();
+  return SendCounter<int64_t>(*core_, name_, std::move(op), "get", options, /*idempotent=*/true,
+                              [](v1::CounterResponse& r) { return r.value(); });
 }
 
-absl::StatusOr<Versioned<int64_t>> Counter::Set(int64_t value, const CallOptions& options) const {
+Future<Versioned<int64_t>> Counter::SetAsync(int64_t value, const CallOptions& options) const {
   v1::CounterRequest op;
   op.mutable_set()->set_value(value);
   return Mutation(*core_, name_, std::move(op), "set", options);
 }
 
-absl::StatusOr<Versioned<int64_t>> Counter::Increment(int64_t delta,
-                                                      const CallOptions& options) const {
+Future<Versioned<int64_t>> Counter::IncrementAsync(int64_t delta,
+                                                   const CallOptions& options) const {
   v1::CounterRequest op;
   op.mutable_add()->set_delta(delta);
   return Mutation(*core_, name_, std::move(op), "add", options);
 }
 
-absl::StatusOr<Versioned<int64_t>> Counter::Decrement(int64_t delta,
-                                                      const CallOptions& options) const {
+Future<Versioned<int64_t>> Counter::DecrementAsync(int64_t delta,
+                                                   const CallOptions& options) const {
   if (delta == std::numeric_limits<int64_t>::min()) {
-    return absl::InvalidArgumentError("Counter::Decrement: delta must be greater than INT64_MIN");
+    return internal::Refused<Versioned<int64_t>>(
+        absl::InvalidArgumentError("Counter::Decrement: delta must be greater than INT64_MIN"));
   }
-  return Increment(-delta, options);
+  return IncrementAsync(-delta, options);
 }
 
-absl::StatusOr<Versioned<int64_t>> Counter::CompareAndSet(int64_t expect, int64_t update,
-                                                          const CallOptions& options) const {
+Future<Versioned<int64_t>> Counter::CompareAndSetAsync(int64_t expect, int64_t update,
+                                                       const CallOptions& options) const {
   v1::CounterRequest op;
   auto* cas = op.mutable_compare_and_set();
   cas->set_expect(expect);
   cas->set_update(update);
   return Mutation(*core_, name_, std::move(op), "compare_and_set", options);
+}
+
+absl::StatusOr<int64_t> Counter::Get(const CallOptions& options) const {
+  return GetAsync(options).get();
+}
+
+absl::StatusOr<Versioned<int64_t>> Counter::Set(int64_t value, const CallOptions& options) const {
+  return SetAsync(value, options).get();
+}
+
+absl::StatusOr<Versioned<int64_t>> Counter::Increment(int64_t delta,
+                                                      const CallOptions& options) const {
+  return IncrementAsync(delta, options).get();
+}
+
+absl::StatusOr<Versioned<int64_t>> Counter::Decrement(int64_t delta,
+                                                      const CallOptions& options) const {
+  return DecrementAsync(delta, options).get();
+}
+
+absl::StatusOr<Versioned<int64_t>> Counter::CompareAndSet(int64_t expect, int64_t update,
+                                                          const CallOptions& options) const {
+  return CompareAndSetAsync(expect, update, options).get();
 }
 
 namespace internal {

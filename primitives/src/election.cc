@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "primitives/src/request.h"
+#include "primitives/src/send.h"
+#include "sdk/src/executor.h"
 #include "sdk/src/client_core.h"
 
 namespace atomix {
@@ -29,20 +31,20 @@ Term FromWire(v1::Term& wire) {
   return term;
 }
 
+constexpr internal::ResponsePart<v1::ElectionResponse> kElectionPart{
+    &v1::Response::has_election, &v1::Response::mutable_election};
+
 // Sends one election op; `fill` sets it on the ElectionRequest.
 template <class Fill>
-absl::StatusOr<Term> CallElection(internal::ClientCore* core, const std::string& name,
-                                  const char* op_name, const CallOptions& options, bool idempotent,
-                                  Fill fill) {
-  if (core == nullptr) return internal::NoCore();
+Future<Term> SendElection(internal::ClientCore* core, const std::string& name, const char* op_name,
+                          const CallOptions& options, bool idempotent, Fill fill) {
+  if (core == nullptr) return internal::Refused<Term>(internal::NoCore());
   v1::Request request = internal::NewRequest(PrimitiveKind::kElection, name);
   fill(*request.mutable_election());
-  absl::StatusOr<v1::Response> response = core->Call(std::move(request), options, idempotent);
-  if (!response.ok()) return response.status();
-  if (!response->has_election()) {
-    return internal::MissingResult(PrimitiveKind::kElection, name, op_name);
-  }
-  return FromWire(*response->mutable_election()->mutable_term());
+  return internal::Send<Term>(*core, std::move(request), options,
+                              internal::CallKind{.idempotent = idempotent},
+                              PrimitiveKind::kElection, name, op_name, kElectionPart,
+                              [](v1::ElectionResponse& r) { return FromWire(*r.mutable_term()); });
 }
 
 }  // namespace
@@ -71,51 +73,100 @@ absl::StatusOr<std::string> Election::ResolveID(const CallOptions& options) cons
   return id;
 }
 
-absl::StatusOr<Term> Election::Enter(const CallOptions& options) const {
-  auto id = ResolveID(options);
-  if (!id.ok()) return id.status();
-  return CallElection(core_.get(), name_, "enter", options, /*idempotent=*/false,
-                      [&](v1::ElectionRequest& op) { op.mutable_enter()->set_candidate_id(*id); });
+Future<Term> Election::SendAsCandidate(bool enter, const CallOptions& options) const {
+  if (core_ == nullptr) return internal::Refused<Term>(internal::NoCore());
+  const char* op_name = enter ? "enter" : "leave";
+  auto send = [enter, op_name](const Election& e, std::string id, const CallOptions& options) {
+    return SendElection(e.core_.get(), e.name_, op_name, options, /*idempotent=*/false,
+                        [&](v1::ElectionRequest& op) {
+                          (enter ? op.mutable_enter()->mutable_candidate_id()
+                                 : op.mutable_leave()->mutable_candidate_id())
+                              ->assign(std::move(id));
+                        });
+  };
+  std::string id = ID();
+  if (!id.empty()) return send(*this, std::move(id), options);
+  // No session yet to name the candidate: wait for it on the callback
+  // executor rather than on the caller's thread, with the deadline the call
+  // has now.
+  CallOptions absolute = options;
+  absolute.deadline = internal::EffectiveDeadline(
+      options,
+      std::chrono::duration_cast<std::chrono::nanoseconds>(core_->options().default_call_timeout));
+  absolute.timeout.reset();
+  auto out = std::make_shared<internal::ValueState<Term>>(core_->executor());
+  core_->executor()->Post([self = *this, absolute, send, out]() {
+    auto resolved = self.ResolveID(absolute);
+    if (!resolved.ok()) {
+      out->SetValue(resolved.status());
+      return;
+    }
+    out->SetValue(send(self, *std::move(resolved), absolute).get());
+  });
+  return Future<Term>(std::move(out));
 }
 
-absl::StatusOr<Term> Election::Leave(const CallOptions& options) const {
-  auto id = ResolveID(options);
-  if (!id.ok()) return id.status();
-  return CallElection(core_.get(), name_, "leave", options, /*idempotent=*/false,
-                      [&](v1::ElectionRequest& op) { op.mutable_leave()->set_candidate_id(*id); });
+Future<Term> Election::EnterAsync(const CallOptions& options) const {
+  return SendAsCandidate(/*enter=*/true, options);
 }
 
-absl::StatusOr<Term> Election::Anoint(std::string_view id, const CallOptions& options) const {
-  if (id.empty()) return EmptyCandidate(name_);
-  return CallElection(
+Future<Term> Election::LeaveAsync(const CallOptions& options) const {
+  return SendAsCandidate(/*enter=*/false, options);
+}
+
+Future<Term> Election::AnointAsync(std::string_view id, const CallOptions& options) const {
+  if (id.empty()) return internal::Refused<Term>(EmptyCandidate(name_));
+  return SendElection(
       core_.get(), name_, "anoint", options, /*idempotent=*/false,
       [&](v1::ElectionRequest& op) { op.mutable_anoint()->set_candidate_id(std::string(id)); });
 }
 
-absl::StatusOr<Term> Election::Promote(std::string_view id, const CallOptions& options) const {
-  if (id.empty()) return EmptyCandidate(name_);
-  return CallElection(
+Future<Term> Election::PromoteAsync(std::string_view id, const CallOptions& options) const {
+  if (id.empty()) return internal::Refused<Term>(EmptyCandidate(name_));
+  return SendElection(
       core_.get(), name_, "promote", options, /*idempotent=*/false,
       [&](v1::ElectionRequest& op) { op.mutable_promote()->set_candidate_id(std::string(id)); });
 }
 
-absl::StatusOr<Term> Election::Demote(std::string_view id, const CallOptions& options) const {
-  if (id.empty()) return EmptyCandidate(name_);
-  return CallElection(
+Future<Term> Election::DemoteAsync(std::string_view id, const CallOptions& options) const {
+  if (id.empty()) return internal::Refused<Term>(EmptyCandidate(name_));
+  return SendElection(
       core_.get(), name_, "demote", options, /*idempotent=*/false,
       [&](v1::ElectionRequest& op) { op.mutable_demote()->set_candidate_id(std::string(id)); });
 }
 
-absl::StatusOr<Term> Election::Evict(std::string_view id, const CallOptions& options) const {
-  if (id.empty()) return EmptyCandidate(name_);
-  return CallElection(
+Future<Term> Election::EvictAsync(std::string_view id, const CallOptions& options) const {
+  if (id.empty()) return internal::Refused<Term>(EmptyCandidate(name_));
+  return SendElection(
       core_.get(), name_, "evict", options, /*idempotent=*/false,
       [&](v1::ElectionRequest& op) { op.mutable_evict()->set_candidate_id(std::string(id)); });
 }
 
-absl::StatusOr<Term> Election::GetTerm(const CallOptions& options) const {
-  return CallElection(core_.get(), name_, "get_term", options, /*idempotent=*/true,
+Future<Term> Election::GetTermAsync(const CallOptions& options) const {
+  return SendElection(core_.get(), name_, "get_term", options, /*idempotent=*/true,
                       [](v1::ElectionRequest& op) { op.mutable_get_term(); });
+}
+
+absl::StatusOr<Term> Election::Enter(const CallOptions& options) const {
+  return EnterAsync(options).get();
+}
+absl::StatusOr<Term> Election::Leave(const CallOptions& options) const {
+  return LeaveAsync(options).get();
+}
+absl::StatusOr<Term> Election::Anoint(std::string_view id, const CallOptions& options) const {
+  return AnointAsync(id, options).get();
+}
+absl::StatusOr<Term> Election::Promote(std::string_view id, const CallOptions& options) const {
+  return PromoteAsync(id, options).get();
+}
+absl::StatusOr<Term> Election::Demote(std::string_view id, const CallOptions& options) const {
+  return DemoteAsync(id, options).get();
+}
+absl::StatusOr<Term> Election::Evict(std::string_view id, const CallOptions& options) const {
+  return EvictAsync(id, options).get();
+}
+absl::StatusOr<Term> Election::GetTerm(const CallOptions& options) const {
+  return GetTermAsync(options).get();
 }
 
 namespace internal {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "primitives/src/request.h"
+#include "primitives/src/send.h"
 #include "sdk/src/client_core.h"
 
 namespace atomix {
@@ -13,17 +14,15 @@ namespace {
 
 using internal::PrimitiveKind;
 
-absl::StatusOr<v1::LockResponse> LockResult(absl::StatusOr<v1::Response> response,
-                                            const std::string& name, const char* op_name) {
-  if (!response.ok()) return response.status();
-  if (!response->has_lock()) return internal::MissingResult(PrimitiveKind::kLock, name, op_name);
-  return std::move(*response->mutable_lock());
-}
+constexpr internal::ResponsePart<v1::LockResponse> kLockPart{&v1::Response::has_lock,
+                                                            &v1::Response::mutable_lock};
 
-absl::StatusOr<v1::LockResponse> CallLock(internal::ClientCore& core, const std::string& name,
-                                          v1::Request request, const char* op_name,
-                                          const CallOptions& options, bool idempotent) {
-  return LockResult(core.Call(std::move(request), options, idempotent), name, op_name);
+template <class T, class F>
+Future<T> SendLock(internal::ClientCore& core, const std::string& name, v1::Request request,
+                   const char* op_name, const CallOptions& options, internal::CallKind kind,
+                   F convert) {
+  return internal::Send<T>(core, std::move(request), options, std::move(kind),
+                           PrimitiveKind::kLock, name, op_name, kLockPart, std::move(convert));
 }
 
 // A grant that reached nobody goes back: Release(IfVersion(fence)), which
@@ -39,9 +38,8 @@ internal::GiveBack ReleaseLateGrant(const std::string& name) {
 
 }  // namespace
 
-absl::StatusOr<std::optional<Fence>> Lock::AcquireImpl(bool try_only, const CallOptions& options,
-                                                       uint64_t* session) const {
-  if (core_ == nullptr) return internal::NoCore();
+Future<Lock::Grant> Lock::AcquireImpl(bool try_only, const CallOptions& options) const {
+  if (core_ == nullptr) return internal::Refused<Grant>(internal::NoCore());
   // The session the grant belongs to: the one in place when the request was
   // sent. If it changes meanwhile, the old one is lost, and so is its grant.
   const uint64_t before = core_->session_id();
@@ -50,69 +48,99 @@ absl::StatusOr<std::optional<Fence>> Lock::AcquireImpl(bool try_only, const Call
   // A waiting acquire is a blocking call: the broker holds it no longer than
   // the caller waits, withdraws it when the caller gives up, and a grant
   // that crosses the withdrawal is released by the client core.
-  absl::StatusOr<v1::Response> response =
-      try_only ? core_->Call(std::move(request), options, /*idempotent=*/false)
-               : core_->CallBlocking(std::move(request), options, ReleaseLateGrant(name_));
-  auto r = LockResult(std::move(response), name_, try_only ? "try_acquire" : "acquire");
-  if (!r.ok()) return r.status();
-  if (session != nullptr) *session = before != 0 ? before : core_->session_id();
-  if (!r->acquired()) {
-    if (!try_only) {
-      return absl::InternalError(
-          absl::StrCat("broker answered lock \"", name_, "\" acquire without a grant"));
-    }
-    return std::optional<Fence>();
+  internal::CallKind kind;
+  if (!try_only) {
+    kind.blocking = true;
+    kind.give_back = ReleaseLateGrant(name_);
   }
-  return std::optional<Fence>(Fence{r->version()});
+  return SendLock<Grant>(
+      *core_, name_, std::move(request), try_only ? "try_acquire" : "acquire", options,
+      std::move(kind),
+      [core = core_, name = name_, try_only, before](
+          v1::LockResponse& r) -> absl::StatusOr<Grant> {
+        Grant grant;
+        grant.session = before != 0 ? before : core->session_id();
+        if (!r.acquired()) {
+          if (!try_only) {
+            return absl::InternalError(
+                absl::StrCat("broker answered lock \"", name, "\" acquire without a grant"));
+          }
+          return grant;
+        }
+        grant.fence = Fence{r.version()};
+        return grant;
+      });
 }
 
-absl::StatusOr<Fence> Lock::Acquire(const CallOptions& options) const {
-  auto r = AcquireImpl(/*try_only=*/false, options, nullptr);
-  if (!r.ok()) return r.status();
-  return **r;
+Future<Fence> Lock::AcquireAsync(const CallOptions& options) const {
+  return internal::MapFuture<Fence>(AcquireImpl(/*try_only=*/false, options),
+                                    [](absl::StatusOr<Grant> g) -> absl::StatusOr<Fence> {
+                                      if (!g.ok()) return g.status();
+                                      return *g->fence;
+                                    });
 }
 
-absl::StatusOr<std::optional<Fence>> Lock::TryAcquire(const CallOptions& options) const {
-  return AcquireImpl(/*try_only=*/true, options, nullptr);
+Future<std::optional<Fence>> Lock::TryAcquireAsync(const CallOptions& options) const {
+  return internal::MapFuture<std::optional<Fence>>(
+      AcquireImpl(/*try_only=*/true, options),
+      [](absl::StatusOr<Grant> g) -> absl::StatusOr<std::optional<Fence>> {
+        if (!g.ok()) return g.status();
+        return g->fence;
+      });
 }
 
-absl::Status Lock::Release(const WriteOptions& options) const {
-  if (core_ == nullptr) return internal::NoCore();
+Future<void> Lock::ReleaseAsync(const WriteOptions& options) const {
+  if (core_ == nullptr) return internal::Refused<void>(internal::NoCore());
   if (options.if_fence || options.ephemeral || options.ttl) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("lock \"", name_, "\": Release takes only IfVersion"));
+    return internal::Refused<void>(absl::InvalidArgumentError(
+        absl::StrCat("lock \"", name_, "\": Release takes only IfVersion")));
   }
   v1::Request request = internal::NewRequest(PrimitiveKind::kLock, name_);
   auto* release = request.mutable_lock()->mutable_release();
   if (options.if_version) release->set_if_version(*options.if_version);
-  auto r = CallLock(*core_, name_, std::move(request), "release", options, /*idempotent=*/false);
-  return r.status();
+  return SendLock<void>(*core_, name_, std::move(request), "release", options,
+                        internal::CallKind{}, [](v1::LockResponse&) { return absl::OkStatus(); });
 }
 
-absl::StatusOr<bool> Lock::IsLocked(const LockQueryOptions& options) const {
-  if (core_ == nullptr) return internal::NoCore();
+Future<bool> Lock::IsLockedAsync(const LockQueryOptions& options) const {
+  if (core_ == nullptr) return internal::Refused<bool>(internal::NoCore());
   v1::Request request = internal::NewRequest(PrimitiveKind::kLock, name_);
   auto* get = request.mutable_lock()->mutable_get();
   if (options.with_version) get->set_with_version(*options.with_version);
-  auto r = CallLock(*core_, name_, std::move(request), "get", options, /*idempotent=*/true);
-  if (!r.ok()) return r.status();
-  return r->locked();
+  return SendLock<bool>(*core_, name_, std::move(request), "get", options,
+                        internal::CallKind{.idempotent = true},
+                        [](v1::LockResponse& r) { return r.locked(); });
+}
+
+absl::StatusOr<Fence> Lock::Acquire(const CallOptions& options) const {
+  return AcquireAsync(options).get();
+}
+
+absl::StatusOr<std::optional<Fence>> Lock::TryAcquire(const CallOptions& options) const {
+  return TryAcquireAsync(options).get();
+}
+
+absl::Status Lock::Release(const WriteOptions& options) const {
+  return ReleaseAsync(options).get();
+}
+
+absl::StatusOr<bool> Lock::IsLocked(const LockQueryOptions& options) const {
+  return IsLockedAsync(options).get();
 }
 
 absl::StatusOr<LockGuard> LockGuard::Acquire(const Lock& lock, const CallOptions& options) {
-  uint64_t session = 0;
-  auto r = lock.AcquireImpl(/*try_only=*/false, options, &session);
-  if (!r.ok()) return r.status();
-  return LockGuard(lock, **r, lock.core_->SessionLostToken(session));
+  auto g = lock.AcquireImpl(/*try_only=*/false, options).get();
+  if (!g.ok()) return g.status();
+  return LockGuard(lock, *g->fence, lock.core_->SessionLostToken(g->session));
 }
 
 absl::StatusOr<std::optional<LockGuard>> LockGuard::TryAcquire(const Lock& lock,
                                                                const CallOptions& options) {
-  uint64_t session = 0;
-  auto r = lock.AcquireImpl(/*try_only=*/true, options, &session);
-  if (!r.ok()) return r.status();
-  if (!r->has_value()) return std::optional<LockGuard>();
-  return std::optional<LockGuard>(LockGuard(lock, **r, lock.core_->SessionLostToken(session)));
+  auto g = lock.AcquireImpl(/*try_only=*/true, options).get();
+  if (!g.ok()) return g.status();
+  if (!g->fence.has_value()) return std::optional<LockGuard>();
+  return std::optional<LockGuard>(
+      LockGuard(lock, *g->fence, lock.core_->SessionLostToken(g->session)));
 }
 
 LockGuard::LockGuard(LockGuard&& other) noexcept

@@ -3,26 +3,25 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "primitives/src/request.h"
+#include "primitives/src/send.h"
 #include "sdk/src/client_core.h"
 
 namespace atomix::internal {
 namespace {
 
-absl::StatusOr<v1::SetResponse> CallSet(ClientCore& core, const std::string& name,
-                                        v1::SetRequest op, const char* op_name,
-                                        const CallOptions& options, bool idempotent) {
+constexpr ResponsePart<v1::SetResponse> kSetPart{&v1::Response::has_set,
+                                                &v1::Response::mutable_set};
+
+template <class T, class F>
+Future<T> SendSet(ClientCore& core, const std::string& name, v1::SetRequest op,
+                  const char* op_name, const CallOptions& options, bool idempotent, F convert) {
   v1::Request request = NewRequest(PrimitiveKind::kSet, name);
   *request.mutable_set() = std::move(op);
-  absl::StatusOr<v1::Response> response = core.Call(std::move(request), options, idempotent);
-  if (!response.ok()) return response.status();
-  if (!response->has_set()) return MissingResult(PrimitiveKind::kSet, name, op_name);
-  return std::move(*response->mutable_set());
+  return Send<T>(core, std::move(request), options, CallKind{.idempotent = idempotent},
+                 PrimitiveKind::kSet, name, op_name, kSetPart, std::move(convert));
 }
 
-absl::StatusOr<Change> ToChange(absl::StatusOr<v1::SetResponse> r) {
-  if (!r.ok()) return r.status();
-  return Change{r->changed(), r->version()};
-}
+Change ToChange(v1::SetResponse& r) { return Change{r.changed(), r.version()}; }
 
 // A key that sorts before `prefix` and after almost every key that does not
 // start with it: the prefix with its last byte lowered, followed by sixteen
@@ -49,57 +48,59 @@ absl::StatusOr<SetCore> SetCore::Open(std::shared_ptr<ClientCore> core, std::str
   return SetCore(std::move(core), std::string(name));
 }
 
-absl::StatusOr<Change> SetCore::Add(std::string element, const CallOptions& options) const {
+Future<Change> SetCore::AddAsync(std::string element, const CallOptions& options) const {
   v1::SetRequest op;
   op.mutable_add()->set_element(std::move(element));
-  return ToChange(CallSet(*core_, name_, std::move(op), "add", options, /*idempotent=*/false));
+  return SendSet<Change>(*core_, name_, std::move(op), "add", options, /*idempotent=*/false,
+                         ToChange);
 }
 
-absl::StatusOr<Change> SetCore::Remove(std::string element, const CallOptions& options) const {
+Future<Change> SetCore::RemoveAsync(std::string element, const CallOptions& options) const {
   v1::SetRequest op;
   op.mutable_remove()->set_element(std::move(element));
-  return ToChange(CallSet(*core_, name_, std::move(op), "remove", options, /*idempotent=*/false));
+  return SendSet<Change>(*core_, name_, std::move(op), "remove", options, /*idempotent=*/false,
+                         ToChange);
 }
 
-absl::StatusOr<bool> SetCore::Contains(std::string element, const CallOptions& options) const {
+Future<bool> SetCore::ContainsAsync(std::string element, const CallOptions& options) const {
   v1::SetRequest op;
   op.mutable_contains()->set_element(std::move(element));
-  auto r = CallSet(*core_, name_, std::move(op), "contains", options, /*idempotent=*/true);
-  if (!r.ok()) return r.status();
-  return r->contains();
+  return SendSet<bool>(*core_, name_, std::move(op), "contains", options, /*idempotent=*/true,
+                       [](v1::SetResponse& r) { return r.contains(); });
 }
 
-absl::StatusOr<int64_t> SetCore::Size(const CallOptions& options) const {
+Future<int64_t> SetCore::SizeAsync(const CallOptions& options) const {
   v1::SetRequest op;
   op.mutable_size();
-  auto r = CallSet(*core_, name_, std::move(op), "size", options, /*idempotent=*/true);
-  if (!r.ok()) return r.status();
-  return r->size();
+  return SendSet<int64_t>(*core_, name_, std::move(op), "size", options, /*idempotent=*/true,
+                          [](v1::SetResponse& r) { return r.size(); });
 }
 
-absl::StatusOr<Version> SetCore::Clear(const CallOptions& options) const {
+Future<Version> SetCore::ClearAsync(const CallOptions& options) const {
   v1::SetRequest op;
   op.mutable_clear();
-  auto r = CallSet(*core_, name_, std::move(op), "clear", options, /*idempotent=*/false);
-  if (!r.ok()) return r.status();
-  return r->version();
+  return SendSet<Version>(*core_, name_, std::move(op), "clear", options, /*idempotent=*/false,
+                          [](v1::SetResponse& r) { return r.version(); });
 }
 
-absl::StatusOr<RawElementPage> SetCore::List(const std::string& start_after, uint32_t limit,
-                                             const CallOptions& options) const {
+Future<RawElementPage> SetCore::ListAsync(const std::string& start_after, uint32_t limit,
+                                          const CallOptions& options) const {
   v1::SetRequest op;
   auto* list = op.mutable_list();
   list->set_start_after(start_after);
   list->set_limit(limit);
-  auto r = CallSet(*core_, name_, std::move(op), "list", options, /*idempotent=*/true);
-  if (!r.ok()) return r.status();
-  RawElementPage page;
-  page.more = r->more();
-  page.elements.reserve(r->elements_size());
-  for (v1::SetElement& e : *r->mutable_elements()) {
-    page.elements.push_back(Versioned<std::string>{std::move(*e.mutable_element()), e.version()});
-  }
-  return page;
+  return SendSet<RawElementPage>(
+      *core_, name_, std::move(op), "list", options, /*idempotent=*/true,
+      [](v1::SetResponse& r) {
+        RawElementPage page;
+        page.more = r.more();
+        page.elements.reserve(r.elements_size());
+        for (v1::SetElement& e : *r.mutable_elements()) {
+          page.elements.push_back(
+              Versioned<std::string>{std::move(*e.mutable_element()), e.version()});
+        }
+        return page;
+      });
 }
 
 SetCursor::SetCursor(SetCore set, ListOptions options)
@@ -111,7 +112,7 @@ absl::StatusOr<std::vector<Versioned<std::string>>> SetCursor::Next() {
   std::vector<Versioned<std::string>> out;
   if (done_) return out;
   // Elements are never empty, so start_after "" means "from the start".
-  auto page = set_.List(start_after_, options_.page_size, options_);
+  auto page = set_.ListAsync(start_after_, options_.page_size, options_).get();
   if (!page.ok()) return page.status();
   auto& elements = page->elements;
   // Each page must move past the previous one, or the listing would never end.

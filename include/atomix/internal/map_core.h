@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
+#include "atomix/future.h"
 #include "atomix/options.h"
 #include "atomix/versioned.h"
 
@@ -46,26 +47,26 @@ class MapCore {
   const std::string& name() const { return name_; }
   const std::shared_ptr<ClientCore>& client() const { return core_; }
 
-  absl::StatusOr<Version> Put(std::string key, std::string value,
+  // Each operation of atomix::Map, as bytes, without waiting.
+  Future<Version> PutAsync(std::string key, std::string value, const WriteOptions& options) const;
+  Future<Version> InsertAsync(std::string key, std::string value,
                               const WriteOptions& options) const;
-  absl::StatusOr<Version> Insert(std::string key, std::string value,
-                                 const WriteOptions& options) const;
-  absl::StatusOr<Version> Update(std::string key, std::string value,
-                                 const WriteOptions& options) const;
-  absl::StatusOr<std::optional<Versioned<std::string>>> Get(std::string key,
-                                                            const CallOptions& options) const;
-  absl::StatusOr<Version> Remove(std::string key, const WriteOptions& options) const;
-  absl::StatusOr<bool> Contains(std::string key, const CallOptions& options) const;
-  absl::StatusOr<int64_t> Size(const CallOptions& options) const;
-  absl::StatusOr<Version> Clear(const CallOptions& options) const;
+  Future<Version> UpdateAsync(std::string key, std::string value,
+                              const WriteOptions& options) const;
+  Future<std::optional<Versioned<std::string>>> GetAsync(std::string key,
+                                                         const CallOptions& options) const;
+  Future<Version> RemoveAsync(std::string key, const WriteOptions& options) const;
+  Future<bool> ContainsAsync(std::string key, const CallOptions& options) const;
+  Future<int64_t> SizeAsync(const CallOptions& options) const;
+  Future<Version> ClearAsync(const CallOptions& options) const;
   // The number of entries removed.
-  absl::StatusOr<int64_t> RemovePrefix(std::string prefix, const CallOptions& options) const;
+  Future<int64_t> RemovePrefixAsync(std::string prefix, const CallOptions& options) const;
 
   // One page: keys starting with `prefix` that sort after `start_after`, at
   // most `limit` of them (0: the broker default).
-  absl::StatusOr<RawEntryPage> List(const std::string& prefix, const std::string& start_after,
-                                    uint32_t limit, bool keys_only,
-                                    const CallOptions& options) const;
+  Future<RawEntryPage> ListAsync(const std::string& prefix, const std::string& start_after,
+                                 uint32_t limit, bool keys_only,
+                                 const CallOptions& options) const;
 
  private:
   MapCore(std::shared_ptr<ClientCore> core, std::string name)

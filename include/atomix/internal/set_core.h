@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
+#include "atomix/future.h"
 #include "atomix/options.h"
 #include "atomix/versioned.h"
 
@@ -38,16 +39,17 @@ class SetCore {
   const std::string& name() const { return name_; }
   const std::shared_ptr<ClientCore>& client() const { return core_; }
 
-  absl::StatusOr<Change> Add(std::string element, const CallOptions& options) const;
-  absl::StatusOr<Change> Remove(std::string element, const CallOptions& options) const;
-  absl::StatusOr<bool> Contains(std::string element, const CallOptions& options) const;
-  absl::StatusOr<int64_t> Size(const CallOptions& options) const;
-  absl::StatusOr<Version> Clear(const CallOptions& options) const;
+  // Each operation of atomix::Set, as bytes, without waiting.
+  Future<Change> AddAsync(std::string element, const CallOptions& options) const;
+  Future<Change> RemoveAsync(std::string element, const CallOptions& options) const;
+  Future<bool> ContainsAsync(std::string element, const CallOptions& options) const;
+  Future<int64_t> SizeAsync(const CallOptions& options) const;
+  Future<Version> ClearAsync(const CallOptions& options) const;
 
   // One page: elements that sort after `start_after`, at most `limit` of them
   // (0: the broker default).
-  absl::StatusOr<RawElementPage> List(const std::string& start_after, uint32_t limit,
-                                      const CallOptions& options) const;
+  Future<RawElementPage> ListAsync(const std::string& start_after, uint32_t limit,
+                                   const CallOptions& options) const;
 
  private:
   SetCore(std::shared_ptr<ClientCore> core, std::string name)

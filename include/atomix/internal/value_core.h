@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
+#include "atomix/future.h"
 #include "atomix/options.h"
 #include "atomix/versioned.h"
 
@@ -30,10 +31,10 @@ class ValueCore {
   const std::string& name() const { return name_; }
   const std::shared_ptr<ClientCore>& client() const { return core_; }
 
-  absl::StatusOr<std::optional<Versioned<std::string>>> Get(const CallOptions& options) const;
-  absl::StatusOr<Version> Set(std::string value, const WriteOptions& options) const;
-  absl::StatusOr<Version> Insert(std::string value, const WriteOptions& options) const;
-  absl::StatusOr<Version> Delete(const WriteOptions& options) const;
+  Future<std::optional<Versioned<std::string>>> GetAsync(const CallOptions& options) const;
+  Future<Version> SetAsync(std::string value, const WriteOptions& options) const;
+  Future<Version> InsertAsync(std::string value, const WriteOptions& options) const;
+  Future<Version> DeleteAsync(const WriteOptions& options) const;
 
  private:
   ValueCore(std::shared_ptr<ClientCore> core, std::string name)
