@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "atomix/atomix.h"
+#include "bench/child_process.h"
 
 namespace atomix::bench {
 namespace {
@@ -33,29 +33,19 @@ class LeaderProcess {
   static absl::StatusOr<std::unique_ptr<LeaderProcess>> Start(const std::string& broker,
                                                               const std::string& election,
                                                               milliseconds ttl) {
-    std::vector<std::string> argv = {"/proc/self/exe", "--broker", broker, "--lead", election};
-    argv.insert(argv.end(), {"--ttl-ms", std::to_string(ttl.count())});
-    // Everything the child needs is ready before fork(): between fork() and
-    // exec() a multithreaded process may only make async-signal-safe calls.
-    std::vector<char*> cargs;
-    for (auto& a : argv) cargs.push_back(a.data());
-    cargs.push_back(nullptr);
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) {
       return absl::InternalError(absl::StrCat("pipe: ", strerror(errno)));
     }
-    const pid_t parent = getpid();
-    const pid_t pid = fork();
-    if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
-    if (pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent) _exit(127);
-      dup2(fds[1], STDOUT_FILENO);  // the duplicate is not close-on-exec
-      execv(cargs[0], cargs.data());
-      _exit(127);
+    absl::StatusOr<pid_t> pid = SpawnSelf(
+        {"--broker", broker, "--lead", election, "--ttl-ms", std::to_string(ttl.count())}, fds[1]);
+    if (!pid.ok()) {
+      close(fds[0]);
+      close(fds[1]);
+      return pid.status();
     }
     close(fds[1]);
-    return std::unique_ptr<LeaderProcess>(new LeaderProcess(pid, fds[0]));
+    return std::unique_ptr<LeaderProcess>(new LeaderProcess(*pid, fds[0]));
   }
 
   ~LeaderProcess() {

@@ -5,8 +5,19 @@
 //
 // Every caller is a thread issuing one synchronous call after another through
 // one shared Client, which is how an application with many threads uses the
-// SDK. Prints ops/s and p50/p99 latency; ops/s is on the last line (in JSON
-// mode the last line is one JSON object ending with "ops_per_sec").
+// SDK; with --async --inflight N instead, one thread keeps N asynchronous
+// calls in flight (atomix/future.h). Workloads: counter-increment,
+// counter-get, map-put, map-get, map-fill (--value-bytes, --keys),
+// value-cas (a contended compare-and-set loop), lock-cycle. With --store S
+// the bench first checks (Admin.Status) that every broker runs store S.
+// Prints ops/s and p50/p90/p99/p99.9 latency; ops/s is on the last line (in
+// JSON mode the last line is one JSON object ending with "ops_per_sec").
+//
+//   atomix-bench --broker 127.0.0.1:5679 --workload lock-handoff --callers 8 \
+//                --processes 2 --duration 5
+//
+// measures how long the lock takes to pass between contenders in different
+// processes (see bench/lock_handoff.h).
 //
 //   atomix-bench --broker 127.0.0.1:5679 --workload election-failover \
 //                --ttl-ms 1000,2000,5000 --repeat 5 [--poll-ms 5] [--json]
@@ -37,7 +48,10 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_split.h"
 #include "atomix/atomix.h"
+#include "atomix/v1/admin.grpc.pb.h"
 #include "bench/failover.h"
+#include "bench/lock_handoff.h"
+#include "grpcpp/create_channel.h"
 #include "bench/fanout.h"
 #include "bench/redis_fanout.h"
 #include "bench/watch_fanout.h"
@@ -127,6 +141,63 @@ int RunFanout(const std::string& workload, const atomix::ClientOptions& options,
   return 0;
 }
 
+// OK if every broker in `endpoints` reports `store` in Admin.Status.
+absl::Status CheckStore(const std::vector<std::string>& endpoints, const std::string& store) {
+  for (const std::string& endpoint : endpoints) {
+    auto stub = atomix::v1::Admin::NewStub(
+        grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    atomix::v1::StatusResponse status;
+    grpc::Status s = stub->Status(&context, atomix::v1::StatusRequest(), &status);
+    if (!s.ok()) {
+      return absl::UnavailableError(absl::StrCat("Admin.Status of ", endpoint, ": ",
+                                                 s.error_message()));
+    }
+    if (status.store() != store) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "broker ", endpoint, " runs the ", status.store(), " store, not ", store));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void PrintResult(const atomix::bench::Result& r, const std::string& workload,
+                 const std::string& transport, const std::string& store, int callers,
+                 int inflight, int value_bytes, int keys, bool json) {
+  if (!r.first_error.empty()) {
+    std::fprintf(stderr, "atomix-bench: %lld errors, first: %s\n",
+                 static_cast<long long>(r.errors), r.first_error.c_str());
+  }
+  if (json) {
+    std::printf(
+        "{\"workload\": \"%s\", \"transport\": \"%s\", \"store\": \"%s\", "
+        "\"callers\": %d, \"async\": %s, \"inflight\": %d, \"value_bytes\": %d, "
+        "\"keys\": %d, \"duration_s\": %.3f, \"ops\": %lld, \"errors\": %lld, "
+        "\"conflicts\": %lld, \"p50_us\": %.1f, \"p90_us\": %.1f, \"p99_us\": %.1f, "
+        "\"p999_us\": %.1f, \"max_us\": %.1f, \"ops_per_sec\": %.0f}\n",
+        workload.c_str(), transport.c_str(), store.c_str(), callers,
+        inflight > 0 ? "true" : "false", inflight, value_bytes, keys, r.seconds,
+        static_cast<long long>(r.ops), static_cast<long long>(r.errors),
+        static_cast<long long>(r.conflicts), r.p50_us, r.p90_us, r.p99_us, r.p999_us, r.max_us,
+        r.ops_per_sec);
+    return;
+  }
+  if (inflight > 0) {
+    std::printf("workload %s, transport %s, async with %d in flight from one thread, %.1f s\n",
+                workload.c_str(), transport.c_str(), inflight, r.seconds);
+  } else {
+    std::printf("workload %s, transport %s, %d callers, %.1f s\n", workload.c_str(),
+                transport.c_str(), callers, r.seconds);
+  }
+  std::printf("ops %lld, errors %lld", static_cast<long long>(r.ops),
+              static_cast<long long>(r.errors));
+  if (r.conflicts > 0) std::printf(", conflicts %lld", static_cast<long long>(r.conflicts));
+  std::printf("\nlatency p50 %.1f us, p90 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us\n",
+              r.p50_us, r.p90_us, r.p99_us, r.p999_us, r.max_us);
+  std::printf("ops/s %.0f\n", r.ops_per_sec);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -147,6 +218,14 @@ int main(int argc, char** argv) {
   names.push_back(atomix::bench::kWatchFanout);
   names.push_back(atomix::bench::kRedisFanout);
   names.push_back(atomix::bench::kEtcdPut);
+  names.push_back(atomix::bench::kLockHandoff);
+  bool async = false;
+  int inflight = 1024;
+  atomix::bench::WorkloadOptions wo;
+  std::string store;
+  int processes = 2;
+  std::string handoff_child;
+  int handoff_first = 0;
   std::string etcd;
   atomix::bench::FanoutOptions fanout;
   int watchers_per_client = 250;
@@ -171,8 +250,22 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--consumers", fanout.consumers, "fan-out: threads that drain the watchers")
       ->check(CLI::Range(1, 256));
-  app.add_option("--value-bytes", fanout.value_bytes, "fan-out: bytes per written value")
+  app.add_option("--value-bytes", wo.value_bytes, "map and fan-out workloads: bytes per value")
       ->check(CLI::Range(1, 1 << 20));
+  app.add_option("--keys", wo.keys, "map workloads: keys, shared by all callers")
+      ->check(CLI::Range(1, 100000000));
+  app.add_flag("--async", async, "one thread keeps --inflight asynchronous calls in flight");
+  app.add_option("--inflight", inflight, "with --async: calls kept in flight")
+      ->check(CLI::Range(1, 1 << 20));
+  app.add_option("--store", store,
+                 "fail unless every broker runs this store (memory, disk, etcd); "
+                 "recorded in the JSON")
+      ->check(CLI::IsMember({"memory", "disk", "etcd"}));
+  app.add_option("--processes", processes, "lock-handoff: contender processes")
+      ->check(CLI::Range(2, 64));
+  // A contender process of lock-handoff (not for direct use).
+  app.add_option("--handoff-child", handoff_child, "")->group("");
+  app.add_option("--handoff-first", handoff_first, "")->group("");
   app.add_option("--watchers-per-client", watchers_per_client,
                  "watch-fanout: watchers per Client (each Client is one connection)")
       ->check(CLI::Range(1, 100000));
@@ -191,6 +284,32 @@ int main(int argc, char** argv) {
 
   atomix::ClientOptions options;
   options.endpoints = absl::StrSplit(broker, ',');
+  wo.callers = callers;
+  fanout.value_bytes = wo.value_bytes;
+  if (!handoff_child.empty()) {
+    return atomix::bench::RunHandoffChild(options, handoff_child, handoff_first, callers);
+  }
+  if (!store.empty()) {
+    absl::Status s = CheckStore(options.endpoints, store);
+    if (!s.ok()) {
+      std::fprintf(stderr, "atomix-bench: %s\n", s.ToString().c_str());
+      return 1;
+    }
+  }
+  if (workload == atomix::bench::kLockHandoff) {
+    atomix::bench::HandoffOptions h;
+    h.callers = callers;
+    h.processes = processes;
+    h.warmup_s = warmup;
+    h.duration_s = duration;
+    auto r = atomix::bench::RunLockHandoff(broker, h);
+    if (!r.ok()) {
+      std::fprintf(stderr, "atomix-bench: %s\n", r.status().ToString().c_str());
+      return 1;
+    }
+    PrintResult(*r, workload, transport, store, callers, 0, wo.value_bytes, wo.keys, json);
+    return 0;
+  }
   if (!lead.empty()) {
     return atomix::bench::RunLeader(options, lead, std::chrono::milliseconds(ttls_ms.front()));
   }
@@ -227,31 +346,20 @@ int main(int argc, char** argv) {
       }
       clients.push_back(*client);
     }
-    work = atomix::bench::MakeWorkload(workload, clients, callers);
+    work = atomix::bench::MakeWorkload(workload, clients, wo);
   }
   if (!work.ok()) {
     std::fprintf(stderr, "atomix-bench: %s\n", work.status().ToString().c_str());
     return 1;
   }
-  atomix::bench::Result r = atomix::bench::Run(**work, callers, warmup, duration);
-  if (!r.first_error.empty()) {
-    std::fprintf(stderr, "atomix-bench: %lld errors, first: %s\n",
-                 static_cast<long long>(r.errors), r.first_error.c_str());
+  if (async && !(*work)->has_async()) {
+    std::fprintf(stderr, "atomix-bench: workload %s has no --async form\n", workload.c_str());
+    return 2;
   }
-  if (json) {
-    std::printf(
-        "{\"workload\": \"%s\", \"transport\": \"%s\", \"callers\": %d, \"duration_s\": %.3f, "
-        "\"ops\": %lld, \"errors\": %lld, \"p50_us\": %.1f, \"p99_us\": %.1f, "
-        "\"ops_per_sec\": %.0f}\n",
-        workload.c_str(), transport.c_str(), callers, r.seconds, static_cast<long long>(r.ops),
-        static_cast<long long>(r.errors), r.p50_us, r.p99_us, r.ops_per_sec);
-  } else {
-    std::printf("workload %s, transport %s, %d callers, %.1f s\n", workload.c_str(),
-                transport.c_str(), callers, r.seconds);
-    std::printf("ops %lld, errors %lld\n", static_cast<long long>(r.ops),
-                static_cast<long long>(r.errors));
-    std::printf("latency p50 %.1f us, p99 %.1f us\n", r.p50_us, r.p99_us);
-    std::printf("ops/s %.0f\n", r.ops_per_sec);
-  }
+  atomix::bench::Result r = async
+                                ? atomix::bench::RunAsync(**work, inflight, warmup, duration)
+                                : atomix::bench::Run(**work, callers, warmup, duration);
+  PrintResult(r, workload, transport, store, callers, async ? inflight : 0, wo.value_bytes,
+              wo.keys, json);
   return r.errors == 0 ? 0 : 2;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <mutex>
 #include <thread>
 
@@ -25,59 +26,97 @@ class PerClient {
   std::vector<T> all_;
 };
 
-class CounterIncrement : public Workload {
+// An atomix workload: the blocking form waits for the asynchronous one,
+// as the SDK's own blocking calls do.
+class AsyncWorkload : public Workload {
+ public:
+  absl::Status Op(int caller, int64_t i) override { return Start(caller, i).get(); }
+  bool has_async() const override { return true; }
+};
+
+template <class T>
+Future<void> Done(Future<T> f) {
+  return internal::MapFuture<void>(std::move(f),
+                                   [](internal::Result<T> r) { return r.status(); });
+}
+
+class CounterIncrement : public AsyncWorkload {
  public:
   explicit CounterIncrement(std::vector<Counter> c) : c_(std::move(c)) {}
-  absl::Status Op(int caller, int64_t) override { return c_.For(caller).Increment(1).status(); }
+  Future<void> Start(int caller, int64_t) override {
+    return Done(c_.For(caller).IncrementAsync(1));
+  }
 
  private:
   PerClient<Counter> c_;
 };
 
-class CounterGet : public Workload {
+class CounterGet : public AsyncWorkload {
  public:
   explicit CounterGet(std::vector<Counter> c) : c_(std::move(c)) {}
-  absl::Status Op(int caller, int64_t) override { return c_.For(caller).Get().status(); }
+  Future<void> Start(int caller, int64_t) override { return Done(c_.For(caller).GetAsync()); }
 
  private:
   PerClient<Counter> c_;
 };
 
-// Each caller writes or reads its own 1,000 keys of 100-byte values.
-class MapPut : public Workload {
+using StringMap = Map<std::string, std::string>;
+
+// Puts of --value-bytes values over --keys keys (every Put a new key for
+// map-fill), or Gets of preloaded keys.
+class MapOp : public AsyncWorkload {
  public:
-  explicit MapPut(std::vector<Map<std::string, std::string>> m) : m_(std::move(m)) {}
-  absl::Status Op(int caller, int64_t i) override {
-    return m_.For(caller).Put(absl::StrCat("c", caller, "/k", i % 1000), value_).status();
+  enum class Kind { kPut, kFill, kGet };
+  MapOp(std::vector<StringMap> m, Kind kind, const WorkloadOptions& o)
+      : m_(std::move(m)), kind_(kind), keys_(std::max(1, o.keys)),
+        value_(static_cast<size_t>(std::max(0, o.value_bytes)), 'v') {}
+  Future<void> Start(int caller, int64_t i) override {
+    const StringMap& m = m_.For(caller);
+    // Callers start at different keys, so that they do not all write one.
+    const int64_t n = i * 7919 + caller * 104729;
+    switch (kind_) {
+      case Kind::kPut:
+        return Done(m.PutAsync(Key(n % keys_), value_));
+      case Kind::kFill:
+        return Done(m.PutAsync(absl::StrCat("c", caller, "/k", i), value_));
+      case Kind::kGet:
+        return Done(m.GetAsync(Key(n % keys_)));
+    }
+    return Future<void>();
   }
+  static std::string Key(int64_t k) { return absl::StrCat("k", k); }
 
  private:
-  PerClient<Map<std::string, std::string>> m_;
-  std::string value_ = std::string(100, 'v');
+  PerClient<StringMap> m_;
+  Kind kind_;
+  int64_t keys_;
+  std::string value_;
 };
 
-// Every Put a new key: fills a map (for recovery-time measurements).
-class MapFill : public Workload {
+// A contended compare-and-set loop: every caller adds 1 to one Value<int64_t>
+// by reading it and writing it back with IfVersion, reading again after
+// each conflict. One operation is one successful write.
+class ValueCas : public AsyncWorkload {
  public:
-  explicit MapFill(std::vector<Map<std::string, std::string>> m) : m_(std::move(m)) {}
-  absl::Status Op(int caller, int64_t i) override {
-    return m_.For(caller).Put(absl::StrCat("c", caller, "/k", i), value_).status();
-  }
+  explicit ValueCas(std::vector<Value<int64_t>> v) : v_(std::move(v)) {}
+  Future<void> Start(int caller, int64_t) override { return Increment(v_.For(caller), this); }
+  int64_t conflicts() const override { return conflicts_.load(); }
 
  private:
-  PerClient<Map<std::string, std::string>> m_;
-  std::string value_ = std::string(100, 'v');
-};
-
-class MapGet : public Workload {
- public:
-  explicit MapGet(std::vector<Map<std::string, std::string>> m) : m_(std::move(m)) {}
-  absl::Status Op(int caller, int64_t i) override {
-    return m_.For(caller).Get(absl::StrCat("c", caller % 16, "/k", i % 1000)).status();
+  static Future<void> Increment(Value<int64_t> v, ValueCas* self) {
+    for (;;) {
+      auto current = co_await v.GetAsync();
+      if (!current.ok()) co_return current.status();
+      if (!current->has_value()) co_return absl::NotFoundError("bench-cas has no value");
+      auto written = co_await v.SetAsync((*current)->value + 1, IfVersion((*current)->version));
+      if (written.ok()) co_return absl::OkStatus();
+      if (!absl::IsFailedPrecondition(written.status())) co_return written.status();
+      ++self->conflicts_;
+    }
   }
 
- private:
-  PerClient<Map<std::string, std::string>> m_;
+  PerClient<Value<int64_t>> v_;
+  std::atomic<int64_t> conflicts_{0};
 };
 
 // Acquire then release one shared lock: with one caller the uncontended
@@ -106,12 +145,13 @@ double Percentile(std::vector<int64_t>& v, double p) {
 }  // namespace
 
 std::vector<std::string> WorkloadNames() {
-  return {"counter-increment", "counter-get", "map-put", "map-get", "map-fill", "lock-cycle"};
+  return {"counter-increment", "counter-get", "map-put",   "map-get",
+          "map-fill",          "value-cas",   "lock-cycle"};
 }
 
 absl::StatusOr<std::unique_ptr<Workload>> MakeWorkload(const std::string& name,
                                                        const std::vector<Client>& clients,
-                                                       int callers) {
+                                                       const WorkloadOptions& options) {
   if (clients.empty()) return absl::InvalidArgumentError("no client");
   // One proxy of `make` per client.
   auto each = [&](auto make) -> decltype(absl::StatusOr<std::vector<typename decltype(
@@ -130,35 +170,42 @@ absl::StatusOr<std::unique_ptr<Workload>> MakeWorkload(const std::string& name,
     if (name == "counter-get") return std::unique_ptr<Workload>(new CounterGet(*c));
     return std::unique_ptr<Workload>(new CounterIncrement(*c));
   }
-  auto maps = [&](const char* map_name) {
-    return each([&](const Client& cl) { return GetMap<std::string, std::string>(cl, map_name); });
-  };
-  if (name == "map-fill") {
-    auto m = maps("bench-fill");
+  if (name == "map-put" || name == "map-get" || name == "map-fill") {
+    auto m = each([&](const Client& cl) {
+      return GetMap<std::string, std::string>(cl, name == "map-fill" ? "bench-fill" : "bench-map");
+    });
     if (!m.ok()) return m.status();
-    return std::unique_ptr<Workload>(new MapFill(*m));
-  }
-  if (name == "map-put" || name == "map-get") {
-    auto m = maps("bench-map");
-    if (!m.ok()) return m.status();
-    if (name == "map-get") {
-      // Preload the keys the readers ask for.
-      std::string value(100, 'v');
-      for (int c = 0; c < 16; ++c) {
-        for (int k = 0; k < 1000; ++k) {
-          auto s = m->front().Put(absl::StrCat("c", c, "/k", k), value);
+    MapOp::Kind kind = name == "map-put"   ? MapOp::Kind::kPut
+                       : name == "map-get" ? MapOp::Kind::kGet
+                                           : MapOp::Kind::kFill;
+    if (kind == MapOp::Kind::kGet) {
+      // Preload the keys the readers ask for, 1024 at a time.
+      const std::string value(static_cast<size_t>(std::max(0, options.value_bytes)), 'v');
+      for (int first = 0; first < options.keys; first += 1024) {
+        std::vector<Future<Version>> puts;
+        for (int k = first; k < std::min(options.keys, first + 1024); ++k) {
+          puts.push_back(m->front().PutAsync(MapOp::Key(k), value));
+        }
+        for (auto& p : puts) {
+          auto s = p.get();
           if (!s.ok()) return s.status();
         }
       }
-      return std::unique_ptr<Workload>(new MapGet(*m));
     }
-    return std::unique_ptr<Workload>(new MapPut(*m));
+    return std::unique_ptr<Workload>(new MapOp(*std::move(m), kind, options));
+  }
+  if (name == "value-cas") {
+    auto v = each([](const Client& cl) { return GetValue<int64_t>(cl, "bench-cas"); });
+    if (!v.ok()) return v.status();
+    auto start = v->front().Insert(0);
+    if (!start.ok() && !absl::IsAlreadyExists(start.status())) return start.status();
+    return std::unique_ptr<Workload>(new ValueCas(*std::move(v)));
   }
   if (name == "lock-cycle") {
     // A lock belongs to a session, and a session to a client: each caller
     // gets a client of its own so that callers really contend.
     std::vector<Lock> locks;
-    for (int i = 0; i < callers; ++i) {
+    for (int i = 0; i < options.callers; ++i) {
       auto c = Client::Connect(clients[static_cast<size_t>(i) % clients.size()].options());
       if (!c.ok()) return c.status();
       auto l = GetLock(*c, "bench-lock");
@@ -170,53 +217,114 @@ absl::StatusOr<std::unique_ptr<Workload>> MakeWorkload(const std::string& name,
   return absl::InvalidArgumentError(absl::StrCat("unknown workload \"", name, "\""));
 }
 
-Result Run(Workload& w, int callers, double warmup_s, double duration_s) {
+namespace {
+
+// Latencies and counts of one measuring thread.
+struct Tally {
+  std::vector<int64_t> latencies_ns;
+  int64_t ops = 0;
+  int64_t errors = 0;
+  std::string first_error;
+
+  void Add(const absl::Status& s, Clock::time_point t0, Clock::time_point t1) {
+    if (s.ok()) {
+      ++ops;
+      latencies_ns.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
+    } else if (errors++ == 0) {
+      first_error = s.ToString();
+    }
+  }
+};
+
+// Runs `body(measuring, stop)` on the caller's threads through a warmup and
+// a measured period, and sums their tallies.
+template <class Body>
+Result Measure(int threads, double warmup_s, double duration_s, const Workload& w, Body body) {
   std::atomic<bool> measuring{false};
   std::atomic<bool> stop{false};
   std::mutex mu;
   Result r;
   std::vector<int64_t> all;
-
-  std::vector<std::thread> threads;
-  for (int c = 0; c < callers; ++c) {
-    threads.emplace_back([&, c] {
-      std::vector<int64_t> lat;
-      lat.reserve(1 << 16);
-      int64_t ops = 0, errors = 0;
-      std::string first_error;
-      for (int64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
-        auto t0 = Clock::now();
-        absl::Status s = w.Op(c, i);
-        auto t1 = Clock::now();
-        if (!measuring.load(std::memory_order_relaxed)) continue;
-        if (s.ok()) {
-          ++ops;
-          lat.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
-        } else {
-          if (errors++ == 0) first_error = s.ToString();
-        }
-      }
+  std::vector<std::thread> running;
+  for (int t = 0; t < threads; ++t) {
+    running.emplace_back([&, t] {
+      Tally tally;
+      tally.latencies_ns.reserve(1 << 16);
+      body(t, measuring, stop, tally);
       std::lock_guard<std::mutex> l(mu);
-      r.ops += ops;
-      r.errors += errors;
-      if (r.first_error.empty()) r.first_error = first_error;
-      all.insert(all.end(), lat.begin(), lat.end());
+      r.ops += tally.ops;
+      r.errors += tally.errors;
+      if (r.first_error.empty()) r.first_error = tally.first_error;
+      all.insert(all.end(), tally.latencies_ns.begin(), tally.latencies_ns.end());
     });
   }
   std::this_thread::sleep_for(std::chrono::duration<double>(warmup_s));
+  const int64_t conflicts_before = w.conflicts();
   auto start = Clock::now();
   measuring = true;
   std::this_thread::sleep_for(std::chrono::duration<double>(duration_s));
   measuring = false;
   auto end = Clock::now();
+  r.conflicts = w.conflicts() - conflicts_before;
   stop = true;
-  for (auto& t : threads) t.join();
+  for (auto& t : running) t.join();
 
   r.seconds = std::chrono::duration<double>(end - start).count();
   r.ops_per_sec = static_cast<double>(r.ops) / r.seconds;
-  r.p50_us = Percentile(all, 0.50);
-  r.p99_us = Percentile(all, 0.99);
+  FillLatencies(all, r);
   return r;
+}
+
+}  // namespace
+
+void FillLatencies(std::vector<int64_t>& all, Result& r) {
+  r.p50_us = Percentile(all, 0.50);
+  r.p90_us = Percentile(all, 0.90);
+  r.p99_us = Percentile(all, 0.99);
+  r.p999_us = Percentile(all, 0.999);
+  r.max_us =
+      all.empty() ? 0 : static_cast<double>(*std::max_element(all.begin(), all.end())) / 1000.0;
+}
+
+Result Run(Workload& w, int callers, double warmup_s, double duration_s) {
+  return Measure(callers, warmup_s, duration_s, w,
+                 [&](int c, std::atomic<bool>& measuring, std::atomic<bool>& stop, Tally& tally) {
+                   for (int64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+                     auto t0 = Clock::now();
+                     absl::Status s = w.Op(c, i);
+                     auto t1 = Clock::now();
+                     if (measuring.load(std::memory_order_relaxed)) tally.Add(s, t0, t1);
+                   }
+                 });
+}
+
+Result RunAsync(Workload& w, int inflight, double warmup_s, double duration_s) {
+  return Measure(1, warmup_s, duration_s, w,
+                 [&](int, std::atomic<bool>& measuring, std::atomic<bool>& stop, Tally& tally) {
+                   struct Started {
+                     Future<void> future;
+                     Clock::time_point t0;
+                     bool measured;
+                   };
+                   std::deque<Started> window;
+                   int64_t i = 0;
+                   while (!stop.load(std::memory_order_relaxed) || !window.empty()) {
+                     while (!stop.load(std::memory_order_relaxed) &&
+                            window.size() < static_cast<size_t>(inflight)) {
+                       const auto t0 = Clock::now();
+                       window.push_back(Started{w.Start(i % inflight, i), t0,
+                                                measuring.load(std::memory_order_relaxed)});
+                       ++i;
+                     }
+                     Started& oldest = window.front();
+                     absl::Status s = oldest.future.get();
+                     const auto t1 = Clock::now();
+                     if (oldest.measured && measuring.load(std::memory_order_relaxed)) {
+                       tally.Add(s, oldest.t0, t1);
+                     }
+                     window.pop_front();
+                   }
+                 });
 }
 
 }  // namespace atomix::bench

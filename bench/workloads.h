@@ -1,7 +1,11 @@
-// Workloads and the measuring loop of atomix-bench.
+// Workloads and the measuring loops of atomix-bench.
 //
-// Thread-safety: a Workload's Op() is called from many caller threads at
-// once; Run() owns those threads.
+// A workload's operations run either from `callers` blocking threads (Run),
+// or from one thread that keeps `inflight` asynchronous operations in flight
+// (RunAsync), collecting each in the order it was started.
+//
+// Thread-safety: a Workload's Op() and Start() are called from many threads
+// at once; Run() and RunAsync() own those threads.
 #ifndef ATOMIX_BENCH_WORKLOADS_H_
 #define ATOMIX_BENCH_WORKLOADS_H_
 
@@ -12,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "atomix/client.h"
+#include "atomix/future.h"
 
 namespace atomix::bench {
 
@@ -20,27 +25,54 @@ class Workload {
   virtual ~Workload() = default;
   // One operation by caller `caller`, its `i`th.
   virtual absl::Status Op(int caller, int64_t i) = 0;
+  // Whether Start() is there.
+  virtual bool has_async() const { return false; }
+  // The same without waiting (only if has_async()).
+  virtual Future<void> Start(int caller, int64_t i) {
+    (void)caller;
+    (void)i;
+    return MakeReadyFuture<void>(absl::UnimplementedError("no asynchronous form"));
+  }
+  // Retries that a conditional workload needed (value-cas).
+  virtual int64_t conflicts() const { return 0; }
+};
+
+struct WorkloadOptions {
+  int callers = 1;
+  // Bytes per map value.
+  int value_bytes = 100;
+  // Keys of the map workloads, shared by all callers.
+  int keys = 1000;
 };
 
 std::vector<std::string> WorkloadNames();
-// `callers` is how many threads will call Op(); caller c uses clients[c %
-// clients.size()]. Workloads that need one session per caller open that
-// many clients (spread over the same endpoints).
+// Caller c uses clients[c % clients.size()]. Workloads that need one
+// session per caller open that many clients (over the same endpoints).
 absl::StatusOr<std::unique_ptr<Workload>> MakeWorkload(const std::string& name,
                                                        const std::vector<Client>& clients,
-                                                       int callers);
+                                                       const WorkloadOptions& options);
 
 struct Result {
   int64_t ops = 0;
   int64_t errors = 0;
+  int64_t conflicts = 0;
   std::string first_error;
   double seconds = 0;
   double ops_per_sec = 0;
   double p50_us = 0;
+  double p90_us = 0;
   double p99_us = 0;
+  double p999_us = 0;
+  double max_us = 0;
 };
 
+// Sets r's percentiles and maximum from latencies in nanoseconds.
+void FillLatencies(std::vector<int64_t>& latencies_ns, Result& r);
+
 Result Run(Workload& w, int callers, double warmup_s, double duration_s);
+// One thread keeps `inflight` operations started; an operation's latency
+// runs from its start until that thread collected it, oldest first.
+Result RunAsync(Workload& w, int inflight, double warmup_s, double duration_s);
 
 }  // namespace atomix::bench
 
