@@ -78,6 +78,10 @@ TEST(PrimitivesDocsTest, WatchQuotesMatchTheExample) {
   EXPECT_TRUE(CheckQuotes("watch.md").count("docs/examples/watch.cc"));
 }
 
+TEST(PrimitivesDocsTest, AsyncQuotesMatchTheExample) {
+  EXPECT_TRUE(CheckQuotes("async.md").count("docs/examples/async.cc"));
+}
+
 // Every example program is at least named by some page under docs/.
 TEST(PrimitivesDocsTest, EveryExampleIsReferenced) {
   std::string docs;
