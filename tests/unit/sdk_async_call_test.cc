@@ -1,10 +1,12 @@
 // Asynchronous calls on the stream transport, against an in-process fake
 // broker: coalescing from one thread, deadlines and cancellation with nobody
 // waiting, dropped futures, continuations' threads, and shutdown.
+#include <malloc.h>
 #include <pthread.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <stop_token>
 #include <string>
@@ -133,6 +135,39 @@ TEST(AsyncCall, DestroyingTheClientCompletesPendingCalls) {
   core.reset();  // Must not hang, and completes every call.
   for (Future<void>& c : continuations) EXPECT_TRUE(c.get().ok());
   EXPECT_EQ(completed.load(), 10);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kPlainMalloc = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kPlainMalloc = false;
+#else
+constexpr bool kPlainMalloc = true;
+#endif
+#else
+constexpr bool kPlainMalloc = true;
+#endif
+
+// What a queued call costs: the heap bytes of 10,000 held calls (their
+// futures included), divided by 10,000. Printed for docs/performance.md.
+TEST(AsyncCall, MemoryPerPendingCallIsBounded) {
+  if (!kPlainMalloc) GTEST_SKIP() << "needs glibc's own malloc statistics";
+  FakeBroker broker("b1");
+  StreamCore core(Options(broker.endpoint()));
+  ASSERT_TRUE(core.WaitConnected(std::chrono::steady_clock::now() + seconds(30)).ok());
+  core.TEST_HoldWrites(true);
+  constexpr int kCalls = 10000;
+  std::vector<Future<v1::Response>> futures;
+  futures.reserve(kCalls);
+  const size_t before = mallinfo2().uordblks;
+  for (int i = 0; i < kCalls; ++i) futures.push_back(Start(core, i));
+  const size_t after = mallinfo2().uordblks;
+  const double per_call = static_cast<double>(after - before) / kCalls;
+  std::printf("heap bytes per pending counter increment: %.0f\n", per_call);
+  EXPECT_LT(per_call, 1024);
+  core.TEST_HoldWrites(false);
+  for (auto& f : futures) ASSERT_TRUE(f.get().ok());
 }
 
 }  // namespace
