@@ -146,8 +146,8 @@ int main(int argc, char** argv) {
   names.push_back(atomix::bench::kElectionFailover);
   names.push_back(atomix::bench::kWatchFanout);
   names.push_back(atomix::bench::kRedisFanout);
-  names.push_back(atomix::bench::kEtcdPut);
   names.push_back(atomix::bench::kEtcdGet);
+  names.push_back(atomix::bench::kEtcdPut);
   std::string etcd;
   atomix::bench::FanoutOptions fanout;
   int watchers_per_client = 250;
