@@ -1,12 +1,14 @@
 # Thin wrapper over CMake. `make run` and `make test` install what is
-# missing, build, and then serve or test.
+# missing, build, and then serve or test. `make bench` measures atomix
+# beside Redis and etcd (bench/compare; BENCH_ARGS=--quick for a short run).
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= 2
 LISTEN ?= 127.0.0.1:5679
 DATA_DIR ?= ./data
+BENCH_ARGS ?=
 
-.PHONY: all deps configure build run test test-sanitize clean
+.PHONY: all deps configure build run test test-sanitize bench clean
 
 all: build
 
@@ -30,6 +32,12 @@ test-sanitize: deps
 	cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DATOMIX_SANITIZE=ON
 	cmake --build build-sanitize -j$(JOBS)
 	cd build-sanitize && ctest --output-on-failure -j$(JOBS) --timeout 600
+
+# Only the two binaries bench/compare runs, not the test suite.
+bench: configure
+	@bash scripts/install-deps.sh bench
+	cmake --build $(BUILD_DIR) -j$(JOBS) --target atomix-broker atomix-bench
+	bench/compare --build $(BUILD_DIR) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR) build-sanitize

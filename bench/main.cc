@@ -217,6 +217,7 @@ int main(int argc, char** argv) {
   names.push_back(atomix::bench::kElectionFailover);
   names.push_back(atomix::bench::kWatchFanout);
   names.push_back(atomix::bench::kRedisFanout);
+  names.push_back(atomix::bench::kEtcdGet);
   names.push_back(atomix::bench::kEtcdPut);
   names.push_back(atomix::bench::kLockHandoff);
   bool async = false;
@@ -270,7 +271,7 @@ int main(int argc, char** argv) {
                  "watch-fanout: watchers per Client (each Client is one connection)")
       ->check(CLI::Range(1, 100000));
   app.add_option("--redis", redis, "redis-fanout: IPV4:PORT of redis-server");
-  app.add_option("--etcd", etcd, "etcd-put: host:port of etcd's client URL");
+  app.add_option("--etcd", etcd, "etcd-put, etcd-get: host:port of etcd's client URL");
   // The leader child of election-failover (not for direct use).
   app.add_option("--lead", lead, "")->group("");
   app.add_option("--callers", callers, "concurrent calling threads")->check(CLI::Range(1, 4096));
@@ -324,12 +325,16 @@ int main(int argc, char** argv) {
   options.transport = transport == "unary" ? atomix::ClientOptions::Transport::kUnary
                                            : atomix::ClientOptions::Transport::kStream;
   absl::StatusOr<std::unique_ptr<atomix::bench::Workload>> work;
-  if (workload == atomix::bench::kEtcdPut) {
+  if (workload == atomix::bench::kEtcdPut || workload == atomix::bench::kEtcdGet) {
     if (etcd.empty()) {
-      std::fprintf(stderr, "atomix-bench: etcd-put needs --etcd host:port\n");
+      std::fprintf(stderr, "atomix-bench: %s needs --etcd host:port\n", workload.c_str());
       return 2;
     }
-    work = atomix::bench::MakeEtcdPut(etcd);
+    if (workload == atomix::bench::kEtcdPut) {
+      work = atomix::bench::MakeEtcdPut(etcd);
+    } else {
+      work = atomix::bench::MakeEtcdGet(etcd, fanout.value_bytes);
+    }
   } else {
     // One shared Client; with several brokers, one per broker (each
     // listing the others after its own), callers spread over them.

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages atomix needs to build, test and run. Runs
 # apt-get only when something is missing, and `apt-get update` at most once.
+#   scripts/install-deps.sh          build, test and run
+#   scripts/install-deps.sh bench    also what bench/compare runs and draws with
 set -euo pipefail
 
 PACKAGES=(
@@ -11,9 +13,17 @@ PACKAGES=(
   redis-server redis-tools ccache
   etcd-server golang-etcd-server-dev
 )
+# bench/compare's peers (also above, for the tests) and its chart tool.
+BENCH_PACKAGES=(redis-server redis-tools etcd-server gnuplot-nox)
+case "${1:-}" in
+  "") ;;
+  bench) PACKAGES+=("${BENCH_PACKAGES[@]}") ;;
+  *) echo "usage: $0 [bench]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do
+  [[ " ${missing[*]} " == *" $p "* ]] && continue
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi
