@@ -169,6 +169,11 @@ absl::Status FanoutRun::WriteLoop(int writer, const WriteFn& write) {
       return ws.delivered.load(std::memory_order_acquire) >= target ||
              stop_.load(std::memory_order_relaxed);
     });
+    if (ws.delivered.load(std::memory_order_acquire) >= target &&
+        ts >= measure_start_ns_.load(std::memory_order_relaxed) &&
+        ts < measure_end_ns_.load(std::memory_order_relaxed)) {
+      ws.last.Add(SteadyNowNs() - ts);
+    }
   }
   return absl::OkStatus();
 }
@@ -236,6 +241,10 @@ FanoutResult FanoutRun::Finish(const std::vector<const Watcher*>& watchers,
     r.total_writes += ws->writes;
     digest += ws->digest;
   }
+  Histogram last;
+  for (const auto& ws : writers_) last.Merge(ws->last);
+  r.last_p50_us = last.Quantile(0.50) / 1000.0;
+  r.last_p99_us = last.Quantile(0.99) / 1000.0;
   Histogram all;
   for (const Histogram* h : latencies) all.Merge(*h);
   r.deliveries = all.count();

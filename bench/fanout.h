@@ -71,6 +71,9 @@ struct FanoutResult {
   double p50_us = 0;
   double p99_us = 0;
   double max_us = 0;
+  // Closed loop: from a write's send until its last watcher got it.
+  double last_p50_us = 0;
+  double last_p99_us = 0;
   // Every write of the run, warmup included.
   int64_t total_writes = 0;
   // Empty if every watcher got every write exactly once, in order;
@@ -142,6 +145,9 @@ class FanoutRun {
     int64_t writes = 0;                 // Sent; guarded by mu.
     uint64_t digest = 0;                // Of every write sent; writer thread only.
     std::vector<int64_t> send_ns;       // Writer thread only.
+    // Closed loop: send to the last watcher's delivery, per measured write;
+    // writer thread only until Finish().
+    Histogram last;
   };
 
   absl::Status WriteLoop(int writer, const WriteFn& write);

@@ -50,6 +50,7 @@
 #include "atomix/atomix.h"
 #include "atomix/v1/admin.grpc.pb.h"
 #include "bench/failover.h"
+#include "bench/grpc_pingpong.h"
 #include "bench/lock_handoff.h"
 #include "grpcpp/create_channel.h"
 #include "bench/fanout.h"
@@ -118,11 +119,12 @@ int RunFanout(const std::string& workload, const atomix::ClientOptions& options,
         "\"rate\": %.0f, \"value_bytes\": %d, \"duration_s\": %.3f, \"writes\": %lld, "
         "\"total_writes\": %lld, \"deliveries\": %lld, \"exactly_once_in_order\": %s, "
         "\"writes_per_sec\": %.0f, \"p50_us\": %.1f, \"p99_us\": %.1f, \"max_us\": %.1f, "
-        "\"events_per_sec\": %.0f}\n",
+        "\"last_p50_us\": %.1f, \"last_p99_us\": %.1f, \"events_per_sec\": %.0f}\n",
         workload.c_str(), r.watchers, on_redis ? r.watchers : clients, f.rate > 0 ? 1 : f.writers,
         f.rate, f.value_bytes, r.seconds, static_cast<long long>(r.writes),
         static_cast<long long>(r.total_writes), static_cast<long long>(r.deliveries),
-        ok ? "true" : "false", r.writes_per_sec, r.p50_us, r.p99_us, r.max_us, r.events_per_sec);
+        ok ? "true" : "false", r.writes_per_sec, r.p50_us, r.p99_us, r.max_us, r.last_p50_us,
+        r.last_p99_us, r.events_per_sec);
   } else {
     std::printf("workload %s, %d watchers on %d %s, %s, %.1f s\n", workload.c_str(), r.watchers,
                 on_redis ? r.watchers : clients, on_redis ? "connections" : "clients",
@@ -132,6 +134,9 @@ int RunFanout(const std::string& workload, const atomix::ClientOptions& options,
         r.writes_per_sec, static_cast<long long>(r.deliveries),
         ok ? "every watcher got every write exactly once, in order" : "DELIVERY CHECK FAILED");
     std::printf("latency p50 %.1f us, p99 %.1f us, max %.1f us\n", r.p50_us, r.p99_us, r.max_us);
+    if (f.rate <= 0) {
+      std::printf("last watcher p50 %.1f us, p99 %.1f us\n", r.last_p50_us, r.last_p99_us);
+    }
     std::printf("events/s %.0f\n", r.events_per_sec);
   }
   if (!ok) {
@@ -220,6 +225,8 @@ int main(int argc, char** argv) {
   names.push_back(atomix::bench::kEtcdGet);
   names.push_back(atomix::bench::kEtcdPut);
   names.push_back(atomix::bench::kLockHandoff);
+  names.push_back(atomix::bench::kGrpcPingPong);
+  std::string pingpong_server;
   bool async = false;
   int inflight = 1024;
   atomix::bench::WorkloadOptions wo;
@@ -267,6 +274,8 @@ int main(int argc, char** argv) {
   // A contender process of lock-handoff (not for direct use).
   app.add_option("--handoff-child", handoff_child, "")->group("");
   app.add_option("--handoff-first", handoff_first, "")->group("");
+  // The echo server of grpc-pingpong (not for direct use).
+  app.add_option("--pingpong-server", pingpong_server, "")->group("");
   app.add_option("--watchers-per-client", watchers_per_client,
                  "watch-fanout: watchers per Client (each Client is one connection)")
       ->check(CLI::Range(1, 100000));
@@ -287,6 +296,7 @@ int main(int argc, char** argv) {
   options.endpoints = absl::StrSplit(broker, ',');
   wo.callers = callers;
   fanout.value_bytes = wo.value_bytes;
+  if (!pingpong_server.empty()) return atomix::bench::RunPingPongServer(pingpong_server);
   if (!handoff_child.empty()) {
     return atomix::bench::RunHandoffChild(options, handoff_child, handoff_first, callers);
   }
@@ -325,7 +335,9 @@ int main(int argc, char** argv) {
   options.transport = transport == "unary" ? atomix::ClientOptions::Transport::kUnary
                                            : atomix::ClientOptions::Transport::kStream;
   absl::StatusOr<std::unique_ptr<atomix::bench::Workload>> work;
-  if (workload == atomix::bench::kEtcdPut || workload == atomix::bench::kEtcdGet) {
+  if (workload == atomix::bench::kGrpcPingPong) {
+    work = atomix::bench::MakeGrpcPingPong(callers);
+  } else if (workload == atomix::bench::kEtcdPut || workload == atomix::bench::kEtcdGet) {
     if (etcd.empty()) {
       std::fprintf(stderr, "atomix-bench: %s needs --etcd host:port\n", workload.c_str());
       return 2;

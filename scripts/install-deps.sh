@@ -13,8 +13,9 @@ PACKAGES=(
   redis-server redis-tools ccache
   etcd-server golang-etcd-server-dev
 )
-# bench/compare's peers (also above, for the tests) and its chart tool.
-BENCH_PACKAGES=(redis-server redis-tools etcd-server gnuplot-nox)
+# bench/compare's peers (also above, for the tests), its chart tool, and
+# bench/profile.sh's valgrind.
+BENCH_PACKAGES=(redis-server redis-tools etcd-server gnuplot-nox valgrind)
 case "${1:-}" in
   "") ;;
   bench) PACKAGES+=("${BENCH_PACKAGES[@]}") ;;

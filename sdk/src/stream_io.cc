@@ -80,7 +80,13 @@ bool StreamCore::RunStream(std::unique_lock<std::mutex>& lock, size_t index) {
 
   const bool answered = writer_cv_.wait_for(
       lock, handshake_timeout_, [&] { return shutdown_ || stream_broken_ || greeted_; });
-  if (connected_) PumpLocked(lock, *stream);
+  if (connected_) {
+    stream_ = stream.get();
+    PumpLocked(lock, *stream);
+    // No caller writes to it from now on; wait for one that is writing.
+    stream_ = nullptr;
+    writer_cv_.wait(lock, [&] { return !writing_; });
+  }
   connected_ = false;
   if (!reader_done_ && stream_broken_ && !shutdown_) {
     // A failed Write: give the reader a moment to collect the real status.
@@ -114,8 +120,10 @@ void StreamCore::PumpLocked(std::unique_lock<std::mutex>& lock, Stream& stream) 
   for (;;) {
     writer_idle_ = true;
     writer_cv_.wait(lock, [&] {
-      return shutdown_ || stream_broken_ || !control_queue_.empty() ||
-             (!queue_.empty() && !hold_writes_ && session_ready_ && !SequenceWindowFullLocked());
+      return shutdown_ || stream_broken_ ||
+             (!writing_ && (!control_queue_.empty() || (!queue_.empty() && !hold_writes_ &&
+                                                        session_ready_ &&
+                                                        !SequenceWindowFullLocked())));
     });
     writer_idle_ = false;
     if (shutdown_ || stream_broken_) return;
@@ -133,20 +141,36 @@ void StreamCore::PumpLocked(std::unique_lock<std::mutex>& lock, Stream& stream) 
     }
     if (shutdown_ || stream_broken_) return;
 
-    const bool any_resendable = TakeBatchLocked(batch);
-    if (batch.requests_size() == 0) continue;  // Every call taken was failed.
-    lock.unlock();
-    const bool ok = stream.Write(batch);
-    lock.lock();
-    if (any_resendable) RestoreRequestsLocked(batch);
-    batch.Clear();
-    if (!ok) {
-      stream_broken_ = true;
-      connected_ = false;
-      session_cv_.notify_all();
-      return;
-    }
+    if (writing_) continue;  // A caller wrote meanwhile.
+    if (!WriteBatchLocked(lock, stream, batch)) return;
   }
+}
+
+bool StreamCore::WriteBatchLocked(std::unique_lock<std::mutex>& lock, Stream& stream,
+                                  v1::RequestBatch& batch) {
+  const bool any_resendable = TakeBatchLocked(batch);
+  if (batch.requests_size() == 0) return true;  // Every call taken was failed.
+  writing_ = true;
+  lock.unlock();
+  const bool ok = stream.Write(batch);
+  lock.lock();
+  writing_ = false;
+  if (any_resendable) RestoreRequestsLocked(batch);
+  batch.Clear();
+  if (!ok) {
+    stream_broken_ = true;
+    connected_ = false;
+    session_cv_.notify_all();
+  }
+  return ok;
+}
+
+bool StreamCore::MayWriteDirectlyLocked() const {
+  // Only a client with nothing else going on: under concurrency the writer
+  // coalesces, which is worth more than the hop it costs.
+  return stream_ != nullptr && writer_idle_ && !writing_ && !stream_broken_ && !shutdown_ &&
+         in_flight_.empty() && queue_.size() == 1 && control_queue_.empty() && session_ready_ &&
+         !hold_writes_ && !SequenceWindowFullLocked();
 }
 
 bool StreamCore::TakeBatchLocked(v1::RequestBatch& batch) {

@@ -132,7 +132,7 @@ std::shared_ptr<PendingCall> StreamCore::Start(v1::Request request, Clock::time_
   call->request = std::move(request);
   bool wake_writer = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     absl::Status refused;
     if (shutdown_) {
       refused = absl::CancelledError("client closed");
@@ -148,8 +148,16 @@ std::shared_ptr<PendingCall> StreamCore::Start(v1::Request request, Clock::time_
     call->where = PendingCall::Where::kQueued;
     call->self = call;
     (control ? control_queue_ : queue_).PushBack(call.get());
-    wake_writer = writer_idle_;
     WakeTimerLocked(deadline);
+    if (!control && MayWriteDirectlyLocked()) {
+      // The client is idle: write the call from this thread rather than
+      // wake the writer for it, saving a thread hop on the way out.
+      v1::RequestBatch batch;
+      WriteBatchLocked(lock, *stream_, batch);
+      wake_writer = true;  // It may have queued calls, or a broken stream, to see to.
+    } else {
+      wake_writer = writer_idle_;
+    }
   }
   if (wake_writer) writer_cv_.notify_one();
   if (cancel.stop_possible()) {

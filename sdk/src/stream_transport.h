@@ -17,7 +17,9 @@
 //     carries BrokerInfo; only then is the client connected. It then sends
 //     everything queued as one RequestBatch (up to max_batch_requests and
 //     kMaxBatchBytes) per Write. Calls that arrive during a Write are
-//     coalesced into the next one. There is no timer: before cutting a batch
+//     coalesced into the next one. A call that finds the client idle
+//     (nothing queued or in flight, the writer waiting) is written by its
+//     caller's thread at once instead, saving the hop to the writer. There is no timer: before cutting a batch
 //     the writer only yields while the queue is still growing.
 //   - One reader thread per stream matches responses to calls by request id,
 //     in any order, and hands a batch of answers out as a tree: it wakes one
@@ -176,6 +178,12 @@ class StreamCore final : public ClientCore {
   bool RunStream(std::unique_lock<std::mutex>& lock, size_t index);
   // Writes batches until the stream breaks or the core shuts down.
   void PumpLocked(std::unique_lock<std::mutex>& lock, Stream& stream);
+  // Takes a batch of queued calls and writes it to `stream` with `lock`
+  // released (writing_ set meanwhile). False if the stream broke.
+  bool WriteBatchLocked(std::unique_lock<std::mutex>& lock, Stream& stream,
+                        v1::RequestBatch& batch);
+  // Whether a caller may write its own call (the only one) at once.
+  bool MayWriteDirectlyLocked() const;
   // Moves queued calls into `batch`; returns whether any is idempotent.
   bool TakeBatchLocked(v1::RequestBatch& batch);
   // Gives idempotent calls still in flight their written request back.
@@ -251,6 +259,12 @@ class StreamCore final : public ClientCore {
   bool reader_done_ = false;    // The current stream's reader has returned.
   bool writer_idle_ = false;    // The writer waits for calls.
   bool hold_writes_ = false;
+  // The current stream while the writer serves it; a caller of an idle
+  // client writes its call there itself (MayWriteDirectlyLocked). Writes
+  // never overlap: whoever writes sets writing_, and the writer waits for
+  // it to clear before writing or ending the stream.
+  Stream* stream_ = nullptr;
+  bool writing_ = false;
   uint64_t next_id_ = 1;
   CallQueue queue_;
   absl::flat_hash_map<uint64_t, PendingCall*> in_flight_;
