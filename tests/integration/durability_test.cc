@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -109,6 +110,40 @@ TEST_F(Durability, StateRevisionsFencesAndSessionsSurviveSigkill) {
   auto again = GetLock(other, "db")->Acquire(WithTimeout(seconds(5)));
   ASSERT_TRUE(again.ok());
   EXPECT_GT(again->version, next->version);
+}
+
+// Reads are not input records: they leave the log as it was (no write, no
+// fdatasync), and still see every acknowledged write, before and after a
+// SIGKILL.
+TEST_F(Durability, ReadsAddNothingToTheLog) {
+  ClientOptions o = OptionsFor(*broker_);
+  o.session_ttl = seconds(60);  // No keep-alive (a write) while it reads.
+  auto connected = Client::Connect(o);
+  ASSERT_TRUE(connected.ok()) << connected.status();
+  Client client = *connected;
+  auto map = GetMap<std::string, std::string>(client, "config");
+  ASSERT_TRUE(map.ok());
+  auto put = map->Put("mode", "blue");
+  ASSERT_TRUE(put.ok()) << put.status();
+  const std::string segment = Segment();
+  ASSERT_FALSE(segment.empty());
+  const auto before = std::filesystem::file_size(segment);
+  std::vector<Future<std::optional<Versioned<std::string>>>> reads;
+  for (int i = 0; i < 500; ++i) reads.push_back(map->GetAsync("mode"));
+  for (auto& r : reads) {
+    auto v = r.get();
+    ASSERT_TRUE(v.ok() && v->has_value()) << v.status();
+    EXPECT_EQ((*v)->version, *put);
+  }
+  EXPECT_EQ(*map->Size(), 1);
+  EXPECT_TRUE(*map->Contains("mode"));
+  EXPECT_EQ(std::filesystem::file_size(segment), before);
+
+  broker_->Kill(SIGKILL);
+  ASSERT_TRUE(broker_->Restart().ok());
+  auto after = map->Get("mode", WithTimeout(seconds(10)));
+  ASSERT_TRUE(after.ok() && after->has_value()) << after.status();
+  EXPECT_EQ((*after)->version, *put);
 }
 
 TEST_F(Durability, AWatchResumesAcrossARestartWithoutAGap) {

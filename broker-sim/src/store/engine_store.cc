@@ -102,6 +102,14 @@ bool EngineStore::ApplyStep(absl::Span<const v1::Request* const> requests,
   bool apply = true;
   if (log_ == nullptr) {
     now = clock_();
+  } else if (engine_->Read(requests, responses)) {
+    // Only reads: not an input record, so nothing is logged. They are
+    // answered once what they saw (the last logged step) is durable, which
+    // it usually is already; a read never shows a write that a crash could
+    // still undo.
+    step = Logged{.logged = any_logged_, .position = last_position_,
+                  .revision = engine_->revision()};
+    return true;
   } else {
     atomix::log::v1::InputRecord record;
     record.mutable_batch()->set_origin(origin);

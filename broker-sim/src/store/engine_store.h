@@ -10,9 +10,13 @@
 // With a log (the disk store) each call first appends its input record to
 // the log, then applies it, and answers only once the log says the record
 // is durable: Apply returns then, ApplyAsync calls back then from the log's
-// thread (so a caller's next batches can share the same sync); a record the log refuses (a full disk) is answered with the
-// log's error and applied to nothing. Nothing that is not durable is
-// visible: a batch's answers, reads included, wait for its record; watch
+// thread (so a caller's next batches can share the same sync); a record
+// the log refuses (a full disk) is answered with the log's error and
+// applied to nothing. A batch of nothing but reads (Engine::Read) is not an
+// input record: it is answered from the current state without logging,
+// once the last logged step is durable. Nothing that is not durable is
+// visible: a batch's answers, reads included, wait for the records they
+// saw; watch
 // events enter the history (and wake watchers) only once their record is
 // durable; and a watch snapshot is handed out only once the state it shows
 // is. Tick takes its time from the store's clock, like every other step.
