@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -20,7 +21,31 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-class AsyncIntegration : public BrokerTest {};
+class AsyncIntegration : public BrokerTest {
+ protected:
+  // Lock "l" held by another client, and this client's handle to it.
+  struct Contended {
+    std::optional<Client> holder_client;
+    std::optional<Lock> held;
+    std::optional<Lock> mine;
+    Fence first;
+  };
+  Contended HoldLock() {
+    Contended c;
+    auto holder = Client::Connect(OptionsFor(broker()));
+    EXPECT_TRUE(holder.ok()) << holder.status();
+    c.holder_client.emplace(*holder);
+    auto held = GetLock(*c.holder_client, "l");
+    auto mine = GetLock(client(), "l");
+    EXPECT_TRUE(held.ok() && mine.ok());
+    c.held.emplace(*held);
+    c.mine.emplace(*mine);
+    auto first = c.held->Acquire();
+    EXPECT_TRUE(first.ok()) << first.status();
+    c.first = *first;
+    return c;
+  }
+};
 
 TEST_F(AsyncIntegration, ThousandsInFlightFromOneThreadEachApplyOnce) {
   auto c = GetCounter(client(), "jobs");
@@ -110,35 +135,25 @@ TEST_F(AsyncIntegration, TypedMapDecodesAndReportsErrors) {
 }
 
 TEST_F(AsyncIntegration, LockAcquireWaitsForTheRelease) {
-  auto holder_client = Client::Connect(OptionsFor(broker()));
-  ASSERT_TRUE(holder_client.ok());
-  auto held = GetLock(*holder_client, "l");
-  auto mine = GetLock(client(), "l");
-  ASSERT_TRUE(held.ok() && mine.ok());
-  auto first = held->Acquire();
-  ASSERT_TRUE(first.ok()) << first.status();
-  Future<Fence> waiting = mine->AcquireAsync(WithTimeout(seconds(30)));
+  Contended c = HoldLock();
+  ASSERT_FALSE(HasFailure());
+  Future<Fence> waiting = c.mine->AcquireAsync(WithTimeout(seconds(30)));
   EXPECT_EQ(waiting.wait_for(milliseconds(100)), std::future_status::timeout);
-  ASSERT_TRUE(held->ReleaseAsync(IfVersion(*first)).get().ok());
+  ASSERT_TRUE(c.held->ReleaseAsync(IfVersion(c.first)).get().ok());
   auto second = waiting.get();
   ASSERT_TRUE(second.ok()) << second.status();
-  EXPECT_GT(second->version, first->version);
-  EXPECT_TRUE(*mine->IsLockedAsync(WithVersion(second->version)).get());
+  EXPECT_GT(second->version, c.first.version);
+  EXPECT_TRUE(*c.mine->IsLockedAsync(WithVersion(second->version)).get());
 }
 
 TEST_F(AsyncIntegration, AnAcquireThatTimesOutLeavesTheLockFree) {
-  auto holder_client = Client::Connect(OptionsFor(broker()));
-  ASSERT_TRUE(holder_client.ok());
-  auto held = GetLock(*holder_client, "l");
-  auto mine = GetLock(client(), "l");
-  ASSERT_TRUE(held.ok() && mine.ok());
-  auto first = held->Acquire();
-  ASSERT_TRUE(first.ok());
-  auto timed_out = mine->AcquireAsync(WithTimeout(milliseconds(200))).get();
+  Contended c = HoldLock();
+  ASSERT_FALSE(HasFailure());
+  auto timed_out = c.mine->AcquireAsync(WithTimeout(milliseconds(200))).get();
   EXPECT_TRUE(absl::IsDeadlineExceeded(timed_out.status())) << timed_out.status();
-  ASSERT_TRUE(held->Release().ok());
+  ASSERT_TRUE(c.held->Release().ok());
   // The withdrawn waiter was not granted the lock: it is free.
-  auto free_now = mine->TryAcquireAsync().get();
+  auto free_now = c.mine->TryAcquireAsync().get();
   ASSERT_TRUE(free_now.ok()) << free_now.status();
   EXPECT_TRUE(free_now->has_value());
 }
