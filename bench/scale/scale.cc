@@ -5,13 +5,13 @@
 // memory and CPU from /proc; this tool only makes the load and times what it
 // sees. Every mode prints its results as "key value" lines on stdout.
 //
-//   atomix-scale --broker 127.0.0.1:PORT --mode fill --entries 1000000 \
+//   atomix-scale --broker 127.0.0.1:PORT --mode fill --entries 1000000
 //                [--value-bytes 100] [--batch 500] [--window 4000]
 //     Puts keys "k%07d" (0..N-1) with values of --value-bytes bytes into one
 //     map over one Stream, --batch puts per RequestBatch and at most
 //     --window unanswered, then exits.
 //
-//   atomix-scale --mode sessions --sessions 10000 --streams 4 --ttl-ms 10000 \
+//   atomix-scale --mode sessions --sessions 10000 --streams 4 --ttl-ms 10000
 //                --ready-file R --go-file G [--hold-s 300]
 //     Opens N sessions (SessionOpen with a random nonce) over --streams
 //     Streams, each on a connection of its own, and keeps every one alive:
@@ -19,8 +19,8 @@
 //     RequestBatches of --batch. Creates R once all are open, and stops once
 //     G exists (or after --hold-s).
 //
-//   atomix-scale --mode watch --watchers 100000 --keys 1000 [--maps 1] \
-//                [--connections 10] [--inflight 8] [--duration 10] \
+//   atomix-scale --mode watch --watchers 100000 --keys 1000 [--maps 1]
+//                [--connections 10] [--inflight 8] [--duration 10]
 //                --ready-file R --go-file G
 //     Opens N Map watches (Broker.Watch with `key` set), watcher i on key
 //     i % keys, keys spread over --maps maps (1: all keys in one map),
@@ -33,7 +33,7 @@
 //     last watcher receiving it, and checks that every watcher got every
 //     write of its key exactly once, in revision order (exit 1 otherwise).
 //
-//   atomix-scale --mode counters --counters 10000 --inflight 64 \
+//   atomix-scale --mode counters --counters 10000 --inflight 64
 //                [--duration 10] [--warmup 2]
 //     Creates counters "c%06d" (0..N-1) with one increment each, then keeps
 //     --inflight increments of uniformly random counters in flight on one
