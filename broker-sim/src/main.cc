@@ -83,6 +83,8 @@ struct Flags {
   uint64_t fault_seed = 1;
   int64_t watch_history = 100000;
   int64_t watch_history_bytes = 64 << 20;
+  int max_streams_per_connection = 16384;
+  int64_t grpc_memory_mb = 1024;
 };
 
 // Writes "<port>\n" to `path` atomically: a reader sees the whole file or
@@ -190,6 +192,8 @@ int Run(const Flags& flags) {
   ServerOptions options;
   options.listen = flags.listen;
   options.max_message_bytes = kMaxMessageBytes;
+  options.max_streams_per_connection = flags.max_streams_per_connection;
+  options.grpc_memory_bytes = flags.grpc_memory_mb << 20;
   options.clock = &atomix::broker::MonotonicNow;
   options.faults.drop_responses = flags.fault_drop_responses;
   options.faults.latency = absl::Milliseconds(flags.fault_latency_ms);
@@ -285,6 +289,14 @@ int main(int argc, char** argv) {
       ->envname("ATOMIX_WATCH_HISTORY")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40))
       ->capture_default_str();
+  app.add_option("--max-streams-per-connection", flags.max_streams_per_connection,
+                 "Stream and Watch calls one client connection may have open at once")
+      ->envname("ATOMIX_MAX_STREAMS_PER_CONNECTION")
+      ->check(CLI::Range(16, 1 << 20));
+  app.add_option("--grpc-memory-mb", flags.grpc_memory_mb,
+                 "memory gRPC may hold in transport buffers, over all connections")
+      ->envname("ATOMIX_GRPC_MEMORY_MB")
+      ->check(CLI::Range(int64_t{16}, int64_t{1} << 20));
   app.add_option("--watch-history-bytes", flags.watch_history_bytes,
                  "serialized bytes of watch events kept, at most")
       ->envname("ATOMIX_WATCH_HISTORY_BYTES")

@@ -144,5 +144,45 @@ TEST_F(BadInput, BrokerSurvivesMalformedMessages) {
   EXPECT_TRUE(c->Increment().ok());
 }
 
+// A client cannot open more than --max-streams-per-connection watches on
+// one connection: the next waits in the client's transport until its
+// deadline, while other connections are unaffected, and it opens once one
+// of the first closes.
+class StreamLimit : public BrokerTest {
+ protected:
+  BrokerProcess::Options BrokerOptions() override {
+    BrokerProcess::Options o;
+    o.args = {"--max-streams-per-connection", "16"};
+    return o;
+  }
+};
+
+TEST_F(StreamLimit, WatchesPastTheLimitWaitAndOtherConnectionsGoOn) {
+  auto map = GetMap<std::string, std::string>(client(), "m");
+  ASSERT_TRUE(map.ok()) << map.status();
+  std::vector<Channel<MapEvent<std::string, std::string>>> open;
+  for (int i = 0; i < 16; ++i) {
+    auto w = map->Watch(WithTimeout(std::chrono::seconds(10)));
+    ASSERT_TRUE(w.ok()) << i << ": " << w.status();
+    open.push_back(*std::move(w));
+  }
+  auto over = map->Watch(WithTimeout(std::chrono::milliseconds(500)));
+  EXPECT_FALSE(over.ok());
+  EXPECT_TRUE(absl::IsDeadlineExceeded(over.status()) || absl::IsUnavailable(over.status()))
+      << over.status();
+
+  auto other = Client::Connect(OptionsFor(broker()));
+  ASSERT_TRUE(other.ok()) << other.status();
+  auto theirs = GetMap<std::string, std::string>(*other, "m");
+  ASSERT_TRUE(theirs.ok());
+  EXPECT_TRUE(theirs->Watch(WithTimeout(std::chrono::seconds(10))).ok());
+
+  open.front().Close();
+  open.erase(open.begin());
+  auto later = map->Watch(WithTimeout(std::chrono::seconds(10)));
+  EXPECT_TRUE(later.ok()) << later.status();
+  EXPECT_TRUE(broker().running());
+}
+
 }  // namespace
 }  // namespace atomix::testing

@@ -48,6 +48,13 @@ struct ServerOptions {
   // A gRPC address: "127.0.0.1:5679", "[::]:0", "unix:/path"...
   std::string listen = "127.0.0.1:5679";
   int max_message_bytes = 64 << 20;
+  // HTTP/2 streams (Stream and Watch calls) one connection may have open at
+  // once; a client's further calls wait in its own transport.
+  int max_streams_per_connection = 16384;
+  // gRPC's ResourceQuota: the memory its transports may hold in buffers,
+  // across all connections; past it gRPC refuses new calls and shrinks
+  // what it reads.
+  int64_t grpc_memory_bytes = int64_t{1} << 30;
   StreamOptions stream;
   WatchOptions watch;
   FaultOptions faults;
