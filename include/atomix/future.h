@@ -47,6 +47,7 @@
 // Thread-safety: a Future is a move-only handle used by one thread at a
 // time. get(), then() and co_await consume it (valid() is false afterwards);
 // the waits may be called by its owner any number of times before that.
+// Every method but valid() needs a valid future, as with std::future.
 #ifndef ATOMIX_FUTURE_H_
 #define ATOMIX_FUTURE_H_
 
