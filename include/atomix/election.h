@@ -121,9 +121,11 @@ class Election {
   // The current term.
   absl::StatusOr<Term> GetTerm(const CallOptions& options = {}) const;
 
-  // The same, without waiting (atomix/future.h). While the client has no
-  // session yet, EnterAsync and LeaveAsync of a session-named candidate wait
-  // for one on the client's callback executor.
+  // The same, without waiting (atomix/future.h). EnterAsync and LeaveAsync
+  // of a session-named candidate need the client's session for its id: a
+  // client made with Client::Create that has not connected yet has none,
+  // and they wait for it on the calling thread (until the deadline) before
+  // they send. Client::Connect returns with a session.
   Future<Term> EnterAsync(const CallOptions& options = {}) const;
   Future<Term> LeaveAsync(const CallOptions& options = {}) const;
   Future<Term> AnointAsync(std::string_view id, const CallOptions& options = {}) const;

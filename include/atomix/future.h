@@ -147,8 +147,11 @@ class Future {
   // co_await: suspends until the result is there, then resumes on the
   // client's callback executor (or goes on at once if it is there already).
   bool await_ready() const { return ready(); }
-  void await_suspend(std::coroutine_handle<> waiting) {
-    state_->signal().OnReady([waiting] { waiting.resume(); });
+  bool await_suspend(std::coroutine_handle<> waiting) {
+    // False (go on at once) if the result came after await_ready(). After
+    // registering, nothing here touches the coroutine: another thread may
+    // resume it before this returns.
+    return state_->signal().TryOnReady([waiting] { waiting.resume(); });
   }
   Result await_resume() { return std::exchange(state_, nullptr)->Take(); }
 

@@ -59,7 +59,7 @@ Future<Versioned<int64_t>> Counter::DecrementAsync(int64_t delta,
                                                    const CallOptions& options) const {
   if (delta == std::numeric_limits<int64_t>::min()) {
     return internal::Refused<Versioned<int64_t>>(
-        absl::InvalidArgumentError("Counter::Decrement: delta must be greater than INT64_MIN"));
+        core_.get(), absl::InvalidArgumentError("Counter::Decrement: delta must be greater than INT64_MIN"));
   }
   return IncrementAsync(-delta, options);
 }

@@ -6,7 +6,6 @@
 #include "absl/strings/str_cat.h"
 #include "primitives/src/request.h"
 #include "primitives/src/send.h"
-#include "sdk/src/executor.h"
 #include "sdk/src/client_core.h"
 
 namespace atomix {
@@ -38,7 +37,7 @@ constexpr internal::ResponsePart<v1::ElectionResponse> kElectionPart{
 template <class Fill>
 Future<Term> SendElection(internal::ClientCore* core, const std::string& name, const char* op_name,
                           const CallOptions& options, bool idempotent, Fill fill) {
-  if (core == nullptr) return internal::Refused<Term>(internal::NoCore());
+  if (core == nullptr) return internal::Refused<Term>(nullptr, internal::NoCore());
   v1::Request request = internal::NewRequest(PrimitiveKind::kElection, name);
   fill(*request.mutable_election());
   return internal::Send<Term>(*core, std::move(request), options,
@@ -74,36 +73,18 @@ absl::StatusOr<std::string> Election::ResolveID(const CallOptions& options) cons
 }
 
 Future<Term> Election::SendAsCandidate(bool enter, const CallOptions& options) const {
-  if (core_ == nullptr) return internal::Refused<Term>(internal::NoCore());
-  const char* op_name = enter ? "enter" : "leave";
-  auto send = [enter, op_name](const Election& e, std::string id, const CallOptions& options) {
-    return SendElection(e.core_.get(), e.name_, op_name, options, /*idempotent=*/false,
-                        [&](v1::ElectionRequest& op) {
-                          (enter ? op.mutable_enter()->mutable_candidate_id()
-                                 : op.mutable_leave()->mutable_candidate_id())
-                              ->assign(std::move(id));
-                        });
-  };
-  std::string id = ID();
-  if (!id.empty()) return send(*this, std::move(id), options);
-  // No session yet to name the candidate: wait for it on the callback
-  // executor rather than on the caller's thread, with the deadline the call
-  // has now.
-  CallOptions absolute = options;
-  absolute.deadline = internal::EffectiveDeadline(
-      options,
-      std::chrono::duration_cast<std::chrono::nanoseconds>(core_->options().default_call_timeout));
-  absolute.timeout.reset();
-  auto out = std::make_shared<internal::ValueState<Term>>(core_->executor());
-  core_->executor()->Post([self = *this, absolute, send, out]() {
-    auto resolved = self.ResolveID(absolute);
-    if (!resolved.ok()) {
-      out->SetValue(resolved.status());
-      return;
-    }
-    out->SetValue(send(self, *std::move(resolved), absolute).get());
-  });
-  return Future<Term>(std::move(out));
+  if (core_ == nullptr) return internal::Refused<Term>(nullptr, internal::NoCore());
+  // ID(), or, while the client has no session yet (a Client::Create client
+  // still connecting), that of the session it opens, waited for on this
+  // thread until the call's deadline.
+  absl::StatusOr<std::string> id = ResolveID(options);
+  if (!id.ok()) return internal::Refused<Term>(core_.get(), id.status());
+  return SendElection(core_.get(), name_, enter ? "enter" : "leave", options,
+                      /*idempotent=*/false, [&](v1::ElectionRequest& op) {
+                        (enter ? op.mutable_enter()->mutable_candidate_id()
+                               : op.mutable_leave()->mutable_candidate_id())
+                            ->assign(*std::move(id));
+                      });
 }
 
 Future<Term> Election::EnterAsync(const CallOptions& options) const {
@@ -115,28 +96,28 @@ Future<Term> Election::LeaveAsync(const CallOptions& options) const {
 }
 
 Future<Term> Election::AnointAsync(std::string_view id, const CallOptions& options) const {
-  if (id.empty()) return internal::Refused<Term>(EmptyCandidate(name_));
+  if (id.empty()) return internal::Refused<Term>(core_.get(), EmptyCandidate(name_));
   return SendElection(
       core_.get(), name_, "anoint", options, /*idempotent=*/false,
       [&](v1::ElectionRequest& op) { op.mutable_anoint()->set_candidate_id(std::string(id)); });
 }
 
 Future<Term> Election::PromoteAsync(std::string_view id, const CallOptions& options) const {
-  if (id.empty()) return internal::Refused<Term>(EmptyCandidate(name_));
+  if (id.empty()) return internal::Refused<Term>(core_.get(), EmptyCandidate(name_));
   return SendElection(
       core_.get(), name_, "promote", options, /*idempotent=*/false,
       [&](v1::ElectionRequest& op) { op.mutable_promote()->set_candidate_id(std::string(id)); });
 }
 
 Future<Term> Election::DemoteAsync(std::string_view id, const CallOptions& options) const {
-  if (id.empty()) return internal::Refused<Term>(EmptyCandidate(name_));
+  if (id.empty()) return internal::Refused<Term>(core_.get(), EmptyCandidate(name_));
   return SendElection(
       core_.get(), name_, "demote", options, /*idempotent=*/false,
       [&](v1::ElectionRequest& op) { op.mutable_demote()->set_candidate_id(std::string(id)); });
 }
 
 Future<Term> Election::EvictAsync(std::string_view id, const CallOptions& options) const {
-  if (id.empty()) return internal::Refused<Term>(EmptyCandidate(name_));
+  if (id.empty()) return internal::Refused<Term>(core_.get(), EmptyCandidate(name_));
   return SendElection(
       core_.get(), name_, "evict", options, /*idempotent=*/false,
       [&](v1::ElectionRequest& op) { op.mutable_evict()->set_candidate_id(std::string(id)); });

@@ -39,7 +39,7 @@ internal::GiveBack ReleaseLateGrant(const std::string& name) {
 }  // namespace
 
 Future<Lock::Grant> Lock::AcquireImpl(bool try_only, const CallOptions& options) const {
-  if (core_ == nullptr) return internal::Refused<Grant>(internal::NoCore());
+  if (core_ == nullptr) return internal::Refused<Grant>(nullptr, internal::NoCore());
   // The session the grant belongs to: the one in place when the request was
   // sent. If it changes meanwhile, the old one is lost, and so is its grant.
   const uint64_t before = core_->session_id();
@@ -56,10 +56,15 @@ Future<Lock::Grant> Lock::AcquireImpl(bool try_only, const CallOptions& options)
   return SendLock<Grant>(
       *core_, name_, std::move(request), try_only ? "try_acquire" : "acquire", options,
       std::move(kind),
-      [core = core_, name = name_, try_only, before](
+      // A weak reference: a pending future must not keep the client alive.
+      [core = std::weak_ptr<internal::ClientCore>(core_), name = name_, try_only, before](
           v1::LockResponse& r) -> absl::StatusOr<Grant> {
         Grant grant;
-        grant.session = before != 0 ? before : core->session_id();
+        if (before != 0) {
+          grant.session = before;
+        } else if (auto c = core.lock()) {
+          grant.session = c->session_id();
+        }
         if (!r.acquired()) {
           if (!try_only) {
             return absl::InternalError(
@@ -90,9 +95,9 @@ Future<std::optional<Fence>> Lock::TryAcquireAsync(const CallOptions& options) c
 }
 
 Future<void> Lock::ReleaseAsync(const WriteOptions& options) const {
-  if (core_ == nullptr) return internal::Refused<void>(internal::NoCore());
+  if (core_ == nullptr) return internal::Refused<void>(nullptr, internal::NoCore());
   if (options.if_fence || options.ephemeral || options.ttl) {
-    return internal::Refused<void>(absl::InvalidArgumentError(
+    return internal::Refused<void>(core_.get(), absl::InvalidArgumentError(
         absl::StrCat("lock \"", name_, "\": Release takes only IfVersion")));
   }
   v1::Request request = internal::NewRequest(PrimitiveKind::kLock, name_);
@@ -103,7 +108,7 @@ Future<void> Lock::ReleaseAsync(const WriteOptions& options) const {
 }
 
 Future<bool> Lock::IsLockedAsync(const LockQueryOptions& options) const {
-  if (core_ == nullptr) return internal::Refused<bool>(internal::NoCore());
+  if (core_ == nullptr) return internal::Refused<bool>(nullptr, internal::NoCore());
   v1::Request request = internal::NewRequest(PrimitiveKind::kLock, name_);
   auto* get = request.mutable_lock()->mutable_get();
   if (options.with_version) get->set_with_version(*options.with_version);

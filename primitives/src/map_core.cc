@@ -39,7 +39,7 @@ Future<Version> MapCore::PutAsync(std::string key, std::string value,
                                   const WriteOptions& options) const {
   absl::Status ok = CheckWriteOptions(options, {.conditions = true, .lifetime = true},
                                       PrimitiveKind::kMap, name_, "Put");
-  if (!ok.ok()) return Refused<Version>(std::move(ok));
+  if (!ok.ok()) return Refused<Version>(core_.get(), std::move(ok));
   v1::MapRequest op;
   auto* put = op.mutable_put();
   put->set_key(std::move(key));
@@ -53,7 +53,7 @@ Future<Version> MapCore::InsertAsync(std::string key, std::string value,
                                      const WriteOptions& options) const {
   absl::Status ok = CheckWriteOptions(options, {.conditions = false, .lifetime = true},
                                       PrimitiveKind::kMap, name_, "Insert");
-  if (!ok.ok()) return Refused<Version>(std::move(ok));
+  if (!ok.ok()) return Refused<Version>(core_.get(), std::move(ok));
   v1::MapRequest op;
   auto* insert = op.mutable_insert();
   insert->set_key(std::move(key));
@@ -66,7 +66,7 @@ Future<Version> MapCore::UpdateAsync(std::string key, std::string value,
                                      const WriteOptions& options) const {
   absl::Status ok = CheckWriteOptions(options, {.conditions = true, .lifetime = true},
                                       PrimitiveKind::kMap, name_, "Update");
-  if (!ok.ok()) return Refused<Version>(std::move(ok));
+  if (!ok.ok()) return Refused<Version>(core_.get(), std::move(ok));
   v1::MapRequest op;
   auto* update = op.mutable_update();
   update->set_key(std::move(key));
@@ -92,7 +92,7 @@ Future<std::optional<Versioned<std::string>>> MapCore::GetAsync(
 Future<Version> MapCore::RemoveAsync(std::string key, const WriteOptions& options) const {
   absl::Status ok = CheckWriteOptions(options, {.conditions = true, .lifetime = false},
                                       PrimitiveKind::kMap, name_, "Remove");
-  if (!ok.ok()) return Refused<Version>(std::move(ok));
+  if (!ok.ok()) return Refused<Version>(core_.get(), std::move(ok));
   v1::MapRequest op;
   auto* remove = op.mutable_remove();
   remove->set_key(std::move(key));

@@ -44,10 +44,14 @@ Future<T> Send(ClientCore& core, v1::Request request, const CallOptions& options
                       });
 }
 
-// A future that failed before anything was sent (bad arguments).
+// A future that failed before anything was sent (bad arguments). Its
+// continuations run on `core`'s executor like any call's (inline without a
+// core).
 template <class T>
-Future<T> Refused(absl::Status status) {
-  return MakeReadyFuture<T>(std::move(status));
+Future<T> Refused(const ClientCore* core, absl::Status status) {
+  auto state = std::make_shared<ValueState<T>>(core != nullptr ? core->executor() : nullptr);
+  state->SetValue(std::move(status));
+  return Future<T>(std::move(state));
 }
 
 }  // namespace atomix::internal

@@ -49,7 +49,7 @@ Future<std::optional<Versioned<std::string>>> ValueCore::GetAsync(
 Future<Version> ValueCore::SetAsync(std::string value, const WriteOptions& options) const {
   absl::Status ok = CheckWriteOptions(options, {.conditions = true, .lifetime = true},
                                       PrimitiveKind::kValue, name_, "Set");
-  if (!ok.ok()) return Refused<Version>(std::move(ok));
+  if (!ok.ok()) return Refused<Version>(core_.get(), std::move(ok));
   v1::ValueRequest op;
   auto* set = op.mutable_set();
   set->set_value(std::move(value));
@@ -61,7 +61,7 @@ Future<Version> ValueCore::SetAsync(std::string value, const WriteOptions& optio
 Future<Version> ValueCore::InsertAsync(std::string value, const WriteOptions& options) const {
   absl::Status ok = CheckWriteOptions(options, {.conditions = false, .lifetime = true},
                                       PrimitiveKind::kValue, name_, "Insert");
-  if (!ok.ok()) return Refused<Version>(std::move(ok));
+  if (!ok.ok()) return Refused<Version>(core_.get(), std::move(ok));
   v1::ValueRequest op;
   auto* insert = op.mutable_insert();
   insert->set_value(std::move(value));
@@ -72,7 +72,7 @@ Future<Version> ValueCore::InsertAsync(std::string value, const WriteOptions& op
 Future<Version> ValueCore::DeleteAsync(const WriteOptions& options) const {
   absl::Status ok = CheckWriteOptions(options, {.conditions = true, .lifetime = false},
                                       PrimitiveKind::kValue, name_, "Delete");
-  if (!ok.ok()) return Refused<Version>(std::move(ok));
+  if (!ok.ok()) return Refused<Version>(core_.get(), std::move(ok));
   v1::ValueRequest op;
   SetConditions(options, *op.mutable_delete_());
   return SendWrite(*core_, name_, std::move(op), "delete", options);

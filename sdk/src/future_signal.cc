@@ -69,6 +69,13 @@ void FutureSignal::OnReady(absl::AnyInvocable<void() &&> callback) {
   }
 }
 
+bool FutureSignal::TryOnReady(absl::AnyInvocable<void() &&> callback) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (ready_) return false;
+  callback_ = std::move(callback);
+  return true;
+}
+
 void FutureSignal::SetReady() {
   absl::AnyInvocable<void() &&> callback;
   FutureSignal* first = nullptr;

@@ -130,9 +130,8 @@ std::shared_ptr<PendingCall> StreamCore::Start(v1::Request request, Clock::time_
   call->bytes = bytes;
   call->resend_gap = control ? kFirstControlResend : kFirstResend;
   call->request = std::move(request);
-  bool wake_writer = false;
   {
-    std::unique_lock<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     absl::Status refused;
     if (shutdown_) {
       refused = absl::CancelledError("client closed");
@@ -149,21 +148,13 @@ std::shared_ptr<PendingCall> StreamCore::Start(v1::Request request, Clock::time_
     call->self = call;
     (control ? control_queue_ : queue_).PushBack(call.get());
     WakeTimerLocked(deadline);
-    if (!control && MayWriteDirectlyLocked()) {
-      // The client is idle: write the call from this thread rather than
-      // wake the writer for it, saving a thread hop on the way out.
-      v1::RequestBatch batch;
-      WriteBatchLocked(lock, *stream_, batch);
-      wake_writer = true;  // It may have queued calls, or a broken stream, to see to.
-    } else {
-      wake_writer = writer_idle_;
-    }
   }
-  if (wake_writer) writer_cv_.notify_one();
   if (cancel.stop_possible()) {
     // Runs on the thread that stops `cancel` (at once if it is stopped
     // already); it holds the call while it runs, so the call's destructor
-    // never waits for it under a lock.
+    // never waits for it under a lock. Registered once the call is queued
+    // (a cancel before that would find nothing to end) and before it may
+    // be written from this thread.
     call->on_cancel.emplace(cancel, [target = cancel_target_,
                                      weak = std::weak_ptr<PendingCall>(call)]() {
       std::shared_ptr<PendingCall> c = weak.lock();
@@ -172,6 +163,22 @@ std::shared_ptr<PendingCall> StreamCore::Start(v1::Request request, Clock::time_
       if (target->core != nullptr) target->core->CancelCall(*c);
     });
   }
+  bool wake_writer = false;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!control && bytes <= kMaxDirectWriteBytes &&
+        call->where == PendingCall::Where::kQueued && MayWriteDirectlyLocked()) {
+      // The client is idle: write the call from this thread rather than
+      // wake the writer for it, saving a thread hop on the way out. Only a
+      // small one, which the stream's flow-control window takes at once.
+      v1::RequestBatch batch;
+      WriteBatchLocked(lock, *stream_, batch);
+      wake_writer = true;  // It may have queued calls, or a broken stream, to see to.
+    } else {
+      wake_writer = writer_idle_ && call->where == PendingCall::Where::kQueued;
+    }
+  }
+  if (wake_writer) writer_cv_.notify_one();
   return call;
 }
 
@@ -237,7 +244,7 @@ void StreamCore::TimerLoop() {
         // Set again when it is written.
         c->resend_gap = std::min(c->resend_gap * 2, kMaxResendGap);
         c->resend_at = Clock::time_point::max();
-      } else if (c->request.op_case() == v1::Request::OP_NOT_SET) {
+      } else if (c->resendable() && c->request.op_case() == v1::Request::OP_NOT_SET) {
         // Being written right now: look again shortly.
         c->resend_at = now + kFirstResend / 10;
         next = std::min(next, c->resend_at);

@@ -17,10 +17,12 @@
 //     carries BrokerInfo; only then is the client connected. It then sends
 //     everything queued as one RequestBatch (up to max_batch_requests and
 //     kMaxBatchBytes) per Write. Calls that arrive during a Write are
-//     coalesced into the next one. A call that finds the client idle
-//     (nothing queued or in flight, the writer waiting) is written by its
-//     caller's thread at once instead, saving the hop to the writer. There is no timer: before cutting a batch
-//     the writer only yields while the queue is still growing.
+//     coalesced into the next one. Batching waits for no timer: before
+//     cutting a batch the writer only yields while the queue is still
+//     growing. A small call (up to kMaxDirectWriteBytes) that finds the
+//     client idle (nothing queued or in flight, the writer waiting) is
+//     written by its caller's thread at once instead, saving the hop to the
+//     writer.
 //   - One reader thread per stream matches responses to calls by request id,
 //     in any order, and hands a batch of answers out as a tree: it wakes one
 //     waiting caller and each woken caller wakes two more (a call nobody
@@ -53,8 +55,11 @@
 //     ack_sequence = the highest sequence below every sequence still
 //     outstanding (queued, in flight, or waiting to be sent again).
 //
-// Lock order: mu_ before any PendingCall::mu. No lock is held across a gRPC
-// Read or Write, a stop_source::request_stop() or a blocking call.
+// Lock order: CancelTarget::mu, then mu_, then a call's FutureSignal mutex,
+// then the callback executor's. A call may be completed (and so released)
+// under mu_; what completing it runs there is the transport's own code,
+// since continuations are posted to the executor. No lock is held across a
+// gRPC Read or Write, a stop_source::request_stop() or a blocking call.
 //
 // Watches run on a WatchHub of their own (sdk/src/watch_hub.h), on a gRPC
 // channel separate from the stream; the destructor shuts it down first.
@@ -102,6 +107,10 @@ class StreamCore final : public ClientCore {
   // Larger requests fail with INVALID_ARGUMENT instead of breaking the
   // stream (the gRPC message limit is 64 MiB).
   static constexpr size_t kMaxRequestBytes = (64 << 20) - 1024;
+  // The largest request a caller writes itself on an idle client; larger
+  // ones go through the writer, so a slow flow-control window never blocks
+  // the caller.
+  static constexpr size_t kMaxDirectWriteBytes = 16 << 10;
 
   // `options.endpoints` must not be empty. Starts connecting at once.
   explicit StreamCore(ClientOptions options);

@@ -3,6 +3,7 @@
 // continuations and coroutines, typed decoding, and lock acquires that wait,
 // time out and are given back.
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
@@ -128,9 +129,20 @@ TEST_F(AsyncIntegration, TypedMapDecodesAndReportsErrors) {
   EXPECT_EQ(*m->SizeAsync().get(), 100);
   auto insert = m->InsertAsync("k1", 5).get();
   EXPECT_TRUE(absl::IsAlreadyExists(insert.status())) << insert.status();
-  // Bad options fail before anything is sent, with nothing applied.
+  // Bad options fail before anything is sent, with nothing applied; their
+  // continuations still run on the callback threads.
   auto bad = m->InsertAsync("k1000", 1, IfVersion(3)).get();
   EXPECT_TRUE(absl::IsInvalidArgument(bad.status())) << bad.status();
+  auto where = m->InsertAsync("k1000", 1, IfVersion(3))
+                   .then([](absl::StatusOr<Version> v) {
+                     char name[32] = {};
+                     pthread_getname_np(pthread_self(), name, sizeof(name));
+                     return absl::IsInvalidArgument(v.status()) ? std::string(name)
+                                                                : std::string("wrong status");
+                   })
+                   .get();
+  ASSERT_TRUE(where.ok());
+  EXPECT_EQ(*where, "atomix-callback");
   EXPECT_FALSE(*m->ContainsAsync("k1000").get());
 }
 

@@ -66,6 +66,9 @@ class FutureSignal {
   // Runs `callback` once the signal is ready (posted at once if it is). At
   // most one callback per signal.
   void OnReady(absl::AnyInvocable<void() &&> callback);
+  // The same, unless the signal is ready already: then it returns false
+  // and does nothing with `callback` (co_await goes on at once).
+  bool TryOnReady(absl::AnyInvocable<void() &&> callback);
   const std::shared_ptr<Executor>& executor() const { return executor_; }
 
   // Producers: makes the signal ready, once; the producer keeps the signal
