@@ -113,6 +113,20 @@ wait_file() {  # wait_file PATH SECONDS
   return 1
 }
 
+start_ready() {  # start_ready NAME SECONDS args...: in the background (TOOL_PID),
+  # until it has written NAME.ready; it goes on once NAME.go exists.
+  local name="$1" seconds="$2"
+  shift 2
+  rm -f "$OUT/$name.ready" "$OUT/$name.go"
+  "$SCALE" --broker "127.0.0.1:$PORT" "$@" \
+    --ready-file "$OUT/$name.ready" --go-file "$OUT/$name.go" \
+    >"$OUT/$name.out" 2>"$OUT/$name.out.err" &
+  TOOL_PID=$!
+  if ! wait_file "$OUT/$name.ready" "$seconds"; then
+    echo "atomix-scale $name did not get ready" >&2; cat "$OUT/$name.out.err" >&2; exit 1
+  fi
+}
+
 run_tool() {  # run_tool OUTFILE args...: foreground, fails loudly
   local out="$1"; shift
   if ! "$SCALE" --broker "127.0.0.1:$PORT" "$@" >"$out" 2>"$out.err"; then
@@ -183,15 +197,8 @@ if wants sessions; then
     local n="$1" batch="$2" name="sessions-$1-$2"
     start_broker "$name"
     local idle; idle=$(rss_kb)
-    rm -f "$OUT/$name.ready" "$OUT/$name.go"
-    "$SCALE" --broker "127.0.0.1:$PORT" --mode sessions --sessions "$n" --streams 4 \
-      --ttl-ms 10000 --batch "$batch" --window 2000 \
-      --ready-file "$OUT/$name.ready" --go-file "$OUT/$name.go" \
-      --hold-s $(( SETTLE + WINDOW + 120 )) >"$OUT/$name.out" 2>"$OUT/$name.out.err" &
-    TOOL_PID=$!
-    if ! wait_file "$OUT/$name.ready" 120; then
-      echo "atomix-scale sessions $n did not get ready" >&2; cat "$OUT/$name.out.err" >&2; exit 1
-    fi
+    start_ready "$name" 120 --mode sessions --sessions "$n" --streams 4 \
+      --ttl-ms 10000 --batch "$batch" --window 2000 --hold-s $(( SETTLE + WINDOW + 120 ))
     sleep "$SETTLE"
     local c0 c1 rss
     c0=$(cpu_ticks)
@@ -233,15 +240,8 @@ if wants watch; then
     local n="$1" maps="$2" name="watch-$1-$2"
     start_broker "$name"
     local idle; idle=$(rss_kb)
-    rm -f "$OUT/$name.ready" "$OUT/$name.go"
-    "$SCALE" --broker "127.0.0.1:$PORT" --mode watch --watchers "$n" --keys 1000 \
-      --maps "$maps" --connections 10 --inflight 8 --duration "$WATCH_DURATION" \
-      --ready-file "$OUT/$name.ready" --go-file "$OUT/$name.go" \
-      >"$OUT/$name.out" 2>"$OUT/$name.out.err" &
-    TOOL_PID=$!
-    if ! wait_file "$OUT/$name.ready" 600; then
-      echo "atomix-scale watch $n did not get ready" >&2; cat "$OUT/$name.out.err" >&2; exit 1
-    fi
+    start_ready "$name" 600 --mode watch --watchers "$n" --keys 1000 \
+      --maps "$maps" --connections 10 --inflight 8 --duration "$WATCH_DURATION"
     sleep 2
     local rss; rss=$(rss_kb)
     touch "$OUT/$name.go"
