@@ -20,6 +20,10 @@ absl::StatusOr<std::unique_ptr<ClientProcess>> ClientProcess::Start(
   if (pipe(fds) != 0) return absl::InternalError(absl::StrCat("pipe: ", strerror(errno)));
   std::vector<std::string> argv = {ATOMIX_TEST_CLIENT_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
+  // Ready before fork(): the child may not allocate (see Spawn).
+  std::vector<char*> cargs;
+  for (auto& a : argv) cargs.push_back(a.data());
+  cargs.push_back(nullptr);
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
@@ -29,9 +33,6 @@ absl::StatusOr<std::unique_ptr<ClientProcess>> ClientProcess::Start(
     dup2(fds[1], STDOUT_FILENO);
     close(fds[0]);
     close(fds[1]);
-    std::vector<char*> cargs;
-    for (auto& a : argv) cargs.push_back(a.data());
-    cargs.push_back(nullptr);
     execv(cargs[0], cargs.data());
     _exit(127);
   }

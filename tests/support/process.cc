@@ -21,7 +21,14 @@ namespace atomix::testing {
 
 absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv,
                             const std::string& log_file, bool as_nobody) {
+  // Everything the child needs is made before fork(): in a multithreaded
+  // process the child may only make async-signal-safe calls until exec, and
+  // a malloc there can wait forever for a lock another thread held at the
+  // fork (seen with the sanitizers' allocator).
   std::vector<std::string> copy = argv;
+  std::vector<char*> args;
+  for (auto& a : copy) args.push_back(a.data());
+  args.push_back(nullptr);
   const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
@@ -38,9 +45,6 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv,
     if (as_nobody && geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) {
       _exit(126);
     }
-    std::vector<char*> args;
-    for (auto& a : copy) args.push_back(a.data());
-    args.push_back(nullptr);
     execv(args[0], args.data());
     _exit(127);
   }
