@@ -295,7 +295,8 @@ int main(int argc, char** argv) {
   atomix::ClientOptions options;
   options.endpoints = absl::StrSplit(broker, ',');
   wo.callers = callers;
-  fanout.value_bytes = wo.value_bytes;
+  // The fan-out keeps its own default (64 bytes) unless --value-bytes is given.
+  if (app.count("--value-bytes") > 0) fanout.value_bytes = wo.value_bytes;
   if (!pingpong_server.empty()) return atomix::bench::RunPingPongServer(pingpong_server);
   if (!handoff_child.empty()) {
     return atomix::bench::RunHandoffChild(options, handoff_child, handoff_first, callers);
@@ -345,7 +346,7 @@ int main(int argc, char** argv) {
     if (workload == atomix::bench::kEtcdPut) {
       work = atomix::bench::MakeEtcdPut(etcd);
     } else {
-      work = atomix::bench::MakeEtcdGet(etcd, fanout.value_bytes);
+      work = atomix::bench::MakeEtcdGet(etcd, wo.value_bytes);
     }
   } else {
     // One shared Client; with several brokers, one per broker (each
@@ -369,12 +370,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "atomix-bench: %s\n", work.status().ToString().c_str());
     return 1;
   }
-  if (async && !(*work)->has_async()) {
+  auto* async_work = dynamic_cast<atomix::bench::AsyncWorkload*>(work->get());
+  if (async && async_work == nullptr) {
     std::fprintf(stderr, "atomix-bench: workload %s has no --async form\n", workload.c_str());
     return 2;
   }
   atomix::bench::Result r = async
-                                ? atomix::bench::RunAsync(**work, inflight, warmup, duration)
+                                ? atomix::bench::RunAsync(*async_work, inflight, warmup, duration)
                                 : atomix::bench::Run(**work, callers, warmup, duration);
   PrintResult(r, workload, transport, store, callers, async ? inflight : 0, wo.value_bytes,
               wo.keys, json);

@@ -26,14 +26,6 @@ class PerClient {
   std::vector<T> all_;
 };
 
-// An atomix workload: the blocking form waits for the asynchronous one,
-// as the SDK's own blocking calls do.
-class AsyncWorkload : public Workload {
- public:
-  absl::Status Op(int caller, int64_t i) override { return Start(caller, i).get(); }
-  bool has_async() const override { return true; }
-};
-
 template <class T>
 Future<void> Done(Future<T> f) {
   return internal::MapFuture<void>(std::move(f),
@@ -298,7 +290,7 @@ Result Run(Workload& w, int callers, double warmup_s, double duration_s) {
                  });
 }
 
-Result RunAsync(Workload& w, int inflight, double warmup_s, double duration_s) {
+Result RunAsync(AsyncWorkload& w, int inflight, double warmup_s, double duration_s) {
   return Measure(1, warmup_s, duration_s, w,
                  [&](int, std::atomic<bool>& measuring, std::atomic<bool>& stop, Tally& tally) {
                    struct Started {

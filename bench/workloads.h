@@ -4,8 +4,8 @@
 // or from one thread that keeps `inflight` asynchronous operations in flight
 // (RunAsync), collecting each in the order it was started.
 //
-// Thread-safety: a Workload's Op() and Start() are called from many threads
-// at once; Run() and RunAsync() own those threads.
+// Thread-safety: a Workload's Op() (and an AsyncWorkload's Start()) are
+// called from many threads at once; Run() and RunAsync() own those threads.
 #ifndef ATOMIX_BENCH_WORKLOADS_H_
 #define ATOMIX_BENCH_WORKLOADS_H_
 
@@ -25,16 +25,17 @@ class Workload {
   virtual ~Workload() = default;
   // One operation by caller `caller`, its `i`th.
   virtual absl::Status Op(int caller, int64_t i) = 0;
-  // Whether Start() is there.
-  virtual bool has_async() const { return false; }
-  // The same without waiting (only if has_async()).
-  virtual Future<void> Start(int caller, int64_t i) {
-    (void)caller;
-    (void)i;
-    return MakeReadyFuture<void>(absl::UnimplementedError("no asynchronous form"));
-  }
   // Retries that a conditional workload needed (value-cas).
   virtual int64_t conflicts() const { return 0; }
+};
+
+// A workload with an asynchronous form (what --async runs). Its Op() waits
+// for Start(), as the SDK's own blocking calls do.
+class AsyncWorkload : public Workload {
+ public:
+  absl::Status Op(int caller, int64_t i) override { return Start(caller, i).get(); }
+  // The same operation, without waiting.
+  virtual Future<void> Start(int caller, int64_t i) = 0;
 };
 
 struct WorkloadOptions {
@@ -72,7 +73,7 @@ void FillLatencies(std::vector<int64_t>& latencies_ns, Result& r);
 Result Run(Workload& w, int callers, double warmup_s, double duration_s);
 // One thread keeps `inflight` operations started; an operation's latency
 // runs from its start until that thread collected it, oldest first.
-Result RunAsync(Workload& w, int inflight, double warmup_s, double duration_s);
+Result RunAsync(AsyncWorkload& w, int inflight, double warmup_s, double duration_s);
 
 }  // namespace atomix::bench
 
