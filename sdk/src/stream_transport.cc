@@ -130,8 +130,10 @@ std::shared_ptr<PendingCall> StreamCore::Start(v1::Request request, Clock::time_
   call->bytes = bytes;
   call->resend_gap = control ? kFirstControlResend : kFirstResend;
   call->request = std::move(request);
+  const bool cancellable = cancel.stop_possible();
+  bool wake_writer = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     absl::Status refused;
     if (shutdown_) {
       refused = absl::CancelledError("client closed");
@@ -148,8 +150,11 @@ std::shared_ptr<PendingCall> StreamCore::Start(v1::Request request, Clock::time_
     call->self = call;
     (control ? control_queue_ : queue_).PushBack(call.get());
     WakeTimerLocked(deadline);
+    // A call that can be cancelled is sent once its cancel is registered,
+    // below; any other at once.
+    if (!cancellable) wake_writer = SendLocked(lock, *call);
   }
-  if (cancel.stop_possible()) {
+  if (cancellable) {
     // Runs on the thread that stops `cancel` (at once if it is stopped
     // already); it holds the call while it runs, so the call's destructor
     // never waits for it under a lock. Registered once the call is queued
@@ -162,24 +167,24 @@ std::shared_ptr<PendingCall> StreamCore::Start(v1::Request request, Clock::time_
       std::lock_guard<std::mutex> lock(target->mu);
       if (target->core != nullptr) target->core->CancelCall(*c);
     });
-  }
-  bool wake_writer = false;
-  {
     std::unique_lock<std::mutex> lock(mu_);
-    if (!control && bytes <= kMaxDirectWriteBytes &&
-        call->where == PendingCall::Where::kQueued && MayWriteDirectlyLocked()) {
-      // The client is idle: write the call from this thread rather than
-      // wake the writer for it, saving a thread hop on the way out. Only a
-      // small one, which the stream's flow-control window takes at once.
-      v1::RequestBatch batch;
-      WriteBatchLocked(lock, *stream_, batch);
-      wake_writer = true;  // It may have queued calls, or a broken stream, to see to.
-    } else {
-      wake_writer = writer_idle_ && call->where == PendingCall::Where::kQueued;
-    }
+    wake_writer = SendLocked(lock, *call);
   }
   if (wake_writer) writer_cv_.notify_one();
   return call;
+}
+
+bool StreamCore::SendLocked(std::unique_lock<std::mutex>& lock, PendingCall& call) {
+  if (call.where != PendingCall::Where::kQueued) return false;  // Ended meanwhile.
+  if (!call.control && call.bytes <= kMaxDirectWriteBytes && MayWriteDirectlyLocked()) {
+    // The client is idle: write the call from this thread rather than wake
+    // the writer for it, saving a thread hop on the way out. Only a small
+    // one, which the stream's flow-control window takes at once.
+    v1::RequestBatch batch;
+    WriteBatchLocked(lock, *stream_, batch);
+    return true;  // The writer may have queued calls, or a broken stream, to see to.
+  }
+  return writer_idle_;
 }
 
 void StreamCore::CancelCall(PendingCall& call) {

@@ -191,6 +191,9 @@ class StreamCore final : public ClientCore {
   // released (writing_ set meanwhile). False if the stream broke.
   bool WriteBatchLocked(std::unique_lock<std::mutex>& lock, Stream& stream,
                         v1::RequestBatch& batch);
+  // After `call` is queued: writes it from this thread if the client is
+  // idle (see MayWriteDirectlyLocked). Returns whether to wake the writer.
+  bool SendLocked(std::unique_lock<std::mutex>& lock, PendingCall& call);
   // Whether a caller may write its own call (the only one) at once.
   bool MayWriteDirectlyLocked() const;
   // Moves queued calls into `batch`; returns whether any is idempotent.
