@@ -26,12 +26,7 @@ using testing::AddRequest;
 using testing::FakeBroker;
 using testing::WaitUntil;
 
-ClientOptions Options(const std::string& endpoint) {
-  ClientOptions o;
-  o.endpoints = {endpoint};
-  o.default_call_timeout = milliseconds(30000);
-  return o;
-}
+ClientOptions Options(const std::string& endpoint) { return testing::FakeBrokerOptions(endpoint); }
 
 Future<v1::Response> Start(StreamCore& core, int64_t delta, const CallOptions& options = {}) {
   return Future<v1::Response>(core.CallAsync(AddRequest(delta), options, CallKind{}));

@@ -60,6 +60,7 @@
 #include <utility>
 #include <vector>
 
+#include "atomix/client.h"
 #include "atomix/v1/broker.grpc.pb.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
@@ -563,6 +564,17 @@ inline v1::WatchResponse Snapshot(v1::WatchSnapshot::Reason reason, int64_t revi
 }
 
 // A CounterAdd request on `name` with `delta`.
+// Client options for `endpoint` (a fake broker's) with a generous default
+// call timeout, so that a slow machine fails no call by accident.
+inline ClientOptions FakeBrokerOptions(const std::string& endpoint,
+                                       std::chrono::milliseconds ttl = std::chrono::seconds(10)) {
+  ClientOptions o;
+  o.endpoints = {endpoint};
+  o.default_call_timeout = std::chrono::seconds(30);
+  o.session_ttl = ttl;
+  return o;
+}
+
 inline v1::Request AddRequest(int64_t delta, std::string name = "c") {
   v1::Request r;
   r.set_type(v1::COUNTER);

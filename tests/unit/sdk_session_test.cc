@@ -30,11 +30,7 @@ using testing::FakeBroker;
 using testing::WaitUntil;
 
 ClientOptions Options(const std::string& endpoint, milliseconds ttl = seconds(10)) {
-  ClientOptions o;
-  o.endpoints = {endpoint};
-  o.default_call_timeout = seconds(30);
-  o.session_ttl = ttl;
-  return o;
+  return testing::FakeBrokerOptions(endpoint, ttl);
 }
 
 std::chrono::steady_clock::time_point In(milliseconds d) {

@@ -23,12 +23,7 @@ using testing::AddRequest;
 using testing::FakeBroker;
 using testing::WaitUntil;
 
-ClientOptions Options(const std::string& endpoint) {
-  ClientOptions o;
-  o.endpoints = {endpoint};
-  o.default_call_timeout = std::chrono::milliseconds(30000);
-  return o;
-}
+ClientOptions Options(const std::string& endpoint) { return testing::FakeBrokerOptions(endpoint); }
 
 TEST(StreamTransport, ConnectsAndAnswers) {
   FakeBroker broker("b1");

@@ -18,10 +18,8 @@ using testing::AddRequest;
 using testing::FakeBroker;
 
 ClientOptions Options(const std::string& endpoint) {
-  ClientOptions o;
-  o.endpoints = {endpoint};
+  ClientOptions o = testing::FakeBrokerOptions(endpoint);
   o.transport = ClientOptions::Transport::kUnary;
-  o.default_call_timeout = milliseconds(30000);
   return o;
 }
 
