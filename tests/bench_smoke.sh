@@ -7,12 +7,9 @@
 set -euo pipefail
 BROKER="$1"
 BENCH="$2"
-WORK="$(mktemp -d /tmp/atomix-bench-XXXXXX)"
-"$BROKER" --listen 127.0.0.1:0 --port-file "$WORK/port" --log-level warn --store memory &
-PID=$!
-trap 'kill -TERM $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
-EP="127.0.0.1:$(cat "$WORK/port")"
+# shellcheck source=tests/start_broker.sh
+source "$(dirname "$0")/start_broker.sh"
+start_broker "$BROKER"
 for w in counter-increment counter-get map-put map-get; do
   for t in stream unary; do
     out="$("$BENCH" --broker "$EP" --workload "$w" --transport "$t" --callers 4 --duration 1 --warmup 0.2)"

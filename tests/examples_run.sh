@@ -5,12 +5,10 @@
 set -euo pipefail
 BROKER="$1"
 DIR="$2"
-WORK="$(mktemp -d /tmp/atomix-examples-XXXXXX)"
-"$BROKER" --listen 127.0.0.1:0 --port-file "$WORK/port" --log-level warn --store memory &
-PID=$!
-trap 'kill -TERM $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
-export ATOMIX_BROKER="127.0.0.1:$(cat "$WORK/port")"
+# shellcheck source=tests/start_broker.sh
+source "$(dirname "$0")/start_broker.sh"
+start_broker "$BROKER"
+export ATOMIX_BROKER="$EP"
 ran=0
 for example in "$DIR"/example_*; do
   [ -x "$example" ] || continue
