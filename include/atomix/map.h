@@ -108,9 +108,9 @@ struct MapWatchDecoder {
   std::string name;
 
   absl::StatusOr<Entry<K, V>> Decode(RawEntry& raw) const {
-    auto k = DecodeWith<K, KC>(raw.key, PrimitiveKind::kMap, name, &raw.key);
+    auto k = DecodeWith<K, KC>(raw.key, kMapKind, name, &raw.key);
     if (!k.ok()) return k.status();
-    auto v = DecodeWith<V, VC>(raw.value, PrimitiveKind::kMap, name, &raw.key);
+    auto v = DecodeWith<V, VC>(raw.value, kMapKind, name, &raw.key);
     if (!v.ok()) return v.status();
     return Entry<K, V>{*std::move(k), *std::move(v), raw.version};
   }
@@ -252,7 +252,7 @@ class Map {
             -> absl::StatusOr<std::optional<Versioned<V>>> {
           if (!raw.ok()) return raw.status();
           if (!raw->has_value()) return std::optional<Versioned<V>>();
-          auto v = internal::DecodeWith<V, VC>((*raw)->value, internal::PrimitiveKind::kMap, name,
+          auto v = internal::DecodeWith<V, VC>((*raw)->value, internal::kMapKind, name,
                                                &k);
           if (!v.ok()) return v.status();
           return std::optional<Versioned<V>>(Versioned<V>{*std::move(v), (*raw)->version});
@@ -297,10 +297,10 @@ class Map {
         internal::MapCursor(core_, options, /*keys_only=*/false),
         [name](internal::RawEntry& raw) -> absl::StatusOr<Entry<K, V>> {
           auto k =
-              internal::DecodeWith<K, KC>(raw.key, internal::PrimitiveKind::kMap, name, &raw.key);
+              internal::DecodeWith<K, KC>(raw.key, internal::kMapKind, name, &raw.key);
           if (!k.ok()) return k.status();
           auto v =
-              internal::DecodeWith<V, VC>(raw.value, internal::PrimitiveKind::kMap, name, &raw.key);
+              internal::DecodeWith<V, VC>(raw.value, internal::kMapKind, name, &raw.key);
           if (!v.ok()) return v.status();
           return Entry<K, V>{*std::move(k), *std::move(v), raw.version};
         });
@@ -310,7 +310,7 @@ class Map {
   StreamRange<K> Keys(const ListOptions& options = {}) const {
     std::string name = core_.name();
     auto decode = [name](internal::RawEntry& raw) -> absl::StatusOr<K> {
-      return internal::DecodeWith<K, KC>(raw.key, internal::PrimitiveKind::kMap, name, &raw.key);
+      return internal::DecodeWith<K, KC>(raw.key, internal::kMapKind, name, &raw.key);
     };
     return internal::TranscodeRange<K>(internal::MapCursor(core_, options, /*keys_only=*/true),
                                        std::move(decode));
@@ -320,7 +320,7 @@ class Map {
   absl::StatusOr<Channel<MapEvent<K, V>>> WatchWith(std::optional<std::string> key,
                                                     const WatchOptions& options) const {
     internal::WatchTarget target;
-    target.kind = internal::PrimitiveKind::kMap;
+    target.kind = internal::kMapKind;
     target.name = core_.name();
     target.key = std::move(key);
     target.prefix = options.prefix;

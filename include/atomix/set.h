@@ -81,7 +81,7 @@ struct SetWatchDecoder {
   std::string name;
 
   absl::StatusOr<Versioned<E>> Decode(RawEntry& raw) const {
-    auto e = DecodeWith<E, C>(raw.key, PrimitiveKind::kSet, name, &raw.key);
+    auto e = DecodeWith<E, C>(raw.key, kSetKind, name, &raw.key);
     if (!e.ok()) return e.status();
     return Versioned<E>{*std::move(e), raw.version};
   }
@@ -186,7 +186,7 @@ class Set {
   // watch.
   absl::StatusOr<Channel<SetEvent<E>>> Watch(const WatchOptions& options = {}) const {
     internal::WatchTarget target;
-    target.kind = internal::PrimitiveKind::kSet;
+    target.kind = internal::kSetKind;
     target.name = core_.name();
     return internal::OpenWatch<SetEvent<E>>(core_.client(), std::move(target), options,
                                             internal::SetWatchDecoder<E, C>{core_.name()});
@@ -200,7 +200,7 @@ class Set {
     return internal::TranscodeRange<Versioned<E>>(
         internal::SetCursor(core_, options),
         [name](Versioned<std::string>& raw) -> absl::StatusOr<Versioned<E>> {
-          auto e = internal::DecodeWith<E, C>(raw.value, internal::PrimitiveKind::kSet, name,
+          auto e = internal::DecodeWith<E, C>(raw.value, internal::kSetKind, name,
                                               &raw.value);
           if (!e.ok()) return e.status();
           return Versioned<E>{*std::move(e), raw.version};

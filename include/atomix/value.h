@@ -74,7 +74,7 @@ struct ValueWatchDecoder {
   std::string name;
 
   absl::StatusOr<Versioned<T>> Decode(const RawEntry& raw) const {
-    auto v = DecodeWith<T, C>(raw.value, PrimitiveKind::kValue, name);
+    auto v = DecodeWith<T, C>(raw.value, kValueKind, name);
     if (!v.ok()) return v.status();
     return Versioned<T>{*std::move(v), raw.version};
   }
@@ -159,7 +159,7 @@ class Value {
             -> absl::StatusOr<std::optional<Versioned<T>>> {
           if (!raw.ok()) return raw.status();
           if (!raw->has_value()) return std::optional<Versioned<T>>();
-          auto v = internal::DecodeWith<T, C>((*raw)->value, internal::PrimitiveKind::kValue, name);
+          auto v = internal::DecodeWith<T, C>((*raw)->value, internal::kValueKind, name);
           if (!v.ok()) return v.status();
           return std::optional<Versioned<T>>(Versioned<T>{*std::move(v), (*raw)->version});
         });
@@ -178,7 +178,7 @@ class Value {
   // the watch.
   absl::StatusOr<Channel<ValueEvent<T>>> Watch(const WatchOptions& options = {}) const {
     internal::WatchTarget target;
-    target.kind = internal::PrimitiveKind::kValue;
+    target.kind = internal::kValueKind;
     target.name = core_.name();
     return internal::OpenWatch<ValueEvent<T>>(core_.client(), std::move(target), options,
                                               internal::ValueWatchDecoder<T, C>{core_.name()});

@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "atomix/internal/watch_core.h"
+#include "atomix/v1/counter.pb.h"
 #include "primitives/src/request.h"
 #include "primitives/src/send.h"
 #include "sdk/src/client_core.h"
@@ -9,28 +11,43 @@
 namespace atomix {
 namespace {
 
-using internal::PrimitiveKind;
+constexpr internal::PrimitiveKind kCounterKind{v1::COUNTER, "counter"};
+constexpr internal::OpWire<v1::CounterRequest, v1::CounterResponse> kCounterWire{
+    kCounterKind, &v1::Request::mutable_counter, &v1::Response::has_counter,
+    &v1::Response::mutable_counter};
 
-constexpr internal::ResponsePart<v1::CounterResponse> kCounterPart{&v1::Response::has_counter,
-                                                                  &v1::Response::mutable_counter};
-
-template <class T, class F>
-Future<T> SendCounter(internal::ClientCore& core, const std::string& name, v1::CounterRequest op,
-                      const char* op_name, const CallOptions& options, bool idempotent,
-                      F convert) {
-  v1::Request request = internal::NewRequest(PrimitiveKind::kCounter, name);
-  *request.mutable_counter() = std::move(op);
-  return internal::Send<T>(core, std::move(request), options,
-                           internal::CallKind{.idempotent = idempotent}, PrimitiveKind::kCounter,
-                           name, op_name, kCounterPart, std::move(convert));
-}
+// Watch events carry a v1::CounterWatch detail.
+struct CounterDecoder {
+  absl::Status Events(std::vector<internal::RawWatchEvent>& raw,
+                      std::vector<CounterEvent>& out) const {
+    for (const internal::RawWatchEvent& r : raw) {
+      v1::CounterWatch d;
+      if (!d.ParseFromString(r.detail)) return BadDetail(r.revision);
+      out.push_back(
+          CounterEvent{r.type, r.revision, d.value(), d.previous_value(), ResyncReason::kNone});
+    }
+    return absl::OkStatus();
+  }
+  absl::Status Snapshot(internal::RawSnapshot& raw, std::vector<CounterEvent>& out) const {
+    v1::CounterWatch d;
+    if (!d.ParseFromString(raw.detail)) return BadDetail(raw.revision);
+    out.push_back(CounterEvent{raw.replay ? EventType::kInserted : EventType::kResync, raw.revision,
+                               d.value(), 0, raw.reason});
+    return absl::OkStatus();
+  }
+  static absl::Status BadDetail(Version revision) {
+    return internal::BadWatchDetail(kCounterKind, revision);
+  }
+};
 
 Future<Versioned<int64_t>> Mutation(internal::ClientCore& core, const std::string& name,
                                     v1::CounterRequest op, const char* op_name,
                                     const CallOptions& options) {
-  return SendCounter<Versioned<int64_t>>(
-      core, name, std::move(op), op_name, options, /*idempotent=*/false,
-      [](v1::CounterResponse& r) { return Versioned<int64_t>{r.value(), r.version()}; });
+  return internal::CallOp<Versioned<int64_t>>(core, kCounterWire, name, std::move(op), op_name,
+                                              options, internal::CallKind{.idempotent = false},
+                                              [](v1::CounterResponse& r) {
+                                                return Versioned<int64_t>{r.value(), r.version()};
+                                              });
 }
 
 }  // namespace
@@ -38,8 +55,9 @@ Future<Versioned<int64_t>> Mutation(internal::ClientCore& core, const std::strin
 Future<int64_t> Counter::GetAsync(const CallOptions& options) const {
   v1::CounterRequest op;
   op.mutable_get();
-  return SendCounter<int64_t>(*core_, name_, std::move(op), "get", options, /*idempotent=*/true,
-                              [](v1::CounterResponse& r) { return r.value(); });
+  return internal::CallOp<int64_t>(*core_, kCounterWire, name_, std::move(op), "get", options,
+                                   internal::CallKind{.idempotent = true},
+                                   [](v1::CounterResponse& r) { return r.value(); });
 }
 
 Future<Versioned<int64_t>> Counter::SetAsync(int64_t value, const CallOptions& options) const {
@@ -59,7 +77,8 @@ Future<Versioned<int64_t>> Counter::DecrementAsync(int64_t delta,
                                                    const CallOptions& options) const {
   if (delta == std::numeric_limits<int64_t>::min()) {
     return internal::Refused<Versioned<int64_t>>(
-        core_.get(), absl::InvalidArgumentError("Counter::Decrement: delta must be greater than INT64_MIN"));
+        core_.get(),
+        absl::InvalidArgumentError("Counter::Decrement: delta must be greater than INT64_MIN"));
   }
   return IncrementAsync(-delta, options);
 }
@@ -91,6 +110,11 @@ absl::StatusOr<Versioned<int64_t>> Counter::Decrement(int64_t delta,
   return DecrementAsync(delta, options).get();
 }
 
+absl::StatusOr<Channel<CounterEvent>> Counter::Watch(const WatchOptions& options) const {
+  return internal::OpenWatch<CounterEvent>(
+      core_, internal::WatchTarget{.kind = kCounterKind, .name = name_}, options, CounterDecoder{});
+}
+
 absl::StatusOr<Versioned<int64_t>> Counter::CompareAndSet(int64_t expect, int64_t update,
                                                           const CallOptions& options) const {
   return CompareAndSetAsync(expect, update, options).get();
@@ -100,7 +124,7 @@ namespace internal {
 
 absl::StatusOr<Counter> GetCounter(std::shared_ptr<ClientCore> core, std::string_view name,
                                    const CallOptions& options) {
-  absl::Status opened = OpenPrimitive(core, PrimitiveKind::kCounter, name, options);
+  absl::Status opened = OpenPrimitive(core, kCounterKind, name, options);
   if (!opened.ok()) return opened;
   return Counter(std::move(core), std::string(name));
 }

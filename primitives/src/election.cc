@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "atomix/internal/watch_core.h"
 #include "primitives/src/request.h"
 #include "primitives/src/send.h"
 #include "sdk/src/client_core.h"
@@ -11,7 +12,10 @@
 namespace atomix {
 namespace {
 
-using internal::PrimitiveKind;
+constexpr internal::PrimitiveKind kElectionKind{v1::ELECTION, "election"};
+constexpr internal::OpWire<v1::ElectionRequest, v1::ElectionResponse> kElectionWire{
+    kElectionKind, &v1::Request::mutable_election, &v1::Response::has_election,
+    &v1::Response::mutable_election};
 
 std::string SessionCandidateID(uint64_t session) {
   return session == 0 ? std::string() : absl::StrCat("session-", session);
@@ -30,23 +34,53 @@ Term FromWire(v1::Term& wire) {
   return term;
 }
 
-constexpr internal::ResponsePart<v1::ElectionResponse> kElectionPart{
-    &v1::Response::has_election, &v1::Response::mutable_election};
-
 // Sends one election op; `fill` sets it on the ElectionRequest.
 template <class Fill>
 Future<Term> SendElection(internal::ClientCore* core, const std::string& name, const char* op_name,
                           const CallOptions& options, bool idempotent, Fill fill) {
   if (core == nullptr) return internal::Refused<Term>(nullptr, internal::NoCore());
-  v1::Request request = internal::NewRequest(PrimitiveKind::kElection, name);
-  fill(*request.mutable_election());
-  return internal::Send<Term>(*core, std::move(request), options,
-                              internal::CallKind{.idempotent = idempotent},
-                              PrimitiveKind::kElection, name, op_name, kElectionPart,
-                              [](v1::ElectionResponse& r) { return FromWire(*r.mutable_term()); });
+  v1::ElectionRequest op;
+  fill(op);
+  return internal::CallOp<Term>(
+      *core, kElectionWire, name, std::move(op), op_name, options,
+      internal::CallKind{.idempotent = idempotent},
+      [](v1::ElectionResponse& r) { return FromWire(*r.mutable_term()); });
 }
 
+// Watch events carry a v1::Term detail. Remembers the last Term delivered,
+// so that a resync repeats nothing.
+struct ElectionDecoder {
+  std::optional<Term> last;
+
+  absl::Status Events(std::vector<internal::RawWatchEvent>& raw, std::vector<Term>& out) {
+    for (internal::RawWatchEvent& r : raw) {
+      v1::Term wire;
+      if (!wire.ParseFromString(r.detail))
+        return internal::BadWatchDetail(kElectionKind, r.revision);
+      last = FromWire(wire);
+      out.push_back(*last);
+    }
+    return absl::OkStatus();
+  }
+  absl::Status Snapshot(internal::RawSnapshot& raw, std::vector<Term>& out) {
+    v1::Term wire;
+    if (!wire.ParseFromString(raw.detail))
+      return internal::BadWatchDetail(kElectionKind, raw.revision);
+    Term term = FromWire(wire);
+    if (!raw.replay && last.has_value() && *last == term) return absl::OkStatus();
+    last = term;
+    out.push_back(std::move(term));
+    return absl::OkStatus();
+  }
+};
+
 }  // namespace
+
+absl::StatusOr<Channel<Term>> Election::Watch(const WatchOptions& options) const {
+  return internal::OpenWatch<Term>(core_,
+                                   internal::WatchTarget{.kind = kElectionKind, .name = name_},
+                                   options, ElectionDecoder{});
+}
 
 std::string Election::ID() const {
   if (!candidate_id_.empty()) return candidate_id_;
@@ -154,7 +188,7 @@ namespace internal {
 
 absl::StatusOr<Election> GetElection(std::shared_ptr<ClientCore> core, std::string_view name,
                                      const ElectionOptions& options) {
-  absl::Status opened = OpenPrimitive(core, PrimitiveKind::kElection, name, options);
+  absl::Status opened = OpenPrimitive(core, kElectionKind, name, options);
   if (!opened.ok()) return opened;
   return Election(std::move(core), std::string(name), options.candidate_id);
 }

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "atomix/internal/watch_core.h"
 #include "primitives/src/request.h"
 #include "primitives/src/send.h"
 #include "sdk/src/client_core.h"
@@ -12,25 +13,36 @@
 namespace atomix {
 namespace {
 
-using internal::PrimitiveKind;
+constexpr internal::PrimitiveKind kLockKind{v1::LOCK, "lock"};
+constexpr internal::OpWire<v1::LockRequest, v1::LockResponse> kLockWire{
+    kLockKind, &v1::Request::mutable_lock, &v1::Response::has_lock, &v1::Response::mutable_lock};
 
-constexpr internal::ResponsePart<v1::LockResponse> kLockPart{&v1::Response::has_lock,
-                                                            &v1::Response::mutable_lock};
-
-template <class T, class F>
-Future<T> SendLock(internal::ClientCore& core, const std::string& name, v1::Request request,
-                   const char* op_name, const CallOptions& options, internal::CallKind kind,
-                   F convert) {
-  return internal::Send<T>(core, std::move(request), options, std::move(kind),
-                           PrimitiveKind::kLock, name, op_name, kLockPart, std::move(convert));
-}
+// Watch events carry a v1::LockHolder detail.
+struct LockDecoder {
+  absl::Status Events(std::vector<internal::RawWatchEvent>& raw,
+                      std::vector<LockEvent>& out) const {
+    for (const internal::RawWatchEvent& r : raw) {
+      v1::LockHolder h;
+      if (!h.ParseFromString(r.detail)) return internal::BadWatchDetail(kLockKind, r.revision);
+      out.push_back(LockEvent{r.type, r.revision, h.fence(), h.session_id(), ResyncReason::kNone});
+    }
+    return absl::OkStatus();
+  }
+  absl::Status Snapshot(internal::RawSnapshot& raw, std::vector<LockEvent>& out) const {
+    v1::LockHolder h;
+    if (!h.ParseFromString(raw.detail)) return internal::BadWatchDetail(kLockKind, raw.revision);
+    out.push_back(LockEvent{raw.replay ? EventType::kInserted : EventType::kResync, raw.revision,
+                            h.fence(), h.session_id(), raw.reason});
+    return absl::OkStatus();
+  }
+};
 
 // A grant that reached nobody goes back: Release(IfVersion(fence)), which
 // frees exactly that grant and nothing a later holder got.
 internal::GiveBack ReleaseLateGrant(const std::string& name) {
   return [name](const v1::Response& late) -> std::optional<v1::Request> {
     if (late.has_error() || !late.has_lock() || !late.lock().acquired()) return std::nullopt;
-    v1::Request release = internal::NewRequest(PrimitiveKind::kLock, name);
+    v1::Request release = internal::NewRequest(kLockKind, name);
     release.mutable_lock()->mutable_release()->set_if_version(late.lock().version());
     return release;
   };
@@ -43,8 +55,8 @@ Future<Lock::Grant> Lock::AcquireImpl(bool try_only, const CallOptions& options)
   // The session the grant belongs to: the one in place when the request was
   // sent. If it changes meanwhile, the old one is lost, and so is its grant.
   const uint64_t before = core_->session_id();
-  v1::Request request = internal::NewRequest(PrimitiveKind::kLock, name_);
-  request.mutable_lock()->mutable_acquire()->set_try_only(try_only);
+  v1::LockRequest op;
+  op.mutable_acquire()->set_try_only(try_only);
   // A waiting acquire is a blocking call: the broker holds it no longer than
   // the caller waits, withdraws it when the caller gives up, and a grant
   // that crosses the withdrawal is released by the client core.
@@ -53,12 +65,12 @@ Future<Lock::Grant> Lock::AcquireImpl(bool try_only, const CallOptions& options)
     kind.blocking = true;
     kind.give_back = ReleaseLateGrant(name_);
   }
-  return SendLock<Grant>(
-      *core_, name_, std::move(request), try_only ? "try_acquire" : "acquire", options,
+  return internal::CallOp<Grant>(
+      *core_, kLockWire, name_, std::move(op), try_only ? "try_acquire" : "acquire", options,
       std::move(kind),
       // A weak reference: a pending future must not keep the client alive.
-      [core = std::weak_ptr<internal::ClientCore>(core_), name = name_, try_only, before](
-          v1::LockResponse& r) -> absl::StatusOr<Grant> {
+      [core = std::weak_ptr<internal::ClientCore>(core_), name = name_, try_only,
+       before](v1::LockResponse& r) -> absl::StatusOr<Grant> {
         Grant grant;
         if (before != 0) {
           grant.session = before;
@@ -97,24 +109,31 @@ Future<std::optional<Fence>> Lock::TryAcquireAsync(const CallOptions& options) c
 Future<void> Lock::ReleaseAsync(const WriteOptions& options) const {
   if (core_ == nullptr) return internal::Refused<void>(nullptr, internal::NoCore());
   if (options.if_fence || options.ephemeral || options.ttl) {
-    return internal::Refused<void>(core_.get(), absl::InvalidArgumentError(
-        absl::StrCat("lock \"", name_, "\": Release takes only IfVersion")));
+    return internal::Refused<void>(
+        core_.get(), absl::InvalidArgumentError(
+                         absl::StrCat("lock \"", name_, "\": Release takes only IfVersion")));
   }
-  v1::Request request = internal::NewRequest(PrimitiveKind::kLock, name_);
-  auto* release = request.mutable_lock()->mutable_release();
+  v1::LockRequest op;
+  auto* release = op.mutable_release();
   if (options.if_version) release->set_if_version(*options.if_version);
-  return SendLock<void>(*core_, name_, std::move(request), "release", options,
-                        internal::CallKind{}, [](v1::LockResponse&) { return absl::OkStatus(); });
+  return internal::CallOp<void>(*core_, kLockWire, name_, std::move(op), "release", options,
+                                internal::CallKind{},
+                                [](v1::LockResponse&) { return absl::OkStatus(); });
 }
 
 Future<bool> Lock::IsLockedAsync(const LockQueryOptions& options) const {
   if (core_ == nullptr) return internal::Refused<bool>(nullptr, internal::NoCore());
-  v1::Request request = internal::NewRequest(PrimitiveKind::kLock, name_);
-  auto* get = request.mutable_lock()->mutable_get();
+  v1::LockRequest op;
+  auto* get = op.mutable_get();
   if (options.with_version) get->set_with_version(*options.with_version);
-  return SendLock<bool>(*core_, name_, std::move(request), "get", options,
-                        internal::CallKind{.idempotent = true},
-                        [](v1::LockResponse& r) { return r.locked(); });
+  return internal::CallOp<bool>(*core_, kLockWire, name_, std::move(op), "get", options,
+                                internal::CallKind{.idempotent = true},
+                                [](v1::LockResponse& r) { return r.locked(); });
+}
+
+absl::StatusOr<Channel<LockEvent>> Lock::Watch(const WatchOptions& options) const {
+  return internal::OpenWatch<LockEvent>(
+      core_, internal::WatchTarget{.kind = kLockKind, .name = name_}, options, LockDecoder{});
 }
 
 absl::StatusOr<Fence> Lock::Acquire(const CallOptions& options) const {
@@ -179,7 +198,7 @@ namespace internal {
 
 absl::StatusOr<Lock> GetLock(std::shared_ptr<ClientCore> core, std::string_view name,
                              const CallOptions& options) {
-  absl::Status opened = OpenPrimitive(core, PrimitiveKind::kLock, name, options);
+  absl::Status opened = OpenPrimitive(core, kLockKind, name, options);
   if (!opened.ok()) return opened;
   return Lock(std::move(core), std::string(name));
 }

@@ -8,37 +8,30 @@
 namespace atomix::internal {
 namespace {
 
-constexpr ResponsePart<v1::MapResponse> kMapPart{&v1::Response::has_map,
-                                                &v1::Response::mutable_map};
-
-template <class T, class F>
-Future<T> SendMap(ClientCore& core, const std::string& name, v1::MapRequest op,
-                  const char* op_name, const CallOptions& options, bool idempotent, F convert) {
-  v1::Request request = NewRequest(PrimitiveKind::kMap, name);
-  *request.mutable_map() = std::move(op);
-  return Send<T>(core, std::move(request), options, CallKind{.idempotent = idempotent},
-                 PrimitiveKind::kMap, name, op_name, kMapPart, std::move(convert));
-}
+static_assert(kMapKind.wire_type == v1::MAP);
+constexpr OpWire<v1::MapRequest, v1::MapResponse> kMapWire{
+    kMapKind, &v1::Request::mutable_map, &v1::Response::has_map, &v1::Response::mutable_map};
 
 Future<Version> SendWrite(ClientCore& core, const std::string& name, v1::MapRequest op,
                           const char* op_name, const CallOptions& options) {
-  return SendMap<Version>(core, name, std::move(op), op_name, options, /*idempotent=*/false,
-                          [](v1::MapResponse& r) { return r.version(); });
+  return CallOp<Version>(core, kMapWire, name, std::move(op), op_name, options,
+                         CallKind{.idempotent = false},
+                         [](v1::MapResponse& r) { return r.version(); });
 }
 
 }  // namespace
 
 absl::StatusOr<MapCore> MapCore::Open(std::shared_ptr<ClientCore> core, std::string_view name,
                                       const CallOptions& options) {
-  absl::Status opened = OpenPrimitive(core, PrimitiveKind::kMap, name, options);
+  absl::Status opened = OpenPrimitive(core, kMapKind, name, options);
   if (!opened.ok()) return opened;
   return MapCore(std::move(core), std::string(name));
 }
 
 Future<Version> MapCore::PutAsync(std::string key, std::string value,
                                   const WriteOptions& options) const {
-  absl::Status ok = CheckWriteOptions(options, {.conditions = true, .lifetime = true},
-                                      PrimitiveKind::kMap, name_, "Put");
+  absl::Status ok =
+      CheckWriteOptions(options, {.conditions = true, .lifetime = true}, kMapKind, name_, "Put");
   if (!ok.ok()) return Refused<Version>(core_.get(), std::move(ok));
   v1::MapRequest op;
   auto* put = op.mutable_put();
@@ -51,8 +44,8 @@ Future<Version> MapCore::PutAsync(std::string key, std::string value,
 
 Future<Version> MapCore::InsertAsync(std::string key, std::string value,
                                      const WriteOptions& options) const {
-  absl::Status ok = CheckWriteOptions(options, {.conditions = false, .lifetime = true},
-                                      PrimitiveKind::kMap, name_, "Insert");
+  absl::Status ok = CheckWriteOptions(options, {.conditions = false, .lifetime = true}, kMapKind,
+                                      name_, "Insert");
   if (!ok.ok()) return Refused<Version>(core_.get(), std::move(ok));
   v1::MapRequest op;
   auto* insert = op.mutable_insert();
@@ -64,8 +57,8 @@ Future<Version> MapCore::InsertAsync(std::string key, std::string value,
 
 Future<Version> MapCore::UpdateAsync(std::string key, std::string value,
                                      const WriteOptions& options) const {
-  absl::Status ok = CheckWriteOptions(options, {.conditions = true, .lifetime = true},
-                                      PrimitiveKind::kMap, name_, "Update");
+  absl::Status ok =
+      CheckWriteOptions(options, {.conditions = true, .lifetime = true}, kMapKind, name_, "Update");
   if (!ok.ok()) return Refused<Version>(core_.get(), std::move(ok));
   v1::MapRequest op;
   auto* update = op.mutable_update();
@@ -76,12 +69,12 @@ Future<Version> MapCore::UpdateAsync(std::string key, std::string value,
   return SendWrite(*core_, name_, std::move(op), "update", options);
 }
 
-Future<std::optional<Versioned<std::string>>> MapCore::GetAsync(
-    std::string key, const CallOptions& options) const {
+Future<std::optional<Versioned<std::string>>> MapCore::GetAsync(std::string key,
+                                                                const CallOptions& options) const {
   v1::MapRequest op;
   op.mutable_get()->set_key(std::move(key));
-  return SendMap<std::optional<Versioned<std::string>>>(
-      *core_, name_, std::move(op), "get", options, /*idempotent=*/true,
+  return CallOp<std::optional<Versioned<std::string>>>(
+      *core_, kMapWire, name_, std::move(op), "get", options, CallKind{.idempotent = true},
       [](v1::MapResponse& r) -> std::optional<Versioned<std::string>> {
         if (!r.present()) return std::nullopt;
         return Versioned<std::string>{std::move(*r.mutable_entry()->mutable_value()),
@@ -90,8 +83,8 @@ Future<std::optional<Versioned<std::string>>> MapCore::GetAsync(
 }
 
 Future<Version> MapCore::RemoveAsync(std::string key, const WriteOptions& options) const {
-  absl::Status ok = CheckWriteOptions(options, {.conditions = true, .lifetime = false},
-                                      PrimitiveKind::kMap, name_, "Remove");
+  absl::Status ok = CheckWriteOptions(options, {.conditions = true, .lifetime = false}, kMapKind,
+                                      name_, "Remove");
   if (!ok.ok()) return Refused<Version>(core_.get(), std::move(ok));
   v1::MapRequest op;
   auto* remove = op.mutable_remove();
@@ -103,15 +96,15 @@ Future<Version> MapCore::RemoveAsync(std::string key, const WriteOptions& option
 Future<bool> MapCore::ContainsAsync(std::string key, const CallOptions& options) const {
   v1::MapRequest op;
   op.mutable_contains()->set_key(std::move(key));
-  return SendMap<bool>(*core_, name_, std::move(op), "contains", options, /*idempotent=*/true,
-                       [](v1::MapResponse& r) { return r.present(); });
+  return CallOp<bool>(*core_, kMapWire, name_, std::move(op), "contains", options,
+                      CallKind{.idempotent = true}, [](v1::MapResponse& r) { return r.present(); });
 }
 
 Future<int64_t> MapCore::SizeAsync(const CallOptions& options) const {
   v1::MapRequest op;
   op.mutable_size();
-  return SendMap<int64_t>(*core_, name_, std::move(op), "size", options, /*idempotent=*/true,
-                          [](v1::MapResponse& r) { return r.size(); });
+  return CallOp<int64_t>(*core_, kMapWire, name_, std::move(op), "size", options,
+                         CallKind{.idempotent = true}, [](v1::MapResponse& r) { return r.size(); });
 }
 
 Future<Version> MapCore::ClearAsync(const CallOptions& options) const {
@@ -123,8 +116,9 @@ Future<Version> MapCore::ClearAsync(const CallOptions& options) const {
 Future<int64_t> MapCore::RemovePrefixAsync(std::string prefix, const CallOptions& options) const {
   v1::MapRequest op;
   op.mutable_remove_prefix()->set_prefix(std::move(prefix));
-  return SendMap<int64_t>(*core_, name_, std::move(op), "remove_prefix", options,
-                          /*idempotent=*/false, [](v1::MapResponse& r) { return r.size(); });
+  return CallOp<int64_t>(*core_, kMapWire, name_, std::move(op), "remove_prefix", options,
+                         CallKind{.idempotent = false},
+                         [](v1::MapResponse& r) { return r.size(); });
 }
 
 Future<RawEntryPage> MapCore::ListAsync(const std::string& prefix, const std::string& start_after,
@@ -136,18 +130,18 @@ Future<RawEntryPage> MapCore::ListAsync(const std::string& prefix, const std::st
   list->set_start_after(start_after);
   list->set_limit(limit);
   list->set_keys_only(keys_only);
-  return SendMap<RawEntryPage>(*core_, name_, std::move(op), "list", options,
-                               /*idempotent=*/true, [](v1::MapResponse& r) {
-                                 RawEntryPage page;
-                                 page.more = r.more();
-                                 page.entries.reserve(r.entries_size());
-                                 for (v1::MapEntry& e : *r.mutable_entries()) {
-                                   page.entries.push_back(RawEntry{std::move(*e.mutable_key()),
-                                                                   std::move(*e.mutable_value()),
-                                                                   e.version()});
-                                 }
-                                 return page;
-                               });
+  return CallOp<RawEntryPage>(
+      *core_, kMapWire, name_, std::move(op), "list", options, CallKind{.idempotent = true},
+      [](v1::MapResponse& r) {
+        RawEntryPage page;
+        page.more = r.more();
+        page.entries.reserve(r.entries_size());
+        for (v1::MapEntry& e : *r.mutable_entries()) {
+          page.entries.push_back(
+              RawEntry{std::move(*e.mutable_key()), std::move(*e.mutable_value()), e.version()});
+        }
+        return page;
+      });
 }
 
 absl::StatusOr<std::vector<RawEntry>> MapCursor::Next() {

@@ -9,7 +9,6 @@
 #include "atomix/codec.h"
 #include "primitives/src/request.h"
 #include "sdk/src/client_core.h"
-#include "sdk/src/primitive_kind.h"
 
 namespace atomix::internal {
 namespace {
@@ -21,15 +20,15 @@ constexpr size_t kMaxKeyInMessage = 64;
 
 }  // namespace
 
-v1::Request NewRequest(PrimitiveKind kind, std::string_view name) {
+v1::Request NewRequest(const PrimitiveKind& kind, std::string_view name) {
   v1::Request request;
-  request.set_type(WireType(kind));
+  request.set_type(static_cast<v1::PrimitiveType>(kind.wire_type));
   request.set_name(std::string(name));
   return request;
 }
 
-absl::Status MissingResult(PrimitiveKind kind, std::string_view name, std::string_view op) {
-  return absl::InternalError(absl::StrCat("broker answered ", AbslView(KindName(kind)), " \"",
+absl::Status MissingResult(const PrimitiveKind& kind, std::string_view name, std::string_view op) {
+  return absl::InternalError(absl::StrCat("broker answered ", AbslView(kind.name), " \"",
                                           AbslView(name), "\" ", AbslView(op),
                                           " without a result"));
 }
@@ -37,26 +36,27 @@ absl::Status MissingResult(PrimitiveKind kind, std::string_view name, std::strin
 absl::Status NoCore() { return absl::InvalidArgumentError("atomix: primitive has no client"); }
 
 absl::Status CheckWriteOptions(const WriteOptions& options, WriteAccepts accepts,
-                               PrimitiveKind kind, std::string_view name, std::string_view op) {
+                               const PrimitiveKind& kind, std::string_view name,
+                               std::string_view op) {
   const char* unsupported = nullptr;
   if (!accepts.conditions && options.if_version) unsupported = "IfVersion";
   if (!accepts.conditions && options.if_fence) unsupported = "IfFence";
   if (!accepts.lifetime && options.ephemeral) unsupported = "WithEphemeral";
   if (!accepts.lifetime && options.ttl) unsupported = "WithTTL";
   if (unsupported != nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(AbslView(KindName(kind)), " \"", AbslView(name),
+    return absl::InvalidArgumentError(absl::StrCat(AbslView(kind.name), " \"", AbslView(name),
                                                    "\": ", AbslView(op), " does not take ",
                                                    unsupported));
   }
   if (options.ttl && options.ttl->count() <= 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat(AbslView(KindName(kind)), " \"", AbslView(name), "\": ", AbslView(op),
+        absl::StrCat(AbslView(kind.name), " \"", AbslView(name), "\": ", AbslView(op),
                      " TTL must be positive, got ", options.ttl->count(), "ms"));
   }
   return absl::OkStatus();
 }
 
-absl::Status OpenPrimitive(const std::shared_ptr<ClientCore>& core, PrimitiveKind kind,
+absl::Status OpenPrimitive(const std::shared_ptr<ClientCore>& core, const PrimitiveKind& kind,
                            std::string_view name, const CallOptions& options) {
   if (core == nullptr) return NoCore();
   v1::Request request = NewRequest(kind, name);
@@ -68,17 +68,24 @@ absl::Status OpenPrimitive(const std::shared_ptr<ClientCore>& core, PrimitiveKin
   return absl::OkStatus();
 }
 
+absl::Status BadWatchDetail(const PrimitiveKind& kind, int64_t revision) {
+  return absl::InternalError(absl::StrCat("broker sent a ", AbslView(kind.name),
+                                          " watch detail that does not parse, at revision ",
+                                          revision));
+}
+
 absl::Status DecodeFailure(const absl::Status& codec_status, std::string_view type_name,
-                           PrimitiveKind kind, std::string_view name, const std::string* key) {
+                           const PrimitiveKind& kind, std::string_view name,
+                           const std::string* key) {
   std::string message(codec_status.message());
   if (!absl::StartsWith(message, "cannot decode ")) {
     message = std::string(DecodeError(type_name, message).message());
   }
-  absl::StrAppend(&message, " (", AbslView(KindName(kind)), " \"", AbslView(name), "\"");
+  absl::StrAppend(&message, " (", AbslView(kind.name), " \"", AbslView(name), "\"");
   if (key != nullptr) {
     absl::string_view shown(key->data(), std::min(key->size(), kMaxKeyInMessage));
-    absl::StrAppend(&message, kind == PrimitiveKind::kSet ? ", element \"" : ", key \"",
-                    absl::CHexEscape(shown), key->size() > kMaxKeyInMessage ? "...\"" : "\"");
+    absl::StrAppend(&message, ", ", AbslView(kind.item), " \"", absl::CHexEscape(shown),
+                    key->size() > kMaxKeyInMessage ? "...\"" : "\"");
   }
   absl::StrAppend(&message, ")");
   return absl::InvalidArgumentError(message);

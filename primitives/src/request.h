@@ -13,11 +13,11 @@
 namespace atomix::internal {
 
 // A request for the primitive `name` of `kind`, with no op set yet.
-v1::Request NewRequest(PrimitiveKind kind, std::string_view name);
+v1::Request NewRequest(const PrimitiveKind& kind, std::string_view name);
 
 // INTERNAL: the broker answered an `op` request on `name` without the
 // expected result.
-absl::Status MissingResult(PrimitiveKind kind, std::string_view name, std::string_view op);
+absl::Status MissingResult(const PrimitiveKind& kind, std::string_view name, std::string_view op);
 
 // INVALID_ARGUMENT for a handle that has no client core (never opened).
 absl::Status NoCore();
@@ -31,7 +31,8 @@ struct WriteAccepts {
 // INVALID_ARGUMENT naming the primitive and `op` if `options` sets something
 // the operation does not take, or a TTL that is not positive.
 absl::Status CheckWriteOptions(const WriteOptions& options, WriteAccepts accepts,
-                               PrimitiveKind kind, std::string_view name, std::string_view op);
+                               const PrimitiveKind& kind, std::string_view name,
+                               std::string_view op);
 
 // Copies if_version and if_fence into a write op (MapPut, ValueDelete, ...).
 template <class Op>

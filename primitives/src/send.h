@@ -19,28 +19,35 @@
 
 namespace atomix::internal {
 
-// Where a primitive's part of a Response is: has_map / mutable_map, ...
-template <class Part>
-struct ResponsePart {
-  bool (v1::Response::*has)() const;
-  Part* (v1::Response::*get)();
+// One primitive's operations on the wire: its kind, the Request field that
+// carries its op (mutable_map, ...) and the Response field that carries its
+// result (has_map / mutable_map). Each primitive defines one, as a constant
+// beside its proxy.
+template <class Op, class Part>
+struct OpWire {
+  PrimitiveKind kind;
+  Op* (v1::Request::*request_op)();
+  bool (v1::Response::*has_part)() const;
+  Part* (v1::Response::*part)();
 };
 
-// Sends `request` (for primitive `name` of `kind`, operation `op`) and
-// completes with convert(part), where part is the answer's `where` part;
-// INTERNAL (MissingResult) when the answer lacks it. `convert` takes Part&
-// and returns Result<T>.
-template <class T, class Part, class F>
-Future<T> Send(ClientCore& core, v1::Request request, const CallOptions& options, CallKind call,
-               PrimitiveKind kind, const std::string& name, const char* op,
-               ResponsePart<Part> where, F convert) {
+// Sends the operation `op` (named `op_name` in errors) on the primitive
+// `name` and completes with convert(part) of the answer's part: a
+// Result<T> built from Part&. INTERNAL (MissingResult) when the answer
+// lacks the part.
+template <class T, class Op, class Part, class F>
+Future<T> CallOp(ClientCore& core, const OpWire<Op, Part>& wire, const std::string& name, Op op,
+                 const char* op_name, const CallOptions& options, CallKind call, F convert) {
+  v1::Request request = NewRequest(wire.kind, name);
+  *(request.*wire.request_op)() = std::move(op);
   Future<v1::Response> answer(core.CallAsync(std::move(request), options, std::move(call)));
   return MapFuture<T>(std::move(answer),
-                      [kind, name, op, where, convert = std::move(convert)](
-                          absl::StatusOr<v1::Response> r) -> Result<T> {
+                      [wire, name, op_name,
+                       convert = std::move(convert)](absl::StatusOr<v1::Response> r) -> Result<T> {
                         if (!r.ok()) return r.status();
-                        if (!((*r).*where.has)()) return MissingResult(kind, name, op);
-                        return convert(*((*r).*where.get)());
+                        if (!((*r).*wire.has_part)())
+                          return MissingResult(wire.kind, name, op_name);
+                        return convert(*((*r).*wire.part)());
                       });
 }
 

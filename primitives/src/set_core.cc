@@ -9,17 +9,9 @@
 namespace atomix::internal {
 namespace {
 
-constexpr ResponsePart<v1::SetResponse> kSetPart{&v1::Response::has_set,
-                                                &v1::Response::mutable_set};
-
-template <class T, class F>
-Future<T> SendSet(ClientCore& core, const std::string& name, v1::SetRequest op,
-                  const char* op_name, const CallOptions& options, bool idempotent, F convert) {
-  v1::Request request = NewRequest(PrimitiveKind::kSet, name);
-  *request.mutable_set() = std::move(op);
-  return Send<T>(core, std::move(request), options, CallKind{.idempotent = idempotent},
-                 PrimitiveKind::kSet, name, op_name, kSetPart, std::move(convert));
-}
+static_assert(kSetKind.wire_type == v1::SET);
+constexpr OpWire<v1::SetRequest, v1::SetResponse> kSetWire{
+    kSetKind, &v1::Request::mutable_set, &v1::Response::has_set, &v1::Response::mutable_set};
 
 Change ToChange(v1::SetResponse& r) { return Change{r.changed(), r.version()}; }
 
@@ -43,7 +35,7 @@ std::string JustBefore(const std::string& prefix) {
 
 absl::StatusOr<SetCore> SetCore::Open(std::shared_ptr<ClientCore> core, std::string_view name,
                                       const CallOptions& options) {
-  absl::Status opened = OpenPrimitive(core, PrimitiveKind::kSet, name, options);
+  absl::Status opened = OpenPrimitive(core, kSetKind, name, options);
   if (!opened.ok()) return opened;
   return SetCore(std::move(core), std::string(name));
 }
@@ -51,36 +43,38 @@ absl::StatusOr<SetCore> SetCore::Open(std::shared_ptr<ClientCore> core, std::str
 Future<Change> SetCore::AddAsync(std::string element, const CallOptions& options) const {
   v1::SetRequest op;
   op.mutable_add()->set_element(std::move(element));
-  return SendSet<Change>(*core_, name_, std::move(op), "add", options, /*idempotent=*/false,
-                         ToChange);
+  return CallOp<Change>(*core_, kSetWire, name_, std::move(op), "add", options,
+                        CallKind{.idempotent = false}, ToChange);
 }
 
 Future<Change> SetCore::RemoveAsync(std::string element, const CallOptions& options) const {
   v1::SetRequest op;
   op.mutable_remove()->set_element(std::move(element));
-  return SendSet<Change>(*core_, name_, std::move(op), "remove", options, /*idempotent=*/false,
-                         ToChange);
+  return CallOp<Change>(*core_, kSetWire, name_, std::move(op), "remove", options,
+                        CallKind{.idempotent = false}, ToChange);
 }
 
 Future<bool> SetCore::ContainsAsync(std::string element, const CallOptions& options) const {
   v1::SetRequest op;
   op.mutable_contains()->set_element(std::move(element));
-  return SendSet<bool>(*core_, name_, std::move(op), "contains", options, /*idempotent=*/true,
-                       [](v1::SetResponse& r) { return r.contains(); });
+  return CallOp<bool>(*core_, kSetWire, name_, std::move(op), "contains", options,
+                      CallKind{.idempotent = true},
+                      [](v1::SetResponse& r) { return r.contains(); });
 }
 
 Future<int64_t> SetCore::SizeAsync(const CallOptions& options) const {
   v1::SetRequest op;
   op.mutable_size();
-  return SendSet<int64_t>(*core_, name_, std::move(op), "size", options, /*idempotent=*/true,
-                          [](v1::SetResponse& r) { return r.size(); });
+  return CallOp<int64_t>(*core_, kSetWire, name_, std::move(op), "size", options,
+                         CallKind{.idempotent = true}, [](v1::SetResponse& r) { return r.size(); });
 }
 
 Future<Version> SetCore::ClearAsync(const CallOptions& options) const {
   v1::SetRequest op;
   op.mutable_clear();
-  return SendSet<Version>(*core_, name_, std::move(op), "clear", options, /*idempotent=*/false,
-                          [](v1::SetResponse& r) { return r.version(); });
+  return CallOp<Version>(*core_, kSetWire, name_, std::move(op), "clear", options,
+                         CallKind{.idempotent = false},
+                         [](v1::SetResponse& r) { return r.version(); });
 }
 
 Future<RawElementPage> SetCore::ListAsync(const std::string& start_after, uint32_t limit,
@@ -89,18 +83,17 @@ Future<RawElementPage> SetCore::ListAsync(const std::string& start_after, uint32
   auto* list = op.mutable_list();
   list->set_start_after(start_after);
   list->set_limit(limit);
-  return SendSet<RawElementPage>(
-      *core_, name_, std::move(op), "list", options, /*idempotent=*/true,
-      [](v1::SetResponse& r) {
-        RawElementPage page;
-        page.more = r.more();
-        page.elements.reserve(r.elements_size());
-        for (v1::SetElement& e : *r.mutable_elements()) {
-          page.elements.push_back(
-              Versioned<std::string>{std::move(*e.mutable_element()), e.version()});
-        }
-        return page;
-      });
+  return CallOp<RawElementPage>(*core_, kSetWire, name_, std::move(op), "list", options,
+                                CallKind{.idempotent = true}, [](v1::SetResponse& r) {
+                                  RawElementPage page;
+                                  page.more = r.more();
+                                  page.elements.reserve(r.elements_size());
+                                  for (v1::SetElement& e : *r.mutable_elements()) {
+                                    page.elements.push_back(Versioned<std::string>{
+                                        std::move(*e.mutable_element()), e.version()});
+                                  }
+                                  return page;
+                                });
 }
 
 SetCursor::SetCursor(SetCore set, ListOptions options)

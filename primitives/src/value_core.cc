@@ -7,29 +7,23 @@
 namespace atomix::internal {
 namespace {
 
-constexpr ResponsePart<v1::ValueResponse> kValuePart{&v1::Response::has_value,
-                                                    &v1::Response::mutable_value};
-
-template <class T, class F>
-Future<T> SendValue(ClientCore& core, const std::string& name, v1::ValueRequest op,
-                    const char* op_name, const CallOptions& options, bool idempotent, F convert) {
-  v1::Request request = NewRequest(PrimitiveKind::kValue, name);
-  *request.mutable_value() = std::move(op);
-  return Send<T>(core, std::move(request), options, CallKind{.idempotent = idempotent},
-                 PrimitiveKind::kValue, name, op_name, kValuePart, std::move(convert));
-}
+static_assert(kValueKind.wire_type == v1::VALUE);
+constexpr OpWire<v1::ValueRequest, v1::ValueResponse> kValueWire{
+    kValueKind, &v1::Request::mutable_value, &v1::Response::has_value,
+    &v1::Response::mutable_value};
 
 Future<Version> SendWrite(ClientCore& core, const std::string& name, v1::ValueRequest op,
                           const char* op_name, const CallOptions& options) {
-  return SendValue<Version>(core, name, std::move(op), op_name, options, /*idempotent=*/false,
-                            [](v1::ValueResponse& r) { return r.version(); });
+  return CallOp<Version>(core, kValueWire, name, std::move(op), op_name, options,
+                         CallKind{.idempotent = false},
+                         [](v1::ValueResponse& r) { return r.version(); });
 }
 
 }  // namespace
 
 absl::StatusOr<ValueCore> ValueCore::Open(std::shared_ptr<ClientCore> core, std::string_view name,
                                           const CallOptions& options) {
-  absl::Status opened = OpenPrimitive(core, PrimitiveKind::kValue, name, options);
+  absl::Status opened = OpenPrimitive(core, kValueKind, name, options);
   if (!opened.ok()) return opened;
   return ValueCore(std::move(core), std::string(name));
 }
@@ -38,8 +32,8 @@ Future<std::optional<Versioned<std::string>>> ValueCore::GetAsync(
     const CallOptions& options) const {
   v1::ValueRequest op;
   op.mutable_get();
-  return SendValue<std::optional<Versioned<std::string>>>(
-      *core_, name_, std::move(op), "get", options, /*idempotent=*/true,
+  return CallOp<std::optional<Versioned<std::string>>>(
+      *core_, kValueWire, name_, std::move(op), "get", options, CallKind{.idempotent = true},
       [](v1::ValueResponse& r) -> std::optional<Versioned<std::string>> {
         if (!r.present()) return std::nullopt;
         return Versioned<std::string>{std::move(*r.mutable_value()), r.version()};
@@ -47,8 +41,8 @@ Future<std::optional<Versioned<std::string>>> ValueCore::GetAsync(
 }
 
 Future<Version> ValueCore::SetAsync(std::string value, const WriteOptions& options) const {
-  absl::Status ok = CheckWriteOptions(options, {.conditions = true, .lifetime = true},
-                                      PrimitiveKind::kValue, name_, "Set");
+  absl::Status ok =
+      CheckWriteOptions(options, {.conditions = true, .lifetime = true}, kValueKind, name_, "Set");
   if (!ok.ok()) return Refused<Version>(core_.get(), std::move(ok));
   v1::ValueRequest op;
   auto* set = op.mutable_set();
@@ -59,8 +53,8 @@ Future<Version> ValueCore::SetAsync(std::string value, const WriteOptions& optio
 }
 
 Future<Version> ValueCore::InsertAsync(std::string value, const WriteOptions& options) const {
-  absl::Status ok = CheckWriteOptions(options, {.conditions = false, .lifetime = true},
-                                      PrimitiveKind::kValue, name_, "Insert");
+  absl::Status ok = CheckWriteOptions(options, {.conditions = false, .lifetime = true}, kValueKind,
+                                      name_, "Insert");
   if (!ok.ok()) return Refused<Version>(core_.get(), std::move(ok));
   v1::ValueRequest op;
   auto* insert = op.mutable_insert();
@@ -70,8 +64,8 @@ Future<Version> ValueCore::InsertAsync(std::string value, const WriteOptions& op
 }
 
 Future<Version> ValueCore::DeleteAsync(const WriteOptions& options) const {
-  absl::Status ok = CheckWriteOptions(options, {.conditions = true, .lifetime = false},
-                                      PrimitiveKind::kValue, name_, "Delete");
+  absl::Status ok = CheckWriteOptions(options, {.conditions = true, .lifetime = false}, kValueKind,
+                                      name_, "Delete");
   if (!ok.ok()) return Refused<Version>(core_.get(), std::move(ok));
   v1::ValueRequest op;
   SetConditions(options, *op.mutable_delete_());

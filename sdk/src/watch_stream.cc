@@ -94,7 +94,7 @@ absl::Status WatchStream::Start(Clock::time_point deadline, const std::stop_toke
 absl::Status WatchStream::GiveUpStatusLocked(bool cancelled) const {
   if (cancelled) return absl::CancelledError("watch cancelled");
   const std::string& endpoint = hub_->endpoint(hub_->current());
-  const std::string kind(KindName(target_.kind));
+  const std::string kind(target_.kind.name);
   if (!last_error_.empty()) {
     return absl::UnavailableError(absl::StrCat("cannot watch ", kind, " \"",
                                                target_.name, "\" on broker ", endpoint, ": ",
@@ -129,7 +129,7 @@ void WatchStream::Stop(absl::Status status) {
 
 v1::WatchRequest WatchStream::RequestLocked() const {
   v1::WatchRequest request;
-  request.set_type(WireType(target_.kind));
+  request.set_type(static_cast<v1::PrimitiveType>(target_.kind.wire_type));
   request.set_name(target_.name);
   if (target_.key) request.set_key(*target_.key);
   request.set_prefix(target_.prefix);

@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 
 namespace atomix::internal {
 namespace {
@@ -12,17 +14,18 @@ RawEntry EntryFromWire(v1::MapEntry& e) {
   return RawEntry{std::move(*e.mutable_key()), std::move(*e.mutable_value()), e.version()};
 }
 
-RawLockHolder HolderFromWire(const v1::LockHolder& h) {
-  return RawLockHolder{h.fence(), h.session_id()};
-}
-
-RawTerm TermFromWire(v1::Term& t) {
-  RawTerm term;
-  term.leader = std::move(*t.mutable_leader());
-  term.term = t.term();
-  term.candidates.reserve(t.candidates_size());
-  for (std::string& c : *t.mutable_candidates()) term.candidates.push_back(std::move(c));
-  return term;
+// The serialized message of the set field of `message`'s oneof "detail",
+// or empty. The SDK core does not know the primitives' messages; the
+// primitive that opened the watch parses the bytes.
+std::string DetailOf(const google::protobuf::Message& message) {
+  const google::protobuf::Descriptor* descriptor = message.GetDescriptor();
+  const google::protobuf::OneofDescriptor* detail = descriptor->FindOneofByName("detail");
+  if (detail == nullptr) return {};
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  const google::protobuf::FieldDescriptor* field =
+      reflection->GetOneofFieldDescriptor(message, detail);
+  if (field == nullptr) return {};
+  return reflection->GetMessage(message, field).SerializeAsString();
 }
 
 }  // namespace
@@ -50,10 +53,7 @@ absl::StatusOr<RawWatchEvent> EventFromWire(v1::WatchEvent& event) {
   raw.revision = event.revision();
   if (event.has_entry()) raw.entry = EntryFromWire(*event.mutable_entry());
   if (event.has_previous()) raw.previous = EntryFromWire(*event.mutable_previous());
-  raw.value = event.value();
-  raw.previous_value = event.previous_value();
-  raw.lock = HolderFromWire(event.lock());
-  raw.term = TermFromWire(*event.mutable_term());
+  raw.detail = DetailOf(event);
   return raw;
 }
 
@@ -87,11 +87,8 @@ absl::StatusOr<bool> AddSnapshotPart(v1::WatchSnapshot& part, std::optional<RawS
                                             partial->revision));
   }
   for (v1::MapEntry& e : *part.mutable_entries()) partial->entries.push_back(EntryFromWire(e));
-  // Scalar state travels whole in every part; the last part's counts.
-  partial->value = part.value();
-  partial->version = part.version();
-  partial->lock = HolderFromWire(part.lock());
-  partial->term = TermFromWire(*part.mutable_term());
+  // The detail travels whole in every part; the last part's counts.
+  partial->detail = DetailOf(part);
   return !part.more();
 }
 

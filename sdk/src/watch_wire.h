@@ -12,7 +12,6 @@
 #include "atomix/internal/watch_core.h"
 #include "atomix/v1/watch.pb.h"
 #include "grpcpp/support/status.h"
-#include "sdk/src/primitive_kind.h"
 
 namespace atomix::internal {
 

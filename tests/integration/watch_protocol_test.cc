@@ -289,7 +289,7 @@ TEST_F(WatchProtocol, EveryPrimitiveType) {
   Call(MakeRequest(v1::LOCK, "l", "lock { release {} }", session));  // 6
 
   EXPECT_EQ(Events(counter, 1).at(0).ShortDebugString(),
-            "type: UPDATED revision: 1 value: 5");
+            "type: UPDATED revision: 1 value: 5 counter { value: 5 }");
   EXPECT_EQ(Events(value, 1).at(0).ShortDebugString(),
             "type: INSERTED revision: 2 entry { value: \"x\" version: 2 }");
   EXPECT_EQ(Events(set, 1).at(0).ShortDebugString(),
@@ -300,11 +300,14 @@ TEST_F(WatchProtocol, EveryPrimitiveType) {
   EXPECT_EQ(locks[0].revision(), 4);
   EXPECT_EQ(locks[0].lock().fence(), 4);
   EXPECT_EQ(locks[0].lock().session_id(), session);
+  EXPECT_EQ(locks[0].holder().ShortDebugString(), locks[0].lock().ShortDebugString());
   EXPECT_EQ(locks[1].type(), v1::WatchEvent::REMOVED);
   EXPECT_EQ(locks[1].revision(), 6);
   EXPECT_EQ(locks[1].lock().fence(), 0);
+  EXPECT_TRUE(locks[1].has_holder());
   EXPECT_EQ(Events(election, 1).at(0).ShortDebugString(),
             "type: INSERTED revision: 5 term { leader: \"me\" term: 5 "
+            "candidates: \"me\" } elected { leader: \"me\" term: 5 "
             "candidates: \"me\" }");
 }
 
@@ -420,7 +423,7 @@ TEST_F(WatchProtocol, UnknownNameIsEmptyAndBindsNothing) {
   EXPECT_EQ(Header(watch).revision(), 0);
   std::optional<v1::WatchResponse> snapshot = watch.Next();
   ASSERT_TRUE(snapshot.has_value());
-  EXPECT_EQ(snapshot->snapshot().ShortDebugString(), "reason: REPLAY");
+  EXPECT_EQ(snapshot->snapshot().ShortDebugString(), "reason: REPLAY counter { }");
   // The name is still free for any type.
   EXPECT_EQ(Put("fresh", "k", "v"), 1);
 }
@@ -479,10 +482,10 @@ TEST_F(WatchProtocol, BadInputEndsTheCallBeforeTheHeader) {
        grpc::StatusCode::INVALID_ARGUMENT, "type 99 is unknown"},
       {Watch(v1::COUNTER, "c", R"pb(key: "k")pb"),
        grpc::StatusCode::INVALID_ARGUMENT,
-       "key filters only map watches; type is COUNTER"},
+       "key filters only watches of map; type is COUNTER"},
       {Watch(v1::SET, "s", R"pb(prefix: "p")pb"),
        grpc::StatusCode::INVALID_ARGUMENT,
-       "prefix filters only map watches; type is SET"},
+       "prefix filters only watches of map; type is SET"},
       {Watch(v1::MAP, "m", R"pb(key: "k" prefix: "p")pb"),
        grpc::StatusCode::INVALID_ARGUMENT,
        "key and prefix are mutually exclusive"},

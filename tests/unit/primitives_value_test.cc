@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "atomix/codec.h"
 #include "atomix/counter.h"
+#include "atomix/internal/set_core.h"
 #include "atomix/status.h"
 #include "atomix/value.h"
 #include "gtest/gtest.h"
@@ -215,12 +216,12 @@ TEST_F(ValueTest, NameOfAnotherTypeIsFailedPrecondition) {
 TEST(DecodeFailureTest, ShortensAndEscapesKeys) {
   std::string key = std::string("a\x01", 2) + std::string(100, 'k');
   absl::Status s = internal::DecodeFailure(absl::InvalidArgumentError("cannot decode int32: bad"),
-                                           "int32", internal::PrimitiveKind::kMap, "m", &key);
+                                           "int32", internal::kMapKind, "m", &key);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), absl::StrCat("cannot decode int32: bad (map \"m\", key \"a\\x01",
                                       std::string(62, 'k'), "...\")"));
   std::string element = "e";
-  s = internal::DecodeFailure(absl::UnknownError("odd"), "E", internal::PrimitiveKind::kSet, "s",
+  s = internal::DecodeFailure(absl::UnknownError("odd"), "E", internal::kSetKind, "s",
                               &element);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "cannot decode E: odd (set \"s\", element \"e\")");

@@ -548,8 +548,8 @@ inline v1::WatchEvent CounterChange(int64_t revision, int64_t value, int64_t pre
   v1::WatchEvent e;
   e.set_type(v1::WatchEvent::UPDATED);
   e.set_revision(revision);
-  e.set_value(value);
-  e.set_previous_value(previous);
+  e.mutable_counter()->set_value(value);
+  e.mutable_counter()->set_previous_value(previous);
   return e;
 }
 inline v1::WatchResponse Snapshot(v1::WatchSnapshot::Reason reason, int64_t revision,

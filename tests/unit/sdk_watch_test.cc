@@ -142,7 +142,7 @@ TEST_F(WatchTest, BrokerRestartDeliversOneNewBrokerResyncThenLiveEvents) {
   EXPECT_EQ(resumed.start_revision(), 4);
   EXPECT_EQ(resumed.broker_id(), "broker-a");
   v1::WatchResponse snapshot = Snapshot(v1::WatchSnapshot::NEW_BROKER, 1);
-  snapshot.mutable_snapshot()->set_value(0);
+  snapshot.mutable_snapshot()->mutable_counter()->set_value(0);
   broker_->PushWatch(snapshot);
   broker_->PushWatch(WatchEvents({CounterChange(2, 1, 0)}));
   EXPECT_EQ(ch->Receive(kWait),

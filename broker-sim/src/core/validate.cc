@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "broker-sim/src/state/registry.h"
 
 namespace atomix::broker {
@@ -107,11 +109,21 @@ absl::Status ValidateWatchRequest(const v1::WatchRequest& request,
     return absl::InvalidArgumentError(
         absl::StrCat("type ", static_cast<int>(type), " is unknown"));
   }
+  const PrimitiveSpec* spec = FindPrimitive(type);
+  if (spec == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("type ", v1::PrimitiveType_Name(type), " has no watch"));
+  }
   const bool filtered = request.has_key() || !request.prefix().empty();
-  if (filtered && type != v1::MAP) {
+  if (filtered && !spec->key_filters) {
+    std::vector<absl::string_view> keyed;
+    for (const PrimitiveSpec* p : Primitives()) {
+      if (p->key_filters) keyed.push_back(p->name);
+    }
     return absl::InvalidArgumentError(absl::StrCat(
-        request.has_key() ? "key" : "prefix", " filters only map watches; ",
-        "type is ", v1::PrimitiveType_Name(type)));
+        request.has_key() ? "key" : "prefix", " filters only watches of ",
+        absl::StrJoin(keyed, ", "), "; type is ",
+        v1::PrimitiveType_Name(type)));
   }
   if (request.has_key() && !request.prefix().empty()) {
     return absl::InvalidArgumentError(

@@ -66,7 +66,9 @@ ApplyResult CounterState::Write(int64_t value, const ApplyContext& ctx,
   ApplyResult result = Mutated();
   v1::WatchEvent& event =
       AddEvent(result, v1::WatchEvent::UPDATED, ctx.revision);
-  event.set_previous_value(value_);
+  event.mutable_counter()->set_previous_value(value_);
+  event.mutable_counter()->set_value(value);
+  event.set_previous_value(value_);  // the 1.0 form
   event.set_value(value);
   value_ = value;
   version_ = ctx.revision;
@@ -79,7 +81,9 @@ ApplyResult CounterState::Write(int64_t value, const ApplyContext& ctx,
 void CounterState::Snapshot(const WatchFilter& filter,
                             v1::WatchSnapshot& out) const {
   (void)filter;
-  out.set_value(value_);
+  out.mutable_counter()->set_value(value_);
+  out.mutable_counter()->set_version(version_);
+  out.set_value(value_);  // the 1.0 form
   out.set_version(version_);
 }
 

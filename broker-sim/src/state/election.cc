@@ -29,17 +29,19 @@ ApplyResult ElectionState::AfterChange(const std::string& old_leader,
   const bool first = term_ == 0;
   if (Leader() != old_leader) term_ = ctx.revision;
   ApplyResult result = Mutated();
-  FillTerm(*AddEvent(result,
-                     first ? v1::WatchEvent::INSERTED : v1::WatchEvent::UPDATED,
-                     ctx.revision)
-                .mutable_term());
+  v1::WatchEvent& event = AddEvent(
+      result, first ? v1::WatchEvent::INSERTED : v1::WatchEvent::UPDATED,
+      ctx.revision);
+  FillTerm(*event.mutable_elected());
+  *event.mutable_term() = event.elected();  // the 1.0 form
   return result;
 }
 
 void ElectionState::Snapshot(const WatchFilter& filter,
                              v1::WatchSnapshot& out) const {
   (void)filter;
-  FillTerm(*out.mutable_term());
+  FillTerm(*out.mutable_elected());
+  *out.mutable_term() = out.elected();  // the 1.0 form
 }
 
 void ElectionState::FillTerm(v1::Term& term) const {

@@ -46,8 +46,7 @@ ApplyResult LockState::Apply(const v1::Request& request,
         holder_ = Holder{request.session_id(), ctx.revision};
         *response.mutable_lock() = Granted(ctx.revision).lock();
         ApplyResult result = Mutated();
-        FillHolder(*AddEvent(result, v1::WatchEvent::INSERTED, ctx.revision)
-                        .mutable_lock());
+        Describe(AddEvent(result, v1::WatchEvent::INSERTED, ctx.revision));
         return result;
       }
       if (op.acquire().try_only()) {
@@ -119,8 +118,7 @@ void LockState::ReleaseAndGrantNext(const ApplyContext& ctx,
   holder_.reset();
   result.mutated = true;
   if (queue_.empty()) {
-    FillHolder(*AddEvent(result, v1::WatchEvent::REMOVED, ctx.revision)
-                    .mutable_lock());
+    Describe(AddEvent(result, v1::WatchEvent::REMOVED, ctx.revision));
     return;
   }
   auto first = queue_.begin();
@@ -128,8 +126,7 @@ void LockState::ReleaseAndGrantNext(const ApplyContext& ctx,
   RemoveWaiter(first->first);
   holder_ = Holder{waiter.session, ctx.revision};
   result.answers.push_back(Answer{waiter.token, Granted(ctx.revision)});
-  FillHolder(
-      *AddEvent(result, v1::WatchEvent::UPDATED, ctx.revision).mutable_lock());
+  Describe(AddEvent(result, v1::WatchEvent::UPDATED, ctx.revision));
 }
 
 void LockState::FillHolder(v1::LockHolder& out) const {
@@ -138,10 +135,16 @@ void LockState::FillHolder(v1::LockHolder& out) const {
   out.set_session_id(holder_->session);
 }
 
+void LockState::Describe(v1::WatchEvent& event) const {
+  FillHolder(*event.mutable_holder());
+  *event.mutable_lock() = event.holder();  // the 1.0 form
+}
+
 void LockState::Snapshot(const WatchFilter& filter,
                          v1::WatchSnapshot& out) const {
   (void)filter;
-  FillHolder(*out.mutable_lock());
+  FillHolder(*out.mutable_holder());
+  *out.mutable_lock() = out.holder();  // the 1.0 form
 }
 
 void LockState::RemoveWaiter(uint64_t order) {

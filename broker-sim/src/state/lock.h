@@ -68,6 +68,8 @@ class LockState final : public StateMachine {
   void RemoveWaiter(uint64_t order);
   // The current holder; left empty (fence 0) when the lock is free.
   void FillHolder(v1::LockHolder& out) const;
+  // Sets an event's holder detail (both wire forms) to the current holder.
+  void Describe(v1::WatchEvent& event) const;
 
   std::string name_;  // for messages; set by the first Apply
   std::optional<Holder> holder_;

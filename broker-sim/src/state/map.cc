@@ -505,6 +505,7 @@ const PrimitiveSpec& MapPrimitive() {
       .validate = &ValidateMap,
       .fence_of = &MapFence,
       .session_owned = &MapEphemeral,
+      .key_filters = true,
       .has_timers = true,
       .is_read = &MapIsRead,
   };

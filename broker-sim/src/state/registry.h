@@ -48,6 +48,9 @@ struct PrimitiveSpec {
   // Whether a request with a session may leave something that the session
   // owns (a lock, a candidacy, an ephemeral entry). Null: never.
   bool (*session_owned)(const v1::Request& request) = nullptr;
+  // Whether its watches may filter by key or key prefix (its events carry
+  // entries with keys).
+  bool key_filters = false;
   // Whether its machines may have deadlines (StateMachine::NextDeadline).
   bool has_timers = false;
   // Whether `request` only reads: it changes no state whatever it finds.

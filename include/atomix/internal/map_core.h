@@ -18,12 +18,16 @@
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
 #include "atomix/future.h"
+#include "atomix/internal/primitive.h"
 #include "atomix/options.h"
 #include "atomix/versioned.h"
 
 namespace atomix::internal {
 
 class ClientCore;
+
+// atomix.v1.MAP = 3.
+inline constexpr PrimitiveKind kMapKind{3, "map", "key"};
 
 // One entry of a listing page, as bytes. `value` is empty for keys-only pages.
 struct RawEntry {

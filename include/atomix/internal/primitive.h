@@ -11,6 +11,7 @@
 #ifndef ATOMIX_INTERNAL_PRIMITIVE_H_
 #define ATOMIX_INTERNAL_PRIMITIVE_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,18 +27,25 @@ namespace atomix::internal {
 
 class ClientCore;
 
-// The primitive types a name can be bound to (atomix.v1.PrimitiveType).
-enum class PrimitiveKind { kCounter, kValue, kMap, kSet, kLock, kElection };
-
-// "counter", "value", "map", "set", "lock" or "election".
-std::string_view KindName(PrimitiveKind kind);
+// A primitive type as the SDK core sees it: its atomix.v1.PrimitiveType
+// number and its names. Each primitive defines its own constant beside its
+// proxy (kMapKind in map_core.h, kCounterKind in counter.cc, ...), so the
+// SDK core never lists primitives.
+struct PrimitiveKind {
+  // The atomix.v1.PrimitiveType value.
+  int wire_type = 0;
+  // "counter", "map", ...: how messages name the primitive.
+  std::string_view name;
+  // How messages name one item's bytes: "key", "element", "index".
+  std::string_view item = "key";
+};
 
 // Sends an OpenRequest: creates the primitive `name` as `kind`, or checks that
 // the existing one has that type. The broker's status comes back unchanged:
 // INVALID_ARGUMENT for a bad name, FAILED_PRECONDITION for a name bound to
 // another type, UNAVAILABLE / DEADLINE_EXCEEDED from the transport.
 // INVALID_ARGUMENT without a round trip if `core` is null.
-absl::Status OpenPrimitive(const std::shared_ptr<ClientCore>& core, PrimitiveKind kind,
+absl::Status OpenPrimitive(const std::shared_ptr<ClientCore>& core, const PrimitiveKind& kind,
                            std::string_view name, const CallOptions& options);
 
 // Builds the status of a failed decode: always INVALID_ARGUMENT, the message
@@ -46,11 +54,16 @@ absl::Status OpenPrimitive(const std::shared_ptr<ClientCore>& core, PrimitiveKin
 // `key` is not null, the (escaped, possibly shortened) key bytes:
 //   cannot decode int64: expected 8 bytes, got 3 (map "scores", key "alice")
 absl::Status DecodeFailure(const absl::Status& codec_status, std::string_view type_name,
-                           PrimitiveKind kind, std::string_view name, const std::string* key);
+                           const PrimitiveKind& kind, std::string_view name,
+                           const std::string* key);
+
+// INTERNAL: the broker sent a watch event or snapshot of `kind` at
+// `revision` whose detail does not parse.
+absl::Status BadWatchDetail(const PrimitiveKind& kind, int64_t revision);
 
 // Decodes `bytes` with codec C, annotating a failure with DecodeFailure.
 template <class T, class C>
-absl::StatusOr<T> DecodeWith(std::string_view bytes, PrimitiveKind kind, std::string_view name,
+absl::StatusOr<T> DecodeWith(std::string_view bytes, const PrimitiveKind& kind, std::string_view name,
                              const std::string* key = nullptr) {
   absl::StatusOr<T> v = C::Decode(bytes);
   if (!v.ok()) return DecodeFailure(v.status(), C::TypeName(), kind, name, key);

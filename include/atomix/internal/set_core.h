@@ -17,12 +17,16 @@
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
 #include "atomix/future.h"
+#include "atomix/internal/primitive.h"
 #include "atomix/options.h"
 #include "atomix/versioned.h"
 
 namespace atomix::internal {
 
 class ClientCore;
+
+// atomix.v1.SET = 4.
+inline constexpr PrimitiveKind kSetKind{4, "set", "element"};
 
 struct RawElementPage {
   std::vector<Versioned<std::string>> elements;

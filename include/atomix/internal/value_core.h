@@ -15,12 +15,16 @@
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
 #include "atomix/future.h"
+#include "atomix/internal/primitive.h"
 #include "atomix/options.h"
 #include "atomix/versioned.h"
 
 namespace atomix::internal {
 
 class ClientCore;
+
+// atomix.v1.VALUE = 2.
+inline constexpr PrimitiveKind kValueKind{2, "value", "key"};
 
 class ValueCore {
  public:

@@ -35,50 +35,36 @@ namespace atomix::internal {
 
 class ClientCore;
 
-struct RawLockHolder {
-  Version fence = 0;  // 0: free
-  uint64_t session_id = 0;
-};
-
-struct RawTerm {
-  std::string leader;
-  Version term = 0;
-  std::vector<std::string> candidates;
-};
-
-// One change as the broker sent it (atomix.v1.WatchEvent). Map, Set and
-// Value use entry/previous (a Set element is the key; a Value's key is
-// empty), Counter value/previous_value, Lock lock, Election term.
+// One change as the broker sent it (atomix.v1.WatchEvent). Primitives with
+// entries (Map, Set, Value, ...) use entry/previous (a Set element is the
+// key; a Value's key is empty). `detail` is the serialized message of the
+// event's per-primitive detail (WatchEvent.detail), empty if it has none;
+// the primitive that asked for the watch parses it.
 struct RawWatchEvent {
   EventType type = EventType::kInserted;
   Version revision = 0;
   std::optional<RawEntry> entry;
   std::optional<RawEntry> previous;
-  int64_t value = 0;
-  int64_t previous_value = 0;
-  RawLockHolder lock;
-  RawTerm term;
+  std::string detail;
 };
 
 // A whole snapshot (all of its parts). `replay`: the WithReplay() snapshot,
 // to be delivered as kInserted items; otherwise a resync with `reason`.
+// `detail` is the serialized WatchSnapshot.detail, as in RawWatchEvent.
 struct RawSnapshot {
   bool replay = false;
   ResyncReason reason = ResyncReason::kNone;
   Version revision = 0;
-  std::vector<RawEntry> entries;  // Map, Set, Value (at most one, empty key)
-  int64_t value = 0;              // Counter
-  Version version = 0;            // Counter: the revision of its last change
-  RawLockHolder lock;
-  RawTerm term;
+  std::vector<RawEntry> entries;
+  std::string detail;
 };
 
 // What to watch.
 struct WatchTarget {
-  PrimitiveKind kind = PrimitiveKind::kMap;
+  PrimitiveKind kind;
   std::string name;
-  std::optional<std::string> key;  // Map only: one key
-  std::string prefix;              // Map only: a key prefix
+  std::optional<std::string> key;  // keyed primitives only: one key
+  std::string prefix;              // keyed primitives only: a key prefix
 };
 
 // Where a watch delivers. Events() and Snapshot() return a non-OK status
