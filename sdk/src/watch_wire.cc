@@ -11,7 +11,8 @@ namespace atomix::internal {
 namespace {
 
 RawEntry EntryFromWire(v1::MapEntry& e) {
-  return RawEntry{std::move(*e.mutable_key()), std::move(*e.mutable_value()), e.version()};
+  return RawEntry{std::move(*e.mutable_key()), std::move(*e.mutable_value()), e.version(),
+                  e.index()};
 }
 
 // The serialized message of the set field of `message`'s oneof "detail",
@@ -87,8 +88,8 @@ absl::StatusOr<bool> AddSnapshotPart(v1::WatchSnapshot& part, std::optional<RawS
                                             partial->revision));
   }
   for (v1::MapEntry& e : *part.mutable_entries()) partial->entries.push_back(EntryFromWire(e));
-  // The detail travels whole in every part; the last part's counts.
-  partial->detail = DetailOf(part);
+  // The detail travels whole in the first part.
+  if (std::string detail = DetailOf(part); !detail.empty()) partial->detail = std::move(detail);
   return !part.more();
 }
 
