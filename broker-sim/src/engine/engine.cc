@@ -334,6 +334,13 @@ bool Engine::ApplyOne(const v1::Request& request, uint64_t origin,
     }
   }
 
+  if (request.has_txn()) {
+    ApplyTxn(request, session, response);
+    response.set_revision(revision_);
+    if (session != nullptr) sessions_.Remember(*session, sequence, response);
+    return false;
+  }
+
   const uint64_t token = next_token_++;
   const ApplyContext ctx{.revision = revision_ + 1,
                          .now = now_,
