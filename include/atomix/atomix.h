@@ -32,6 +32,7 @@
 #include "atomix/set.h"
 #include "atomix/status.h"
 #include "atomix/stream_range.h"
+#include "atomix/transaction.h"
 #include "atomix/value.h"
 #include "atomix/versioned.h"
 #include "atomix/watch.h"
