@@ -106,6 +106,8 @@ struct CounterMapEvent {
   Version version = 0;
   std::vector<Entry<K, int64_t>> snapshot;
   ResyncReason reason = ResyncReason::kNone;
+
+  friend bool operator==(const CounterMapEvent&, const CounterMapEvent&) = default;
 };
 
 namespace internal {
