@@ -361,22 +361,18 @@ TEST_F(CounterMapHistory, ProcessesAndThreadsTogetherGiveALinearizableHistory) {
   }
   ASSERT_EQ(history.size(), size_t{(kProcesses + 1) * kChildThreads * kOpsPerThread});
 
-  // The processes really overlapped: some operation of each child ran while
-  // one of the parent's was in flight.
-  for (int p = 1; p <= kProcesses; ++p) {
-    bool overlapped = false;
-    for (const CountOp& c : history) {
-      if (c.proc != p) continue;
-      for (const CountOp& o : history) {
-        if (o.proc == 0 && o.invoke < c.complete && c.invoke < o.complete) {
-          overlapped = true;
-          break;
-        }
-      }
-      if (overlapped) break;
+  // The processes really ran at once: some operation of one was in flight
+  // while another process's was. (Not asked of every child: a loaded
+  // machine may run one child after the others.)
+  bool overlapped = false;
+  for (size_t i = 0; i < history.size() && !overlapped; ++i) {
+    for (size_t j = 0; j < history.size() && !overlapped; ++j) {
+      const CountOp& a = history[i];
+      const CountOp& b = history[j];
+      overlapped = a.proc != b.proc && a.invoke < b.complete && b.invoke < a.complete;
     }
-    EXPECT_TRUE(overlapped) << "child " << p << " ran alone";
   }
+  EXPECT_TRUE(overlapped) << "no two processes ever had operations in flight at once";
   EXPECT_EQ(CheckPerKey(history), "");
   if (!HasFailure()) std::filesystem::remove_all(dir);  // else keep the logs
 }
