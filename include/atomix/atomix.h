@@ -23,6 +23,7 @@
 #include "atomix/client.h"
 #include "atomix/codec.h"
 #include "atomix/counter.h"
+#include "atomix/counter_map.h"
 #include "atomix/election.h"
 #include "atomix/fence_validator.h"
 #include "atomix/future.h"
