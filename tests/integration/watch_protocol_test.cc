@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "atomix/v1/broker.grpc.pb.h"
+#include "broker-sim/src/state/registry.h"
 #include "google/protobuf/text_format.h"
 #include "grpcpp/grpcpp.h"
 #include "tests/support/broker_process.h"
@@ -462,6 +463,18 @@ TEST_F(WatchSmallHistory, ResumeBeforeTheHistoryGetsACompactedSnapshot) {
   EXPECT_EQ(events[0].previous().version(), 10);
 }
 
+// "map, ...": the primitives whose watches filter by key, as the broker's
+// registry lists them.
+std::string KeyedTypes() {
+  std::string names;
+  for (const broker::PrimitiveSpec* spec : broker::Primitives()) {
+    if (!spec->key_filters) continue;
+    if (!names.empty()) names += ", ";
+    names += std::string(spec->name);
+  }
+  return names;
+}
+
 TEST_F(WatchProtocol, BadInputEndsTheCallBeforeTheHeader) {
   Call(MakeRequest(v1::COUNTER, "taken", "counter { add { delta: 1 } }"));
   struct Case {
@@ -482,10 +495,10 @@ TEST_F(WatchProtocol, BadInputEndsTheCallBeforeTheHeader) {
        grpc::StatusCode::INVALID_ARGUMENT, "type 99 is unknown"},
       {Watch(v1::COUNTER, "c", R"pb(key: "k")pb"),
        grpc::StatusCode::INVALID_ARGUMENT,
-       "key filters only watches of map; type is COUNTER"},
+       "key filters only watches of " + KeyedTypes() + "; type is COUNTER"},
       {Watch(v1::SET, "s", R"pb(prefix: "p")pb"),
        grpc::StatusCode::INVALID_ARGUMENT,
-       "prefix filters only watches of map; type is SET"},
+       "prefix filters only watches of " + KeyedTypes() + "; type is SET"},
       {Watch(v1::MAP, "m", R"pb(key: "k" prefix: "p")pb"),
        grpc::StatusCode::INVALID_ARGUMENT,
        "key and prefix are mutually exclusive"},

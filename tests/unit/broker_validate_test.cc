@@ -7,6 +7,7 @@
 
 #include "broker-sim/src/core/broker.h"
 #include "broker-sim/src/core/validate.h"
+#include "broker-sim/src/state/registry.h"
 #include "broker-sim/src/store/memory_store.h"
 #include "broker-sim/src/testing/requests.h"
 #include "google/protobuf/text_format.h"
@@ -243,6 +244,18 @@ v1::WatchRequest WatchOf(v1::PrimitiveType type, const std::string& name,
   return request;
 }
 
+// "map, ...": the primitives whose watches filter by key, as the registry
+// lists them (and the validator names them).
+std::string KeyedTypes() {
+  std::string names;
+  for (const PrimitiveSpec* spec : Primitives()) {
+    if (!spec->key_filters) continue;
+    if (!names.empty()) names += ", ";
+    names += std::string(spec->name);
+  }
+  return names;
+}
+
 TEST(BrokerValidateWatch, BadWatchesNameTheProblem) {
   const Limits limits = SmallLimits();
   const std::vector<std::pair<v1::WatchRequest, std::string>> bad = {
@@ -254,9 +267,9 @@ TEST(BrokerValidateWatch, BadWatchesNameTheProblem) {
       {WatchOf(v1::PRIMITIVE_TYPE_UNSPECIFIED, "m"), "type is unspecified"},
       {WatchOf(static_cast<v1::PrimitiveType>(42), "m"), "type 42 is unknown"},
       {WatchOf(v1::VALUE, "v", R"pb(key: "k")pb"),
-       "key filters only watches of map; type is VALUE"},
+       "key filters only watches of " + KeyedTypes() + "; type is VALUE"},
       {WatchOf(v1::LOCK, "l", R"pb(prefix: "p")pb"),
-       "prefix filters only watches of map; type is LOCK"},
+       "prefix filters only watches of " + KeyedTypes() + "; type is LOCK"},
       {WatchOf(v1::MAP, "m", R"pb(key: "k" prefix: "p")pb"),
        "key and prefix are mutually exclusive"},
       {WatchOf(v1::MAP, "m", R"pb(key: "")pb"), "key is empty"},
