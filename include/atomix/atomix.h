@@ -29,6 +29,7 @@
 #include "atomix/future.h"
 #include "atomix/lock.h"
 #include "atomix/map.h"
+#include "atomix/multi_map.h"
 #include "atomix/options.h"
 #include "atomix/set.h"
 #include "atomix/status.h"

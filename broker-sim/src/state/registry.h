@@ -82,6 +82,7 @@ const PrimitiveSpec& SetPrimitive();
 const PrimitiveSpec& LockPrimitive();
 const PrimitiveSpec& ElectionPrimitive();
 const PrimitiveSpec& CounterMapPrimitive();
+const PrimitiveSpec& MultiMapPrimitive();
 
 }  // namespace atomix::broker
 
