@@ -471,6 +471,27 @@ TEST(BrokerList, AnEngineSnapshotCarriesTheList) {
   EXPECT_EQ(loaded.Digest(), original.Digest());
 }
 
+// A consumer whose pop answer was lost sends it again with the same
+// sequence: it gets the first answer back and no second item is taken.
+TEST(BrokerList, ARetriedPopGetsItsFirstAnswerAndTakesOneItem) {
+  testing::BrokerDriver broker;
+  const uint64_t session = broker.OpenSession();
+  ASSERT_NE(session, 0u);
+  broker.Apply(v1::LIST, "q",
+               R"pb(list { append { values: "a" values: "b" } })pb", session,
+               1);
+  const v1::Response first =
+      broker.Apply(v1::LIST, "q", "list { pop {} }", session, 2);
+  ASSERT_TRUE(first.list().present());
+  EXPECT_EQ(first.list().entry().value(), "a");
+  const int64_t revision = broker.revision();
+  const v1::Response again =
+      broker.Apply(v1::LIST, "q", "list { pop {} }", session, 2);
+  EXPECT_EQ(again.list().ShortDebugString(), first.list().ShortDebugString());
+  EXPECT_EQ(broker.revision(), revision);
+  EXPECT_EQ(broker.Apply(v1::LIST, "q", "list { size {} }").list().size(), 1);
+}
+
 TEST(BrokerList, ValidationNamesTheField) {
   EXPECT_TRUE(Validate(R"pb(list { append { values: "a" } })pb").ok());
   EXPECT_EQ(Validate("list { append {} }").message(), "values is empty");
