@@ -27,6 +27,7 @@
 #include "atomix/election.h"
 #include "atomix/fence_validator.h"
 #include "atomix/future.h"
+#include "atomix/list.h"
 #include "atomix/lock.h"
 #include "atomix/map.h"
 #include "atomix/multi_map.h"

@@ -13,6 +13,7 @@ absl::Span<const PrimitiveSpec* const> Table() {
       &SetPrimitive(),
       &LockPrimitive(),
       &ElectionPrimitive(),
+      &ListPrimitive(),
       &MultiMapPrimitive(),
       &CounterMapPrimitive(),
   };

@@ -83,6 +83,7 @@ const PrimitiveSpec& LockPrimitive();
 const PrimitiveSpec& ElectionPrimitive();
 const PrimitiveSpec& CounterMapPrimitive();
 const PrimitiveSpec& MultiMapPrimitive();
+const PrimitiveSpec& ListPrimitive();
 
 }  // namespace atomix::broker
 
