@@ -6,10 +6,11 @@
 namespace atomix::broker {
 namespace {
 
-const std::array<const PrimitiveSpec*, 6>& Table() {
-  static const std::array<const PrimitiveSpec*, 6> table = {
+const std::array<const PrimitiveSpec*, 7>& Table() {
+  static const std::array<const PrimitiveSpec*, 7> table = {
       &CounterPrimitive(), &ValuePrimitive(), &MapPrimitive(),
       &SetPrimitive(),     &LockPrimitive(),  &ElectionPrimitive(),
+      &IndexedMapPrimitive(),
   };
   return table;
 }

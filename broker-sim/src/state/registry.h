@@ -81,6 +81,7 @@ const PrimitiveSpec& MapPrimitive();
 const PrimitiveSpec& SetPrimitive();
 const PrimitiveSpec& LockPrimitive();
 const PrimitiveSpec& ElectionPrimitive();
+const PrimitiveSpec& IndexedMapPrimitive();
 
 }  // namespace atomix::broker
 
