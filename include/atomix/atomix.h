@@ -26,6 +26,7 @@
 #include "atomix/election.h"
 #include "atomix/fence_validator.h"
 #include "atomix/future.h"
+#include "atomix/indexed_map.h"
 #include "atomix/lock.h"
 #include "atomix/map.h"
 #include "atomix/options.h"
