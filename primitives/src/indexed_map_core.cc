@@ -28,11 +28,11 @@ RawEntry FromWire(v1::MapEntry& e) {
 absl::Status CheckOptions(const WriteOptions& options, bool if_version, const std::string& name,
                           const char* op) {
   if (options.if_fence) {
-    return absl::InvalidArgumentError(absl::StrCat("indexed map \"", name, "\": ", op,
-                                                   " does not take IfFence"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("indexed map \"", name, "\": ", op, " does not take IfFence"));
   }
-  return CheckWriteOptions(options, {.conditions = if_version, .lifetime = false},
-                           kIndexedMapKind, name, op);
+  return CheckWriteOptions(options, {.conditions = if_version, .lifetime = false}, kIndexedMapKind,
+                           name, op);
 }
 
 Future<Version> SendWrite(ClientCore& core, const std::string& name, v1::IndexedMapRequest op,
@@ -46,12 +46,12 @@ Future<Version> SendWrite(ClientCore& core, const std::string& name, v1::Indexed
 Future<std::optional<RawEntry>> SendEntryRead(ClientCore& core, const std::string& name,
                                               v1::IndexedMapRequest op, const char* op_name,
                                               const CallOptions& options) {
-  return CallOp<std::optional<RawEntry>>(
-      core, kIndexedMapWire, name, std::move(op), op_name, options, CallKind{.idempotent = true},
-      [](v1::IndexedMapResponse& r) -> std::optional<RawEntry> {
-        if (!r.present()) return std::nullopt;
-        return FromWire(*r.mutable_entry());
-      });
+  return CallOp<std::optional<RawEntry>>(core, kIndexedMapWire, name, std::move(op), op_name,
+                                         options, CallKind{.idempotent = true},
+                                         [](v1::IndexedMapResponse& r) -> std::optional<RawEntry> {
+                                           if (!r.present()) return std::nullopt;
+                                           return FromWire(*r.mutable_entry());
+                                         });
 }
 
 }  // namespace
@@ -105,8 +105,7 @@ Future<std::optional<RawEntry>> IndexedMapCore::GetAsync(std::string key,
   return SendEntryRead(*core_, name_, std::move(op), "get", options);
 }
 
-Future<std::optional<RawEntry>> IndexedMapCore::NavigateAsync(IndexedMapWhere where,
-                                                              int64_t index,
+Future<std::optional<RawEntry>> IndexedMapCore::NavigateAsync(IndexedMapWhere where, int64_t index,
                                                               const CallOptions& options) const {
   v1::IndexedMapRequest op;
   auto* navigate = op.mutable_navigate();
@@ -159,8 +158,8 @@ absl::StatusOr<std::vector<RawEntry>> IndexedMapCursor::Next() {
     if (e.index <= last) {
       done_ = true;
       return absl::InternalError(absl::StrCat("broker listed indexed map \"", map_.name(),
-                                              "\" out of order (index ", e.index, " after ",
-                                              last, ")"));
+                                              "\" out of order (index ", e.index, " after ", last,
+                                              ")"));
     }
     last = e.index;
   }

@@ -73,8 +73,7 @@ class IndexedMapCore {
 // the one before. Every page is one read with `options` as its CallOptions.
 class IndexedMapCursor {
  public:
-  IndexedMapCursor(IndexedMapCore map, int64_t after_index, uint32_t page_size,
-                   CallOptions options)
+  IndexedMapCursor(IndexedMapCore map, int64_t after_index, uint32_t page_size, CallOptions options)
       : map_(std::move(map)),
         after_index_(after_index),
         page_size_(page_size),
