@@ -68,6 +68,7 @@ std::set<std::string> CheckQuotes(const std::string& name) {
 TEST(PrimitivesDocsTest, QuotesMatchTheExamples) {
   const std::set<std::string> quoted = CheckQuotes("primitives.md");
   for (const char* name : {"counter", "value", "map", "set", "custom_codec", "lock", "election",
+                           "indexed_map",
                            "fenced_write"}) {
     const std::string path = std::string("docs/examples/") + name + ".cc";
     EXPECT_TRUE(quoted.count(path)) << path << " is not quoted in docs/primitives.md";
