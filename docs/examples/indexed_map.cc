@@ -24,7 +24,7 @@ int main() {
   }
 
   absl::StatusOr<atomix::IndexedMap<std::string, std::string>> jobs =
-      atomix::GetIndexedMap<std::string, std::string>(*client, "examples/jobs");
+      atomix::GetIndexedMap<std::string, std::string>(*client, "examples/build-queue");
   if (!jobs.ok()) {
     std::cerr << "open: " << jobs.status() << "\n";
     return 1;
