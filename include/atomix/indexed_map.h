@@ -20,8 +20,8 @@
 //   key, then one more than the last index ever given. Writing a present key
 //   keeps its index; removing a key retires its index for good, and putting
 //   the key again gives it a new index at the end. Clear() retires every
-//   index. Indexes survive broker restarts and snapshots, and are never
-//   handed out twice.
+//   index. On a durable store indexes survive broker restarts and
+//   snapshots; they are never handed out twice.
 // - Navigation. First() and Last() are the entries with the lowest and
 //   highest index; At(i) is the entry with index i; Next(i) and Prev(i) are
 //   the nearest entries after and before i, whether or not i itself is

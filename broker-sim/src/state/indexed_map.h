@@ -6,11 +6,11 @@
 // Save/Load) and never move. Writing an existing key keeps its index.
 //
 // Two B-trees keep every operation O(log n): key -> entry (with its index)
-// for Put/Get/Remove, and index -> key for First/Last/At/Next/Prev and
-// paged listing in index order. Size is O(1); a List page costs
-// O((page) log n). Put always takes a new revision; Remove takes one when it
-// removes an entry, Clear when it removes at least one. A request that
-// fails changes nothing.
+// for Put/Get/Remove, and index -> key (a second copy of the key) for
+// First/Last/At/Next/Prev and paged listing in index order. Size is O(1); a
+// List page costs O((page) log n). Put always takes a new revision; Remove
+// takes one when it removes an entry, Clear when it removes at least one. A
+// request that fails changes nothing.
 //
 // Watch events carry entries with their index: a Put of an absent key is
 // INSERTED, of a present one UPDATED (with the previous entry, same index);
@@ -63,7 +63,7 @@ class IndexedMapState final : public StateMachine {
   void List(const v1::IndexedMapList& list, const Limits& limits,
             v1::IndexedMapResponse& out) const;
 
-  // The entry of `key`, which must be in by_key_, into `out`.
+  // The entry `at` names (none for end()) into `out`, marked present.
   void FillAt(ByIndex::const_iterator at, v1::IndexedMapResponse& out) const;
 
   ByKey by_key_;
