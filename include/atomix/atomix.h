@@ -28,6 +28,7 @@
 #include "atomix/fence_validator.h"
 #include "atomix/future.h"
 #include "atomix/list.h"
+#include "atomix/indexed_map.h"
 #include "atomix/lock.h"
 #include "atomix/map.h"
 #include "atomix/multi_map.h"

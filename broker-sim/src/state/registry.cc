@@ -14,6 +14,7 @@ absl::Span<const PrimitiveSpec* const> Table() {
       &LockPrimitive(),
       &ElectionPrimitive(),
       &ListPrimitive(),
+      &IndexedMapPrimitive(),
       &MultiMapPrimitive(),
       &CounterMapPrimitive(),
   };

@@ -84,6 +84,7 @@ const PrimitiveSpec& ElectionPrimitive();
 const PrimitiveSpec& CounterMapPrimitive();
 const PrimitiveSpec& MultiMapPrimitive();
 const PrimitiveSpec& ListPrimitive();
+const PrimitiveSpec& IndexedMapPrimitive();
 
 }  // namespace atomix::broker
 
