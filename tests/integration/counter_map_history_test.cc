@@ -246,12 +246,6 @@ std::vector<CountOp> RunWorkload(const Client& client, int proc, int threads, in
 constexpr int kChildThreads = 4;
 constexpr int kOpsPerThread = 150;
 
-std::string SelfPath() {
-  char path[4096];
-  const ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-  return n > 0 ? std::string(path, static_cast<size_t>(n)) : std::string();
-}
-
 // A child's run: connect, say "ready", wait for the parent's go file, run
 // the workload and print it. Set up by CounterMapHistory below.
 TEST(CounterMapChild, RecordsAHistory) {
@@ -323,16 +317,13 @@ TEST_F(CounterMapHistory, ThreadsGiveALinearizableHistoryPerKey) {
 TEST_F(CounterMapHistory, ProcessesAndThreadsTogetherGiveALinearizableHistory) {
   constexpr int kProcesses = 3;
   const std::string dir = MakeTempDir("atomix-counter-map-history");
-  const std::string self = SelfPath();
-  ASSERT_FALSE(self.empty());
   std::vector<pid_t> children;
   std::vector<std::string> logs;
   for (int p = 1; p <= kProcesses; ++p) {
     logs.push_back(absl::StrCat(dir, "/child-", p, ".log"));
-    auto pid = Spawn(
-        {"/usr/bin/env", absl::StrCat(kChildVariable, "=", broker().endpoint(), " ", p, " ", dir),
-         self, "--gtest_filter=CounterMapChild.RecordsAHistory"},
-        logs.back());
+    auto pid =
+        SpawnTestChild({absl::StrCat(kChildVariable, "=", broker().endpoint(), " ", p, " ", dir)},
+                       "CounterMapChild.RecordsAHistory", logs.back());
     ASSERT_TRUE(pid.ok()) << pid.status();
     children.push_back(*pid);
   }

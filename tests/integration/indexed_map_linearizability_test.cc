@@ -424,7 +424,6 @@ TEST_F(IndexedMapLinearizability, MergedProcessHistoryIsLinearizable) {
   constexpr int kChildren = 3;
   constexpr int kThreads = 2;
   constexpr int kOps = 300;
-  const std::string self = std::filesystem::read_symlink("/proc/self/exe");
   const std::string dir = MakeTempDir("indexed-map-processes");
   const std::string go = dir + "/go";
   auto m = GetIndexedMap<int64_t, int64_t>(client(), "lin-processes");
@@ -434,11 +433,9 @@ TEST_F(IndexedMapLinearizability, MergedProcessHistoryIsLinearizable) {
   std::vector<std::string> logs;
   for (int i = 0; i < kChildren; ++i) {
     logs.push_back(absl::StrCat(dir, "/child-", i, ".log"));
-    auto pid =
-        Spawn({"/usr/bin/env",
-               absl::StrCat(kChildEnv, "=", broker().endpoint(), " ", 100 + i, " ", kOps, " ", go),
-               self, "--gtest_filter=IndexedMapChild.RecordsItsHistory"},
-              logs.back());
+    auto pid = SpawnTestChild(
+        {absl::StrCat(kChildEnv, "=", broker().endpoint(), " ", 100 + i, " ", kOps, " ", go)},
+        "IndexedMapChild.RecordsItsHistory", logs.back());
     ASSERT_TRUE(pid.ok()) << pid.status();
     children.push_back(*pid);
   }

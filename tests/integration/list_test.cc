@@ -230,23 +230,16 @@ std::vector<ListOp> RunMixedOps(const IntList& list, int who, int n) {
 
 // ---- Child processes -------------------------------------------------------
 
-std::string SelfExe() {
-  char buf[4096];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  return n > 0 ? std::string(buf, n) : std::string();
-}
-
 // Starts this binary as child `who` of `children` doing `what` ("pop" or
 // "mixed") on the list `name` of the broker at `endpoint`; its output goes to
 // `log`.
 pid_t SpawnChild(const std::string& what, int who, int children, const std::string& endpoint,
                  const std::string& name, const std::string& log) {
-  auto pid = Spawn(
-      {"/usr/bin/env", absl::StrCat("ATOMIX_LIST_CHILD=", what),
-       absl::StrCat("ATOMIX_LIST_WHO=", who), absl::StrCat("ATOMIX_LIST_ENDPOINT=", endpoint),
-       absl::StrCat("ATOMIX_LIST_NAME=", name), absl::StrCat("ATOMIX_LIST_CHILDREN=", children),
-       SelfExe(), "--gtest_filter=ListChild.Run"},
-      log);
+  auto pid = SpawnTestChild(
+      {absl::StrCat("ATOMIX_LIST_CHILD=", what), absl::StrCat("ATOMIX_LIST_WHO=", who),
+       absl::StrCat("ATOMIX_LIST_ENDPOINT=", endpoint), absl::StrCat("ATOMIX_LIST_NAME=", name),
+       absl::StrCat("ATOMIX_LIST_CHILDREN=", children)},
+      "ListChild.Run", log);
   EXPECT_TRUE(pid.ok()) << pid.status();
   return pid.ok() ? *pid : -1;
 }

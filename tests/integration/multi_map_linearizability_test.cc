@@ -245,12 +245,6 @@ TEST(MultiMapChild, RecordsHistory) {
 
 class MultiMapLinearizability : public BrokerTest {};
 
-std::string SelfPath() {
-  char path[4096];
-  const ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-  return n > 0 ? std::string(path, static_cast<size_t>(n)) : std::string();
-}
-
 TEST_F(MultiMapLinearizability, ThreadsAndProcesses) {
   constexpr int kThreads = 4;
   constexpr int kChildren = 3;
@@ -260,16 +254,13 @@ TEST_F(MultiMapLinearizability, ThreadsAndProcesses) {
     ~RemoveDir() { std::filesystem::remove_all(dir); }
   } remove_dir{dir};
   const std::string go = dir + "/go";
-  const std::string self = SelfPath();
-  ASSERT_FALSE(self.empty());
   std::vector<pid_t> children;
   std::vector<std::string> logs;
   for (int c = 0; c < kChildren; ++c) {
     logs.push_back(absl::StrCat(dir, "/child-", c, ".log"));
-    auto pid = Spawn(
-        {"/usr/bin/env", absl::StrCat(kChildVariable, "=", broker().endpoint(), ";", c, ";", go),
-         self, "--gtest_filter=MultiMapChild.RecordsHistory"},
-        logs.back());
+    auto pid =
+        SpawnTestChild({absl::StrCat(kChildVariable, "=", broker().endpoint(), ";", c, ";", go)},
+                       "MultiMapChild.RecordsHistory", logs.back());
     ASSERT_TRUE(pid.ok()) << pid.status();
     children.push_back(*pid);
   }

@@ -46,7 +46,7 @@ struct BankOp {
   int64_t amount = 0;
   int64_t from_version = 0, to_version = 0;  // what the transfer compared
   bool succeeded = false;
-  int64_t revision = 0;  // a transfer's revision when it succeeded
+  int64_t revision = 0;            // a transfer's revision when it succeeded
   int64_t value = 0, version = 0;  // a read's result
 };
 
@@ -66,8 +66,7 @@ std::optional<BankState> BankStep(const BankState& s, const BankOp& op) {
     if (s.balance[op.from] != op.value || s.version[op.from] != op.version) return std::nullopt;
     return s;
   }
-  const bool holds =
-      s.version[op.from] == op.from_version && s.version[op.to] == op.to_version;
+  const bool holds = s.version[op.from] == op.from_version && s.version[op.to] == op.to_version;
   if (holds != op.succeeded) return std::nullopt;
   if (!holds) return s;
   BankState next = s;
@@ -79,9 +78,9 @@ std::optional<BankState> BankStep(const BankState& s, const BankOp& op) {
 }
 
 std::string Format(const BankOp& op) {
-  return absl::StrCat(op.invoke, " ", op.complete, " ", op.transfer, " ", op.from, " ", op.to,
-                      " ", op.amount, " ", op.from_version, " ", op.to_version, " ",
-                      op.succeeded, " ", op.revision, " ", op.value, " ", op.version);
+  return absl::StrCat(op.invoke, " ", op.complete, " ", op.transfer, " ", op.from, " ", op.to, " ",
+                      op.amount, " ", op.from_version, " ", op.to_version, " ", op.succeeded, " ",
+                      op.revision, " ", op.value, " ", op.version);
 }
 
 std::optional<BankOp> Parse(const std::string& line) {
@@ -237,12 +236,9 @@ TEST_F(TxnTest, ErrorsChangeNothing) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kOutOfRange) << r.status();
   EXPECT_FALSE(*m->Contains("k"));
 
-  r = Transaction(client())
-          .Put(*m, std::string("k"), std::string("v"), IfVersion(3))
-          .Commit();
+  r = Transaction(client()).Put(*m, std::string("k"), std::string("v"), IfVersion(3)).Commit();
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
   EXPECT_EQ(r.status().message(), "map \"m\": a transaction write does not take IfVersion");
-
 }
 
 TEST_F(TxnTest, WatchersSeeATransactionAtOneRevision) {
@@ -307,15 +303,12 @@ TEST_F(TxnTest, BankHoldsItsTotal) {
   std::vector<std::string> outputs;
   for (int p = 0; p < kProcesses; ++p) {
     outputs.push_back(absl::StrCat(dir, "/history-", p));
-    setenv(kChildEnv,
-           absl::StrCat(broker().endpoint(), ",", 1000 + p, ",", ops, ",", outputs.back()).c_str(),
-           1);
-    auto pid = Spawn({"/proc/self/exe", "--gtest_also_run_disabled_tests", "--gtest_filter=TxnChild.DISABLED_Bank"},
-                     absl::StrCat(dir, "/child-", p, ".log"));
+    auto pid = SpawnTestChild({absl::StrCat(kChildEnv, "=", broker().endpoint(), ",", 1000 + p, ",",
+                                            ops, ",", outputs.back())},
+                              "TxnChild.DISABLED_Bank", absl::StrCat(dir, "/child-", p, ".log"));
     ASSERT_TRUE(pid.ok()) << pid.status();
     children.push_back(*pid);
   }
-  unsetenv(kChildEnv);
   std::mutex mu;
   std::vector<BankOp> history;
   std::vector<std::thread> threads;
@@ -328,9 +321,7 @@ TEST_F(TxnTest, BankHoldsItsTotal) {
   }
   for (auto& th : threads) th.join();
   for (size_t p = 0; p < children.size(); ++p) {
-    int status = 0;
-    ASSERT_EQ(waitpid(children[p], &status, 0), children[p]);
-    ASSERT_EQ(ExitCode(status), 0) << ReadFile(absl::StrCat(dir, "/child-", p, ".log"));
+    ASSERT_EQ(ExitCode(Reap(children[p])), 0) << ReadFile(absl::StrCat(dir, "/child-", p, ".log"));
     std::istringstream lines(ReadFile(outputs[p]));
     size_t count = 0;
     for (std::string line; std::getline(lines, line); ++count) {
@@ -382,8 +373,15 @@ TEST(TxnModel, RejectsADoubleSpend) {
   BankState opening;
   opening.balance = {100, 100, 100, 100};
   opening.version = {1, 2, 3, 4};
-  BankOp first{.invoke = 0, .complete = 10, .transfer = true, .from = 0, .to = 1,
-               .amount = 60, .from_version = 1, .to_version = 2, .succeeded = true,
+  BankOp first{.invoke = 0,
+               .complete = 10,
+               .transfer = true,
+               .from = 0,
+               .to = 1,
+               .amount = 60,
+               .from_version = 1,
+               .to_version = 2,
+               .succeeded = true,
                .revision = 5};
   BankOp second = first;
   second.invoke = 1;
