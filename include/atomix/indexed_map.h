@@ -77,6 +77,7 @@
 #include "atomix/codec.h"
 #include "atomix/internal/indexed_map_core.h"
 #include "atomix/internal/primitive.h"
+#include "atomix/internal/entry_watch.h"
 #include "atomix/internal/watch_core.h"
 #include "atomix/options.h"
 #include "atomix/stream_range.h"
@@ -160,48 +161,14 @@ struct IndexedMapDecoder {
     return std::optional<IndexedEntry<K, V>>(*std::move(decoded));
   }
 
-  absl::Status Events(std::vector<RawWatchEvent>& raw,
-                      std::vector<IndexedMapEvent<K, V>>& out) const {
-    for (RawWatchEvent& r : raw) {
-      IndexedMapEvent<K, V> e;
-      e.type = r.type;
-      e.revision = r.revision;
-      for (auto [from, to] : {std::pair(&r.entry, &e.entry), std::pair(&r.previous, &e.previous)}) {
-        if (!from->has_value()) continue;
-        auto decoded = Decode(**from);
-        if (!decoded.ok()) return decoded.status();
-        *to = *std::move(decoded);
-      }
-      out.push_back(std::move(e));
-    }
-    return absl::OkStatus();
+  absl::Status Events(std::vector<RawWatchEvent>& raw, std::vector<IndexedMapEvent<K, V>>& out) const {
+    return DecodeEntryEvents(raw, &IndexedMapEvent<K, V>::entry, [this](RawEntry& r) { return Decode(r); }, out);
   }
 
   absl::Status Snapshot(RawSnapshot& raw, std::vector<IndexedMapEvent<K, V>>& out) const {
-    std::vector<IndexedEntry<K, V>> entries;
-    entries.reserve(raw.entries.size());
-    for (RawEntry& r : raw.entries) {
-      auto decoded = Decode(r);
-      if (!decoded.ok()) return decoded.status();
-      entries.push_back(*std::move(decoded));
-    }
-    if (raw.replay) {
-      for (IndexedEntry<K, V>& entry : entries) {
-        IndexedMapEvent<K, V> e;
-        e.revision = raw.revision;
-        e.entry = std::move(entry);
-        out.push_back(std::move(e));
-      }
-      return absl::OkStatus();
-    }
-    IndexedMapEvent<K, V> e;
-    e.type = EventType::kResync;
-    e.revision = raw.revision;
-    e.snapshot = std::move(entries);
-    e.reason = raw.reason;
-    out.push_back(std::move(e));
-    return absl::OkStatus();
+    return DecodeEntrySnapshot(raw, &IndexedMapEvent<K, V>::entry, [this](RawEntry& r) { return Decode(r); }, out);
   }
+
 };
 
 }  // namespace internal

@@ -87,6 +87,7 @@
 #include "atomix/future.h"
 #include "atomix/internal/list_core.h"
 #include "atomix/internal/primitive.h"
+#include "atomix/internal/entry_watch.h"
 #include "atomix/internal/watch_core.h"
 #include "atomix/options.h"
 #include "atomix/status.h"
@@ -163,46 +164,13 @@ struct ListWatchDecoder {
   std::string name;
 
   absl::Status Events(std::vector<RawWatchEvent>& raw, std::vector<ListEvent<T>>& out) const {
-    for (RawWatchEvent& r : raw) {
-      ListEvent<T> e;
-      e.type = r.type;
-      e.revision = r.revision;
-      for (auto [from, to] : {std::pair(&r.entry, &e.item), std::pair(&r.previous, &e.previous)}) {
-        if (!from->has_value()) continue;
-        auto decoded = DecodeListItem<T, C>(**from, name);
-        if (!decoded.ok()) return decoded.status();
-        *to = *std::move(decoded);
-      }
-      out.push_back(std::move(e));
-    }
-    return absl::OkStatus();
+    return DecodeEntryEvents(raw, &ListEvent<T>::item, [this](RawEntry& r) { return DecodeListItem<T, C>(r, name); }, out);
   }
 
   absl::Status Snapshot(RawSnapshot& raw, std::vector<ListEvent<T>>& out) const {
-    std::vector<ListItem<T>> items;
-    items.reserve(raw.entries.size());
-    for (RawEntry& r : raw.entries) {
-      auto decoded = DecodeListItem<T, C>(r, name);
-      if (!decoded.ok()) return decoded.status();
-      items.push_back(*std::move(decoded));
-    }
-    if (raw.replay) {
-      for (ListItem<T>& item : items) {
-        ListEvent<T> e;
-        e.revision = raw.revision;
-        e.item = std::move(item);
-        out.push_back(std::move(e));
-      }
-      return absl::OkStatus();
-    }
-    ListEvent<T> e;
-    e.type = EventType::kResync;
-    e.revision = raw.revision;
-    e.snapshot = std::move(items);
-    e.reason = raw.reason;
-    out.push_back(std::move(e));
-    return absl::OkStatus();
+    return DecodeEntrySnapshot(raw, &ListEvent<T>::item, [this](RawEntry& r) { return DecodeListItem<T, C>(r, name); }, out);
   }
+
 };
 
 inline Future<ListWrite> ToListWrite(Future<RawListWrite> raw) {

@@ -65,6 +65,7 @@
 #include "atomix/codec.h"
 #include "atomix/internal/map_core.h"
 #include "atomix/internal/primitive.h"
+#include "atomix/internal/entry_watch.h"
 #include "atomix/internal/watch_core.h"
 #include "atomix/options.h"
 #include "atomix/stream_range.h"
@@ -116,46 +117,13 @@ struct MapWatchDecoder {
   }
 
   absl::Status Events(std::vector<RawWatchEvent>& raw, std::vector<MapEvent<K, V>>& out) const {
-    for (RawWatchEvent& r : raw) {
-      MapEvent<K, V> e;
-      e.type = r.type;
-      e.revision = r.revision;
-      for (auto [from, to] : {std::pair(&r.entry, &e.entry), std::pair(&r.previous, &e.previous)}) {
-        if (!from->has_value()) continue;
-        auto decoded = Decode(**from);
-        if (!decoded.ok()) return decoded.status();
-        *to = *std::move(decoded);
-      }
-      out.push_back(std::move(e));
-    }
-    return absl::OkStatus();
+    return DecodeEntryEvents(raw, &MapEvent<K, V>::entry, [this](RawEntry& r) { return Decode(r); }, out);
   }
 
   absl::Status Snapshot(RawSnapshot& raw, std::vector<MapEvent<K, V>>& out) const {
-    std::vector<Entry<K, V>> entries;
-    entries.reserve(raw.entries.size());
-    for (RawEntry& r : raw.entries) {
-      auto decoded = Decode(r);
-      if (!decoded.ok()) return decoded.status();
-      entries.push_back(*std::move(decoded));
-    }
-    if (raw.replay) {
-      for (Entry<K, V>& entry : entries) {
-        MapEvent<K, V> e;
-        e.revision = raw.revision;
-        e.entry = std::move(entry);
-        out.push_back(std::move(e));
-      }
-      return absl::OkStatus();
-    }
-    MapEvent<K, V> e;
-    e.type = EventType::kResync;
-    e.revision = raw.revision;
-    e.snapshot = std::move(entries);
-    e.reason = raw.reason;
-    out.push_back(std::move(e));
-    return absl::OkStatus();
+    return DecodeEntrySnapshot(raw, &MapEvent<K, V>::entry, [this](RawEntry& r) { return Decode(r); }, out);
   }
+
 };
 
 }  // namespace internal

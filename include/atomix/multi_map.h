@@ -66,6 +66,7 @@
 #include "atomix/codec.h"
 #include "atomix/internal/multi_map_core.h"
 #include "atomix/internal/primitive.h"
+#include "atomix/internal/entry_watch.h"
 #include "atomix/internal/watch_core.h"
 #include "atomix/map.h"
 #include "atomix/options.h"
@@ -109,48 +110,14 @@ template <class K, class V, class KC, class VC>
 struct MultiMapWatchDecoder {
   std::string name;
 
-  absl::Status Events(std::vector<RawWatchEvent>& raw,
-                      std::vector<MultiMapEvent<K, V>>& out) const {
-    for (RawWatchEvent& r : raw) {
-      MultiMapEvent<K, V> e;
-      e.type = r.type;
-      e.revision = r.revision;
-      for (auto [from, to] : {std::pair(&r.entry, &e.entry), std::pair(&r.previous, &e.previous)}) {
-        if (!from->has_value()) continue;
-        auto decoded = DecodePair<K, V, KC, VC>(**from, name);
-        if (!decoded.ok()) return decoded.status();
-        *to = *std::move(decoded);
-      }
-      out.push_back(std::move(e));
-    }
-    return absl::OkStatus();
+  absl::Status Events(std::vector<RawWatchEvent>& raw, std::vector<MultiMapEvent<K, V>>& out) const {
+    return DecodeEntryEvents(raw, &MultiMapEvent<K, V>::entry, [this](RawEntry& r) { return DecodePair<K, V, KC, VC>(r, name); }, out);
   }
 
   absl::Status Snapshot(RawSnapshot& raw, std::vector<MultiMapEvent<K, V>>& out) const {
-    std::vector<Entry<K, V>> pairs;
-    pairs.reserve(raw.entries.size());
-    for (RawEntry& r : raw.entries) {
-      auto decoded = DecodePair<K, V, KC, VC>(r, name);
-      if (!decoded.ok()) return decoded.status();
-      pairs.push_back(*std::move(decoded));
-    }
-    if (raw.replay) {
-      for (Entry<K, V>& pair : pairs) {
-        MultiMapEvent<K, V> e;
-        e.revision = raw.revision;
-        e.entry = std::move(pair);
-        out.push_back(std::move(e));
-      }
-      return absl::OkStatus();
-    }
-    MultiMapEvent<K, V> e;
-    e.type = EventType::kResync;
-    e.revision = raw.revision;
-    e.snapshot = std::move(pairs);
-    e.reason = raw.reason;
-    out.push_back(std::move(e));
-    return absl::OkStatus();
+    return DecodeEntrySnapshot(raw, &MultiMapEvent<K, V>::entry, [this](RawEntry& r) { return DecodePair<K, V, KC, VC>(r, name); }, out);
   }
+
 };
 
 }  // namespace internal
