@@ -75,9 +75,9 @@
 #include "atomix/channel.h"
 #include "atomix/client.h"
 #include "atomix/codec.h"
+#include "atomix/internal/entry_watch.h"
 #include "atomix/internal/indexed_map_core.h"
 #include "atomix/internal/primitive.h"
-#include "atomix/internal/entry_watch.h"
 #include "atomix/internal/watch_core.h"
 #include "atomix/options.h"
 #include "atomix/stream_range.h"
@@ -161,14 +161,16 @@ struct IndexedMapDecoder {
     return std::optional<IndexedEntry<K, V>>(*std::move(decoded));
   }
 
-  absl::Status Events(std::vector<RawWatchEvent>& raw, std::vector<IndexedMapEvent<K, V>>& out) const {
-    return DecodeEntryEvents(raw, &IndexedMapEvent<K, V>::entry, [this](RawEntry& r) { return Decode(r); }, out);
+  absl::Status Events(std::vector<RawWatchEvent>& raw,
+                      std::vector<IndexedMapEvent<K, V>>& out) const {
+    return DecodeEntryEvents(
+        raw, &IndexedMapEvent<K, V>::entry, [this](RawEntry& r) { return Decode(r); }, out);
   }
 
   absl::Status Snapshot(RawSnapshot& raw, std::vector<IndexedMapEvent<K, V>>& out) const {
-    return DecodeEntrySnapshot(raw, &IndexedMapEvent<K, V>::entry, [this](RawEntry& r) { return Decode(r); }, out);
+    return DecodeEntrySnapshot(
+        raw, &IndexedMapEvent<K, V>::entry, [this](RawEntry& r) { return Decode(r); }, out);
   }
-
 };
 
 }  // namespace internal

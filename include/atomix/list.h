@@ -85,9 +85,9 @@
 #include "atomix/client.h"
 #include "atomix/codec.h"
 #include "atomix/future.h"
+#include "atomix/internal/entry_watch.h"
 #include "atomix/internal/list_core.h"
 #include "atomix/internal/primitive.h"
-#include "atomix/internal/entry_watch.h"
 #include "atomix/internal/watch_core.h"
 #include "atomix/options.h"
 #include "atomix/status.h"
@@ -164,13 +164,16 @@ struct ListWatchDecoder {
   std::string name;
 
   absl::Status Events(std::vector<RawWatchEvent>& raw, std::vector<ListEvent<T>>& out) const {
-    return DecodeEntryEvents(raw, &ListEvent<T>::item, [this](RawEntry& r) { return DecodeListItem<T, C>(r, name); }, out);
+    return DecodeEntryEvents(
+        raw, &ListEvent<T>::item, [this](RawEntry& r) { return DecodeListItem<T, C>(r, name); },
+        out);
   }
 
   absl::Status Snapshot(RawSnapshot& raw, std::vector<ListEvent<T>>& out) const {
-    return DecodeEntrySnapshot(raw, &ListEvent<T>::item, [this](RawEntry& r) { return DecodeListItem<T, C>(r, name); }, out);
+    return DecodeEntrySnapshot(
+        raw, &ListEvent<T>::item, [this](RawEntry& r) { return DecodeListItem<T, C>(r, name); },
+        out);
   }
-
 };
 
 inline Future<ListWrite> ToListWrite(Future<RawListWrite> raw) {

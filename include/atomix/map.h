@@ -63,9 +63,9 @@
 #include "atomix/channel.h"
 #include "atomix/client.h"
 #include "atomix/codec.h"
+#include "atomix/internal/entry_watch.h"
 #include "atomix/internal/map_core.h"
 #include "atomix/internal/primitive.h"
-#include "atomix/internal/entry_watch.h"
 #include "atomix/internal/watch_core.h"
 #include "atomix/options.h"
 #include "atomix/stream_range.h"
@@ -117,13 +117,14 @@ struct MapWatchDecoder {
   }
 
   absl::Status Events(std::vector<RawWatchEvent>& raw, std::vector<MapEvent<K, V>>& out) const {
-    return DecodeEntryEvents(raw, &MapEvent<K, V>::entry, [this](RawEntry& r) { return Decode(r); }, out);
+    return DecodeEntryEvents(
+        raw, &MapEvent<K, V>::entry, [this](RawEntry& r) { return Decode(r); }, out);
   }
 
   absl::Status Snapshot(RawSnapshot& raw, std::vector<MapEvent<K, V>>& out) const {
-    return DecodeEntrySnapshot(raw, &MapEvent<K, V>::entry, [this](RawEntry& r) { return Decode(r); }, out);
+    return DecodeEntrySnapshot(
+        raw, &MapEvent<K, V>::entry, [this](RawEntry& r) { return Decode(r); }, out);
   }
-
 };
 
 }  // namespace internal
@@ -215,13 +216,12 @@ class Map {
     auto raw = core_.GetAsync(k, options);
     return internal::MapFuture<std::optional<Versioned<V>>>(
         std::move(raw),
-        [name = core_.name(), k = std::move(k)](
-            absl::StatusOr<std::optional<Versioned<std::string>>> raw)
+        [name = core_.name(),
+         k = std::move(k)](absl::StatusOr<std::optional<Versioned<std::string>>> raw)
             -> absl::StatusOr<std::optional<Versioned<V>>> {
           if (!raw.ok()) return raw.status();
           if (!raw->has_value()) return std::optional<Versioned<V>>();
-          auto v = internal::DecodeWith<V, VC>((*raw)->value, internal::kMapKind, name,
-                                               &k);
+          auto v = internal::DecodeWith<V, VC>((*raw)->value, internal::kMapKind, name, &k);
           if (!v.ok()) return v.status();
           return std::optional<Versioned<V>>(Versioned<V>{*std::move(v), (*raw)->version});
         });
@@ -264,11 +264,9 @@ class Map {
     return internal::TranscodeRange<Entry<K, V>>(
         internal::MapCursor(core_, options, /*keys_only=*/false),
         [name](internal::RawEntry& raw) -> absl::StatusOr<Entry<K, V>> {
-          auto k =
-              internal::DecodeWith<K, KC>(raw.key, internal::kMapKind, name, &raw.key);
+          auto k = internal::DecodeWith<K, KC>(raw.key, internal::kMapKind, name, &raw.key);
           if (!k.ok()) return k.status();
-          auto v =
-              internal::DecodeWith<V, VC>(raw.value, internal::kMapKind, name, &raw.key);
+          auto v = internal::DecodeWith<V, VC>(raw.value, internal::kMapKind, name, &raw.key);
           if (!v.ok()) return v.status();
           return Entry<K, V>{*std::move(k), *std::move(v), raw.version};
         });

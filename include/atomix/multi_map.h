@@ -64,9 +64,9 @@
 #include "atomix/channel.h"
 #include "atomix/client.h"
 #include "atomix/codec.h"
+#include "atomix/internal/entry_watch.h"
 #include "atomix/internal/multi_map_core.h"
 #include "atomix/internal/primitive.h"
-#include "atomix/internal/entry_watch.h"
 #include "atomix/internal/watch_core.h"
 #include "atomix/map.h"
 #include "atomix/options.h"
@@ -110,14 +110,18 @@ template <class K, class V, class KC, class VC>
 struct MultiMapWatchDecoder {
   std::string name;
 
-  absl::Status Events(std::vector<RawWatchEvent>& raw, std::vector<MultiMapEvent<K, V>>& out) const {
-    return DecodeEntryEvents(raw, &MultiMapEvent<K, V>::entry, [this](RawEntry& r) { return DecodePair<K, V, KC, VC>(r, name); }, out);
+  absl::Status Events(std::vector<RawWatchEvent>& raw,
+                      std::vector<MultiMapEvent<K, V>>& out) const {
+    return DecodeEntryEvents(
+        raw, &MultiMapEvent<K, V>::entry,
+        [this](RawEntry& r) { return DecodePair<K, V, KC, VC>(r, name); }, out);
   }
 
   absl::Status Snapshot(RawSnapshot& raw, std::vector<MultiMapEvent<K, V>>& out) const {
-    return DecodeEntrySnapshot(raw, &MultiMapEvent<K, V>::entry, [this](RawEntry& r) { return DecodePair<K, V, KC, VC>(r, name); }, out);
+    return DecodeEntrySnapshot(
+        raw, &MultiMapEvent<K, V>::entry,
+        [this](RawEntry& r) { return DecodePair<K, V, KC, VC>(r, name); }, out);
   }
-
 };
 
 }  // namespace internal
