@@ -29,10 +29,10 @@ int main() {
   }
   // Open both accounts with 100 unless they exist: a transaction of its own.
   absl::StatusOr<atomix::TxnResult> opened = atomix::Transaction(*client)
-                                                 .IfAbsent(*accounts, std::string("alice"))
-                                                 .IfAbsent(*accounts, std::string("bob"))
-                                                 .Put(*accounts, std::string("alice"), int64_t{100})
-                                                 .Put(*accounts, std::string("bob"), int64_t{100})
+                                                 .IfAbsent(*accounts, "alice")
+                                                 .IfAbsent(*accounts, "bob")
+                                                 .Put(*accounts, "alice", 100)
+                                                 .Put(*accounts, "bob", 100)
                                                  .Commit();
   if (!opened.ok()) {
     std::cerr << "open accounts: " << opened.status() << "\n";
@@ -48,14 +48,13 @@ int main() {
       return 1;
     }
     const int64_t amount = 10;
-    absl::StatusOr<atomix::TxnResult> moved =
-        atomix::Transaction(*client)
-            .IfVersion(*accounts, std::string("alice"), (*alice)->version)
-            .IfVersion(*accounts, std::string("bob"), (*bob)->version)
-            .Put(*accounts, std::string("alice"), (*alice)->value - amount)
-            .Put(*accounts, std::string("bob"), (*bob)->value + amount)
-            .Increment(*transfers)
-            .Commit();
+    absl::StatusOr<atomix::TxnResult> moved = atomix::Transaction(*client)
+                                                  .IfVersion(*accounts, "alice", (*alice)->version)
+                                                  .IfVersion(*accounts, "bob", (*bob)->version)
+                                                  .Put(*accounts, "alice", (*alice)->value - amount)
+                                                  .Put(*accounts, "bob", (*bob)->value + amount)
+                                                  .Increment(*transfers)
+                                                  .Commit();
     if (!moved.ok()) {
       std::cerr << "transfer: " << moved.status() << "\n";
       return 1;

@@ -3,7 +3,7 @@
 // etcd's Txn does.
 //
 //   // Move 40 from alice to bob, unless either balance moved meanwhile.
-//   auto a = accounts->Get("alice");   // Versioned<int64_t>
+//   auto a = accounts->Get("alice");   // StatusOr<optional<Versioned<int64_t>>>
 //   auto b = accounts->Get("bob");
 //   absl::StatusOr<atomix::TxnResult> r =
 //       atomix::Transaction(client)
@@ -49,6 +49,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -102,19 +103,19 @@ class Transaction {
   // Map comparisons: the entry of `key` has `version` (0: absent), holds
   // `value`, exists, or is absent.
   template <class K, class V, class KC, class VC>
-  Transaction& IfVersion(const Map<K, V, KC, VC>& map, const K& key, Version version) {
+  Transaction& IfVersion(const Map<K, V, KC, VC>& map, const std::type_identity_t<K>& key, Version version) {
     return Compare(internal::RawCompare::kVersion, kMap, map.name(), KC::Encode(key), version);
   }
   template <class K, class V, class KC, class VC>
-  Transaction& IfValue(const Map<K, V, KC, VC>& map, const K& key, const V& value) {
+  Transaction& IfValue(const Map<K, V, KC, VC>& map, const std::type_identity_t<K>& key, const std::type_identity_t<V>& value) {
     return CompareBytes(kMap, map.name(), KC::Encode(key), VC::Encode(value));
   }
   template <class K, class V, class KC, class VC>
-  Transaction& IfExists(const Map<K, V, KC, VC>& map, const K& key) {
+  Transaction& IfExists(const Map<K, V, KC, VC>& map, const std::type_identity_t<K>& key) {
     return Compare(internal::RawCompare::kExists, kMap, map.name(), KC::Encode(key), 1);
   }
   template <class K, class V, class KC, class VC>
-  Transaction& IfAbsent(const Map<K, V, KC, VC>& map, const K& key) {
+  Transaction& IfAbsent(const Map<K, V, KC, VC>& map, const std::type_identity_t<K>& key) {
     return Compare(internal::RawCompare::kExists, kMap, map.name(), KC::Encode(key), 0);
   }
 
@@ -124,7 +125,7 @@ class Transaction {
     return Compare(internal::RawCompare::kVersion, kValue, value.name(), {}, version);
   }
   template <class T, class C>
-  Transaction& IfValue(const Value<T, C>& value, const T& expect) {
+  Transaction& IfValue(const Value<T, C>& value, const std::type_identity_t<T>& expect) {
     return CompareBytes(kValue, value.name(), {}, C::Encode(expect));
   }
   template <class T, class C>
@@ -157,17 +158,17 @@ class Transaction {
   // Writes, to the branch being built: the success branch, or after Else()
   // the failure branch.
   template <class K, class V, class KC, class VC>
-  Transaction& Put(const Map<K, V, KC, VC>& map, const K& key, const V& value,
+  Transaction& Put(const Map<K, V, KC, VC>& map, const std::type_identity_t<K>& key, const std::type_identity_t<V>& value,
                    const WriteOptions& options = {}) {
     return Write(internal::RawWrite::kMapPut, kMap, map.name(), KC::Encode(key),
                  VC::Encode(value), 0, &options);
   }
   template <class K, class V, class KC, class VC>
-  Transaction& Remove(const Map<K, V, KC, VC>& map, const K& key) {
+  Transaction& Remove(const Map<K, V, KC, VC>& map, const std::type_identity_t<K>& key) {
     return Write(internal::RawWrite::kMapRemove, kMap, map.name(), KC::Encode(key), {}, 0);
   }
   template <class T, class C>
-  Transaction& Set(const Value<T, C>& value, const T& to, const WriteOptions& options = {}) {
+  Transaction& Set(const Value<T, C>& value, const std::type_identity_t<T>& to, const WriteOptions& options = {}) {
     return Write(internal::RawWrite::kValueSet, kValue, value.name(), {}, C::Encode(to), 0,
                  &options);
   }

@@ -1,5 +1,6 @@
 #include "sdk/src/watch_wire.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -16,16 +17,16 @@ RawEntry EntryFromWire(v1::MapEntry& e) {
 }
 
 // The serialized message of the set field of `message`'s oneof "detail",
-// or empty. The SDK core does not know the primitives' messages; the
-// primitive that opened the watch parses the bytes.
-std::string DetailOf(const google::protobuf::Message& message) {
+// or nullopt if none is set. The SDK core does not know the primitives'
+// messages; the primitive that opened the watch parses the bytes.
+std::optional<std::string> DetailOf(const google::protobuf::Message& message) {
   const google::protobuf::Descriptor* descriptor = message.GetDescriptor();
   const google::protobuf::OneofDescriptor* detail = descriptor->FindOneofByName("detail");
-  if (detail == nullptr) return {};
+  if (detail == nullptr) return std::nullopt;
   const google::protobuf::Reflection* reflection = message.GetReflection();
   const google::protobuf::FieldDescriptor* field =
       reflection->GetOneofFieldDescriptor(message, detail);
-  if (field == nullptr) return {};
+  if (field == nullptr) return std::nullopt;
   return reflection->GetMessage(message, field).SerializeAsString();
 }
 
@@ -89,7 +90,7 @@ absl::StatusOr<bool> AddSnapshotPart(v1::WatchSnapshot& part, std::optional<RawS
   }
   for (v1::MapEntry& e : *part.mutable_entries()) partial->entries.push_back(EntryFromWire(e));
   // The detail travels whole in the first part.
-  if (std::string detail = DetailOf(part); !detail.empty()) partial->detail = std::move(detail);
+  if (std::optional<std::string> detail = DetailOf(part)) partial->detail = std::move(detail);
   return !part.more();
 }
 

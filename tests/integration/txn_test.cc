@@ -180,15 +180,15 @@ TEST_F(TxnTest, BothBranchesEndToEnd) {
   ASSERT_TRUE(fence.ok()) << fence.status();
 
   auto r = Transaction(client())
-               .IfVersion(*m, std::string("a"), *v)
-               .IfValue(*m, std::string("a"), int64_t{10})
-               .IfAbsent(*m, std::string("b"))
+               .IfVersion(*m, "a", *v)
+               .IfValue(*m, "a", 10)
+               .IfAbsent(*m, "b")
                .IfCounter(*done, 0)
                .IfHeld(*lock, *fence)
                .IfAbsent(*flag)
-               .Put(*m, std::string("b"), int64_t{5})
-               .Remove(*m, std::string("a"))
-               .Set(*flag, std::string("on"))
+               .Put(*m, "b", 5)
+               .Remove(*m, "a")
+               .Set(*flag, "on")
                .Increment(*done, 3)
                .Else()
                .Increment(*refused)
@@ -212,8 +212,8 @@ TEST_F(TxnTest, BothBranchesEndToEnd) {
 
   // The same transaction again: the first comparison fails now.
   r = Transaction(client())
-          .IfVersion(*m, std::string("a"), *v)
-          .Put(*m, std::string("c"), int64_t{1})
+          .IfVersion(*m, "a", *v)
+          .Put(*m, "c", 1)
           .Else()
           .Increment(*refused)
           .Commit();
@@ -232,11 +232,11 @@ TEST_F(TxnTest, ErrorsChangeNothing) {
   auto c = GetCounter(client(), "c");
   ASSERT_TRUE(m.ok() && c.ok());
   ASSERT_TRUE(c->Set(std::numeric_limits<int64_t>::max()).ok());
-  auto r = Transaction(client()).Put(*m, std::string("k"), std::string("v")).Increment(*c).Commit();
+  auto r = Transaction(client()).Put(*m, "k", "v").Increment(*c).Commit();
   EXPECT_EQ(r.status().code(), absl::StatusCode::kOutOfRange) << r.status();
   EXPECT_FALSE(*m->Contains("k"));
 
-  r = Transaction(client()).Put(*m, std::string("k"), std::string("v"), IfVersion(3)).Commit();
+  r = Transaction(client()).Put(*m, "k", "v", IfVersion(3)).Commit();
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
   EXPECT_EQ(r.status().message(), "map \"m\": a transaction write does not take IfVersion");
 }
@@ -246,11 +246,7 @@ TEST_F(TxnTest, WatchersSeeATransactionAtOneRevision) {
   ASSERT_TRUE(m.ok());
   auto ch = m->Watch();
   ASSERT_TRUE(ch.ok()) << ch.status();
-  auto r = Transaction(client())
-               .Put(*m, std::string("x"), int64_t{1})
-               .Put(*m, std::string("y"), int64_t{2})
-               .Put(*m, std::string("z"), int64_t{3})
-               .Commit();
+  auto r = Transaction(client()).Put(*m, "x", 1).Put(*m, "y", 2).Put(*m, "z", 3).Commit();
   ASSERT_TRUE(r.ok()) << r.status();
   for (const char* key : {"x", "y", "z"}) {
     auto e = ch->Receive(10s);

@@ -83,8 +83,9 @@ TEST_F(BrokerTxnTest, SuccessAppliesEveryWriteAtOneRevision) {
   EXPECT_EQ(r.revision(), 2);
   ASSERT_EQ(r.txn().results_size(), 3);
   EXPECT_TRUE(r.txn().results(0).changed());
-  EXPECT_EQ(r.txn().results(0).previous().value(), "100");
+  EXPECT_EQ(r.txn().results(0).previous().key(), "alice");
   EXPECT_EQ(r.txn().results(0).previous().version(), 1);
+  EXPECT_EQ(r.txn().results(0).previous().value(), "");  // left out
   EXPECT_FALSE(r.txn().results(1).has_previous());
   EXPECT_EQ(r.txn().results(2).counter(), 1);
   EXPECT_EQ(Get("alice"), "60");
@@ -150,7 +151,7 @@ TEST_F(BrokerTxnTest, ComparesVersionsCountersValuesAndFences) {
   v1::Response r = Txn(holds);
   ASSERT_FALSE(r.has_error()) << r.error().message();
   EXPECT_TRUE(r.txn().succeeded()) << r.txn().failure();
-  EXPECT_EQ(r.txn().results(0).previous().value(), "x");
+  EXPECT_EQ(r.txn().results(0).previous().version(), 1);
   // The lock passes on: the fence comparison fails now.
   broker_.Apply(v1::LOCK, "l", "lock { release {} }", s);
   r = Txn(R"pb(compare { type: LOCK name: "l" fence: 3 })pb");
@@ -290,6 +291,17 @@ TEST_F(BrokerTxnTest, BadTransactionsAreRefusedNamingTheStep) {
               map_put { key: "" value: "v" }
             })pb",
        "success write 0: key is empty"},
+      {R"pb(failure {
+              type: MAP
+              name: "y"
+              map_put { key: "k" value: "v" }
+            }
+            failure {
+              type: VALUE
+              name: "y"
+              value_set { value: "v" }
+            })pb",
+       "failure write 1: \"y\" is written as a map and as a value"},
       {R"pb(success {
               type: MAP
               name: ""

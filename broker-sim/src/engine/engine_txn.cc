@@ -2,7 +2,8 @@
 //
 // Comparisons are reads of the machines as they are. The chosen branch's
 // writes are all checked before the first is applied (a name bound to
-// another type, two types for one name, a counter leaving the int64 range),
+// another type, a counter leaving the int64 range; ValidateTxn refused two
+// types for one name),
 // and the writes that remain cannot fail: conditions live in comparisons
 // and removals of absent entries change nothing. So a transaction applies
 // all of its branch or nothing, and every machine it writes records its
@@ -64,19 +65,10 @@ bool Engine::ReadBound(const v1::Request& read, v1::Response& answer,
 bool Engine::CheckTxnWrites(
     const google::protobuf::RepeatedPtrField<v1::TxnWrite>& writes,
     const char* branch, v1::Response& response) {
-  absl::flat_hash_map<std::string, v1::PrimitiveType> types;
   absl::flat_hash_map<std::string, int64_t> counters;
   for (int i = 0; i < writes.size(); ++i) {
     const v1::TxnWrite& write = writes[i];
     const std::string where = absl::StrCat(branch, " write ", i);
-    auto [type, first] = types.try_emplace(write.name(), write.type());
-    if (!first && type->second != write.type()) {
-      Fail(response, absl::StatusCode::kInvalidArgument, where,
-           absl::StrCat(QuoteName(write.name()), " is written as a ",
-                        TypeName(type->second), " and as a ",
-                        TypeName(write.type())));
-      return false;
-    }
     if (write.type() != v1::COUNTER) {
       if (const StateMachine* bound = Find(write.name());
           bound != nullptr && bound->type() != write.type()) {
@@ -161,7 +153,6 @@ void Engine::ApplyTxn(const v1::Request& request, Sessions::Session* session,
       if (previous.present) {
         v1::MapEntry* entry = result->mutable_previous();
         if (write.type() == v1::MAP) entry->set_key(before.map().get().key());
-        entry->set_value(previous.value);
         entry->set_version(previous.version);
       }
       if (IsRemoval(write) && !previous.present) continue;

@@ -3,6 +3,7 @@
 
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/check.h"
 #include "broker-sim/src/state/errors.h"
@@ -155,11 +156,20 @@ absl::Status ValidateTxn(const v1::Request& request, const Limits& limits) {
   }
   for (const auto* branch : {&txn.success(), &txn.failure()}) {
     const char* label = branch == &txn.success() ? "success" : "failure";
+    absl::flat_hash_map<std::string, v1::PrimitiveType> types;
     for (int i = 0; i < branch->size(); ++i) {
+      const v1::TxnWrite& write = (*branch)[i];
+      const std::string where = absl::StrCat(label, " write ", i);
       absl::Status status =
-          ValidateWrite((*branch)[i], absl::StrCat(label, " write ", i),
-                        request.session_id(), limits);
+          ValidateWrite(write, where, request.session_id(), limits);
       if (!status.ok()) return status;
+      auto [type, first] = types.try_emplace(write.name(), write.type());
+      if (!first && type->second != write.type()) {
+        return Invalid(where, absl::StrCat(QuoteName(write.name()),
+                                           " is written as a ",
+                                           TypeName(type->second), " and as a ",
+                                           TypeName(write.type())));
+      }
     }
   }
   return absl::OkStatus();
