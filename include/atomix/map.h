@@ -63,6 +63,7 @@
 #include "atomix/channel.h"
 #include "atomix/client.h"
 #include "atomix/codec.h"
+#include "atomix/internal/entry_watch.h"
 #include "atomix/internal/map_core.h"
 #include "atomix/internal/primitive.h"
 #include "atomix/internal/watch_core.h"
@@ -116,45 +117,13 @@ struct MapWatchDecoder {
   }
 
   absl::Status Events(std::vector<RawWatchEvent>& raw, std::vector<MapEvent<K, V>>& out) const {
-    for (RawWatchEvent& r : raw) {
-      MapEvent<K, V> e;
-      e.type = r.type;
-      e.revision = r.revision;
-      for (auto [from, to] : {std::pair(&r.entry, &e.entry), std::pair(&r.previous, &e.previous)}) {
-        if (!from->has_value()) continue;
-        auto decoded = Decode(**from);
-        if (!decoded.ok()) return decoded.status();
-        *to = *std::move(decoded);
-      }
-      out.push_back(std::move(e));
-    }
-    return absl::OkStatus();
+    return DecodeEntryEvents(
+        raw, &MapEvent<K, V>::entry, [this](RawEntry& r) { return Decode(r); }, out);
   }
 
   absl::Status Snapshot(RawSnapshot& raw, std::vector<MapEvent<K, V>>& out) const {
-    std::vector<Entry<K, V>> entries;
-    entries.reserve(raw.entries.size());
-    for (RawEntry& r : raw.entries) {
-      auto decoded = Decode(r);
-      if (!decoded.ok()) return decoded.status();
-      entries.push_back(*std::move(decoded));
-    }
-    if (raw.replay) {
-      for (Entry<K, V>& entry : entries) {
-        MapEvent<K, V> e;
-        e.revision = raw.revision;
-        e.entry = std::move(entry);
-        out.push_back(std::move(e));
-      }
-      return absl::OkStatus();
-    }
-    MapEvent<K, V> e;
-    e.type = EventType::kResync;
-    e.revision = raw.revision;
-    e.snapshot = std::move(entries);
-    e.reason = raw.reason;
-    out.push_back(std::move(e));
-    return absl::OkStatus();
+    return DecodeEntrySnapshot(
+        raw, &MapEvent<K, V>::entry, [this](RawEntry& r) { return Decode(r); }, out);
   }
 };
 
@@ -247,13 +216,12 @@ class Map {
     auto raw = core_.GetAsync(k, options);
     return internal::MapFuture<std::optional<Versioned<V>>>(
         std::move(raw),
-        [name = core_.name(), k = std::move(k)](
-            absl::StatusOr<std::optional<Versioned<std::string>>> raw)
+        [name = core_.name(),
+         k = std::move(k)](absl::StatusOr<std::optional<Versioned<std::string>>> raw)
             -> absl::StatusOr<std::optional<Versioned<V>>> {
           if (!raw.ok()) return raw.status();
           if (!raw->has_value()) return std::optional<Versioned<V>>();
-          auto v = internal::DecodeWith<V, VC>((*raw)->value, internal::kMapKind, name,
-                                               &k);
+          auto v = internal::DecodeWith<V, VC>((*raw)->value, internal::kMapKind, name, &k);
           if (!v.ok()) return v.status();
           return std::optional<Versioned<V>>(Versioned<V>{*std::move(v), (*raw)->version});
         });
@@ -296,11 +264,9 @@ class Map {
     return internal::TranscodeRange<Entry<K, V>>(
         internal::MapCursor(core_, options, /*keys_only=*/false),
         [name](internal::RawEntry& raw) -> absl::StatusOr<Entry<K, V>> {
-          auto k =
-              internal::DecodeWith<K, KC>(raw.key, internal::kMapKind, name, &raw.key);
+          auto k = internal::DecodeWith<K, KC>(raw.key, internal::kMapKind, name, &raw.key);
           if (!k.ok()) return k.status();
-          auto v =
-              internal::DecodeWith<V, VC>(raw.value, internal::kMapKind, name, &raw.key);
+          auto v = internal::DecodeWith<V, VC>(raw.value, internal::kMapKind, name, &raw.key);
           if (!v.ok()) return v.status();
           return Entry<K, V>{*std::move(k), *std::move(v), raw.version};
         });

@@ -25,6 +25,7 @@
 //   Value Set              x          x          x       x
 //   Value Insert                                 x       x
 //   Value Delete           x          x
+//   IndexedMap Put, Remove x
 //
 // Thread-safety: plain value types.
 #ifndef ATOMIX_OPTIONS_H_

@@ -113,7 +113,8 @@ struct WatchOptions : CallOptions {
   // the last one an app processed, say). If the broker no longer holds that
   // history, the watch starts with kResync instead.
   std::optional<Version> start_version;
-  // Map only: follow only keys whose encoded bytes start with this prefix.
+  // Keyed primitives only (Map, IndexedMap, MultiMap, CounterMap): follow only
+  // keys whose encoded bytes start with this prefix.
   std::string prefix;
   // Events the channel holds before the SDK stops reading (at least 1).
   size_t capacity = 1024;

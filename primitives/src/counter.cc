@@ -22,7 +22,7 @@ struct CounterDecoder {
                       std::vector<CounterEvent>& out) const {
     for (const internal::RawWatchEvent& r : raw) {
       v1::CounterWatch d;
-      if (!d.ParseFromString(r.detail)) return BadDetail(r.revision);
+      if (!r.detail.has_value() || !d.ParseFromString(*r.detail)) return BadDetail(r.revision);
       out.push_back(
           CounterEvent{r.type, r.revision, d.value(), d.previous_value(), ResyncReason::kNone});
     }
@@ -30,7 +30,7 @@ struct CounterDecoder {
   }
   absl::Status Snapshot(internal::RawSnapshot& raw, std::vector<CounterEvent>& out) const {
     v1::CounterWatch d;
-    if (!d.ParseFromString(raw.detail)) return BadDetail(raw.revision);
+    if (!raw.detail.has_value() || !d.ParseFromString(*raw.detail)) return BadDetail(raw.revision);
     out.push_back(CounterEvent{raw.replay ? EventType::kInserted : EventType::kResync, raw.revision,
                                d.value(), 0, raw.reason});
     return absl::OkStatus();

@@ -55,7 +55,7 @@ struct ElectionDecoder {
   absl::Status Events(std::vector<internal::RawWatchEvent>& raw, std::vector<Term>& out) {
     for (internal::RawWatchEvent& r : raw) {
       v1::Term wire;
-      if (!wire.ParseFromString(r.detail))
+      if (!r.detail.has_value() || !wire.ParseFromString(*r.detail))
         return internal::BadWatchDetail(kElectionKind, r.revision);
       last = FromWire(wire);
       out.push_back(*last);
@@ -64,7 +64,7 @@ struct ElectionDecoder {
   }
   absl::Status Snapshot(internal::RawSnapshot& raw, std::vector<Term>& out) {
     v1::Term wire;
-    if (!wire.ParseFromString(raw.detail))
+    if (!raw.detail.has_value() || !wire.ParseFromString(*raw.detail))
       return internal::BadWatchDetail(kElectionKind, raw.revision);
     Term term = FromWire(wire);
     if (!raw.replay && last.has_value() && *last == term) return absl::OkStatus();

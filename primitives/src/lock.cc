@@ -23,14 +23,14 @@ struct LockDecoder {
                       std::vector<LockEvent>& out) const {
     for (const internal::RawWatchEvent& r : raw) {
       v1::LockHolder h;
-      if (!h.ParseFromString(r.detail)) return internal::BadWatchDetail(kLockKind, r.revision);
+      if (!r.detail.has_value() || !h.ParseFromString(*r.detail)) return internal::BadWatchDetail(kLockKind, r.revision);
       out.push_back(LockEvent{r.type, r.revision, h.fence(), h.session_id(), ResyncReason::kNone});
     }
     return absl::OkStatus();
   }
   absl::Status Snapshot(internal::RawSnapshot& raw, std::vector<LockEvent>& out) const {
     v1::LockHolder h;
-    if (!h.ParseFromString(raw.detail)) return internal::BadWatchDetail(kLockKind, raw.revision);
+    if (!raw.detail.has_value() || !h.ParseFromString(*raw.detail)) return internal::BadWatchDetail(kLockKind, raw.revision);
     out.push_back(LockEvent{raw.replay ? EventType::kInserted : EventType::kResync, raw.revision,
                             h.fence(), h.session_id(), raw.reason});
     return absl::OkStatus();

@@ -69,9 +69,9 @@ absl::Status OpenPrimitive(const std::shared_ptr<ClientCore>& core, const Primit
 }
 
 absl::Status BadWatchDetail(const PrimitiveKind& kind, int64_t revision) {
-  return absl::InternalError(absl::StrCat("broker sent a ", AbslView(kind.name),
-                                          " watch detail that does not parse, at revision ",
-                                          revision));
+  return absl::InternalError(absl::StrCat(
+      "broker sent a ", AbslView(kind.name), " watch event or snapshot at revision ", revision,
+      " without a detail that parses (protocol 1.1 brokers send one; is the broker older?)"));
 }
 
 absl::Status DecodeFailure(const absl::Status& codec_status, std::string_view type_name,

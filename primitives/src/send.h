@@ -11,6 +11,7 @@
 #define ATOMIX_PRIMITIVES_SRC_SEND_H_
 
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "atomix/future.h"
@@ -33,8 +34,8 @@ struct OpWire {
 
 // Sends the operation `op` (named `op_name` in errors) on the primitive
 // `name` and completes with convert(part) of the answer's part: a
-// Result<T> built from Part&. INTERNAL (MissingResult) when the answer
-// lacks the part.
+// Result<T> built from Part& (and, if it takes one, the answer's revision
+// as an int64_t). INTERNAL (MissingResult) when the answer lacks the part.
 template <class T, class Op, class Part, class F>
 Future<T> CallOp(ClientCore& core, const OpWire<Op, Part>& wire, const std::string& name, Op op,
                  const char* op_name, const CallOptions& options, CallKind call, F convert) {
@@ -47,7 +48,11 @@ Future<T> CallOp(ClientCore& core, const OpWire<Op, Part>& wire, const std::stri
                         if (!r.ok()) return r.status();
                         if (!((*r).*wire.has_part)())
                           return MissingResult(wire.kind, name, op_name);
-                        return convert(*((*r).*wire.part)());
+                        if constexpr (std::is_invocable_v<F&, Part&, int64_t>) {
+                          return convert(*((*r).*wire.part)(), r->revision());
+                        } else {
+                          return convert(*((*r).*wire.part)());
+                        }
                       });
 }
 

@@ -1,5 +1,6 @@
 #include "sdk/src/watch_wire.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -11,20 +12,21 @@ namespace atomix::internal {
 namespace {
 
 RawEntry EntryFromWire(v1::MapEntry& e) {
-  return RawEntry{std::move(*e.mutable_key()), std::move(*e.mutable_value()), e.version()};
+  return RawEntry{std::move(*e.mutable_key()), std::move(*e.mutable_value()), e.version(),
+                  e.index()};
 }
 
 // The serialized message of the set field of `message`'s oneof "detail",
-// or empty. The SDK core does not know the primitives' messages; the
-// primitive that opened the watch parses the bytes.
-std::string DetailOf(const google::protobuf::Message& message) {
+// or nullopt if none is set. The SDK core does not know the primitives'
+// messages; the primitive that opened the watch parses the bytes.
+std::optional<std::string> DetailOf(const google::protobuf::Message& message) {
   const google::protobuf::Descriptor* descriptor = message.GetDescriptor();
   const google::protobuf::OneofDescriptor* detail = descriptor->FindOneofByName("detail");
-  if (detail == nullptr) return {};
+  if (detail == nullptr) return std::nullopt;
   const google::protobuf::Reflection* reflection = message.GetReflection();
   const google::protobuf::FieldDescriptor* field =
       reflection->GetOneofFieldDescriptor(message, detail);
-  if (field == nullptr) return {};
+  if (field == nullptr) return std::nullopt;
   return reflection->GetMessage(message, field).SerializeAsString();
 }
 
@@ -87,8 +89,8 @@ absl::StatusOr<bool> AddSnapshotPart(v1::WatchSnapshot& part, std::optional<RawS
                                             partial->revision));
   }
   for (v1::MapEntry& e : *part.mutable_entries()) partial->entries.push_back(EntryFromWire(e));
-  // The detail travels whole in every part; the last part's counts.
-  partial->detail = DetailOf(part);
+  // The detail travels whole in the first part.
+  if (std::optional<std::string> detail = DetailOf(part)) partial->detail = std::move(detail);
   return !part.more();
 }
 

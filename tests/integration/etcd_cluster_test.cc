@@ -158,16 +158,28 @@ TEST_F(EtcdClusterTest, EveryBrokerServesTheSameStateAndSessions) {
                s1->revision() == s2->revision();
       },
       seconds(5)));
-  int tickers = 0;
   for (int i = 0; i < kBrokers; ++i) {
     auto s = Status(i);
     ASSERT_TRUE(s.ok());
     EXPECT_EQ(s->store(), "etcd");
     EXPECT_TRUE(s->serving()) << s->problem();
     EXPECT_EQ(s->cluster().reachable_size(), 3);
-    tickers += s->cluster().ticker();
   }
-  EXPECT_EQ(tickers, 1);
+  // One ticker. A deposed ticker learns it lost its lease only when its
+  // next renewal fails (its ticks are fenced out meanwhile), so on a loaded
+  // machine two brokers may both report ticking for a moment.
+  int tickers = 0;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        tickers = 0;
+        for (int i = 0; i < kBrokers; ++i) {
+          auto s = Status(i);
+          if (s.ok()) tickers += s->cluster().ticker();
+        }
+        return tickers == 1;
+      },
+      seconds(10)))
+      << tickers << " brokers report ticking";
 }
 
 TEST_F(EtcdClusterTest, BrokerAndEtcdMemberKillsLoseNothingAcknowledged) {

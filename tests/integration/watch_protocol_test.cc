@@ -25,7 +25,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "atomix/v1/broker.grpc.pb.h"
+#include "broker-sim/src/state/registry.h"
 #include "google/protobuf/text_format.h"
 #include "grpcpp/grpcpp.h"
 #include "tests/support/broker_process.h"
@@ -36,6 +38,15 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
+
+// The primitives whose watches take key filters, as the broker names them.
+std::string KeyedWatches() {
+  std::vector<std::string> names;
+  for (const broker::PrimitiveSpec* p : broker::Primitives()) {
+    if (p->key_filters) names.emplace_back(p->name);
+  }
+  return absl::StrJoin(names, ", ");
+}
 
 v1::Request MakeRequest(v1::PrimitiveType type, const std::string& name,
                         const std::string& op_text, uint64_t session = 0) {
@@ -482,10 +493,10 @@ TEST_F(WatchProtocol, BadInputEndsTheCallBeforeTheHeader) {
        grpc::StatusCode::INVALID_ARGUMENT, "type 99 is unknown"},
       {Watch(v1::COUNTER, "c", R"pb(key: "k")pb"),
        grpc::StatusCode::INVALID_ARGUMENT,
-       "key filters only watches of map; type is COUNTER"},
+       "key filters only watches of " + KeyedWatches() + "; type is COUNTER"},
       {Watch(v1::SET, "s", R"pb(prefix: "p")pb"),
        grpc::StatusCode::INVALID_ARGUMENT,
-       "prefix filters only watches of map; type is SET"},
+       "prefix filters only watches of " + KeyedWatches() + "; type is SET"},
       {Watch(v1::MAP, "m", R"pb(key: "k" prefix: "p")pb"),
        grpc::StatusCode::INVALID_ARGUMENT,
        "key and prefix are mutually exclusive"},

@@ -19,8 +19,8 @@
 
 namespace atomix::testing {
 
-absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv,
-                            const std::string& log_file, bool as_nobody) {
+absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const std::string& log_file,
+                            bool as_nobody) {
   // Everything the child needs is made before fork(): in a multithreaded
   // process the child may only make async-signal-safe calls until exec, and
   // a malloc there can wait forever for a lock another thread held at the
@@ -49,6 +49,27 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv,
     _exit(127);
   }
   return pid;
+}
+
+absl::StatusOr<pid_t> SpawnTestChild(const std::vector<std::string>& env,
+                                     const std::string& gtest_filter, const std::string& log_file) {
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) return absl::InternalError("cannot read /proc/self/exe");
+  std::vector<std::string> argv = {"/usr/bin/env"};
+  argv.insert(argv.end(), env.begin(), env.end());
+  argv.push_back(std::string(self, static_cast<size_t>(n)));
+  argv.push_back("--gtest_also_run_disabled_tests");
+  argv.push_back("--gtest_filter=" + gtest_filter);
+  return Spawn(argv, log_file);
+}
+
+int Reap(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  return status;
 }
 
 int KillAndReap(pid_t pid, int sig) {

@@ -5,8 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "broker-sim/src/core/broker.h"
 #include "broker-sim/src/core/validate.h"
+#include "broker-sim/src/state/registry.h"
 #include "broker-sim/src/store/memory_store.h"
 #include "broker-sim/src/testing/requests.h"
 #include "google/protobuf/text_format.h"
@@ -234,6 +236,16 @@ TEST_F(BrokerValidateTest, InfoDescribesTheBroker) {
   EXPECT_NE(other.Info().broker_id(), info.broker_id());
 }
 
+// The primitives whose watches take key filters, as the validator names them
+// (every keyed primitive registers key_filters).
+std::string KeyedWatches() {
+  std::vector<std::string> names;
+  for (const PrimitiveSpec* p : Primitives()) {
+    if (p->key_filters) names.emplace_back(p->name);
+  }
+  return absl::StrJoin(names, ", ");
+}
+
 v1::WatchRequest WatchOf(v1::PrimitiveType type, const std::string& name,
                          const std::string& text = "") {
   v1::WatchRequest request;
@@ -254,9 +266,9 @@ TEST(BrokerValidateWatch, BadWatchesNameTheProblem) {
       {WatchOf(v1::PRIMITIVE_TYPE_UNSPECIFIED, "m"), "type is unspecified"},
       {WatchOf(static_cast<v1::PrimitiveType>(42), "m"), "type 42 is unknown"},
       {WatchOf(v1::VALUE, "v", R"pb(key: "k")pb"),
-       "key filters only watches of map; type is VALUE"},
+       "key filters only watches of " + KeyedWatches() + "; type is VALUE"},
       {WatchOf(v1::LOCK, "l", R"pb(prefix: "p")pb"),
-       "prefix filters only watches of map; type is LOCK"},
+       "prefix filters only watches of " + KeyedWatches() + "; type is LOCK"},
       {WatchOf(v1::MAP, "m", R"pb(key: "k" prefix: "p")pb"),
        "key and prefix are mutually exclusive"},
       {WatchOf(v1::MAP, "m", R"pb(key: "")pb"), "key is empty"},

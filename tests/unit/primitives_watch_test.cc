@@ -301,5 +301,25 @@ TEST_F(PrimitiveWatch, SetDecodeFailureNamesTheElement) {
       << ch->status();
 }
 
+TEST_F(PrimitiveWatch, AnEventWithoutItsDetailEndsTheWatchNamingIt) {
+  // A protocol 1.0 broker fills only `value` and `previous_value`: without
+  // the detail the event would read as zeros, so the watch ends instead.
+  auto counter = GetCounter(*client_, "c");
+  ASSERT_TRUE(counter.ok()) << counter.status();
+  auto ch = counter->Watch();
+  ASSERT_TRUE(ch.ok()) << ch.status();
+  v1::WatchEvent old;
+  old.set_type(v1::WatchEvent::UPDATED);
+  old.set_revision(11);
+  old.set_value(43);
+  old.set_previous_value(42);
+  broker_->PushWatch(WatchEvents({old}));
+  ASSERT_TRUE(WaitUntil([&] { return ch->closed(); }, kWait));
+  EXPECT_EQ(ch->status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(ch->status().message(),
+            "broker sent a counter watch event or snapshot at revision 11 without a detail "
+            "that parses (protocol 1.1 brokers send one; is the broker older?)");
+}
+
 }  // namespace
 }  // namespace atomix

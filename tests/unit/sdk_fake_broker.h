@@ -256,7 +256,7 @@ class FakeBroker final : public v1::Broker::Service {
           auto* e = m.add_events();
           e->set_type(v1::WatchEvent::UPDATED);
           e->set_revision(r);
-          e->set_value(r);
+          e->mutable_counter()->set_value(r);
           if (!writer->Write(m)) return grpc::Status::OK;
           std::lock_guard<std::mutex> lock(mu_);
           if (stopping_) return grpc::Status(grpc::StatusCode::CANCELLED, "watch ended");

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "broker-sim/src/engine/txn.h"
 #include "broker-sim/src/state/registry.h"
 
 namespace atomix::broker {
@@ -68,6 +69,7 @@ absl::Status CheckCancel(const v1::Request& request) {
 absl::Status ValidateRequest(const v1::Request& request, const Limits& limits) {
   if (request.has_session()) return CheckSession(request, limits);
   if (request.has_cancel()) return CheckCancel(request);
+  if (request.has_txn()) return ValidateTxn(request, limits);
   absl::Status status = CheckName(request.name(), limits);
   if (!status.ok()) return status;
 

@@ -26,9 +26,9 @@ namespace atomix::broker {
 absl::Status ValidateRequest(const v1::Request& request, const Limits& limits);
 
 // The same for a watch: name and type as for a request; key and prefix only
-// on map watches, not both, key non-empty, both within max_key_bytes;
-// start_revision not negative, e.g.
-//   key filters only map watches; type is COUNTER
+// on watches of primitives with key_filters (registry.h), not both, key
+// non-empty, both within max_key_bytes; start_revision not negative, e.g.
+//   key filters only watches of map, counter map; type is COUNTER
 //   key and prefix are mutually exclusive
 //   start_revision is -1; it must not be negative
 absl::Status ValidateWatchRequest(const v1::WatchRequest& request,

@@ -260,8 +260,8 @@ bool Engine::CheckFence(const v1::Request& request,
   auto it = primitives_.find(fence->lock());
   if (it != primitives_.end() && it->second->type() != v1::LOCK) {
     SetError(response, absl::StatusCode::kFailedPrecondition,
-             absl::StrCat("fence names ", QuoteName(fence->lock()), ", a ",
-                          TypeName(it->second->type()), ", not a lock"),
+             absl::StrCat("fence names ", QuoteName(fence->lock()), ", ",
+                          ATypeName(it->second->type()), ", not a lock"),
              0);
     return false;
   }
@@ -332,6 +332,13 @@ bool Engine::ApplyOne(const v1::Request& request, uint64_t origin,
       case Sessions::Replay::kApply:
         break;
     }
+  }
+
+  if (request.has_txn()) {
+    ApplyTxn(request, session, response);
+    response.set_revision(revision_);
+    if (session != nullptr) sessions_.Remember(*session, sequence, response);
+    return false;
   }
 
   const uint64_t token = next_token_++;

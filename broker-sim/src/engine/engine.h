@@ -160,6 +160,19 @@ class Engine {
   // and sent to its origin as a completion. Without, it is never answered.
   void Withdraw(uint64_t token, const v1::Response* answer,
                 StoreResult& result);
+  // A transaction (engine_txn.cc): comparisons, then one branch's writes
+  // at one revision, all or none.
+  void ApplyTxn(const v1::Request& request, Sessions::Session* session,
+                v1::Response& response);
+  // Fails `response` unless every write of the branch can be applied.
+  bool CheckTxnWrites(
+      const google::protobuf::RepeatedPtrField<v1::TxnWrite>& writes,
+      const char* branch, v1::Response& response);
+  // Applies the read `read` to the machine bound to its name, or to an
+  // empty one if none is; false, with the message, if the name is bound to
+  // another type.
+  bool ReadBound(const v1::Request& read, v1::Response& answer,
+                 std::string& wrong_type);
   // Fails `response` if the request's if_fence no longer holds its lock.
   bool CheckFence(const v1::Request& request, v1::Response& response);
   // Moves time forward and runs whatever is due.

@@ -5,6 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "broker-sim/src/state/registry.h"
 #include "broker-sim/src/state/state_machine.h"
 
 namespace atomix::broker {
@@ -22,10 +23,17 @@ void SetError(v1::Response& response, absl::StatusCode code,
   response.mutable_error()->set_current(current);
 }
 
+std::string ATypeName(v1::PrimitiveType type) {
+  if (const PrimitiveSpec* spec = FindPrimitive(type)) {
+    return std::string(spec->a_name);
+  }
+  return absl::StrCat("a ", TypeName(type));
+}
+
 std::string WrongTypeMessage(absl::string_view name, v1::PrimitiveType bound,
                              v1::PrimitiveType asked) {
-  return absl::StrCat(QuoteName(name), " is a ", TypeName(bound), ", not a ",
-                      TypeName(asked));
+  return absl::StrCat(QuoteName(name), " is ", ATypeName(bound), ", not ",
+                      ATypeName(asked));
 }
 
 void SetWrongType(v1::Response& response, absl::string_view name,

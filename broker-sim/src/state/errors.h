@@ -30,6 +30,10 @@ void SetWrongType(v1::Response& response, absl::string_view name,
 std::string WrongTypeMessage(absl::string_view name, v1::PrimitiveType bound,
                              v1::PrimitiveType asked);
 
+// The type's name with its article, for messages: "a counter", "an indexed
+// map".
+std::string ATypeName(v1::PrimitiveType type);
+
 // ABORTED: session `id` is closed or expired (or was never opened).
 void SetLostSession(v1::Response& response, uint64_t id);
 

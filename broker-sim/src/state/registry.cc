@@ -1,15 +1,22 @@
 // The primitive registry: one row per primitive.
 #include "broker-sim/src/state/registry.h"
 
-#include <array>
-
 namespace atomix::broker {
 namespace {
 
-const std::array<const PrimitiveSpec*, 6>& Table() {
-  static const std::array<const PrimitiveSpec*, 6> table = {
-      &CounterPrimitive(), &ValuePrimitive(), &MapPrimitive(),
-      &SetPrimitive(),     &LockPrimitive(),  &ElectionPrimitive(),
+// One row per primitive, in type order.
+absl::Span<const PrimitiveSpec* const> Table() {
+  static const PrimitiveSpec* const table[] = {
+      &CounterPrimitive(),
+      &ValuePrimitive(),
+      &MapPrimitive(),
+      &SetPrimitive(),
+      &LockPrimitive(),
+      &ElectionPrimitive(),
+      &ListPrimitive(),
+      &IndexedMapPrimitive(),
+      &MultiMapPrimitive(),
+      &CounterMapPrimitive(),
   };
   return table;
 }

@@ -81,6 +81,10 @@ const PrimitiveSpec& MapPrimitive();
 const PrimitiveSpec& SetPrimitive();
 const PrimitiveSpec& LockPrimitive();
 const PrimitiveSpec& ElectionPrimitive();
+const PrimitiveSpec& CounterMapPrimitive();
+const PrimitiveSpec& MultiMapPrimitive();
+const PrimitiveSpec& ListPrimitive();
+const PrimitiveSpec& IndexedMapPrimitive();
 
 }  // namespace atomix::broker
 

@@ -50,9 +50,10 @@ class WatchHistory {
  public:
   explicit WatchHistory(WatchHistoryOptions options) : options_(options) {}
 
-  // Records the events of `name` at `revision`, which must be higher than
-  // every revision appended before (for any name). Nothing if `events` is
-  // empty.
+  // Records the events of `name` at `revision`, which must not be lower
+  // than any revision appended before (one step, such as a transaction or
+  // a session's end, appends several names at one revision). Nothing if
+  // `events` is empty.
   void Append(const std::string& name, int64_t revision,
               std::vector<v1::WatchEvent> events);
 

@@ -34,6 +34,8 @@ struct RawEntry {
   std::string key;
   std::string value;
   Version version = 0;
+  // List: the item's position; IndexedMap: the entry's index; 0 otherwise.
+  int64_t index = 0;
 };
 
 struct RawEntryPage {

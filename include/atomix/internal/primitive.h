@@ -58,7 +58,8 @@ absl::Status DecodeFailure(const absl::Status& codec_status, std::string_view ty
                            const std::string* key);
 
 // INTERNAL: the broker sent a watch event or snapshot of `kind` at
-// `revision` whose detail does not parse.
+// `revision` whose detail is missing (a protocol 1.0 broker) or does not
+// parse.
 absl::Status BadWatchDetail(const PrimitiveKind& kind, int64_t revision);
 
 // Decodes `bytes` with codec C, annotating a failure with DecodeFailure.

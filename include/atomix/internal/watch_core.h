@@ -38,14 +38,14 @@ class ClientCore;
 // One change as the broker sent it (atomix.v1.WatchEvent). Primitives with
 // entries (Map, Set, Value, ...) use entry/previous (a Set element is the
 // key; a Value's key is empty). `detail` is the serialized message of the
-// event's per-primitive detail (WatchEvent.detail), empty if it has none;
+// event's per-primitive detail (WatchEvent.detail), nullopt if none is set;
 // the primitive that asked for the watch parses it.
 struct RawWatchEvent {
   EventType type = EventType::kInserted;
   Version revision = 0;
   std::optional<RawEntry> entry;
   std::optional<RawEntry> previous;
-  std::string detail;
+  std::optional<std::string> detail;
 };
 
 // A whole snapshot (all of its parts). `replay`: the WithReplay() snapshot,
@@ -56,7 +56,7 @@ struct RawSnapshot {
   ResyncReason reason = ResyncReason::kNone;
   Version revision = 0;
   std::vector<RawEntry> entries;
-  std::string detail;
+  std::optional<std::string> detail;
 };
 
 // What to watch.
