@@ -8,6 +8,9 @@
 //   auto online = atomix::GetSet<std::string>("online");
 //   auto writer = atomix::GetLock("db-writer");
 //   auto scheduler = atomix::GetElection("scheduler");
+//   auto queue = atomix::GetList<std::string>("work");      // PopFront() for workers
+//   auto quotas = atomix::GetCounterMap<std::string>("quota");
+//   atomix::Transaction().IfCounter(*jobs, 0).Put(*config, "state", "idle").Commit();
 //   auto changes = config->Watch();   // a Channel of MapEvents (atomix/watch.h)
 //
 // Every call returns absl::Status or absl::StatusOr<T> (codes in
@@ -27,8 +30,8 @@
 #include "atomix/election.h"
 #include "atomix/fence_validator.h"
 #include "atomix/future.h"
-#include "atomix/list.h"
 #include "atomix/indexed_map.h"
+#include "atomix/list.h"
 #include "atomix/lock.h"
 #include "atomix/map.h"
 #include "atomix/multi_map.h"
