@@ -236,7 +236,13 @@ void CounterMapState::Save(atomix::log::v1::PrimitiveSave& out) const {
 absl::Status CounterMapState::Load(const atomix::log::v1::PrimitiveSave& in) {
   if (!in.has_counter_map()) return WrongSave("counter map");
   for (const auto& e : in.counter_map().entries()) {
-    counts_.insert_or_assign(e.key(), Count{e.value(), e.version()});
+    if (e.key().empty()) {
+      return absl::DataLossError("the saved counter map holds an empty key");
+    }
+    if (!counts_.try_emplace(e.key(), Count{e.value(), e.version()}).second) {
+      return absl::DataLossError(absl::StrCat(
+          "the saved counter map holds key ", QuoteBytes(e.key()), " twice"));
+    }
   }
   return absl::OkStatus();
 }

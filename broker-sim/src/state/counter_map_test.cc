@@ -417,6 +417,17 @@ TEST(BrokerCounterMap, SaveAndLoadRoundTrip) {
   absl::Status status = Quotas().machine().Load(wrong);
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(status.message(), "the saved primitive holds no counter map state");
+
+  atomix::log::v1::PrimitiveSave twice;
+  twice.mutable_counter_map()->add_entries()->set_key("k");
+  twice.mutable_counter_map()->add_entries()->set_key("k");
+  status = Quotas().machine().Load(twice);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(status.message(), "the saved counter map holds key \"k\" twice");
+  atomix::log::v1::PrimitiveSave empty;
+  empty.mutable_counter_map()->add_entries()->set_value(3);
+  status = Quotas().machine().Load(empty);
+  EXPECT_EQ(status.message(), "the saved counter map holds an empty key");
 }
 
 TEST(BrokerCounterMap, ValidationNamesTheField) {

@@ -217,9 +217,19 @@ void MultiMapState::Save(atomix::log::v1::PrimitiveSave& out) const {
 absl::Status MultiMapState::Load(const atomix::log::v1::PrimitiveSave& in) {
   if (!in.has_multi_map()) return WrongSave("multimap");
   for (const auto& p : in.multi_map().pairs()) {
-    // Saved in order: each pair goes at the end.
-    pairs_.insert_or_assign(pairs_.end(), Pair(p.key(), p.value()),
-                            p.version());
+    // Pairs are never empty (an empty value is the listing's "from the
+    // start") and never saved twice.
+    if (p.key().empty() || p.value().empty()) {
+      return absl::DataLossError(
+          "the saved multimap holds a pair with an empty key or value");
+    }
+    const bool added =
+        pairs_.try_emplace(Pair(p.key(), p.value()), p.version()).second;
+    if (!added) {
+      return absl::DataLossError(absl::StrCat(
+          "the saved multimap holds the pair of key ", QuoteBytes(p.key()),
+          " twice"));
+    }
   }
   return absl::OkStatus();
 }

@@ -440,6 +440,23 @@ TEST(BrokerMultiMap, SaveThenLoadGivesTheSameState) {
   absl::Status status = MultiMapState().Load(wrong);
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(status.message(), "the saved primitive holds no multimap state");
+
+  atomix::log::v1::PrimitiveSave twice;
+  for (int i = 0; i < 2; ++i) {
+    auto* p = twice.mutable_multi_map()->add_pairs();
+    p->set_key("k");
+    p->set_value("v");
+    p->set_version(1 + i);
+  }
+  status = MultiMapState().Load(twice);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(status.message(),
+            "the saved multimap holds the pair of key \"k\" twice");
+  atomix::log::v1::PrimitiveSave empty;
+  empty.mutable_multi_map()->add_pairs()->set_key("k");
+  status = MultiMapState().Load(empty);
+  EXPECT_EQ(status.message(),
+            "the saved multimap holds a pair with an empty key or value");
 }
 
 TEST(BrokerMultiMap, ValidationNamesTheField) {
