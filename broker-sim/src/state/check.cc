@@ -49,6 +49,10 @@ absl::Status CheckBytes(absl::string_view what, const std::string& bytes,
   return absl::OkStatus();
 }
 
+absl::Status CheckKey(const std::string& key, const Limits& limits) {
+  return CheckBytes("key", key, limits.max_key_bytes, false);
+}
+
 absl::Status CheckName(const std::string& name, const Limits& limits) {
   if (name.empty()) return absl::InvalidArgumentError("name is empty");
   if (static_cast<int64_t>(name.size()) > limits.max_name_bytes) {

@@ -24,6 +24,9 @@ namespace atomix::broker {
 absl::Status CheckBytes(absl::string_view what, const std::string& bytes,
                         int64_t limit, bool allow_empty);
 
+// A key (or element): 1..max_key_bytes bytes.
+absl::Status CheckKey(const std::string& key, const Limits& limits);
+
 // A primitive name: 1..max_name_bytes of valid UTF-8.
 absl::Status CheckName(const std::string& name, const Limits& limits);
 

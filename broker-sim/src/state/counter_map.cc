@@ -249,10 +249,6 @@ absl::Status CounterMapState::Load(const atomix::log::v1::PrimitiveSave& in) {
 
 namespace {
 
-absl::Status CheckKey(const std::string& key, const Limits& limits) {
-  return CheckBytes("key", key, limits.max_key_bytes, false);
-}
-
 absl::Status ValidateCounterMap(const v1::Request& request,
                                 const Limits& limits) {
   const v1::CounterMapRequest& op = request.counter_map();

@@ -343,10 +343,6 @@ absl::Status IndexedMapState::Load(const atomix::log::v1::PrimitiveSave& in) {
 
 namespace {
 
-absl::Status CheckKey(const std::string& key, const Limits& limits) {
-  return CheckBytes("key", key, limits.max_key_bytes, false);
-}
-
 absl::Status NotNegative(absl::string_view what, int64_t n) {
   if (n >= 0) return absl::OkStatus();
   return absl::InvalidArgumentError(

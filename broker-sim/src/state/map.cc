@@ -413,10 +413,6 @@ absl::Status CheckKeyAndValue(const std::string& key, const std::string& value,
   return CheckBytes("value", value, limits.max_value_bytes, true);
 }
 
-absl::Status CheckKey(const std::string& key, const Limits& limits) {
-  return CheckBytes("key", key, limits.max_key_bytes, false);
-}
-
 absl::Status ValidateMap(const v1::Request& request, const Limits& limits) {
   const v1::MapRequest& op = request.map();
   switch (op.op_case()) {

@@ -236,10 +236,6 @@ absl::Status MultiMapState::Load(const atomix::log::v1::PrimitiveSave& in) {
 
 namespace {
 
-absl::Status CheckKey(const std::string& key, const Limits& limits) {
-  return CheckBytes("key", key, limits.max_key_bytes, false);
-}
-
 // Values are never empty: an empty start_after means "from the start".
 absl::Status CheckPair(const std::string& key, const std::string& value,
                        const Limits& limits) {
