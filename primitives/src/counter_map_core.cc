@@ -170,13 +170,11 @@ absl::StatusOr<std::vector<RawCount>> CounterMapCursor::Next() {
   // Each page must move past the previous one, or the listing would never end.
   if (!counts.empty() && !last_key_.empty() && counts.front().key <= last_key_) {
     done_ = true;
-    return absl::InternalError(
-        absl::StrCat("broker listed counter map \"", map_.name(), "\" out of order"));
+    return ListedOutOfOrder(kCounterMapKind, map_.name());
   }
   if (page->more && counts.empty()) {
     done_ = true;
-    return absl::InternalError(absl::StrCat("broker returned an empty page of counter map \"",
-                                            map_.name(), "\" with more to follow"));
+    return EmptyPageWithMore(kCounterMapKind, map_.name());
   }
   if (!counts.empty()) last_key_ = counts.back().key;
   done_ = !page->more;

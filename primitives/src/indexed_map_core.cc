@@ -165,8 +165,7 @@ absl::StatusOr<std::vector<RawEntry>> IndexedMapCursor::Next() {
   }
   if (page->more && entries.empty()) {
     done_ = true;
-    return absl::InternalError(absl::StrCat("broker returned an empty page of indexed map \"",
-                                            map_.name(), "\" with more to follow"));
+    return EmptyPageWithMore(kIndexedMapKind, map_.name());
   }
   after_index_ = last;
   done_ = !page->more;

@@ -182,8 +182,7 @@ absl::StatusOr<std::vector<RawEntry>> ListCursor::Next() {
   }
   if (page->more && items.empty()) {
     done_ = true;
-    return absl::InternalError(absl::StrCat("broker returned an empty page of list \"",
-                                            list_.name(), "\" with more to follow"));
+    return EmptyPageWithMore(kListKind, list_.name());
   }
   if (!items.empty()) next_ = items.back().index + 1;
   done_ = !page->more;

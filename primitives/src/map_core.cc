@@ -155,13 +155,11 @@ absl::StatusOr<std::vector<RawEntry>> MapCursor::Next() {
   // Each page must move past the previous one, or the listing would never end.
   if (!entries.empty() && !last_key_.empty() && entries.front().key <= last_key_) {
     done_ = true;
-    return absl::InternalError(
-        absl::StrCat("broker listed map \"", map_.name(), "\" out of order"));
+    return ListedOutOfOrder(kMapKind, map_.name());
   }
   if (page->more && entries.empty()) {
     done_ = true;
-    return absl::InternalError(absl::StrCat("broker returned an empty page of map \"", map_.name(),
-                                            "\" with more to follow"));
+    return EmptyPageWithMore(kMapKind, map_.name());
   }
   if (!entries.empty()) last_key_ = entries.back().key;
   done_ = !page->more;

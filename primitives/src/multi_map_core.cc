@@ -134,7 +134,7 @@ absl::Status MultiMapCursor::CheckPage(const RawEntryPage& page) const {
   const std::vector<RawEntry>& entries = page.entries;
   if (!entries.empty() &&
       std::tie(entries.front().key, entries.front().value) <= std::tie(last_key_, last_value_)) {
-    return absl::InternalError(absl::StrCat("broker listed ", where, " out of order"));
+    return ListedOutOfOrder(kMultiMapKind, multimap_.name());
   }
   if (key_.has_value()) {
     for (const RawEntry& e : entries) {
@@ -144,8 +144,7 @@ absl::Status MultiMapCursor::CheckPage(const RawEntryPage& page) const {
     }
   }
   if (page.more && entries.empty()) {
-    return absl::InternalError(
-        absl::StrCat("broker returned an empty page of ", where, " with more to follow"));
+    return EmptyPageWithMore(kMultiMapKind, multimap_.name());
   }
   return absl::OkStatus();
 }

@@ -68,6 +68,16 @@ absl::Status OpenPrimitive(const std::shared_ptr<ClientCore>& core, const Primit
   return absl::OkStatus();
 }
 
+absl::Status ListedOutOfOrder(const PrimitiveKind& kind, std::string_view name) {
+  return absl::InternalError(absl::StrCat("broker listed ", AbslView(kind.name), " \"",
+                                          AbslView(name), "\" out of order"));
+}
+
+absl::Status EmptyPageWithMore(const PrimitiveKind& kind, std::string_view name) {
+  return absl::InternalError(absl::StrCat("broker returned an empty page of ", AbslView(kind.name),
+                                          " \"", AbslView(name), "\" with more to follow"));
+}
+
 absl::Status BadWatchDetail(const PrimitiveKind& kind, int64_t revision) {
   return absl::InternalError(absl::StrCat(
       "broker sent a ", AbslView(kind.name), " watch event or snapshot at revision ", revision,

@@ -111,13 +111,11 @@ absl::StatusOr<std::vector<Versioned<std::string>>> SetCursor::Next() {
   // Each page must move past the previous one, or the listing would never end.
   if (!elements.empty() && !start_after_.empty() && elements.front().value <= start_after_) {
     done_ = true;
-    return absl::InternalError(
-        absl::StrCat("broker listed set \"", set_.name(), "\" out of order"));
+    return ListedOutOfOrder(kSetKind, set_.name());
   }
   if (page->more && elements.empty()) {
     done_ = true;
-    return absl::InternalError(absl::StrCat("broker returned an empty page of set \"", set_.name(),
-                                            "\" with more to follow"));
+    return EmptyPageWithMore(kSetKind, set_.name());
   }
   done_ = !page->more;
   if (!elements.empty()) start_after_ = elements.back().value;

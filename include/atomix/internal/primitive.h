@@ -62,6 +62,13 @@ absl::Status DecodeFailure(const absl::Status& codec_status, std::string_view ty
 // parse.
 absl::Status BadWatchDetail(const PrimitiveKind& kind, int64_t revision);
 
+// INTERNAL for a listing page of `kind` `name` that cannot be right: its
+// first item does not follow the last item of the page before
+// ("broker listed map \"m\" out of order"), or it is empty while more
+// pages follow.
+absl::Status ListedOutOfOrder(const PrimitiveKind& kind, std::string_view name);
+absl::Status EmptyPageWithMore(const PrimitiveKind& kind, std::string_view name);
+
 // Decodes `bytes` with codec C, annotating a failure with DecodeFailure.
 template <class T, class C>
 absl::StatusOr<T> DecodeWith(std::string_view bytes, const PrimitiveKind& kind, std::string_view name,
