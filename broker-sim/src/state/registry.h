@@ -45,6 +45,9 @@ struct PrimitiveSpec {
   // The fence a write carries, or nullptr. Null for primitives whose writes
   // carry none.
   const v1::Fence* (*fence_of)(const v1::Request& request) = nullptr;
+  // Whether its grants have fences that writes of other primitives may
+  // carry (StateMachine::FenceHolds).
+  bool grants_fences = false;
   // Whether a request with a session may leave something that the session
   // owns (a lock, a candidacy, an ephemeral entry). Null: never.
   bool (*session_owned)(const v1::Request& request) = nullptr;
