@@ -156,6 +156,8 @@ class Semaphore {
   // the permit count.
   absl::StatusOr<int64_t> Available(const CallOptions& options = {}) const;
   absl::StatusOr<int64_t> PermitCount(const CallOptions& options = {}) const;
+  // How many acquires wait.
+  absl::StatusOr<int64_t> Waiters(const CallOptions& options = {}) const;
 
   // Every grant in fence order, fetched a page at a time (atomix/stream_range.h).
   StreamRange<SemaphoreHolder> Holders(const CallOptions& options = {}) const;
@@ -172,6 +174,7 @@ class Semaphore {
   Future<void> ReleaseAsync(int64_t n = 1, const WriteOptions& options = {}) const;
   Future<int64_t> AvailableAsync(const CallOptions& options = {}) const;
   Future<int64_t> PermitCountAsync(const CallOptions& options = {}) const;
+  Future<int64_t> WaitersAsync(const CallOptions& options = {}) const;
   Future<void> SetPermitsAsync(int64_t n, const CallOptions& options = {}) const;
 
   // Watches the grants; returns once the broker accepted the watch.
@@ -191,6 +194,9 @@ class Semaphore {
     uint64_t session = 0;
   };
   Future<Grant> AcquireImpl(int64_t n, bool try_only, const CallOptions& options) const;
+  // One count of a Get.
+  enum class Count { kAvailable, kPermits, kWaiters };
+  Future<int64_t> GetAsync(Count count, const CallOptions& options) const;
 
   std::shared_ptr<internal::ClientCore> core_;
   std::string name_;

@@ -149,22 +149,35 @@ Future<void> Semaphore::ReleaseAsync(int64_t n, const WriteOptions& options) con
                                 [](v1::SemaphoreResponse&) { return absl::OkStatus(); });
 }
 
-Future<int64_t> Semaphore::AvailableAsync(const CallOptions& options) const {
+Future<int64_t> Semaphore::GetAsync(Count count, const CallOptions& options) const {
   if (core_ == nullptr) return internal::Refused<int64_t>(nullptr, internal::NoCore());
   v1::SemaphoreRequest op;
   op.mutable_get();
   return internal::CallOp<int64_t>(*core_, kSemaphoreWire, name_, std::move(op), "get", options,
                                    internal::CallKind{.idempotent = true},
-                                   [](v1::SemaphoreResponse& r) { return r.available(); });
+                                   [count](v1::SemaphoreResponse& r) {
+                                     switch (count) {
+                                       case Count::kPermits:
+                                         return r.permits();
+                                       case Count::kWaiters:
+                                         return r.waiters();
+                                       case Count::kAvailable:
+                                         break;
+                                     }
+                                     return r.available();
+                                   });
+}
+
+Future<int64_t> Semaphore::AvailableAsync(const CallOptions& options) const {
+  return GetAsync(Count::kAvailable, options);
 }
 
 Future<int64_t> Semaphore::PermitCountAsync(const CallOptions& options) const {
-  if (core_ == nullptr) return internal::Refused<int64_t>(nullptr, internal::NoCore());
-  v1::SemaphoreRequest op;
-  op.mutable_get();
-  return internal::CallOp<int64_t>(*core_, kSemaphoreWire, name_, std::move(op), "get", options,
-                                   internal::CallKind{.idempotent = true},
-                                   [](v1::SemaphoreResponse& r) { return r.permits(); });
+  return GetAsync(Count::kPermits, options);
+}
+
+Future<int64_t> Semaphore::WaitersAsync(const CallOptions& options) const {
+  return GetAsync(Count::kWaiters, options);
 }
 
 Future<void> Semaphore::SetPermitsAsync(int64_t n, const CallOptions& options) const {
@@ -236,6 +249,10 @@ absl::StatusOr<int64_t> Semaphore::Available(const CallOptions& options) const {
 
 absl::StatusOr<int64_t> Semaphore::PermitCount(const CallOptions& options) const {
   return PermitCountAsync(options).get();
+}
+
+absl::StatusOr<int64_t> Semaphore::Waiters(const CallOptions& options) const {
+  return WaitersAsync(options).get();
 }
 
 absl::Status Semaphore::SetPermits(int64_t n, const CallOptions& options) const {

@@ -95,6 +95,8 @@ TEST_F(SemaphoreTest, TryAcquireNeverWaitsAndDoesNotBarge) {
   // b waits for 2; c's single permit is free but c must not pass b.
   auto b_got = std::async(std::launch::async, [&] { return sb.Acquire(2); });
   ASSERT_TRUE(broker_->AwaitWaiting(1));
+  ASSERT_OK_AND_ASSIGN(int64_t waiters, sc.Waiters());
+  EXPECT_EQ(waiters, 1);
   ASSERT_OK_AND_ASSIGN(none, sc.TryAcquire(1));
   EXPECT_FALSE(none.has_value());
   ASSERT_OK(sa.Release(0));
