@@ -134,7 +134,8 @@ TEST_F(SemaphoreE2E, AcquireHonoursItsDeadlineAndCancellation) {
   // Nothing was left granted to the callers that gave up.
   ASSERT_TRUE(sa->Release(0).ok());
   EXPECT_EQ(sa->Available().value(), 2);
-  EXPECT_EQ(sb->Holders().begin() == sb->Holders().end(), true);
+  StreamRange<SemaphoreHolder> holders = sb->Holders();
+  EXPECT_TRUE(holders.begin() == holders.end());
 }
 
 TEST_F(SemaphoreE2E, WatchReplaysThenFollowsEveryGrant) {
@@ -172,6 +173,15 @@ TEST_F(SemaphoreE2E, WatchReplaysThenFollowsEveryGrant) {
   EXPECT_FALSE(got[2].grant.has_value());
   EXPECT_EQ(got[2].permits, 5);
   EXPECT_EQ(got[2].available, 4);
+
+  // A watch resumed from a revision gets every change from it on, in order.
+  auto resumed = s->Watch(WithStartVersion(4));
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  for (size_t i = 1; i < got.size(); ++i) {
+    auto e = resumed->Receive(seconds(10));
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(*e, got[i]);
+  }
 }
 
 // ---- A holder in another process -------------------------------------------------
