@@ -227,12 +227,15 @@ ApplyResult SemaphoreState::SetCount(const v1::Request& request,
                                      const ApplyContext& ctx,
                                      v1::Response& response) {
   const v1::SemaphoreRequest& op = request.semaphore();
+  const int64_t before = permits_;
   permits_ = op.has_init() ? op.init().permits() : op.set_permits().permits();
   ApplyResult result = Mutated();
   AddEvent(result, v1::WatchEvent::UPDATED, ctx.revision);
   std::vector<uint64_t> too_big;
-  for (const auto& [order, waiter] : queue_) {
-    if (waiter.amount > permits_) too_big.push_back(order);
+  if (permits_ < before) {  // only a lowered count can leave a waiter too big
+    for (const auto& [order, waiter] : queue_) {
+      if (waiter.amount > permits_) too_big.push_back(order);
+    }
   }
   for (uint64_t order : too_big) {
     const WaitQueue::Waiter waiter = queue_.Remove(order);
