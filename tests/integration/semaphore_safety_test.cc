@@ -69,13 +69,16 @@ int64_t MaxConcurrent(const std::vector<Hold>& holds) {
 // Runs only as a child: ATOMIX_SEMAPHORE_CONTENDER = "endpoint;index;go file".
 // Each thread prints "session ID", then for every grant "start FENCE SESSION
 // N T0" as soon as it is answered and "hold FENCE SESSION N T0 T1" just
-// before it releases, until kRun after the go file appears.
+// before it releases, until kRun after the go file appears. Once the file
+// "<go file>.freeze-<index>" exists, a thread keeps its next grant until the
+// process is killed, so the kill lands on held permits.
 TEST(SemaphoreContender, DISABLED_Contends) {
   const char* spec = std::getenv(kChildVariable);
   if (spec == nullptr) GTEST_SKIP() << "runs as a child of SemaphoreSafety";
   std::vector<std::string> parts = absl::StrSplit(spec, ';');
   ASSERT_EQ(parts.size(), 3u) << spec;
   const int index = std::stoi(parts[1]);
+  const std::string freeze = absl::StrCat(parts[2], ".freeze-", index);
   std::mutex out_mu;
   auto print = [&](const std::string& line) {
     std::lock_guard<std::mutex> l(out_mu);
@@ -118,6 +121,7 @@ TEST(SemaphoreContender, DISABLED_Contends) {
         const int64_t t0 = NowNanos();
         const int64_t fence = guard->fence().version;
         print(absl::StrCat("start ", fence, " ", session, " ", n, " ", t0, "\n"));
+        while (access(freeze.c_str(), F_OK) == 0) std::this_thread::sleep_for(milliseconds(50));
         std::this_thread::sleep_for(
             std::chrono::microseconds(std::uniform_int_distribution<int>(0, 3000)(rng)));
         const int64_t t1 = NowNanos();
@@ -197,8 +201,10 @@ TEST_F(SemaphoreSafety, NeverMoreThanNHeldAcrossProcessesWithOneKilled) {
       << ReadFile(logs[0]);
   std::ofstream(go).put('\n');
 
-  // Kill the victim mid-run, once it holds permits.
+  // Kill the victim mid-run, once it holds permits: it freezes on its next
+  // grants.
   std::this_thread::sleep_for(kRun / 2);
+  std::ofstream(absl::StrCat(go, ".freeze-", kVictim)).put('\n');
   ASSERT_TRUE(WaitUntil(
       [&] {
         ChildLog now;
