@@ -18,9 +18,9 @@
 //
 // Watch events (detail SemaphoreWatch, at ctx.revision) carry the counts
 // after the whole step and the grant that changed: INSERTED granted, UPDATED
-// partly released (the permits it still holds), REMOVED released or its
-// session ended (the permits it held); UPDATED with no grant: the count
-// changed.
+// partly released or grown by a merge (the permits it holds now), REMOVED
+// released or its session ended (the permits it held); UPDATED with no
+// grant: the count changed.
 //
 // Thread-safety: none; see state_machine.h.
 #ifndef ATOMIX_BROKER_STATE_SEMAPHORE_H_
