@@ -195,11 +195,13 @@ StreamRange<SemaphoreHolder> Semaphore::Holders(const CallOptions& options) cons
     std::string name;
     CallOptions options;
     Version after = 0;
+    absl::Status failed;  // ends the range after the page it was found in
   };
-  auto cursor = std::make_shared<Cursor>(Cursor{core_, name_, options, 0});
+  auto cursor = std::make_shared<Cursor>(Cursor{core_, name_, options, 0, absl::OkStatus()});
   return StreamRange<SemaphoreHolder>(
       [cursor](std::vector<SemaphoreHolder>& page, bool& more) -> absl::Status {
         if (cursor->core == nullptr) return internal::NoCore();
+        if (!cursor->failed.ok()) return cursor->failed;
         v1::SemaphoreRequest op;
         op.mutable_holders()->set_start_after(cursor->after);
         absl::StatusOr<v1::SemaphoreResponse> r =
@@ -209,9 +211,14 @@ StreamRange<SemaphoreHolder> Semaphore::Holders(const CallOptions& options) cons
                 [](v1::SemaphoreResponse& r) { return std::move(r); })
                 .get();
         if (!r.ok()) return r.status();
+        // Fences increase from page to page; within a page, grants of one
+        // step share a fence.
         for (const v1::SemaphoreGrant& g : r->holders()) {
-          if (g.fence() <= cursor->after) {
-            return internal::ListedOutOfOrder(kSemaphoreKind, cursor->name);
+          if (g.fence() <= cursor->after || (!page.empty() && g.fence() < page.back().fence)) {
+            // Deliver the grants before it, then the error.
+            cursor->failed = internal::ListedOutOfOrder(kSemaphoreKind, cursor->name);
+            more = true;
+            return absl::OkStatus();
           }
           page.push_back(ToHolder(g));
         }

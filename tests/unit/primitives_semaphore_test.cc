@@ -195,6 +195,54 @@ TEST_F(SemaphoreTest, HoldersListsEveryGrantAcrossPages) {
   EXPECT_EQ(pages, 3);
 }
 
+// Collects a holders listing; `end` is the status that ended it.
+std::vector<SemaphoreHolder> Drain(StreamRange<SemaphoreHolder> range, absl::Status* end) {
+  std::vector<SemaphoreHolder> out;
+  *end = absl::OkStatus();
+  for (const absl::StatusOr<SemaphoreHolder>& h : range) {
+    if (!h.ok()) {
+      *end = h.status();
+      break;
+    }
+    out.push_back(*h);
+  }
+  return out;
+}
+
+TEST_F(SemaphoreTest, HoldersRefusesPagesThatCannotBeRight) {
+  Semaphore s = Open(a_);
+  ASSERT_OK(s.Acquire(1));
+  ASSERT_OK(s.Acquire(1));
+  // A page whose grants go backwards.
+  a_->tamper = [](const v1::Request& r, v1::Response& resp) {
+    if (!r.semaphore().has_holders()) return;
+    resp.mutable_semaphore()->mutable_holders(1)->set_fence(1);
+  };
+  absl::Status end;
+  EXPECT_EQ(Drain(s.Holders(), &end).size(), 1u);
+  EXPECT_CODE(end, kInternal);
+  // A broker that says "more" with an empty page.
+  a_->tamper = [](const v1::Request& r, v1::Response& resp) {
+    if (!r.semaphore().has_holders()) return;
+    resp.mutable_semaphore()->clear_holders();
+    resp.mutable_semaphore()->set_more(true);
+  };
+  EXPECT_TRUE(Drain(s.Holders(), &end).empty());
+  EXPECT_CODE(end, kInternal);
+  // A listing outlives its handle.
+  a_->tamper = nullptr;
+  StreamRange<SemaphoreHolder> range = [&] { return Open(a_).Holders(); }();
+  EXPECT_EQ(Drain(std::move(range), &end).size(), 2u);
+  EXPECT_OK(end);
+}
+
+TEST_F(SemaphoreTest, AnAnswerWithoutItsResultIsAnInternalError) {
+  Semaphore s = Open(a_);
+  a_->tamper = [](const v1::Request&, v1::Response& resp) { resp.clear_semaphore(); };
+  EXPECT_CODE(s.Available(), kInternal);
+  EXPECT_CODE(s.TryAcquire(), kInternal);
+}
+
 TEST_F(SemaphoreTest, SetPermitsMayMakeAvailableNegative) {
   Semaphore s = Open(a_, 4);
   ASSERT_OK(s.Acquire(3));
