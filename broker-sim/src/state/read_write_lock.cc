@@ -41,15 +41,15 @@ bool ReadWriteLockState::HeadGrantable() const {
          Compatible(static_cast<v1::LockMode>(queue_.front().amount));
 }
 
-void ReadWriteLockState::FillState(v1::ReadWriteLockResponse &out) const {
+void ReadWriteLockState::FillState(v1::ReadWriteLockResponse& out) const {
   out.set_mode(mode());
   out.set_readers(readers_);
   out.set_writer_fence(writer_fence());
 }
 
-ApplyResult ReadWriteLockState::Apply(const v1::Request &request,
-                                      const ApplyContext &ctx,
-                                      v1::Response &response) {
+ApplyResult ReadWriteLockState::Apply(const v1::Request& request,
+                                      const ApplyContext& ctx,
+                                      v1::Response& response) {
   if (name_.empty()) name_ = request.name();
   if (!request.has_read_write_lock()) {
     SetError(response, absl::StatusCode::kInvalidArgument,
@@ -57,15 +57,15 @@ ApplyResult ReadWriteLockState::Apply(const v1::Request &request,
                           ": not a read-write lock operation"));
     return {};
   }
-  const v1::ReadWriteLockRequest &op = request.read_write_lock();
+  const v1::ReadWriteLockRequest& op = request.read_write_lock();
   switch (op.op_case()) {
     case v1::ReadWriteLockRequest::kAcquire:
       return ApplyAcquire(request, ctx, response);
     case v1::ReadWriteLockRequest::kRelease:
       return ApplyRelease(request, ctx, response);
     case v1::ReadWriteLockRequest::kGet: {
-      const v1::ReadWriteLockGet &get = op.get();
-      v1::ReadWriteLockResponse *out = response.mutable_read_write_lock();
+      const v1::ReadWriteLockGet& get = op.get();
+      v1::ReadWriteLockResponse* out = response.mutable_read_write_lock();
       FillState(*out);
       out->set_locked(get.has_with_version() ? FenceHolds(get.with_version())
                                              : !grants_.empty());
@@ -80,10 +80,10 @@ ApplyResult ReadWriteLockState::Apply(const v1::Request &request,
   return {};
 }
 
-ApplyResult ReadWriteLockState::ApplyAcquire(const v1::Request &request,
-                                             const ApplyContext &ctx,
-                                             v1::Response &response) {
-  const v1::ReadWriteLockAcquire &acquire = request.read_write_lock().acquire();
+ApplyResult ReadWriteLockState::ApplyAcquire(const v1::Request& request,
+                                             const ApplyContext& ctx,
+                                             v1::Response& response) {
+  const v1::ReadWriteLockAcquire& acquire = request.read_write_lock().acquire();
   if (request.session_id() == 0 || !IsMode(acquire.mode())) {
     SetError(response, absl::StatusCode::kInvalidArgument,
              absl::StrCat(Prefix(request.name()),
@@ -92,7 +92,7 @@ ApplyResult ReadWriteLockState::ApplyAcquire(const v1::Request &request,
                               : ": acquire mode must be READ or WRITE"));
     return {};
   }
-  v1::ReadWriteLockResponse *out = response.mutable_read_write_lock();
+  v1::ReadWriteLockResponse* out = response.mutable_read_write_lock();
   if (queue_.empty() && Compatible(acquire.mode())) {
     ApplyResult result = Mutated();
     AddGrant(request.session_id(), acquire.mode(), ctx, result);
@@ -110,10 +110,10 @@ ApplyResult ReadWriteLockState::ApplyAcquire(const v1::Request &request,
   return Deferred();
 }
 
-ApplyResult ReadWriteLockState::ApplyRelease(const v1::Request &request,
-                                             const ApplyContext &ctx,
-                                             v1::Response &response) {
-  const v1::ReadWriteLockRelease &release = request.read_write_lock().release();
+ApplyResult ReadWriteLockState::ApplyRelease(const v1::Request& request,
+                                             const ApplyContext& ctx,
+                                             v1::Response& response) {
+  const v1::ReadWriteLockRelease& release = request.read_write_lock().release();
   if (request.session_id() == 0 || !IsMode(release.mode())) {
     SetError(response, absl::StatusCode::kInvalidArgument,
              absl::StrCat(Prefix(request.name()),
@@ -145,13 +145,13 @@ ApplyResult ReadWriteLockState::ApplyRelease(const v1::Request &request,
   ApplyResult result = Mutated();
   RemoveGrant(std::get<3>(*it), ctx, result);
   GrantWaiting(ctx, result);
-  v1::ReadWriteLockResponse *out = response.mutable_read_write_lock();
+  v1::ReadWriteLockResponse* out = response.mutable_read_write_lock();
   out->set_version(ctx.revision);
   FillState(*out);
   return result;
 }
 
-void ReadWriteLockState::Insert(uint64_t id, const Grant &grant) {
+void ReadWriteLockState::Insert(uint64_t id, const Grant& grant) {
   grants_.emplace(id, grant);
   owned_.emplace(grant.session, grant.mode, grant.fence, id);
   ++fences_[grant.fence];
@@ -163,16 +163,16 @@ void ReadWriteLockState::Insert(uint64_t id, const Grant &grant) {
 }
 
 void ReadWriteLockState::AddGrant(uint64_t session, v1::LockMode mode,
-                                  const ApplyContext &ctx,
-                                  ApplyResult &result) {
+                                  const ApplyContext& ctx,
+                                  ApplyResult& result) {
   const uint64_t id = next_grant_++;
   const Grant grant{ctx.revision, session, mode};
   Insert(id, grant);
   Describe(v1::WatchEvent::INSERTED, id, grant, ctx, result);
 }
 
-void ReadWriteLockState::RemoveGrant(uint64_t id, const ApplyContext &ctx,
-                                     ApplyResult &result) {
+void ReadWriteLockState::RemoveGrant(uint64_t id, const ApplyContext& ctx,
+                                     ApplyResult& result) {
   auto it = grants_.find(id);
   const Grant grant = it->second;
   grants_.erase(it);
@@ -188,15 +188,15 @@ void ReadWriteLockState::RemoveGrant(uint64_t id, const ApplyContext &ctx,
   Describe(v1::WatchEvent::REMOVED, id, grant, ctx, result);
 }
 
-void ReadWriteLockState::GrantWaiting(const ApplyContext &ctx,
-                                      ApplyResult &result) {
+void ReadWriteLockState::GrantWaiting(const ApplyContext& ctx,
+                                      ApplyResult& result) {
   while (HeadGrantable()) {
     const WaitQueue::Waiter waiter = queue_.Remove(queue_.front().order);
     const auto mode = static_cast<v1::LockMode>(waiter.amount);
     result.mutated = true;
     AddGrant(waiter.session, mode, ctx, result);
     v1::Response answer;
-    v1::ReadWriteLockResponse *out = answer.mutable_read_write_lock();
+    v1::ReadWriteLockResponse* out = answer.mutable_read_write_lock();
     out->set_acquired(true);
     out->set_version(ctx.revision);
     FillState(*out);
@@ -205,27 +205,27 @@ void ReadWriteLockState::GrantWaiting(const ApplyContext &ctx,
 }
 
 void ReadWriteLockState::Describe(v1::WatchEvent::Type type, uint64_t id,
-                                  const Grant &grant, const ApplyContext &ctx,
-                                  ApplyResult &result) const {
+                                  const Grant& grant, const ApplyContext& ctx,
+                                  ApplyResult& result) const {
   (void)id;
-  v1::ReadWriteLockWatch *detail =
+  v1::ReadWriteLockWatch* detail =
       AddEvent(result, type, ctx.revision).mutable_read_write_lock();
   detail->set_mode(mode());
   detail->set_readers(readers_);
-  v1::ReadWriteLockGrant *out = detail->mutable_grant();
+  v1::ReadWriteLockGrant* out = detail->mutable_grant();
   out->set_fence(grant.fence);
   out->set_session_id(grant.session);
   out->set_mode(grant.mode);
 }
 
-void ReadWriteLockState::Snapshot(const WatchFilter &filter,
-                                  v1::WatchSnapshot &out) const {
+void ReadWriteLockState::Snapshot(const WatchFilter& filter,
+                                  v1::WatchSnapshot& out) const {
   (void)filter;
-  v1::ReadWriteLockWatch *detail = out.mutable_read_write_lock();
+  v1::ReadWriteLockWatch* detail = out.mutable_read_write_lock();
   detail->set_mode(mode());
   detail->set_readers(readers_);
-  for (const auto &[id, grant] : grants_) {
-    v1::ReadWriteLockGrant *holder = detail->add_holders();
+  for (const auto& [id, grant] : grants_) {
+    v1::ReadWriteLockGrant* holder = detail->add_holders();
     holder->set_fence(grant.fence);
     holder->set_session_id(grant.session);
     holder->set_mode(grant.mode);
@@ -233,7 +233,7 @@ void ReadWriteLockState::Snapshot(const WatchFilter &filter,
 }
 
 ApplyResult ReadWriteLockState::EndSession(uint64_t session_id,
-                                           const ApplyContext &ctx) {
+                                           const ApplyContext& ctx) {
   ApplyResult result;
   queue_.AbortSession(session_id,
                       absl::StrCat("session ", session_id,
@@ -259,7 +259,7 @@ absl::Time ReadWriteLockState::NextDeadline() const {
   return queue_.NextDeadline();
 }
 
-ApplyResult ReadWriteLockState::Advance(const ApplyContext &ctx) {
+ApplyResult ReadWriteLockState::Advance(const ApplyContext& ctx) {
   ApplyResult result;
   if (!HeadGrantable()) {
     const std::string held =
@@ -273,11 +273,11 @@ ApplyResult ReadWriteLockState::Advance(const ApplyContext &ctx) {
   return result;
 }
 
-void ReadWriteLockState::Save(atomix::log::v1::PrimitiveSave &out) const {
-  auto *save = out.mutable_read_write_lock();
+void ReadWriteLockState::Save(atomix::log::v1::PrimitiveSave& out) const {
+  auto* save = out.mutable_read_write_lock();
   save->set_name(name_);
-  for (const auto &[id, grant] : grants_) {
-    auto *g = save->add_grants();
+  for (const auto& [id, grant] : grants_) {
+    auto* g = save->add_grants();
     g->set_id(id);
     g->set_fence(grant.fence);
     g->set_session(grant.session);
@@ -290,9 +290,9 @@ void ReadWriteLockState::Save(atomix::log::v1::PrimitiveSave &out) const {
 }
 
 absl::Status ReadWriteLockState::Load(
-    const atomix::log::v1::PrimitiveSave &in) {
+    const atomix::log::v1::PrimitiveSave& in) {
   if (!in.has_read_write_lock()) return WrongSave("read-write lock");
-  const auto &save = in.read_write_lock();
+  const auto& save = in.read_write_lock();
   auto bad = [&](absl::string_view why) {
     return absl::DataLossError(absl::StrCat("the saved read-write lock ",
                                             QuoteName(save.name()), " ", why));
@@ -300,7 +300,7 @@ absl::Status ReadWriteLockState::Load(
   int64_t writers = 0;
   uint64_t last_id = 0;
   int64_t last_fence = 0;
-  for (const auto &g : save.grants()) {
+  for (const auto& g : save.grants()) {
     if (!IsMode(g.mode())) return bad("has a grant with no mode");
     if (g.id() <= last_id || g.id() >= save.next_grant()) {
       return bad("has grant ids out of order or past next_grant");
@@ -318,7 +318,7 @@ absl::Status ReadWriteLockState::Load(
   absl::flat_hash_set<uint64_t> tokens;
   bool first = true;
   uint64_t last_order = 0;
-  for (const auto &w : save.waiters()) {
+  for (const auto& w : save.waiters()) {
     if (!IsMode(w.amount())) return bad("has a waiter with no mode");
     if (w.order() >= save.next_order() || (!first && w.order() <= last_order) ||
         !tokens.insert(w.token()).second || w.session() == 0) {
@@ -329,7 +329,7 @@ absl::Status ReadWriteLockState::Load(
   }
   name_ = save.name();
   next_grant_ = save.next_grant();
-  for (const auto &g : save.grants()) {
+  for (const auto& g : save.grants()) {
     Insert(g.id(),
            Grant{g.fence(), g.session(), static_cast<v1::LockMode>(g.mode())});
   }
@@ -348,8 +348,8 @@ absl::Status CheckMode(v1::LockMode mode, absl::string_view what) {
       "; it must be READ or WRITE"));
 }
 
-absl::Status ValidateReadWriteLock(const v1::Request &request, const Limits &) {
-  const v1::ReadWriteLockRequest &op = request.read_write_lock();
+absl::Status ValidateReadWriteLock(const v1::Request& request, const Limits&) {
+  const v1::ReadWriteLockRequest& op = request.read_write_lock();
   switch (op.op_case()) {
     case v1::ReadWriteLockRequest::kAcquire:
       return Both(NeedsSession(request, "read-write lock acquire"),
@@ -374,13 +374,13 @@ absl::Status ValidateReadWriteLock(const v1::Request &request, const Limits &) {
   return NoOperation("read-write lock");
 }
 
-bool ReadWriteLockIsRead(const v1::Request &request) {
+bool ReadWriteLockIsRead(const v1::Request& request) {
   return request.read_write_lock().has_get();
 }
 
 }  // namespace
 
-const PrimitiveSpec &ReadWriteLockPrimitive() {
+const PrimitiveSpec& ReadWriteLockPrimitive() {
   static const PrimitiveSpec spec{
       .type = v1::READ_WRITE_LOCK,
       .name = "read-write lock",

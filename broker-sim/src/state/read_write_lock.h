@@ -46,16 +46,16 @@ class ReadWriteLockState final : public StateMachine {
   };
 
   v1::PrimitiveType type() const override { return v1::READ_WRITE_LOCK; }
-  ApplyResult Apply(const v1::Request &request, const ApplyContext &ctx,
-                    v1::Response &response) override;
-  ApplyResult EndSession(uint64_t session_id, const ApplyContext &ctx) override;
+  ApplyResult Apply(const v1::Request& request, const ApplyContext& ctx,
+                    v1::Response& response) override;
+  ApplyResult EndSession(uint64_t session_id, const ApplyContext& ctx) override;
   absl::Time NextDeadline() const override;
-  ApplyResult Advance(const ApplyContext &ctx) override;
+  ApplyResult Advance(const ApplyContext& ctx) override;
   void Cancel(uint64_t token) override { queue_.Cancel(token); }
-  void Snapshot(const WatchFilter &filter,
-                v1::WatchSnapshot &out) const override;
-  void Save(atomix::log::v1::PrimitiveSave &out) const override;
-  absl::Status Load(const atomix::log::v1::PrimitiveSave &in) override;
+  void Snapshot(const WatchFilter& filter,
+                v1::WatchSnapshot& out) const override;
+  void Save(atomix::log::v1::PrimitiveSave& out) const override;
+  absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
   bool FenceHolds(int64_t fence) const override {
     return fences_.contains(fence);
   }
@@ -75,27 +75,27 @@ class ReadWriteLockState final : public StateMachine {
   // (session, mode, fence, id): a session's grants, oldest first per mode.
   using OwnedKey = std::tuple<uint64_t, int, int64_t, uint64_t>;
 
-  ApplyResult ApplyAcquire(const v1::Request &request, const ApplyContext &ctx,
-                           v1::Response &response);
-  ApplyResult ApplyRelease(const v1::Request &request, const ApplyContext &ctx,
-                           v1::Response &response);
+  ApplyResult ApplyAcquire(const v1::Request& request, const ApplyContext& ctx,
+                           v1::Response& response);
+  ApplyResult ApplyRelease(const v1::Request& request, const ApplyContext& ctx,
+                           v1::Response& response);
   // Whether a request for `mode` could be granted now, ignoring the queue.
   bool Compatible(v1::LockMode mode) const;
   // Whether the waiter at the head of the queue could be granted now.
   bool HeadGrantable() const;
   // Adds a grant at ctx.revision and its INSERTED event.
-  void AddGrant(uint64_t session, v1::LockMode mode, const ApplyContext &ctx,
-                ApplyResult &result);
+  void AddGrant(uint64_t session, v1::LockMode mode, const ApplyContext& ctx,
+                ApplyResult& result);
   // Removes grant `id` and adds its REMOVED event.
-  void RemoveGrant(uint64_t id, const ApplyContext &ctx, ApplyResult &result);
+  void RemoveGrant(uint64_t id, const ApplyContext& ctx, ApplyResult& result);
   // Grants the head of the queue while it can be granted (a writer alone, or
   // the run of readers up to the next writer), answering each waiter.
-  void GrantWaiting(const ApplyContext &ctx, ApplyResult &result);
+  void GrantWaiting(const ApplyContext& ctx, ApplyResult& result);
   // Puts the current state (mode, readers, writer fence) into `out`.
-  void FillState(v1::ReadWriteLockResponse &out) const;
-  void Describe(v1::WatchEvent::Type type, uint64_t id, const Grant &grant,
-                const ApplyContext &ctx, ApplyResult &result) const;
-  void Insert(uint64_t id, const Grant &grant);
+  void FillState(v1::ReadWriteLockResponse& out) const;
+  void Describe(v1::WatchEvent::Type type, uint64_t id, const Grant& grant,
+                const ApplyContext& ctx, ApplyResult& result) const;
+  void Insert(uint64_t id, const Grant& grant);
 
   std::string name_;  // for messages; set by the first Apply
   absl::btree_map<uint64_t, Grant> grants_;  // by id, in grant order

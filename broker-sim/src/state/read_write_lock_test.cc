@@ -23,7 +23,7 @@ constexpr int kFailedPrecondition = 9;
 constexpr int kAborted = 10;
 constexpr int kDataLoss = 15;
 
-v1::Request Acquire(const std::string &mode, uint64_t id,
+v1::Request Acquire(const std::string& mode, uint64_t id,
                     int64_t timeout_ms = 0, bool try_only = false) {
   v1::Request request =
       MakeRequest(v1::READ_WRITE_LOCK, "rw",
@@ -42,22 +42,22 @@ class BrokerReadWriteLockTest : public ::testing::Test {
     c_ = broker_.OpenSession();
     d_ = broker_.OpenSession();
   }
-  v1::Response Rw(const std::string &op, uint64_t session = 0) {
+  v1::Response Rw(const std::string& op, uint64_t session = 0) {
     return broker_.Apply(v1::READ_WRITE_LOCK, "rw",
                          "read_write_lock { " + op + " }", session);
   }
-  v1::ReadWriteLockResponse Get(const std::string &op = "get {}") {
+  v1::ReadWriteLockResponse Get(const std::string& op = "get {}") {
     return Rw(op).read_write_lock();
   }
   // Waits: the acquire must be deferred.
-  void Wait(const std::string &mode, uint64_t session, uint64_t id,
+  void Wait(const std::string& mode, uint64_t session, uint64_t id,
             uint64_t origin, int64_t timeout_ms = 0) {
     broker_.Apply(Acquire(mode, id, timeout_ms), session, 0, origin);
     ASSERT_TRUE(broker_.last_deferred()) << mode << " " << id;
   }
-  std::vector<uint64_t> Ids(const std::vector<Completion> &done) {
+  std::vector<uint64_t> Ids(const std::vector<Completion>& done) {
     std::vector<uint64_t> ids;
-    for (const Completion &c : done) ids.push_back(c.response.id());
+    for (const Completion& c : done) ids.push_back(c.response.id());
     return ids;
   }
 
@@ -129,7 +129,7 @@ TEST_F(BrokerReadWriteLockTest, AWaitingWriterHoldsBackLaterReaders) {
                 "read_write_lock { release { mode: WRITE } }", b_);  // 3
   std::vector<Completion> done = broker_.TakeCompletions();
   EXPECT_EQ(Ids(done), (std::vector<uint64_t>{4, 5}));
-  for (const Completion &c : done) {
+  for (const Completion& c : done) {
     EXPECT_EQ(c.response.read_write_lock().version(), 3);
     EXPECT_EQ(c.response.revision(), 3);
   }
@@ -342,9 +342,9 @@ TEST_F(BrokerReadWriteLockTest, RequestsAreValidated) {
 // The machine itself, driven the way the engine drives it.
 class ReadWriteLockMachineTest : public ::testing::Test {
  protected:
-  ApplyResult Run(ReadWriteLockState &m, const std::string &op,
+  ApplyResult Run(ReadWriteLockState& m, const std::string& op,
                   uint64_t session, uint64_t token, int64_t timeout_ms = 0,
-                  v1::Response *response = nullptr) {
+                  v1::Response* response = nullptr) {
     v1::Request request = MakeRequest(v1::READ_WRITE_LOCK, "rw",
                                       "read_write_lock { " + op + " }");
     request.set_session_id(session);
@@ -358,7 +358,7 @@ class ReadWriteLockMachineTest : public ::testing::Test {
     if (result.mutated) ++revision_;
     return result;
   }
-  ApplyResult End(ReadWriteLockState &m, uint64_t session) {
+  ApplyResult End(ReadWriteLockState& m, uint64_t session) {
     const ApplyContext ctx{.revision = revision_ + 1,
                            .now = testing::TestNow(),
                            .limits = limits_};
@@ -366,12 +366,12 @@ class ReadWriteLockMachineTest : public ::testing::Test {
     if (result.mutated) ++revision_;
     return result;
   }
-  static std::string Saved(const StateMachine &m) {
+  static std::string Saved(const StateMachine& m) {
     atomix::log::v1::PrimitiveSave save;
     m.Save(save);
     return save.DebugString();
   }
-  static std::string Snap(const StateMachine &m) {
+  static std::string Snap(const StateMachine& m) {
     v1::WatchSnapshot snapshot;
     m.Snapshot({}, snapshot);
     return snapshot.DebugString();
@@ -403,7 +403,7 @@ TEST_F(ReadWriteLockMachineTest, EventsNameEachGrantAtTheStepsRevision) {
   EXPECT_EQ(r.events[1].read_write_lock().readers(), 1);
   EXPECT_EQ(r.events[2].read_write_lock().readers(), 2);
   EXPECT_EQ(r.events[2].read_write_lock().grant().session_id(), 3u);
-  for (const v1::WatchEvent &e : r.events) EXPECT_EQ(e.revision(), 2);
+  for (const v1::WatchEvent& e : r.events) EXPECT_EQ(e.revision(), 2);
   ASSERT_EQ(r.answers.size(), 2u);
   EXPECT_EQ(r.answers[0].token, 2u);
   EXPECT_EQ(r.answers[1].token, 3u);
@@ -463,16 +463,16 @@ TEST_F(ReadWriteLockMachineTest, LoadRefusesWrongOrInconsistentSaves) {
 
   auto make = [] {
     atomix::log::v1::PrimitiveSave s;
-    auto *rw = s.mutable_read_write_lock();
+    auto* rw = s.mutable_read_write_lock();
     rw->set_name("rw");
     rw->set_next_grant(3);
     rw->set_next_order(2);
-    auto *g = rw->add_grants();
+    auto* g = rw->add_grants();
     g->set_id(1);
     g->set_fence(1);
     g->set_session(1);
     g->set_mode(v1::READ);
-    auto *w = rw->add_waiters();
+    auto* w = rw->add_waiters();
     w->set_order(0);
     w->set_token(5);
     w->set_session(2);
@@ -491,7 +491,7 @@ TEST_F(ReadWriteLockMachineTest, LoadRefusesWrongOrInconsistentSaves) {
   bad[3].mutable_read_write_lock()->mutable_waiters(0)->set_amount(0);
   bad[4].mutable_read_write_lock()->mutable_waiters(0)->set_order(2);
   {
-    auto *g = bad[5].mutable_read_write_lock()->add_grants();
+    auto* g = bad[5].mutable_read_write_lock()->add_grants();
     g->set_id(2);
     g->set_fence(2);
     g->set_session(3);
