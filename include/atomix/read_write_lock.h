@@ -102,7 +102,7 @@ struct ReadWriteLockInfo {
 // One event of a read-write lock watch (atomix/watch.h).
 //   kInserted: `grant` was granted (also: a WithReplay() watch starts with
 //              one kInserted carrying every grant in `holders`, at the
-//              snapshot's revision).
+//              snapshot's revision, and `grant` all zero).
 //   kRemoved:  `grant` was released, or its session ended.
 //   kResync:   the state at `revision` after history was lost (`holders`).
 // `mode` and `readers` are the lock's after the change. Grants made or
