@@ -168,7 +168,7 @@ void ReadWriteLockState::AddGrant(uint64_t session, v1::LockMode mode,
   const uint64_t id = next_grant_++;
   const Grant grant{ctx.revision, session, mode};
   Insert(id, grant);
-  Describe(v1::WatchEvent::INSERTED, id, grant, ctx, result);
+  Describe(v1::WatchEvent::INSERTED, grant, ctx, result);
 }
 
 void ReadWriteLockState::RemoveGrant(uint64_t id, const ApplyContext& ctx,
@@ -185,7 +185,7 @@ void ReadWriteLockState::RemoveGrant(uint64_t id, const ApplyContext& ctx,
     --readers_;
   }
   result.mutated = true;
-  Describe(v1::WatchEvent::REMOVED, id, grant, ctx, result);
+  Describe(v1::WatchEvent::REMOVED, grant, ctx, result);
 }
 
 void ReadWriteLockState::GrantWaiting(const ApplyContext& ctx,
@@ -204,10 +204,9 @@ void ReadWriteLockState::GrantWaiting(const ApplyContext& ctx,
   }
 }
 
-void ReadWriteLockState::Describe(v1::WatchEvent::Type type, uint64_t id,
-                                  const Grant& grant, const ApplyContext& ctx,
+void ReadWriteLockState::Describe(v1::WatchEvent::Type type, const Grant& grant,
+                                  const ApplyContext& ctx,
                                   ApplyResult& result) const {
-  (void)id;
   v1::ReadWriteLockWatch* detail =
       AddEvent(result, type, ctx.revision).mutable_read_write_lock();
   detail->set_mode(mode());

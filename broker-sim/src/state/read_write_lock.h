@@ -93,8 +93,10 @@ class ReadWriteLockState final : public StateMachine {
   void GrantWaiting(const ApplyContext& ctx, ApplyResult& result);
   // Puts the current state (mode, readers, writer fence) into `out`.
   void FillState(v1::ReadWriteLockResponse& out) const;
-  void Describe(v1::WatchEvent::Type type, uint64_t id, const Grant& grant,
+  // Adds the event of `type` for `grant`, with the mode and readers now.
+  void Describe(v1::WatchEvent::Type type, const Grant& grant,
                 const ApplyContext& ctx, ApplyResult& result) const;
+  // Adds grant `id` to every index (no event).
   void Insert(uint64_t id, const Grant& grant);
 
   std::string name_;  // for messages; set by the first Apply
