@@ -11,6 +11,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "atomix/counter.h"
@@ -217,6 +218,58 @@ TEST_F(ReadWriteLockIntegration, WatchReplaysAndFollowsEveryGrant) {
   EXPECT_EQ(seen[2].type, EventType::kRemoved);
   EXPECT_EQ(seen[2].grant.fence, w->version);
   EXPECT_EQ(seen[2].mode, ReadWriteLockMode::kNone);
+}
+
+// With a fifth of the broker's answers dropped, B's write grant often
+// crosses B giving up at its deadline: the client gives it back, so the
+// lock ends up free and B's session holds nothing.
+class ReadWriteLockDroppedAnswers : public ReadWriteLockIntegration {
+ protected:
+  BrokerProcess::Options BrokerOptions() override {
+    BrokerProcess::Options o;
+    o.args = {"--fault-drop-responses", "0.2", "--fault-seed", "11"};
+    return o;
+  }
+};
+
+TEST_F(ReadWriteLockDroppedAnswers, GrantsThatCrossTheDeadlineAreGivenBack) {
+  constexpr int kTries = 10;
+  constexpr milliseconds kWait(400);
+  Client other = Other();
+  int granted = 0;
+  for (int i = 0; i < kTries; ++i) {
+    const std::string name = "drop-" + std::to_string(i);
+    auto a = GetReadWriteLock(client(), name);
+    auto b = GetReadWriteLock(other, name);
+    ASSERT_TRUE(a.ok() && b.ok());
+    auto held = a->AcquireRead(WithTimeout(seconds(5)));
+    ASSERT_TRUE(held.ok()) << held.status();
+    const auto start = std::chrono::steady_clock::now();
+    auto waiting =
+        std::async(std::launch::async, [&] { return b->AcquireWrite(WithTimeout(kWait)); });
+    // Release around B's deadline.
+    std::this_thread::sleep_until(start + kWait - milliseconds(60) + milliseconds(15 * (i % 6)));
+    ASSERT_TRUE(a->ReleaseRead(IfVersion(*held)).ok());
+    absl::StatusOr<Fence> got = waiting.get();
+    if (got.ok()) {
+      ++granted;
+      ASSERT_TRUE(b->ReleaseWrite(IfVersion(*got)).ok());
+    } else {
+      EXPECT_EQ(got.status().code(), absl::StatusCode::kDeadlineExceeded) << got.status();
+    }
+    // Whatever crossed, nothing stays held.
+    EXPECT_TRUE(WaitUntil(
+        [&] {
+          auto info = a->Get();
+          return info.ok() && !info->locked && info->waiters == 0;
+        },
+        seconds(10)))
+        << name << " stayed held";
+    auto again = b->TryAcquireWrite(WithTimeout(seconds(5)));
+    ASSERT_TRUE(again.ok() && again->has_value()) << name;
+    ASSERT_TRUE(b->ReleaseWrite(IfVersion(**again)).ok());
+  }
+  std::printf("B was granted in %d of %d tries\n", granted, kTries);
 }
 
 }  // namespace
