@@ -53,7 +53,10 @@ constexpr char kKillVariable[] = "ATOMIX_RW_KILL_CHILD";
 constexpr int kChildren = 3;
 constexpr int kThreadsPerChild = 3;
 constexpr int kIterations = 150;
-constexpr int64_t kChildTtlMs = 2000;
+// Contenders get a TTL long enough that a loaded machine does not expire
+// them mid-run; the killed writer a short one, to keep the test short.
+constexpr int64_t kContendTtlMs = 5000;
+constexpr int64_t kKillTtlMs = 2000;
 
 absl::StatusOr<Client> Connect(const std::string& endpoint, int64_t ttl_ms) {
   ClientOptions options;
@@ -158,7 +161,7 @@ TEST(ReadWriteLockChild, DISABLED_Contend) {
   if (spec == nullptr) GTEST_SKIP() << "runs as a child of ReadWriteLockSafety";
   std::vector<std::string> parts = absl::StrSplit(spec, ';');
   ASSERT_EQ(parts.size(), 3u) << spec;
-  auto client = Connect(parts[0], kChildTtlMs);
+  auto client = Connect(parts[0], kContendTtlMs);
   ASSERT_TRUE(client.ok()) << client.status();
   auto rw = GetReadWriteLock(*client, "safety");
   ASSERT_TRUE(rw.ok()) << rw.status();
@@ -205,7 +208,7 @@ TEST(ReadWriteLockChild, DISABLED_Contend) {
 TEST(ReadWriteLockChild, DISABLED_HoldWriteUntilKilled) {
   const char* endpoint = std::getenv(kKillVariable);
   if (endpoint == nullptr) GTEST_SKIP() << "runs as a child of ReadWriteLockSafety";
-  auto client = Connect(endpoint, kChildTtlMs);
+  auto client = Connect(endpoint, kKillTtlMs);
   ASSERT_TRUE(client.ok()) << client.status();
   auto rw = GetReadWriteLock(*client, "killed");
   ASSERT_TRUE(rw.ok()) << rw.status();
@@ -357,7 +360,7 @@ TEST_F(ReadWriteLockSafety, NoWriterAlongsideAnyoneAcrossProcessesWithAKill) {
   EXPECT_NE(caught->find("planted"), std::string::npos) << *caught;
 
   // The broker's account: every event up to a final grant of the parent's.
-  auto last = rw->AcquireWrite(WithTimeout(seconds(15)));  // after child 0's TTL
+  auto last = rw->AcquireWrite(WithTimeout(seconds(20)));  // after child 0's TTL
   ASSERT_TRUE(last.ok()) << last.status();
   ASSERT_TRUE(rw->ReleaseWrite().ok());
   GrantReplay replay;
@@ -439,7 +442,7 @@ TEST_F(ReadWriteLockSafety, AKilledWritersGrantIsReleasedAfterItsTtlNeverBefore)
 
   // The session's last touch was no earlier than the acquire's sending, so
   // the broker may not end it before sent + TTL.
-  const int64_t lower_bound = sent_ns + kChildTtlMs * 1'000'000;
+  const int64_t lower_bound = sent_ns + kKillTtlMs * 1'000'000;
   EXPECT_EQ(ExitCode(KillAndReap(*pid, SIGKILL)), 128 + SIGKILL);
   children_.clear();
   int held_before_bound = 0;
