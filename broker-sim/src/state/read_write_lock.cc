@@ -41,6 +41,14 @@ bool ReadWriteLockState::HeadGrantable() const {
          Compatible(static_cast<v1::LockMode>(queue_.front().amount));
 }
 
+std::string ReadWriteLockState::Held() const {
+  if (writer_ != 0)
+    return absl::StrCat("the writer's fence is ", writer_fence());
+  if (readers_ == 0) return "it is free";
+  return absl::StrCat("it has ", readers_,
+                      readers_ == 1 ? " reader" : " readers");
+}
+
 void ReadWriteLockState::FillState(v1::ReadWriteLockResponse& out) const {
   out.set_mode(mode());
   out.set_readers(readers_);
@@ -136,9 +144,7 @@ ApplyResult ReadWriteLockState::ApplyRelease(const v1::Request& request,
                  " grant of session ", session,
                  release.has_if_version() ? absl::StrCat(" with fence ", fence)
                                           : std::string(),
-                 writer_ != 0
-                     ? absl::StrCat("; the writer's fence is ", writer_fence())
-                     : absl::StrCat("; it has ", readers_, " readers")),
+                 "; ", Held()),
              writer_fence());
     return {};
   }
@@ -261,12 +267,9 @@ absl::Time ReadWriteLockState::NextDeadline() const {
 ApplyResult ReadWriteLockState::Advance(const ApplyContext& ctx) {
   ApplyResult result;
   if (!HeadGrantable()) {
-    const std::string held =
-        writer_ != 0 ? absl::StrCat("the writer's fence is ", writer_fence())
-                     : absl::StrCat("it has ", readers_, " readers");
-    queue_.ExpireOne(ctx.now,
-                     absl::StrCat(Prefix(name_), ": timed out waiting; ", held),
-                     result);
+    queue_.ExpireOne(
+        ctx.now, absl::StrCat(Prefix(name_), ": timed out waiting; ", Held()),
+        result);
   }
   GrantWaiting(ctx, result);
   return result;

@@ -91,6 +91,9 @@ class ReadWriteLockState final : public StateMachine {
   // Grants the head of the queue while it can be granted (a writer alone, or
   // the run of readers up to the next writer), answering each waiter.
   void GrantWaiting(const ApplyContext& ctx, ApplyResult& result);
+  // For messages: "the writer's fence is 5", "it has 2 readers", "it is
+  // free".
+  std::string Held() const;
   // Puts the current state (mode, readers, writer fence) into `out`.
   void FillState(v1::ReadWriteLockResponse& out) const;
   // Adds the event of `type` for `grant`, with the mode and readers now.

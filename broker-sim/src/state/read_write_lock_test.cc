@@ -158,7 +158,7 @@ TEST_F(BrokerReadWriteLockTest, NoUpgradeTheSessionWaitsBehindItself) {
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].response.error().code(), kDeadlineExceeded);
   EXPECT_EQ(done[0].response.error().message(),
-            "read-write lock \"rw\": timed out waiting; it has 1 readers");
+            "read-write lock \"rw\": timed out waiting; it has 1 reader");
   EXPECT_EQ(broker_.revision(), 1);
   // Releasing its read grant lets its own write through.
   Wait("WRITE", a_, 3, 3);
@@ -207,6 +207,11 @@ TEST_F(BrokerReadWriteLockTest, ReleaseNamesTheSessionModeAndFence) {
   // Without a fence: the oldest.
   Rw("release { mode: READ }", a_);
   EXPECT_FALSE(Get().locked());
+  r = Rw("release { mode: READ }", a_);
+  EXPECT_EQ(
+      r.error().message(),
+      "read-write lock \"rw\" has no READ grant of session 1; it is free");
+  EXPECT_EQ(r.error().current(), 0);
 
   broker_.Apply(Acquire("WRITE", 3), b_);  // fence 5
   r = Rw("release { mode: WRITE }", a_);
