@@ -45,7 +45,8 @@
 // (CurrentVersion(status) = the writer's fence, 0 without a writer);
 // DEADLINE_EXCEEDED when an acquire was not granted before the call's
 // deadline; CANCELLED when its CallOptions::cancel stopped it; ABORTED when
-// the session ended while waiting; plus UNAVAILABLE.
+// the session ended while waiting; RESOURCE_EXHAUSTED when the lock already
+// has 65536 grants and waiters together; plus UNAVAILABLE.
 //
 // Watch() follows the grants as a Channel<ReadWriteLockEvent>
 // (atomix/watch.h).

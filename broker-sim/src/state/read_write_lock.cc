@@ -100,6 +100,13 @@ ApplyResult ReadWriteLockState::ApplyAcquire(const v1::Request& request,
                               : ": acquire mode must be READ or WRITE"));
     return {};
   }
+  if (grants_.size() + queue_.size() >= kMaxGrantsAndWaiters) {
+    SetError(response, absl::StatusCode::kResourceExhausted,
+             absl::StrCat(Prefix(name_), " has ", grants_.size(),
+                          " grants and ", queue_.size(),
+                          " waiters; the limit is ", kMaxGrantsAndWaiters));
+    return {};
+  }
   v1::ReadWriteLockResponse* out = response.mutable_read_write_lock();
   if (queue_.empty() && Compatible(acquire.mode())) {
     ApplyResult result = Mutated();

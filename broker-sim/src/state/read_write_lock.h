@@ -39,6 +39,11 @@ namespace atomix::broker {
 
 class ReadWriteLockState final : public StateMachine {
  public:
+  // Grants and waiters one lock keeps at most: an acquire beyond it fails
+  // with RESOURCE_EXHAUSTED, so that memory and a watch snapshot (which
+  // lists every grant in one message) stay bounded.
+  static constexpr size_t kMaxGrantsAndWaiters = 65536;
+
   struct Grant {
     int64_t fence = 0;
     uint64_t session = 0;

@@ -547,6 +547,27 @@ TEST_F(ReadWriteLockMachineTest, RandomStepsKeepTheInvariants) {
   EXPECT_GT(max_readers, 2);
 }
 
+TEST_F(ReadWriteLockMachineTest, GrantsAndWaitersAreBounded) {
+  ReadWriteLockState m;
+  const size_t limit = ReadWriteLockState::kMaxGrantsAndWaiters;
+  for (size_t i = 0; i + 1 < limit; ++i) {
+    ASSERT_TRUE(Run(m, "acquire { mode: READ }", 1 + i % 7, i + 1).mutated);
+  }
+  EXPECT_TRUE(Run(m, "acquire { mode: WRITE }", 9, limit).deferred);
+  v1::Response response;
+  ApplyResult r = Run(m, "acquire { mode: READ }", 9, limit + 1, 0, &response);
+  EXPECT_FALSE(r.mutated || r.deferred);
+  EXPECT_EQ(response.error().code(), 8);  // RESOURCE_EXHAUSTED
+  EXPECT_EQ(response.error().message(),
+            "read-write lock \"rw\" has 65535 grants and 1 waiters; the limit "
+            "is 65536");
+  EXPECT_EQ(m.grants() + m.waiters(), limit);
+  // Ending one session frees room.
+  End(m, 1);
+  EXPECT_LT(m.grants() + m.waiters(), limit);
+  EXPECT_TRUE(Run(m, "acquire { mode: READ }", 9, limit + 2).deferred);
+}
+
 TEST_F(ReadWriteLockMachineTest, LoadRefusesWrongOrInconsistentSaves) {
   atomix::log::v1::PrimitiveSave save;
   save.mutable_counter();
