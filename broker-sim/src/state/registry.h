@@ -89,6 +89,7 @@ const PrimitiveSpec& MultiMapPrimitive();
 const PrimitiveSpec& ListPrimitive();
 const PrimitiveSpec& IndexedMapPrimitive();
 const PrimitiveSpec& SemaphorePrimitive();
+const PrimitiveSpec& ReadWriteLockPrimitive();
 
 }  // namespace atomix::broker
 
