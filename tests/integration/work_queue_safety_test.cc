@@ -296,6 +296,17 @@ TEST_F(WorkQueueSafety, ConsumersInProcessesWithOneSigkilledMidLease) {
   }
   push_batches(kBatchesAfter);  // more contention while the victim's items are out
   if (HasFatalFailure()) return;
+  // And again just before the lower bound.
+  std::this_thread::sleep_for(std::chrono::nanoseconds(std::max<int64_t>(
+      0, lower_ns - NowNanos() - milliseconds(150) / std::chrono::nanoseconds(1))));
+  for (const Take& t : victim.takes) {
+    auto put = probe->Put(absl::StrCat(t.id), "victim", IfFence(kQueue, Fence{t.fence}));
+    if (NowNanos() < lower_ns) {
+      EXPECT_TRUE(put.ok()) << "victim's lease of item " << t.id
+                            << " ended before its TTL: " << put.status();
+      ++held_checks;
+    }
+  }
 
   // Released after the TTL: the fenced write is refused from then on.
   int64_t released_seen_ns = 0;
