@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "atomix/internal/watch_core.h"
+#include "atomix/work_queue.h"
 #include "primitives/src/request.h"
 #include "primitives/src/send.h"
 #include "primitives/src/work_queue_give_back.h"

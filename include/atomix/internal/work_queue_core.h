@@ -25,31 +25,8 @@
 
 namespace atomix {
 
-// One event of a work queue watch (atomix/watch.h): the item that changed,
-// without its value, and the counts after the change.
-//   kInserted: item `id` was pushed (also: the counts of a WithReplay()
-//              watch, with id 0, at the snapshot's revision).
-//   kUpdated:  item `id` was leased (fence and session_id set, deliveries
-//              counts this lease), or went back to the head of the queue
-//              (fence 0: released, its visibility timeout passed, or its
-//              taker's session ended).
-//   kRemoved:  item `id` was acked; fence and session_id name the lease
-//              that acked it.
-//   kResync:   the counts at `revision` after history was lost (id 0).
-// All the events of one step share its revision.
-struct WorkQueueEvent {
-  EventType type = EventType::kInserted;
-  Version revision = 0;
-  int64_t id = 0;
-  int64_t deliveries = 0;
-  Version fence = 0;
-  uint64_t session_id = 0;
-  int64_t queued = 0;
-  int64_t leased = 0;
-  ResyncReason reason = ResyncReason::kNone;
-
-  friend bool operator==(const WorkQueueEvent&, const WorkQueueEvent&) = default;
-};
+// Declared in atomix/work_queue.h.
+struct WorkQueueEvent;
 
 namespace internal {
 
