@@ -104,6 +104,24 @@ TEST_F(WorkQueueE2E, EveryOperationWithExactIdsFencesAndCodes) {
   EXPECT_EQ(wrong_type.status().message(), "\"n\" is a counter, not a work queue");
 }
 
+// An item whose bytes the taker's codec cannot decode is reported and put
+// back, not left leased until the session ends.
+TEST_F(WorkQueueE2E, AnUndecodableItemIsReportedAndReleased) {
+  Queue bytes = Open(client(), "typed");
+  ASSERT_TRUE(bytes.Push("abc").ok());
+  auto ints = GetWorkQueue<int64_t>(client(), "typed");
+  ASSERT_TRUE(ints.ok());
+  auto bad = ints->Take(WithTimeout(seconds(5)));
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument) << bad.status();
+  EXPECT_NE(bad.status().message().find("work queue \"typed\""), std::string::npos) << bad.status();
+  EXPECT_TRUE(WaitUntil([&] { return ints->Leased().value_or(-1) == 0; }, seconds(5)));
+  auto again = bytes.Take(WithTimeout(seconds(5)));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->value(), "abc");
+  EXPECT_EQ(again->deliveries(), 2);
+  ASSERT_TRUE(again->Ack().ok());
+}
+
 TEST_F(WorkQueueE2E, ABlockingTakeHonoursItsDeadlineAndCancellation) {
   Queue q = Open(client(), "empty");
   auto timed_out = q.Take(WithTimeout(milliseconds(200)));
