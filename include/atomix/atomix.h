@@ -45,5 +45,6 @@
 #include "atomix/value.h"
 #include "atomix/versioned.h"
 #include "atomix/watch.h"
+#include "atomix/work_queue.h"
 
 #endif  // ATOMIX_ATOMIX_H_

@@ -19,6 +19,7 @@ absl::Span<const PrimitiveSpec* const> Table() {
       &CounterMapPrimitive(),
       &SemaphorePrimitive(),
       &ReadWriteLockPrimitive(),
+      &WorkQueuePrimitive(),
   };
   return table;
 }

@@ -90,6 +90,7 @@ const PrimitiveSpec& ListPrimitive();
 const PrimitiveSpec& IndexedMapPrimitive();
 const PrimitiveSpec& SemaphorePrimitive();
 const PrimitiveSpec& ReadWriteLockPrimitive();
+const PrimitiveSpec& WorkQueuePrimitive();
 
 }  // namespace atomix::broker
 
