@@ -17,6 +17,7 @@ absl::Span<const PrimitiveSpec* const> Table() {
       &IndexedMapPrimitive(),
       &MultiMapPrimitive(),
       &CounterMapPrimitive(),
+      &LatchPrimitive(),
   };
   return table;
 }

@@ -88,6 +88,7 @@ const PrimitiveSpec& CounterMapPrimitive();
 const PrimitiveSpec& MultiMapPrimitive();
 const PrimitiveSpec& ListPrimitive();
 const PrimitiveSpec& IndexedMapPrimitive();
+const PrimitiveSpec& LatchPrimitive();
 
 }  // namespace atomix::broker
 
