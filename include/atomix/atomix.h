@@ -31,6 +31,7 @@
 #include "atomix/fence_validator.h"
 #include "atomix/future.h"
 #include "atomix/indexed_map.h"
+#include "atomix/latch.h"
 #include "atomix/list.h"
 #include "atomix/lock.h"
 #include "atomix/map.h"
