@@ -18,6 +18,7 @@ absl::Span<const PrimitiveSpec* const> Table() {
       &MultiMapPrimitive(),
       &CounterMapPrimitive(),
       &LatchPrimitive(),
+      &BarrierPrimitive(),
   };
   return table;
 }

@@ -89,6 +89,7 @@ const PrimitiveSpec& MultiMapPrimitive();
 const PrimitiveSpec& ListPrimitive();
 const PrimitiveSpec& IndexedMapPrimitive();
 const PrimitiveSpec& LatchPrimitive();
+const PrimitiveSpec& BarrierPrimitive();
 
 }  // namespace atomix::broker
 
