@@ -22,6 +22,7 @@
 #ifndef ATOMIX_ATOMIX_H_
 #define ATOMIX_ATOMIX_H_
 
+#include "atomix/barrier.h"
 #include "atomix/call_options.h"
 #include "atomix/client.h"
 #include "atomix/codec.h"
