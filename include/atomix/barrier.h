@@ -29,8 +29,9 @@
 // DEADLINE_EXCEEDED, and cancelling it through CallOptions::cancel returns
 // CANCELLED at once; either way only this party is withdrawn, and the
 // others go on waiting. A withdrawal that crosses the trip cannot be given
-// back: the party was counted, and the others passed. If the session of a
-// waiting party ends (Close, or expiry after its process died or stalled
+// back: the party was counted, and the others passed. A party belongs to
+// its session, not to its connection: a reconnect does not withdraw it. If
+// the session of a waiting party ends (Close, or expiry after its process died or stalled
 // longer than the session TTL), the barrier breaks: every waiting party
 // gets ABORTED, with a message naming that session, and the generation
 // starts over with no one waiting.

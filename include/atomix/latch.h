@@ -31,8 +31,10 @@
 // else ClientOptions::default_call_timeout), then fails with
 // DEADLINE_EXCEEDED; the broker is told the time left, so it drops the
 // waiter first. Cancelling through CallOptions::cancel returns CANCELLED at
-// once and withdraws the waiter. When the client's session ends while it
-// waits, the broker withdraws it with ABORTED. An answer that crosses a
+// once and withdraws the waiter. A waiter belongs to the client's session,
+// not to its connection: after a reconnect the client finds it again, and
+// when the session ends while it waits (Close, or the TTL after the process
+// died) the broker withdraws it with ABORTED. An answer that crosses a
 // give-up is dropped: it changes nothing at the broker.
 //
 // Errors: INVALID_ARGUMENT for a bad name or a count outside 1 .. 2^31;

@@ -5,8 +5,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/engine/engine.h"
+#include "broker-sim/src/state/errors.h"
+#include "broker-sim/src/state/registry.h"
 
 namespace atomix::broker {
 namespace {
@@ -19,18 +20,32 @@ v1::Response CancelledAnswer(const char* why) {
 
 }  // namespace
 
+// A waiting request of a live session whose primitive keeps it when its
+// stream closes (PrimitiveSpec::waits_outlive_streams): it stays until it is
+// answered, times out, is cancelled, or its session ends; a resend after a
+// reconnect finds it again.
+bool Engine::OutlivesStream(const Pending& pending) const {
+  if (pending.session == 0 || sessions_.Find(pending.session) == nullptr) {
+    return false;
+  }
+  auto it = primitives_.find(pending.name);
+  if (it == primitives_.end()) return false;
+  const PrimitiveSpec* spec = FindPrimitive(it->second->type());
+  return spec != nullptr && spec->waits_outlive_streams;
+}
+
 void Engine::CancelOrigin(uint64_t origin) {
   std::vector<uint64_t> tokens;
   for (auto it = by_origin_.lower_bound({origin, 0});
        it != by_origin_.end() && it->first.first == origin; ++it) {
-    tokens.push_back(it->second);
+    if (!OutlivesStream(pending_.at(it->second))) tokens.push_back(it->second);
   }
   StoreResult ignored;
   for (uint64_t token : tokens) Withdraw(token, nullptr, ignored);
 }
 
 void Engine::Withdraw(uint64_t token, const v1::Response* answer,
-                           StoreResult& result) {
+                      StoreResult& result) {
   if (!pending_.contains(token)) return;
   const Pending pending = TakePending(token);
   Sessions::Session* session = sessions_.Find(pending.session);
@@ -47,12 +62,11 @@ void Engine::Withdraw(uint64_t token, const v1::Response* answer,
   if (session != nullptr) {
     sessions_.Remember(*session, pending.sequence, response);
   }
-  result.completions.push_back(
-      Completion{pending.origin, std::move(response)});
+  result.completions.push_back(Completion{pending.origin, std::move(response)});
 }
 
 void Engine::ApplyCancel(const v1::Request& request, uint64_t origin,
-                              v1::Response& response, StoreResult& result) {
+                         v1::Response& response, StoreResult& result) {
   const v1::CancelRequest& op = request.cancel();
   v1::CancelResponse* out = response.mutable_cancel();
   response.set_revision(revision_);
@@ -96,7 +110,8 @@ void Engine::ApplyCancel(const v1::Request& request, uint64_t origin,
                absl::StrCat("session ", session->id, " has ",
                             limits_.max_unacked_responses,
                             " unacknowledged responses; cannot remember "
-                            "sequence ", sequence, " as cancelled"));
+                            "sequence ",
+                            sequence, " as cancelled"));
       return;
     case Sessions::Replay::kApply:
       // Not arrived yet: remember it as cancelled, so that it is answered
@@ -138,8 +153,8 @@ void Engine::EndSession(uint64_t id, StoreResult& result) {
   Complete(answers, result);
 }
 
-void Engine::ApplySession(const v1::Request& request,
-                               v1::Response& response, StoreResult& result) {
+void Engine::ApplySession(const v1::Request& request, v1::Response& response,
+                          StoreResult& result) {
   const v1::SessionRequest& op = request.session();
   v1::SessionResponse* out = nullptr;
   if (op.has_open()) {

@@ -262,6 +262,7 @@ const PrimitiveSpec& BarrierPrimitive() {
       .validate = &ValidateBarrier,
       .session_owned = &BarrierSessionOwned,
       .has_timers = true,
+      .waits_outlive_streams = true,
       .is_read = &BarrierIsRead,
   };
   return spec;

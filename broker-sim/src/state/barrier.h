@@ -19,6 +19,10 @@
 // revision or an event (StateMachine::Cancel takes none); the next event
 // shows the count without it.
 //
+// A waiting party belongs to its session, not to the stream that sent it
+// (PrimitiveSpec::waits_outlive_streams): a process that dies breaks the
+// barrier when its session expires, not when its connection drops.
+//
 // A barrier grants nothing that can be fenced; callers compare generations.
 //
 // Thread-safety: none; see state_machine.h.

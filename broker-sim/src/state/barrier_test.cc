@@ -144,15 +144,33 @@ TEST_F(BrokerBarrierTest, ATimeoutWithdrawsOnlyThatParty) {
 TEST_F(BrokerBarrierTest, ACancelWithdrawsOnlyThatParty) {
   Barrier("init { parties: 2 }");
   broker_.Apply(Await(30), a_, 0, 7);
-  broker_.Cancel(7);
+  v1::Response r = broker_.Apply(testing::ParseRequest("cancel { request_id: 30 }"), a_, 0, 7);
+  EXPECT_TRUE(r.cancel().cancelled());
+  ASSERT_EQ(broker_.TakeCompletions().size(), 1u);  // answered CANCELLED
   EXPECT_EQ(Barrier("get {}").barrier().waiting(), 0);
   broker_.Apply(Await(31), b_, 0, 8);
   EXPECT_TRUE(broker_.last_deferred());
-  v1::Response r = broker_.Apply(Await(32), c_, 0, 9);
+  r = broker_.Apply(Await(32), c_, 0, 9);
   EXPECT_EQ(r.barrier().arrival(), 1);
   std::vector<Completion> done = broker_.TakeCompletions();
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].origin, 8u);
+}
+
+TEST_F(BrokerBarrierTest, AnArrivalOutlivesItsStreamUntilItsSessionEnds) {
+  Barrier("init { parties: 3 }");
+  broker_.Apply(Await(33), a_, 0, 7);
+  broker_.Apply(Await(34), b_, 0, 8);
+  broker_.Cancel(7);  // a's stream closed (its process died, say)
+  EXPECT_EQ(Barrier("get {}").barrier().waiting(), 2);
+  EXPECT_TRUE(broker_.TakeCompletions().empty());
+  // Its session's end (the TTL) breaks the barrier for everyone.
+  broker_.Session("close {}", a_);
+  std::vector<Completion> done = broker_.TakeCompletions();
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_EQ(done[1].origin, 8u);
+  EXPECT_EQ(done[1].response.error().message(),
+            "barrier \"b\" broke: session 1 ended while waiting");
 }
 
 TEST_F(BrokerBarrierTest, AWaitingPartysSessionEndBreaksTheBarrierInOneStep) {

@@ -209,6 +209,7 @@ const PrimitiveSpec& LatchPrimitive() {
       .validate = &ValidateLatch,
       .session_owned = &LatchSessionOwned,
       .has_timers = true,
+      .waits_outlive_streams = true,
       .is_read = &LatchIsRead,
   };
   return spec;

@@ -8,7 +8,8 @@
 // (ApplyResult::deferred) and leave it when the count reaches zero, when
 // their timeout passes (DEADLINE_EXCEEDED), when their session ends
 // (ABORTED) or when they are cancelled. Waiting, timing out and withdrawing
-// take no revision and change nothing watchers see.
+// take no revision and change nothing watchers see. An await with a session
+// outlives the stream that sent it (PrimitiveSpec::waits_outlive_streams).
 //
 // A latch grants nothing that a session holds, so it has no fences.
 //

@@ -151,16 +151,29 @@ TEST_F(BrokerLatchTest, ASessionEndWithdrawsOnlyItsWaiters) {
   EXPECT_EQ(done[0].response.id(), 41u);
 }
 
-TEST_F(BrokerLatchTest, CancellingAnOriginDropsItsWaitersSilently) {
+TEST_F(BrokerLatchTest, ACancelWithdrawsAWaiterAndAClosedStreamOnlyOneWithoutASession) {
   Latch("try_set_count { count: 1 }");
   broker_.Apply(Await(50), a_, 0, 7);
   broker_.Apply(Await(51), b_, 0, 8);
-  broker_.Cancel(7);
-  EXPECT_EQ(Latch("get {}").latch().waiters(), 1);
-  Latch("count_down {}");
+  broker_.Apply(Await(52), 0, 0, 9);  // without a session
+  // The stream of b's await closes: a session's waiter outlives it.
+  broker_.Cancel(8);
+  broker_.Cancel(9);
+  EXPECT_EQ(Latch("get {}").latch().waiters(), 2);
+  // A cancel by request id withdraws a's, answered CANCELLED.
+  v1::Response r = broker_.Apply(testing::ParseRequest("cancel { request_id: 50 }"), a_, 0, 7);
+  EXPECT_TRUE(r.cancel().cancelled());
   std::vector<Completion> done = broker_.TakeCompletions();
   ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].response.error().code(), 1);  // CANCELLED
+  EXPECT_EQ(Latch("get {}").latch().waiters(), 1);
+  // b's waiter is still answered when the count reaches zero (to its
+  // stream, which the server drops if it is gone).
+  Latch("count_down {}");
+  done = broker_.TakeCompletions();
+  ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].origin, 8u);
+  EXPECT_EQ(done[0].response.id(), 51u);
 }
 
 TEST_F(BrokerLatchTest, ALatchGrantsNoFences) {
