@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "broker-sim/src/engine/engine.h"
 #include "broker-sim/src/state/errors.h"
+#include "broker-sim/src/engine/engine.h"
 #include "broker-sim/src/state/registry.h"
 
 namespace atomix::broker {
@@ -45,7 +45,7 @@ void Engine::CancelOrigin(uint64_t origin) {
 }
 
 void Engine::Withdraw(uint64_t token, const v1::Response* answer,
-                      StoreResult& result) {
+                           StoreResult& result) {
   if (!pending_.contains(token)) return;
   const Pending pending = TakePending(token);
   Sessions::Session* session = sessions_.Find(pending.session);
@@ -62,11 +62,12 @@ void Engine::Withdraw(uint64_t token, const v1::Response* answer,
   if (session != nullptr) {
     sessions_.Remember(*session, pending.sequence, response);
   }
-  result.completions.push_back(Completion{pending.origin, std::move(response)});
+  result.completions.push_back(
+      Completion{pending.origin, std::move(response)});
 }
 
 void Engine::ApplyCancel(const v1::Request& request, uint64_t origin,
-                         v1::Response& response, StoreResult& result) {
+                              v1::Response& response, StoreResult& result) {
   const v1::CancelRequest& op = request.cancel();
   v1::CancelResponse* out = response.mutable_cancel();
   response.set_revision(revision_);
@@ -110,8 +111,7 @@ void Engine::ApplyCancel(const v1::Request& request, uint64_t origin,
                absl::StrCat("session ", session->id, " has ",
                             limits_.max_unacked_responses,
                             " unacknowledged responses; cannot remember "
-                            "sequence ",
-                            sequence, " as cancelled"));
+                            "sequence ", sequence, " as cancelled"));
       return;
     case Sessions::Replay::kApply:
       // Not arrived yet: remember it as cancelled, so that it is answered
@@ -153,8 +153,8 @@ void Engine::EndSession(uint64_t id, StoreResult& result) {
   Complete(answers, result);
 }
 
-void Engine::ApplySession(const v1::Request& request, v1::Response& response,
-                          StoreResult& result) {
+void Engine::ApplySession(const v1::Request& request,
+                               v1::Response& response, StoreResult& result) {
   const v1::SessionRequest& op = request.session();
   v1::SessionResponse* out = nullptr;
   if (op.has_open()) {
