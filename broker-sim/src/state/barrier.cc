@@ -117,7 +117,9 @@ ApplyResult BarrierState::Await(const v1::Request& request,
     return {};
   }
   if (static_cast<int64_t>(queue_.size()) + 1 < parties_) {
-    queue_.Add(request, ctx);
+    const uint64_t order = queue_.Add(request, ctx);
+    index_.Add(WaitQueue::Waiter{
+        .order = order, .token = ctx.token, .session = request.session_id()});
     ApplyResult result = Deferred();
     Updated(result, ctx.revision);
     return result;
@@ -127,6 +129,7 @@ ApplyResult BarrierState::Await(const v1::Request& request,
   ApplyResult result = Mutated();
   const int64_t tripped = generation_;
   int64_t arrival = 0;
+  index_.Clear();
   while (!queue_.empty()) {
     const WaitQueue::Waiter waiter = queue_.Remove(queue_.front().order);
     result.answers.push_back(
@@ -140,19 +143,13 @@ ApplyResult BarrierState::Await(const v1::Request& request,
 
 ApplyResult BarrierState::EndSession(uint64_t session_id,
                                      const ApplyContext& ctx) {
-  bool waits = false;
-  for (const auto& [order, waiter] : queue_) {
-    if (waiter.session == session_id) {
-      waits = true;
-      break;
-    }
-  }
-  if (!waits) return {};
+  if (!index_.Waits(session_id)) return {};
   // The barrier breaks: every party of this generation is let go.
   ApplyResult result;
   const std::string message =
       absl::StrCat("barrier ", QuoteName(name_), " broke: session ", session_id,
                    " ended while waiting");
+  index_.Clear();
   while (!queue_.empty()) {
     const WaitQueue::Waiter waiter = queue_.Remove(queue_.front().order);
     result.answers.push_back(
@@ -171,11 +168,16 @@ ApplyResult BarrierState::Advance(const ApplyContext& ctx) {
       absl::StrCat("barrier ", QuoteName(name_), ": timed out waiting; ",
                    queue_.size(), " of ", parties_, " parties arrived"),
       result);
-  if (expired) Updated(result, ctx.revision);
+  if (expired) {
+    index_.Forget(expired->token);
+    Updated(result, ctx.revision);
+  }
   return result;
 }
 
-void BarrierState::Cancel(uint64_t token) { queue_.Cancel(token); }
+void BarrierState::Cancel(uint64_t token) {
+  if (queue_.Cancel(token)) index_.Forget(token);
+}
 
 void BarrierState::Snapshot(const WatchFilter& filter,
                             v1::WatchSnapshot& out) const {
@@ -214,6 +216,7 @@ absl::Status BarrierState::Load(const atomix::log::v1::PrimitiveSave& in) {
   parties_ = save.parties();
   generation_ = save.generation();
   queue_.Load(save.waiters(), save.next_order());
+  for (const auto& [order, waiter] : queue_) index_.Add(waiter);
   return absl::OkStatus();
 }
 

@@ -35,6 +35,7 @@
 #include "absl/time/time.h"
 #include "broker-sim/src/state/state_machine.h"
 #include "broker-sim/src/state/wait_queue.h"
+#include "broker-sim/src/state/waiter_index.h"
 
 namespace atomix::broker {
 
@@ -67,7 +68,8 @@ class BarrierState final : public StateMachine {
   std::string name_;     // for messages; set by the first Apply
   int64_t parties_ = 0;  // 0 until Init
   int64_t generation_ = 0;
-  WaitQueue queue_;  // the waiting parties, fewer than parties_
+  WaitQueue queue_;    // the waiting parties, fewer than parties_
+  WaiterIndex index_;  // queue_\'s waiters by session
 };
 
 }  // namespace atomix::broker

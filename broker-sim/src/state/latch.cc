@@ -69,6 +69,7 @@ ApplyResult LatchState::Apply(const v1::Request& request,
         // Every waiter is answered in this step, in arrival order.
         while (!queue_.empty()) {
           const WaitQueue::Waiter waiter = queue_.Remove(queue_.front().order);
+          index_.Forget(waiter.token);
           v1::Response done;
           *done.mutable_latch() = Current();
           result.answers.push_back(Answer{waiter.token, std::move(done)});
@@ -82,7 +83,9 @@ ApplyResult LatchState::Apply(const v1::Request& request,
         *response.mutable_latch() = Current();
         return {};
       }
-      queue_.Add(request, ctx);
+      const uint64_t order = queue_.Add(request, ctx);
+      index_.Add(WaitQueue::Waiter{
+          .order = order, .token = ctx.token, .session = request.session_id()});
       return Deferred();
     }
     case v1::LatchRequest::kGet: {
@@ -104,11 +107,16 @@ ApplyResult LatchState::EndSession(uint64_t session_id,
                                    const ApplyContext& ctx) {
   (void)ctx;
   ApplyResult result;
-  queue_.AbortSession(
-      session_id,
+  if (!index_.Waits(session_id)) return result;
+  const std::string message =
       absl::StrCat("session ", session_id, " ended while waiting for latch ",
-                   QuoteName(name_)),
-      result);
+                   QuoteName(name_));
+  for (uint64_t order : index_.OrdersOf(session_id)) {
+    const WaitQueue::Waiter waiter = queue_.Remove(order);
+    index_.Forget(waiter.token);
+    result.answers.push_back(
+        ErrorAnswer(waiter.token, absl::StatusCode::kAborted, message));
+  }
   return result;
 }
 
@@ -116,14 +124,18 @@ absl::Time LatchState::NextDeadline() const { return queue_.NextDeadline(); }
 
 ApplyResult LatchState::Advance(const ApplyContext& ctx) {
   ApplyResult result;
-  queue_.ExpireOne(ctx.now,
-                   absl::StrCat("latch ", QuoteName(name_),
-                                ": timed out waiting; count is ", count_),
-                   result);
+  const auto expired =
+      queue_.ExpireOne(ctx.now,
+                       absl::StrCat("latch ", QuoteName(name_),
+                                    ": timed out waiting; count is ", count_),
+                       result);
+  if (expired) index_.Forget(expired->token);
   return result;
 }
 
-void LatchState::Cancel(uint64_t token) { queue_.Cancel(token); }
+void LatchState::Cancel(uint64_t token) {
+  if (queue_.Cancel(token)) index_.Forget(token);
+}
 
 void LatchState::Snapshot(const WatchFilter& filter,
                           v1::WatchSnapshot& out) const {
@@ -161,6 +173,7 @@ absl::Status LatchState::Load(const atomix::log::v1::PrimitiveSave& in) {
   count_ = save.count();
   generation_ = save.generation();
   queue_.Load(save.waiters(), save.next_order());
+  for (const auto& [order, waiter] : queue_) index_.Add(waiter);
   return absl::OkStatus();
 }
 

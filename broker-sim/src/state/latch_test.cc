@@ -151,6 +151,23 @@ TEST_F(BrokerLatchTest, ASessionEndWithdrawsOnlyItsWaiters) {
   EXPECT_EQ(done[0].response.id(), 41u);
 }
 
+TEST_F(BrokerLatchTest, ASessionEndAnswersExactlyItsRemainingWaiters) {
+  Latch("try_set_count { count: 1 }");
+  broker_.Apply(Await(60), a_, 0, 2);
+  broker_.Apply(Await(61), b_, 0, 3);
+  broker_.Apply(Await(62, 100), a_, 0, 4);
+  broker_.Apply(Await(63), a_, 0, 5);
+  broker_.Apply(testing::ParseRequest("cancel { request_id: 63 }"), a_, 0, 5);
+  broker_.Advance(absl::Milliseconds(100));  // 62 times out
+  ASSERT_EQ(broker_.TakeCompletions().size(), 2u);
+  broker_.Session("close {}", a_);
+  std::vector<Completion> done = broker_.TakeCompletions();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].response.id(), 60u);
+  EXPECT_EQ(done[0].response.error().code(), kAborted);
+  EXPECT_EQ(Latch("get {}").latch().waiters(), 1);
+}
+
 TEST_F(BrokerLatchTest, ACancelWithdrawsAWaiterAndAClosedStreamOnlyOneWithoutASession) {
   Latch("try_set_count { count: 1 }");
   broker_.Apply(Await(50), a_, 0, 7);
