@@ -173,6 +173,24 @@ TEST_F(BrokerBarrierTest, AnArrivalOutlivesItsStreamUntilItsSessionEnds) {
             "barrier \"b\" broke: session 1 ended while waiting");
 }
 
+TEST_F(BrokerBarrierTest, AResendAfterAReconnectFindsTheArrivalAgain) {
+  Barrier("init { parties: 2 }");
+  broker_.Apply(Await(35), a_, /*sequence=*/1, /*origin=*/7);
+  const int64_t arrived = broker_.revision();
+  broker_.Cancel(7);  // the stream broke
+  broker_.Apply(Await(36), a_, /*sequence=*/1, /*origin=*/9);  // the resend
+  EXPECT_TRUE(broker_.last_deferred());
+  EXPECT_EQ(broker_.revision(), arrived);  // not a second arrival
+  EXPECT_EQ(Barrier("get {}").barrier().waiting(), 1);
+  v1::Response r = broker_.Apply(Await(37), b_);
+  EXPECT_EQ(r.barrier().arrival(), 1);
+  std::vector<Completion> done = broker_.TakeCompletions();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].origin, 9u);
+  EXPECT_EQ(done[0].response.id(), 36u);
+  EXPECT_EQ(done[0].response.barrier().arrival(), 0);
+}
+
 TEST_F(BrokerBarrierTest, AWaitingPartysSessionEndBreaksTheBarrierInOneStep) {
   Barrier("init { parties: 3 }");
   broker_.Apply(Await(40), a_, 0, 1);
