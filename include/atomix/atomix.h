@@ -22,6 +22,7 @@
 #ifndef ATOMIX_ATOMIX_H_
 #define ATOMIX_ATOMIX_H_
 
+#include "atomix/barrier.h"
 #include "atomix/call_options.h"
 #include "atomix/client.h"
 #include "atomix/codec.h"
@@ -31,6 +32,7 @@
 #include "atomix/fence_validator.h"
 #include "atomix/future.h"
 #include "atomix/indexed_map.h"
+#include "atomix/latch.h"
 #include "atomix/list.h"
 #include "atomix/lock.h"
 #include "atomix/map.h"

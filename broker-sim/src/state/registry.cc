@@ -20,6 +20,8 @@ absl::Span<const PrimitiveSpec* const> Table() {
       &SemaphorePrimitive(),
       &ReadWriteLockPrimitive(),
       &WorkQueuePrimitive(),
+      &LatchPrimitive(),
+      &BarrierPrimitive(),
   };
   return table;
 }

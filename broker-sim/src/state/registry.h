@@ -56,6 +56,11 @@ struct PrimitiveSpec {
   bool key_filters = false;
   // Whether its machines may have deadlines (StateMachine::NextDeadline).
   bool has_timers = false;
+  // Whether a waiting request with a session stays when the stream that
+  // sent it closes (a barrier party stays arrived, a latch await waits, until
+  // it is answered, times out, is cancelled or its session ends). False:
+  // the stream's waiting requests are withdrawn with it.
+  bool waits_outlive_streams = false;
   // Whether `request` only reads: it changes no state whatever it finds.
   bool (*is_read)(const v1::Request& request) = nullptr;
 };
@@ -91,6 +96,8 @@ const PrimitiveSpec& IndexedMapPrimitive();
 const PrimitiveSpec& SemaphorePrimitive();
 const PrimitiveSpec& ReadWriteLockPrimitive();
 const PrimitiveSpec& WorkQueuePrimitive();
+const PrimitiveSpec& LatchPrimitive();
+const PrimitiveSpec& BarrierPrimitive();
 
 }  // namespace atomix::broker
 
