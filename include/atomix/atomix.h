@@ -36,6 +36,7 @@
 #include "atomix/map.h"
 #include "atomix/multi_map.h"
 #include "atomix/options.h"
+#include "atomix/prefix_lock.h"
 #include "atomix/set.h"
 #include "atomix/status.h"
 #include "atomix/stream_range.h"
