@@ -97,12 +97,13 @@ std::optional<PrefixLocks::Refusal> PrefixLocks::RefuseRange(
 void PrefixLocks::Grant(const std::string &prefix, uint64_t session,
                         int64_t fence) {
   held_.emplace(prefix, Holder{session, fence});
-  by_fence_.emplace(fence, prefix);
+  ++by_fence_[fence];
   by_session_.emplace(session, prefix);
 }
 
 void PrefixLocks::Release(Held::iterator it) {
-  by_fence_.erase(it->second.fence);
+  auto fence = by_fence_.find(it->second.fence);
+  if (fence != by_fence_.end() && --fence->second == 0) by_fence_.erase(fence);
   by_session_.erase({it->second.session, it->first});
   held_.erase(it);
 }
@@ -292,11 +293,10 @@ absl::Status PrefixLocks::Load(const atomix::log::v1::MapSave &in) {
                                " has session ", lock.session(), " and fence ",
                                lock.fence()));
     }
-    if (ConflictingHolder(lock.prefix()) != nullptr ||
-        by_fence_.contains(lock.fence())) {
+    if (ConflictingHolder(lock.prefix()) != nullptr) {
       return Lost(absl::StrCat("prefix ", QuoteBytes(lock.prefix()),
                                " at fence ", lock.fence(),
-                               " overlaps another lock or repeats its fence"));
+                               " overlaps another lock"));
     }
     Grant(lock.prefix(), lock.session(), lock.fence());
   }

@@ -11,11 +11,11 @@
 // when it conflicts with no holder and with no earlier waiter still
 // waiting, so a stream of short child locks cannot starve a parent that
 // waits for them. A grant's fence is the revision of the step that granted
-// it. Whenever something leaves (an unlock, a session's end, a waiter that
-// times out, is aborted or is cancelled), the waiters are scanned once in
-// arrival order; a cancel has no step of its own, so it only marks the
-// table as due (NextDeadline is then InfinitePast) and the next Advance
-// grants.
+// it; the disjoint prefixes one step grants share it. Whenever something leaves
+// (an unlock, a session's end, a waiter that times out, is aborted or is
+// cancelled), the waiters are scanned once in arrival order; a cancel has no
+// step of its own, so it only marks the table as due (NextDeadline is then
+// InfinitePast) and the next Advance grants.
 //
 // Costs: a key's holder O(log n); a lock request O(len * log w) (its
 // ancestors among the waiters); a grant scan O(w * len * log w); a range
@@ -95,8 +95,9 @@ class PrefixLocks {
   }
 
   void Save(atomix::log::v1::MapSave &out) const;
-  // DATA_LOSS for overlapping or repeated prefixes, repeated fences, a lock
-  // or waiter without a session, or waiter orders that do not fit.
+  // DATA_LOSS for overlapping or repeated prefixes, a lock without a
+  // session or fence, or waiters without a session or with orders or
+  // tokens that do not fit.
   absl::Status Load(const atomix::log::v1::MapSave &in);
 
   const Held &held() const { return held_; }
@@ -122,7 +123,9 @@ class PrefixLocks {
 
   std::string name_;
   Held held_;
-  absl::btree_map<int64_t, std::string> by_fence_;
+  // How many held locks have each fence: one step's grants (the waiters
+  // one unlock frees) share its revision.
+  absl::btree_map<int64_t, int> by_fence_;
   absl::btree_set<std::pair<uint64_t, std::string>> by_session_;
   WaitQueue queue_;
   // The waiters' prefixes, with how many wait for each.
