@@ -15,7 +15,7 @@ namespace {
 
 v1::Response Granted(int64_t fence) {
   v1::Response response;
-  v1::MapResponse *out = response.mutable_map();
+  v1::MapResponse* out = response.mutable_map();
   out->set_acquired(true);
   out->set_version(fence);
   return response;
@@ -28,7 +28,7 @@ absl::Status Lost(absl::string_view problem) {
 
 }  // namespace
 
-const PrefixLocks::Held::value_type *PrefixLocks::HolderOf(
+const PrefixLocks::Held::value_type* PrefixLocks::HolderOf(
     absl::string_view key) const {
   // Held prefixes never overlap, so the only one `key` may start with is
   // the greatest one sorting at or before it.
@@ -38,18 +38,18 @@ const PrefixLocks::Held::value_type *PrefixLocks::HolderOf(
   return absl::StartsWith(key, it->first) ? &*it : nullptr;
 }
 
-const PrefixLocks::Held::value_type *PrefixLocks::ConflictingHolder(
+const PrefixLocks::Held::value_type* PrefixLocks::ConflictingHolder(
     absl::string_view prefix) const {
-  if (const auto *ancestor = HolderOf(prefix)) return ancestor;
+  if (const auto* ancestor = HolderOf(prefix)) return ancestor;
   auto it = held_.lower_bound(prefix);
   if (it != held_.end() && absl::StartsWith(it->first, prefix)) return &*it;
   return nullptr;
 }
 
-bool PrefixLocks::Refuses(const v1::Request &request, const v1::Fence *fence,
-                          const Held::value_type &h, const std::string &what,
-                          std::optional<Refusal> &out) const {
-  const Holder &holder = h.second;
+bool PrefixLocks::Refuses(const v1::Request& request, const v1::Fence* fence,
+                          const Held::value_type& h, const std::string& what,
+                          std::optional<Refusal>& out) const {
+  const Holder& holder = h.second;
   if (request.session_id() != 0 && request.session_id() == holder.session) {
     return false;
   }
@@ -67,23 +67,23 @@ bool PrefixLocks::Refuses(const v1::Request &request, const v1::Fence *fence,
 }
 
 std::optional<PrefixLocks::Refusal> PrefixLocks::RefuseKey(
-    const v1::Request &request, const std::string &key,
-    const v1::Fence *fence) const {
+    const v1::Request& request, const std::string& key,
+    const v1::Fence* fence) const {
   std::optional<Refusal> out;
-  if (const auto *h = HolderOf(key)) {
+  if (const auto* h = HolderOf(key)) {
     Refuses(request, fence, *h, absl::StrCat("key ", QuoteBytes(key)), out);
   }
   return out;
 }
 
 std::optional<PrefixLocks::Refusal> PrefixLocks::RefuseRange(
-    const v1::Request &request, const std::string &prefix,
-    const v1::Fence *fence) const {
+    const v1::Request& request, const std::string& prefix,
+    const v1::Fence* fence) const {
   std::optional<Refusal> out;
   const std::string what =
       prefix.empty() ? std::string("range of every key")
                      : absl::StrCat("range of prefix ", QuoteBytes(prefix));
-  if (const auto *h = HolderOf(prefix)) {
+  if (const auto* h = HolderOf(prefix)) {
     Refuses(request, fence, *h, what, out);
     return out;  // an ancestor is held: no descendant can be
   }
@@ -94,7 +94,7 @@ std::optional<PrefixLocks::Refusal> PrefixLocks::RefuseRange(
   return out;
 }
 
-void PrefixLocks::Grant(const std::string &prefix, uint64_t session,
+void PrefixLocks::Grant(const std::string& prefix, uint64_t session,
                         int64_t fence) {
   held_.emplace(prefix, Holder{session, fence});
   ++by_fence_[fence];
@@ -108,25 +108,25 @@ void PrefixLocks::Release(Held::iterator it) {
   held_.erase(it);
 }
 
-void PrefixLocks::AddWaiting(const std::string &prefix) { ++waiting_[prefix]; }
+void PrefixLocks::AddWaiting(const std::string& prefix) { ++waiting_[prefix]; }
 
-void PrefixLocks::RemoveWaiting(const std::string &prefix) {
+void PrefixLocks::RemoveWaiting(const std::string& prefix) {
   auto it = waiting_.find(prefix);
   if (it != waiting_.end() && --it->second == 0) waiting_.erase(it);
 }
 
-ApplyResult PrefixLocks::Lock(const v1::Request &request,
-                              const ApplyContext &ctx, v1::Response &response) {
-  const v1::MapLockPrefix &op = request.map().lock_prefix();
-  const std::string &prefix = op.prefix();
-  const Held::value_type *holder = ConflictingHolder(prefix);
+ApplyResult PrefixLocks::Lock(const v1::Request& request,
+                              const ApplyContext& ctx, v1::Response& response) {
+  const v1::MapLockPrefix& op = request.map().lock_prefix();
+  const std::string& prefix = op.prefix();
+  const Held::value_type* holder = ConflictingHolder(prefix);
   if (holder == nullptr && !MeetsAny(waiting_, prefix)) {
     Grant(prefix, request.session_id(), ctx.revision);
     *response.mutable_map() = Granted(ctx.revision).map();
     return Mutated();
   }
   if (op.try_only()) {
-    v1::MapResponse *out = response.mutable_map();
+    v1::MapResponse* out = response.mutable_map();
     out->set_acquired(false);
     out->set_version(holder != nullptr ? holder->second.fence : 0);
     return {};
@@ -136,10 +136,10 @@ ApplyResult PrefixLocks::Lock(const v1::Request &request,
   return Deferred();
 }
 
-ApplyResult PrefixLocks::Unlock(const v1::Request &request,
-                                const ApplyContext &ctx,
-                                v1::Response &response) {
-  const v1::MapUnlockPrefix &op = request.map().unlock_prefix();
+ApplyResult PrefixLocks::Unlock(const v1::Request& request,
+                                const ApplyContext& ctx,
+                                v1::Response& response) {
+  const v1::MapUnlockPrefix& op = request.map().unlock_prefix();
   auto it = held_.find(op.prefix());
   bool owns = false;
   std::string expected;
@@ -164,20 +164,29 @@ ApplyResult PrefixLocks::Unlock(const v1::Request &request,
         current);
     return {};
   }
+  const std::vector<std::string> freed = {it->first};
   Release(it);
   ApplyResult result = Mutated();
-  GrantWaiters(&ctx, &result);
+  if (MayGrant(freed)) GrantWaiters(&ctx, &result);
   response.mutable_map()->set_version(ctx.revision);
   return result;
 }
 
-bool PrefixLocks::GrantWaiters(const ApplyContext *ctx, ApplyResult *result) {
+bool PrefixLocks::MayGrant(const std::vector<std::string>& freed) const {
+  if (scan_due_) return true;
+  for (const std::string& prefix : freed) {
+    if (MeetsAny(waiting_, prefix)) return true;
+  }
+  return false;
+}
+
+bool PrefixLocks::GrantWaiters(const ApplyContext* ctx, ApplyResult* result) {
   if (ctx != nullptr) scan_due_ = false;
   // The prefixes of earlier waiters that stay waiting.
   absl::btree_set<std::string> blocked;
   std::vector<uint64_t> granted;
   // A dry run (no ctx) stops at the first waiter it would grant.
-  for (const auto &[order, waiter] : queue_) {
+  for (const auto& [order, waiter] : queue_) {
     if (ConflictingHolder(waiter.key) != nullptr ||
         MeetsAny(blocked, waiter.key)) {
       blocked.insert(waiter.key);
@@ -197,8 +206,8 @@ bool PrefixLocks::GrantWaiters(const ApplyContext *ctx, ApplyResult *result) {
   return !granted.empty();
 }
 
-void PrefixLocks::List(const v1::MapPrefixLocks &list, const Limits &limits,
-                       v1::MapResponse &out) const {
+void PrefixLocks::List(const v1::MapPrefixLocks& list, const Limits& limits,
+                       v1::MapResponse& out) const {
   const uint32_t limit = PageSize(list.limit(), limits);
   auto it = list.start_after().empty() ? held_.begin()
                                        : held_.upper_bound(list.start_after());
@@ -207,7 +216,7 @@ void PrefixLocks::List(const v1::MapPrefixLocks &list, const Limits &limits,
   for (; it != held_.end() && count < limit; ++it) {
     const int64_t size = static_cast<int64_t>(it->first.size()) + 32;
     if (count > 0 && bytes + size > limits.max_page_bytes) break;
-    v1::PrefixLock *lock = out.add_prefix_locks();
+    v1::PrefixLock* lock = out.add_prefix_locks();
     lock->set_prefix(it->first);
     lock->set_fence(it->second.fence);
     lock->set_session_id(it->second.session);
@@ -217,10 +226,10 @@ void PrefixLocks::List(const v1::MapPrefixLocks &list, const Limits &limits,
   out.set_more(it != held_.end());
 }
 
-void PrefixLocks::EndSession(uint64_t session, const ApplyContext &ctx,
-                             ApplyResult &result) {
+void PrefixLocks::EndSession(uint64_t session, const ApplyContext& ctx,
+                             ApplyResult& result) {
   std::vector<std::string> gone;
-  for (const auto &[order, waiter] : queue_) {
+  for (const auto& [order, waiter] : queue_) {
     if (waiter.session == session) gone.push_back(waiter.key);
   }
   const bool aborted = queue_.AbortSession(
@@ -229,23 +238,24 @@ void PrefixLocks::EndSession(uint64_t session, const ApplyContext &ctx,
                    " ended while waiting for a prefix lock of map ",
                    QuoteName(name_)),
       result);
-  for (const std::string &prefix : gone) RemoveWaiting(prefix);
+  for (const std::string& prefix : gone) RemoveWaiting(prefix);
   std::vector<std::string> held;  // btree erasure moves iterators
   for (auto it = by_session_.lower_bound({session, std::string()});
        it != by_session_.end() && it->first == session; ++it) {
     held.push_back(it->second);
   }
-  for (const std::string &prefix : held) Release(held_.find(prefix));
+  for (const std::string& prefix : held) Release(held_.find(prefix));
   const bool released = !held.empty();
   if (released) result.mutated = true;
-  if (released || aborted) GrantWaiters(&ctx, &result);
+  held.insert(held.end(), gone.begin(), gone.end());
+  if ((released || aborted) && MayGrant(held)) GrantWaiters(&ctx, &result);
 }
 
 absl::Time PrefixLocks::NextDeadline() const {
   return scan_due_ ? absl::InfinitePast() : queue_.NextDeadline();
 }
 
-void PrefixLocks::Advance(const ApplyContext &ctx, ApplyResult &result) {
+void PrefixLocks::Advance(const ApplyContext& ctx, ApplyResult& result) {
   if (scan_due_) {
     GrantWaiters(&ctx, &result);
     return;
@@ -257,12 +267,12 @@ void PrefixLocks::Advance(const ApplyContext &ctx, ApplyResult &result) {
                        result);
   if (!expired) return;
   RemoveWaiting(expired->key);
-  GrantWaiters(&ctx, &result);
+  if (MayGrant({expired->key})) GrantWaiters(&ctx, &result);
 }
 
 void PrefixLocks::Cancel(uint64_t token) {
   std::optional<std::string> prefix;
-  for (const auto &[order, waiter] : queue_) {
+  for (const auto& [order, waiter] : queue_) {
     if (waiter.token == token) {
       prefix = waiter.key;
       break;
@@ -271,12 +281,12 @@ void PrefixLocks::Cancel(uint64_t token) {
   if (!prefix || !queue_.Cancel(token)) return;
   RemoveWaiting(*prefix);
   // Whoever waited behind it may be free now; the next Advance grants.
-  scan_due_ = GrantWaiters(nullptr, nullptr);
+  if (MayGrant({*prefix})) scan_due_ = GrantWaiters(nullptr, nullptr);
 }
 
-void PrefixLocks::Save(atomix::log::v1::MapSave &out) const {
-  for (const auto &[prefix, holder] : held_) {
-    auto *lock = out.add_prefix_locks();
+void PrefixLocks::Save(atomix::log::v1::MapSave& out) const {
+  for (const auto& [prefix, holder] : held_) {
+    auto* lock = out.add_prefix_locks();
     lock->set_prefix(prefix);
     lock->set_fence(holder.fence);
     lock->set_session(holder.session);
@@ -286,8 +296,8 @@ void PrefixLocks::Save(atomix::log::v1::MapSave &out) const {
   out.set_next_order(next_order);
 }
 
-absl::Status PrefixLocks::Load(const atomix::log::v1::MapSave &in) {
-  for (const auto &lock : in.prefix_locks()) {
+absl::Status PrefixLocks::Load(const atomix::log::v1::MapSave& in) {
+  for (const auto& lock : in.prefix_locks()) {
     if (lock.session() == 0 || lock.fence() <= 0) {
       return Lost(absl::StrCat("prefix ", QuoteBytes(lock.prefix()),
                                " has session ", lock.session(), " and fence ",
@@ -301,7 +311,7 @@ absl::Status PrefixLocks::Load(const atomix::log::v1::MapSave &in) {
     Grant(lock.prefix(), lock.session(), lock.fence());
   }
   absl::flat_hash_set<uint64_t> orders, tokens;
-  for (const auto &w : in.prefix_waiters()) {
+  for (const auto& w : in.prefix_waiters()) {
     if (w.session() == 0 || w.order() >= in.next_order() ||
         !orders.insert(w.order()).second || !tokens.insert(w.token()).second) {
       return Lost(absl::StrCat("waiter ", w.order(), " (token ", w.token(),

@@ -36,14 +36,14 @@ class PrefixLocksTest : public ::testing::Test {
     b_ = broker_.OpenSession();
     c_ = broker_.OpenSession();
   }
-  v1::Response Map(const std::string &op, uint64_t session = 0,
+  v1::Response Map(const std::string& op, uint64_t session = 0,
                    uint64_t origin = 1, uint64_t id = 0) {
     return broker_.Apply(v1::MAP, "m", "map { " + op + " }", session, 0, origin,
                          id);
   }
   // LockPrefix `prefix` for `session` from `origin` (so it can be told
   // apart and cancelled); timeout 0: no limit.
-  v1::Response Lock(const std::string &prefix, uint64_t session,
+  v1::Response Lock(const std::string& prefix, uint64_t session,
                     uint64_t origin = 1, int64_t timeout_ms = 0) {
     v1::Request request = MakeRequest(
         v1::MAP, "m", "map { lock_prefix { prefix: \"" + prefix + "\" } }",
@@ -51,19 +51,19 @@ class PrefixLocksTest : public ::testing::Test {
     request.set_timeout_ms(timeout_ms);
     return broker_.Apply(request, session, 0, origin);
   }
-  v1::Response TryLock(const std::string &prefix, uint64_t session) {
+  v1::Response TryLock(const std::string& prefix, uint64_t session) {
     return Map("lock_prefix { prefix: \"" + prefix + "\" try_only: true }",
                session);
   }
-  v1::Response Put(const std::string &key, uint64_t session,
-                   const std::string &fence = "") {
+  v1::Response Put(const std::string& key, uint64_t session,
+                   const std::string& fence = "") {
     return Map("put { key: \"" + key + "\" value: \"v\" " + fence + " }",
                session);
   }
   // "origin:code:fence" of each completion since the last call.
   std::vector<std::string> Done() {
     std::vector<std::string> out;
-    for (const Completion &c : broker_.TakeCompletions()) {
+    for (const Completion& c : broker_.TakeCompletions()) {
       out.push_back(std::to_string(c.origin) + ":" +
                     std::to_string(c.response.error().code()) + ":" +
                     std::to_string(c.response.map().version()));
@@ -74,7 +74,7 @@ class PrefixLocksTest : public ::testing::Test {
   std::vector<std::string> Held() {
     std::vector<std::string> out;
     const v1::Response r = Map("prefix_locks {}");
-    for (const v1::PrefixLock &l : r.map().prefix_locks()) {
+    for (const v1::PrefixLock& l : r.map().prefix_locks()) {
       out.push_back(l.prefix());
     }
     return out;
@@ -298,7 +298,7 @@ TEST_F(PrefixLocksTest, ListingIsPaged) {
   EXPECT_FALSE(r.map().more());
 }
 
-v1::Request SessionRequest(const std::string &op, uint64_t session,
+v1::Request SessionRequest(const std::string& op, uint64_t session,
                            int64_t timeout_ms = 0) {
   v1::Request request = MakeRequest(v1::MAP, "m", "map { " + op + " }");
   request.set_session_id(session);
@@ -350,20 +350,20 @@ TEST(PrefixLocksEngineTest, SaveAndLoadWithAGrantDueMatchTheLiveEngine) {
   Engine live(limits, Engine::Options{.session_id_base = 100}, nullptr);
   const absl::Time now = testing::TestNow();
   const auto run = [&](v1::Request request, uint64_t origin) {
-    std::vector<const v1::Request *> in = {&request};
+    std::vector<const v1::Request*> in = {&request};
     v1::Response response;
-    std::vector<v1::Response *> out = {&response};
+    std::vector<v1::Response*> out = {&response};
     StoreResult result;
     live.ApplyBatch(now, origin, in, out, result);
     return response;
   };
   uint64_t s[3];
-  for (uint64_t &id : s) {
+  for (uint64_t& id : s) {
     id = run(testing::ParseRequest("session { open { ttl_ms: 60000 } }"), 1)
              .session()
              .session_id();
   }
-  const auto lock = [&](const std::string &prefix, uint64_t session,
+  const auto lock = [&](const std::string& prefix, uint64_t session,
                         uint64_t origin) {
     v1::Request r = MakeRequest(
         v1::MAP, "m", "map { lock_prefix { prefix: \"" + prefix + "\" } }",
@@ -396,7 +396,7 @@ TEST(PrefixLocksEngineTest, SaveAndLoadWithAGrantDueMatchTheLiveEngine) {
 }
 
 TEST(PrefixLocksSaveTest, LoadRefusesInconsistentSaves) {
-  const auto load = [](const std::string &text) {
+  const auto load = [](const std::string& text) {
     atomix::log::v1::PrimitiveSave save;
     EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &save));
     MapState machine;
@@ -437,7 +437,7 @@ TEST(PrefixLocksSaveTest, LoadRefusesInconsistentSaves) {
 
 TEST(PrefixLocksValidateTest, NewOpsAreValidatedNamingTheField) {
   const Limits limits;
-  const auto check = [&](const std::string &op, uint64_t session) {
+  const auto check = [&](const std::string& op, uint64_t session) {
     v1::Request request = MakeRequest(v1::MAP, "m", "map { " + op + " }");
     request.set_session_id(session);
     return MapPrimitive().validate(request, limits);
