@@ -11,11 +11,12 @@
 // when it conflicts with no holder and with no earlier waiter still
 // waiting, so a stream of short child locks cannot starve a parent that
 // waits for them. A grant's fence is the revision of the step that granted
-// it; the disjoint prefixes one step grants share it. Whenever something leaves
+// it; the disjoint prefixes one step grants share it. When something leaves
 // (an unlock, a session's end, a waiter that times out, is aborted or is
-// cancelled), the waiters are scanned once in arrival order; a cancel has no
-// step of its own, so it only marks the table as due (NextDeadline is then
-// InfinitePast) and the next Advance grants.
+// cancelled) and a waiter overlaps what left, the waiters are scanned once
+// in arrival order; a cancel has no step of its own, so it only marks the
+// table as due (NextDeadline is then InfinitePast) and the next Advance
+// grants.
 //
 // Costs: a key's holder O(log n); a lock request O(len * log w) (its
 // ancestors among the waiters); an unlock, expiry or cancel that frees no
