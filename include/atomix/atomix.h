@@ -38,6 +38,7 @@
 #include "atomix/map.h"
 #include "atomix/multi_map.h"
 #include "atomix/options.h"
+#include "atomix/prefix_lock.h"
 #include "atomix/read_write_lock.h"
 #include "atomix/semaphore.h"
 #include "atomix/set.h"

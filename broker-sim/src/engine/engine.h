@@ -167,10 +167,11 @@ class Engine {
   // at one revision, all or none.
   void ApplyTxn(const v1::Request& request, Sessions::Session* session,
                 v1::Response& response);
-  // Fails `response` unless every write of the branch can be applied.
+  // Fails `response` unless every write of the branch, made by
+  // `session_id`, can be applied.
   bool CheckTxnWrites(
       const google::protobuf::RepeatedPtrField<v1::TxnWrite>& writes,
-      const char* branch, v1::Response& response);
+      const char* branch, uint64_t session_id, v1::Response& response);
   // Applies the read `read` to the machine bound to its name, or to an
   // empty one if none is; false, with the message, if the name is bound to
   // another type.

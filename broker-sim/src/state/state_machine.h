@@ -129,6 +129,15 @@ class StateMachine {
   }
   virtual int64_t NewestFence() const { return 0; }
 
+  // Transactions: whether this machine refuses the write `request` of a
+  // transaction for a reason the write itself cannot see (a map prefix
+  // locked by another session): FAILED_PRECONDITION naming it, checked
+  // before any write of the transaction is applied. OK otherwise.
+  virtual absl::Status CheckTxnWrite(const v1::Request& request) const {
+    (void)request;
+    return absl::OkStatus();
+  }
+
   // The machine's whole state, for a snapshot of the engine: all that Load
   // needs to go on exactly where this machine is (waiters, owners, TTLs
   // included). Fills `out`'s state, not its name or type.
