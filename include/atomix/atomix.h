@@ -22,6 +22,7 @@
 #ifndef ATOMIX_ATOMIX_H_
 #define ATOMIX_ATOMIX_H_
 
+#include "atomix/barrier.h"
 #include "atomix/call_options.h"
 #include "atomix/client.h"
 #include "atomix/codec.h"
@@ -31,11 +32,15 @@
 #include "atomix/fence_validator.h"
 #include "atomix/future.h"
 #include "atomix/indexed_map.h"
+#include "atomix/latch.h"
 #include "atomix/list.h"
 #include "atomix/lock.h"
 #include "atomix/map.h"
 #include "atomix/multi_map.h"
 #include "atomix/options.h"
+#include "atomix/prefix_lock.h"
+#include "atomix/read_write_lock.h"
+#include "atomix/semaphore.h"
 #include "atomix/set.h"
 #include "atomix/status.h"
 #include "atomix/stream_range.h"
@@ -43,5 +48,6 @@
 #include "atomix/value.h"
 #include "atomix/versioned.h"
 #include "atomix/watch.h"
+#include "atomix/work_queue.h"
 
 #endif  // ATOMIX_ATOMIX_H_

@@ -33,13 +33,19 @@
 //   auto events = scores->Watch(atomix::WithReplay());
 //   for (const auto& e : *events) { /* e.type, e.revision, e.entry, ... */ }
 //
+// Prefix locks (atomix/prefix_lock.h): LockPrefix("jobs/42/") leases every
+// key under a prefix to this client's session; writes by other sessions
+// under it fail unless they carry IfFence(guard).
+//
 // Errors: INVALID_ARGUMENT for a bad name, an empty encoded key, a key or
 // value over the broker's size limits, or stored bytes that a codec cannot
 // decode (the message names the type, the map and the key);
 // FAILED_PRECONDITION for a name bound to another primitive type or an
 // IfVersion mismatch (CurrentVersion(status) holds the entry's current
 // version) or an IfFence whose grant no longer holds the lock
-// (CurrentVersion(status) holds the lock's current fence, 0 if free);
+// (CurrentVersion(status) holds the lock's current fence, 0 if free) or a
+// write under another session's prefix lock (CurrentVersion(status) holds
+// that lock's fence);
 // NOT_FOUND for Update, Remove, or an IfVersion write on an absent
 // key; ALREADY_EXISTS for Insert on a present key; plus UNAVAILABLE,
 // DEADLINE_EXCEEDED, CANCELLED.
@@ -68,6 +74,7 @@
 #include "atomix/internal/primitive.h"
 #include "atomix/internal/watch_core.h"
 #include "atomix/options.h"
+#include "atomix/prefix_lock.h"
 #include "atomix/stream_range.h"
 #include "atomix/versioned.h"
 #include "atomix/watch.h"
@@ -148,7 +155,7 @@ class Map {
   }
 
   // Inserts only if the key is absent; ALREADY_EXISTS otherwise. Takes
-  // WithEphemeral() and WithTTL(d), not IfVersion or IfFence.
+  // WithEphemeral(), WithTTL(d) and IfFence, not IfVersion.
   absl::StatusOr<Version> Insert(const K& key, const V& value,
                                  const WriteOptions& options = {}) const {
     return InsertAsync(key, value, options).get();
@@ -184,17 +191,17 @@ class Map {
   }
 
   // Removes every entry at one revision, which it returns; 0 (and no
-  // revision taken) if the map was already empty.
-  absl::StatusOr<Version> Clear(const CallOptions& options = {}) const {
+  // revision taken) if the map was already empty. Takes IfFence only.
+  absl::StatusOr<Version> Clear(const WriteOptions& options = {}) const {
     return ClearAsync(options).get();
   }
 
   // Removes every entry whose encoded key starts with `prefix`, all at one
   // revision (watchers see the removals back to back), and returns how many
   // it removed (0, and no revision taken, if none matched). An empty prefix
-  // removes everything, like Clear().
+  // removes everything, like Clear(). Takes IfFence only.
   absl::StatusOr<int64_t> RemovePrefix(std::string_view prefix,
-                                       const CallOptions& options = {}) const {
+                                       const WriteOptions& options = {}) const {
     return RemovePrefixAsync(prefix, options).get();
   }
 
@@ -235,13 +242,74 @@ class Map {
   Future<int64_t> SizeAsync(const CallOptions& options = {}) const {
     return core_.SizeAsync(options);
   }
-  Future<Version> ClearAsync(const CallOptions& options = {}) const {
+  Future<Version> ClearAsync(const WriteOptions& options = {}) const {
     return core_.ClearAsync(options);
   }
   Future<int64_t> RemovePrefixAsync(std::string_view prefix,
-                                    const CallOptions& options = {}) const {
+                                    const WriteOptions& options = {}) const {
     return core_.RemovePrefixAsync(std::string(prefix), options);
   }
+
+  // LockPrefix: waits in arrival order until this client's session holds
+  // an exclusive lock on every key whose encoded bytes start with `prefix`
+  // (see atomix/prefix_lock.h), and returns the guard that unlocks it. Waits
+  // until the call's deadline, then fails with DEADLINE_EXCEEDED; a cancel
+  // through CallOptions::cancel returns CANCELLED at once. Either way the
+  // client withdraws the request, and unlocks a grant that crossed that.
+  absl::StatusOr<PrefixLockGuard> LockPrefix(std::string_view prefix,
+                                             const CallOptions& options = {}) const {
+    auto grant = LockPrefixAsync(prefix, options).get();
+    if (!grant.ok()) return grant.status();
+    return PrefixLockGuard(core_, *std::move(grant));
+  }
+
+  // The guard if the prefix could be locked at once, else nullopt (someone
+  // holds an overlapping prefix, or waits for one).
+  absl::StatusOr<std::optional<PrefixLockGuard>> TryLockPrefix(
+      std::string_view prefix, const CallOptions& options = {}) const {
+    auto grant = TryLockPrefixAsync(prefix, options).get();
+    if (!grant.ok()) return grant.status();
+    if (!grant->has_value()) return std::optional<PrefixLockGuard>();
+    return std::optional<PrefixLockGuard>(PrefixLockGuard(core_, **std::move(grant)));
+  }
+
+  // Unlocks `prefix`, held by this client's session; with IfVersion(fence),
+  // the grant with that fence, whichever session holds it. Waiters it frees
+  // are granted at once. FAILED_PRECONDITION (CurrentVersion(status) = the
+  // fence holding it, 0 if none) if it is not held that way.
+  absl::Status UnlockPrefix(std::string_view prefix, const WriteOptions& options = {}) const {
+    return UnlockPrefixAsync(prefix, options).get();
+  }
+
+  // The held prefix locks in prefix order, page by page (page_size of
+  // `options`; its prefix must be empty).
+  StreamRange<PrefixLock> PrefixLocks(const ListOptions& options = {}) const {
+    return internal::PrefixLockRange(core_, options);
+  }
+
+  // The same, without waiting; wrap a grant in PrefixLockGuard(core(),
+  // grant) to unlock it by scope. A grant whose future is dropped stays
+  // held until it is unlocked or the session ends.
+  Future<PrefixLock> LockPrefixAsync(std::string_view prefix,
+                                     const CallOptions& options = {}) const {
+    return internal::MapFuture<PrefixLock>(
+        internal::LockPrefixAsync(core_, std::string(prefix), /*try_only=*/false, options),
+        [](absl::StatusOr<std::optional<PrefixLock>> g) -> absl::StatusOr<PrefixLock> {
+          if (!g.ok()) return g.status();
+          return **std::move(g);
+        });
+  }
+  Future<std::optional<PrefixLock>> TryLockPrefixAsync(std::string_view prefix,
+                                                       const CallOptions& options = {}) const {
+    return internal::LockPrefixAsync(core_, std::string(prefix), /*try_only=*/true, options);
+  }
+  Future<void> UnlockPrefixAsync(std::string_view prefix,
+                                 const WriteOptions& options = {}) const {
+    return internal::UnlockPrefixAsync(core_, std::string(prefix), options);
+  }
+
+  // The bytes-level map, for PrefixLockGuard(map.core(), grant).
+  const internal::MapCore& core() const { return core_; }
 
   // Watches the map (atomix/watch.h): every key, or with options.prefix
   // (e.g. Watch(atomix::WithPrefix("jobs/"))) the keys whose encoded bytes

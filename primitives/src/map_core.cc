@@ -12,6 +12,25 @@ static_assert(kMapKind.wire_type == v1::MAP);
 constexpr OpWire<v1::MapRequest, v1::MapResponse> kMapWire{
     kMapKind, &v1::Request::mutable_map, &v1::Response::has_map, &v1::Response::mutable_map};
 
+// Copies if_fence into an op that takes no if_version.
+template <class Op>
+void SetFence(const WriteOptions& options, Op& op) {
+  if (!options.if_fence) return;
+  op.mutable_if_fence()->set_lock(options.if_fence->lock);
+  op.mutable_if_fence()->set_version(options.if_fence->version);
+}
+
+// What Insert, Clear and RemovePrefix accept: IfFence, never IfVersion.
+absl::Status CheckFenceOnly(const WriteOptions& options, bool lifetime, const std::string& name,
+                            const char* op) {
+  if (options.if_version) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("map \"", name, "\": ", op, " does not take IfVersion"));
+  }
+  return CheckWriteOptions(options, {.conditions = true, .lifetime = lifetime}, kMapKind, name,
+                           op);
+}
+
 Future<Version> SendWrite(ClientCore& core, const std::string& name, v1::MapRequest op,
                           const char* op_name, const CallOptions& options) {
   return CallOp<Version>(core, kMapWire, name, std::move(op), op_name, options,
@@ -44,14 +63,14 @@ Future<Version> MapCore::PutAsync(std::string key, std::string value,
 
 Future<Version> MapCore::InsertAsync(std::string key, std::string value,
                                      const WriteOptions& options) const {
-  absl::Status ok = CheckWriteOptions(options, {.conditions = false, .lifetime = true}, kMapKind,
-                                      name_, "Insert");
+  absl::Status ok = CheckFenceOnly(options, /*lifetime=*/true, name_, "Insert");
   if (!ok.ok()) return Refused<Version>(core_.get(), std::move(ok));
   v1::MapRequest op;
   auto* insert = op.mutable_insert();
   insert->set_key(std::move(key));
   insert->set_value(std::move(value));
   SetLifetime(options, *insert);
+  SetFence(options, *insert);
   return SendWrite(*core_, name_, std::move(op), "insert", options);
 }
 
@@ -107,15 +126,21 @@ Future<int64_t> MapCore::SizeAsync(const CallOptions& options) const {
                          CallKind{.idempotent = true}, [](v1::MapResponse& r) { return r.size(); });
 }
 
-Future<Version> MapCore::ClearAsync(const CallOptions& options) const {
+Future<Version> MapCore::ClearAsync(const WriteOptions& options) const {
+  absl::Status ok = CheckFenceOnly(options, /*lifetime=*/false, name_, "Clear");
+  if (!ok.ok()) return Refused<Version>(core_.get(), std::move(ok));
   v1::MapRequest op;
-  op.mutable_clear();
+  SetFence(options, *op.mutable_clear());
   return SendWrite(*core_, name_, std::move(op), "clear", options);
 }
 
-Future<int64_t> MapCore::RemovePrefixAsync(std::string prefix, const CallOptions& options) const {
+Future<int64_t> MapCore::RemovePrefixAsync(std::string prefix,
+                                           const WriteOptions& options) const {
+  absl::Status ok = CheckFenceOnly(options, /*lifetime=*/false, name_, "RemovePrefix");
+  if (!ok.ok()) return Refused<int64_t>(core_.get(), std::move(ok));
   v1::MapRequest op;
   op.mutable_remove_prefix()->set_prefix(std::move(prefix));
+  SetFence(options, *op.mutable_remove_prefix());
   return CallOp<int64_t>(*core_, kMapWire, name_, std::move(op), "remove_prefix", options,
                          CallKind{.idempotent = false},
                          [](v1::MapResponse& r) { return r.size(); });

@@ -255,6 +255,51 @@ TEST_F(BrokerTxnTest, AWrongTypeAppliesNothing) {
   EXPECT_EQ(broker_.revision(), 1);
 }
 
+TEST_F(BrokerTxnTest, AWriteUnderAnotherSessionsPrefixLockAppliesNothing) {
+  const uint64_t holder = broker_.OpenSession();
+  const uint64_t other = broker_.OpenSession();
+  v1::Response r = broker_.Apply(
+      v1::MAP, "m", "map { lock_prefix { prefix: \"acct/\" } }", holder);
+  ASSERT_TRUE(r.map().acquired());
+  const int64_t fence = r.map().version();
+  constexpr char kWrites[] = R"pb(
+    success {
+      type: COUNTER
+      name: "c"
+      counter_add { delta: 1 }
+    }
+    success {
+      type: MAP
+      name: "m"
+      map_put { key: "free" value: "v" }
+    }
+    success {
+      type: MAP
+      name: "m"
+      map_remove { key: "acct/alice" }
+    })pb";
+  r = Txn(kWrites, other);
+  ASSERT_TRUE(r.has_error());
+  EXPECT_EQ(r.error().code(),
+            static_cast<int>(absl::StatusCode::kFailedPrecondition));
+  EXPECT_NE(r.error().message().find("success write 2: map \"m\" key "
+                                     "\"acct/alice\" is under prefix "
+                                     "\"acct/\""),
+            std::string::npos)
+      << r.error().message();
+  EXPECT_NE(r.error().message().find("fence " + std::to_string(fence)),
+            std::string::npos);
+  EXPECT_EQ(Get("free"), "<absent>");
+  EXPECT_EQ(Counter("c"), 0);
+  EXPECT_EQ(broker_.revision(), fence);
+  // Without a session too; the holder's own session writes.
+  EXPECT_TRUE(Txn(kWrites).has_error());
+  r = Txn(kWrites, holder);
+  EXPECT_FALSE(r.has_error()) << r.error().message();
+  EXPECT_EQ(Get("free"), "v");
+  EXPECT_EQ(Counter("c"), 1);
+}
+
 TEST_F(BrokerTxnTest, BadTransactionsAreRefusedNamingTheStep) {
   struct Case {
     const char* text;

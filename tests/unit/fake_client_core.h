@@ -126,11 +126,11 @@ class FakeBroker {
     waiting_[origin] = &slot;
     while (!slot.done) {
       if (cancel.stop_requested()) {
-        Forget(origin);
+        Forget(origin, request.id());
         return absl::CancelledError("call cancelled");
       }
       if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && !slot.done) {
-        Forget(origin);
+        Forget(origin, request.id());
         return absl::DeadlineExceededError("no answer from the broker before the deadline");
       }
     }
@@ -154,8 +154,16 @@ class FakeBroker {
     if (!completions.empty()) cv_.notify_all();
   }
 
-  void Forget(uint64_t origin) {
+  // As the client core does for a caller that gave up: withdraws the
+  // request with a CancelRequest (latch and barrier waits outlive a closed
+  // stream), then closes its stream.
+  void Forget(uint64_t origin, uint64_t request_id) {
     waiting_.erase(origin);
+    v1::Request cancel;
+    cancel.mutable_cancel()->set_request_id(request_id);
+    v1::Response ignored;
+    std::vector<broker::Completion> completions;
+    broker_.Execute(cancel, origin, ignored, completions);
     broker_.Cancel(origin);
   }
 

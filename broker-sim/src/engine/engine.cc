@@ -7,7 +7,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/errors.h"
-#include "broker-sim/src/state/lock.h"
 #include "broker-sim/src/state/registry.h"
 
 namespace atomix::broker {
@@ -258,23 +257,27 @@ bool Engine::CheckFence(const v1::Request& request,
   const v1::Fence* fence = FenceOf(request);
   if (fence == nullptr) return true;
   auto it = primitives_.find(fence->lock());
-  if (it != primitives_.end() && it->second->type() != v1::LOCK) {
-    SetError(response, absl::StatusCode::kFailedPrecondition,
-             absl::StrCat("fence names ", QuoteName(fence->lock()), ", ",
-                          ATypeName(it->second->type()), ", not a lock"),
-             0);
-    return false;
+  std::string holder = QuoteName(fence->lock());
+  int64_t current = 0;
+  if (it != primitives_.end()) {
+    const StateMachine& machine = *it->second;
+    const PrimitiveSpec* spec = FindPrimitive(machine.type());
+    if (spec == nullptr || !spec->grants_fences) {
+      SetError(response, absl::StatusCode::kFailedPrecondition,
+               absl::StrCat("fence names ", holder, ", ",
+                            ATypeName(machine.type()), ", which grants no fences"),
+               0);
+      return false;
+    }
+    if (machine.FenceHolds(fence->version())) return true;
+    current = machine.NewestFence();
+    holder = absl::StrCat(spec->name, " ", holder);
   }
-  const int64_t current =
-      it == primitives_.end()
-          ? 0
-          : static_cast<const LockState&>(*it->second).fence();
-  if (current == fence->version()) return true;
   SetError(response, absl::StatusCode::kFailedPrecondition,
-           absl::StrCat("fence ", fence->version(), " of lock ",
-                        QuoteName(fence->lock()), " no longer holds it; ",
-                        current == 0 ? std::string("the lock is free")
-                                     : absl::StrCat("current fence is ", current)),
+           absl::StrCat("fence ", fence->version(), " of ", holder,
+                        " no longer holds it; ",
+                        current == 0 ? std::string("nothing holds it")
+                                     : absl::StrCat("its newest fence is ", current)),
            current);
   return false;
 }

@@ -102,6 +102,8 @@ class Engine {
   // False, answering nothing, if any request is not a read.
   bool Read(absl::Span<const v1::Request* const> requests,
             absl::Span<v1::Response* const> responses);
+  // Withdraws the waiting requests of a stream that closed, except those
+  // that outlive it (OutlivesStream).
   void CancelOrigin(uint64_t origin);
   void ExpireAllSessions(absl::Time now, StoreResult& result);
 
@@ -139,6 +141,7 @@ class Engine {
     uint64_t sequence = 0;
     std::string name;
   };
+  bool OutlivesStream(const Pending& pending) const;
 
   // The machine bound to the request's name, or else a new unbound one
   // left in `fresh`. Null, with the error in `response`, if the name is
@@ -164,10 +167,11 @@ class Engine {
   // at one revision, all or none.
   void ApplyTxn(const v1::Request& request, Sessions::Session* session,
                 v1::Response& response);
-  // Fails `response` unless every write of the branch can be applied.
+  // Fails `response` unless every write of the branch, made by
+  // `session_id`, can be applied.
   bool CheckTxnWrites(
       const google::protobuf::RepeatedPtrField<v1::TxnWrite>& writes,
-      const char* branch, v1::Response& response);
+      const char* branch, uint64_t session_id, v1::Response& response);
   // Applies the read `read` to the machine bound to its name, or to an
   // empty one if none is; false, with the message, if the name is bound to
   // another type.

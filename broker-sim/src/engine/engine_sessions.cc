@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/engine/engine.h"
+#include "broker-sim/src/state/registry.h"
 
 namespace atomix::broker {
 namespace {
@@ -19,11 +20,25 @@ v1::Response CancelledAnswer(const char* why) {
 
 }  // namespace
 
+// A waiting request of a live session whose primitive keeps it when its
+// stream closes (PrimitiveSpec::waits_outlive_streams): it stays until it is
+// answered, times out, is cancelled, or its session ends; a resend after a
+// reconnect finds it again.
+bool Engine::OutlivesStream(const Pending& pending) const {
+  if (pending.session == 0 || sessions_.Find(pending.session) == nullptr) {
+    return false;
+  }
+  auto it = primitives_.find(pending.name);
+  if (it == primitives_.end()) return false;
+  const PrimitiveSpec* spec = FindPrimitive(it->second->type());
+  return spec != nullptr && spec->waits_outlive_streams;
+}
+
 void Engine::CancelOrigin(uint64_t origin) {
   std::vector<uint64_t> tokens;
   for (auto it = by_origin_.lower_bound({origin, 0});
        it != by_origin_.end() && it->first.first == origin; ++it) {
-    tokens.push_back(it->second);
+    if (!OutlivesStream(pending_.at(it->second))) tokens.push_back(it->second);
   }
   StoreResult ignored;
   for (uint64_t token : tokens) Withdraw(token, nullptr, ignored);

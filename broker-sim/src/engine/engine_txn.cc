@@ -5,7 +5,9 @@
 // another type, a counter leaving the int64 range; ValidateTxn refused two
 // types for one name),
 // and the writes that remain cannot fail: conditions live in comparisons
-// and removals of absent entries change nothing. So a transaction applies
+// and removals of absent entries change nothing; a machine may refuse a
+// write up front (StateMachine::CheckTxnWrite: a map prefix locked by
+// another session). So a transaction applies
 // all of its branch or nothing, and every machine it writes records its
 // events at the one revision.
 #include <memory>
@@ -64,16 +66,25 @@ bool Engine::ReadBound(const v1::Request& read, v1::Response& answer,
 
 bool Engine::CheckTxnWrites(
     const google::protobuf::RepeatedPtrField<v1::TxnWrite>& writes,
-    const char* branch, v1::Response& response) {
+    const char* branch, uint64_t session_id, v1::Response& response) {
   absl::flat_hash_map<std::string, int64_t> counters;
   for (int i = 0; i < writes.size(); ++i) {
     const v1::TxnWrite& write = writes[i];
     const std::string where = absl::StrCat(branch, " write ", i);
     if (write.type() != v1::COUNTER) {
-      if (const StateMachine* bound = Find(write.name());
-          bound != nullptr && bound->type() != write.type()) {
+      const StateMachine* bound = Find(write.name());
+      if (bound != nullptr && bound->type() != write.type()) {
         Fail(response, absl::StatusCode::kFailedPrecondition, where,
              WrongTypeMessage(write.name(), bound->type(), write.type()));
+        return false;
+      }
+      if (bound == nullptr) continue;
+      // A write the machine refuses (e.g. under another session's map
+      // prefix lock) fails the transaction before anything is applied.
+      if (absl::Status refused =
+              bound->CheckTxnWrite(WriteRequest(write, session_id));
+          !refused.ok()) {
+        Fail(response, refused.code(), where, std::string(refused.message()));
         return false;
       }
       continue;
@@ -130,7 +141,8 @@ void Engine::ApplyTxn(const v1::Request& request, Sessions::Session* session,
   const bool succeeded = out->failed_compare() < 0;
   out->set_succeeded(succeeded);
   const auto& writes = succeeded ? txn.success() : txn.failure();
-  if (!CheckTxnWrites(writes, succeeded ? "success" : "failure", response)) {
+  if (!CheckTxnWrites(writes, succeeded ? "success" : "failure",
+                      request.session_id(), response)) {
     return;
   }
 

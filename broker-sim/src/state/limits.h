@@ -23,6 +23,12 @@ struct Limits {
   // Unacknowledged exactly-once responses (and waiting requests) remembered
   // per session; a new sequence beyond this fails with RESOURCE_EXHAUSTED.
   size_t max_unacked_responses = 1024;
+  // Coordination recipes.
+  int64_t max_permits = int64_t{1} << 20;       // a semaphore's permit count
+  int64_t max_latch_count = int64_t{1} << 31;   // a latch's count
+  int64_t max_parties = int64_t{1} << 20;       // a barrier's party count
+  int64_t max_push_items = 1000;                // items of one work queue push
+  int64_t max_visibility_timeout_ms = 86400000; // a work queue lease (one day)
 };
 
 }  // namespace atomix::broker

@@ -56,17 +56,8 @@ ApplyResult LockState::Apply(const v1::Request& request,
         out->set_version(fence());
         return {};
       }
-      const uint64_t order = next_order_++;
-      Waiter waiter{ctx.token, request.session_id(), absl::InfiniteFuture()};
-      if (request.timeout_ms() > 0) {
-        waiter.deadline = ctx.now + absl::Milliseconds(request.timeout_ms());
-        deadlines_.emplace(waiter.deadline, order);
-      }
-      queue_.emplace(order, waiter);
-      order_of_token_[ctx.token] = order;
-      ApplyResult result;
-      result.deferred = true;
-      return result;
+      queue_.Add(request, ctx);
+      return Deferred();
     }
     case v1::LockRequest::kRelease: {
       const v1::LockRelease& release = op.release();
@@ -121,9 +112,7 @@ void LockState::ReleaseAndGrantNext(const ApplyContext& ctx,
     Describe(AddEvent(result, v1::WatchEvent::REMOVED, ctx.revision));
     return;
   }
-  auto first = queue_.begin();
-  const Waiter waiter = first->second;
-  RemoveWaiter(first->first);
+  const WaitQueue::Waiter waiter = queue_.Remove(queue_.front().order);
   holder_ = Holder{waiter.session, ctx.revision};
   result.answers.push_back(Answer{waiter.token, Granted(ctx.revision)});
   Describe(AddEvent(result, v1::WatchEvent::UPDATED, ctx.revision));
@@ -147,58 +136,31 @@ void LockState::Snapshot(const WatchFilter& filter,
   *out.mutable_lock() = out.holder();  // the 1.0 form
 }
 
-void LockState::RemoveWaiter(uint64_t order) {
-  auto it = queue_.find(order);
-  if (it == queue_.end()) return;
-  deadlines_.erase({it->second.deadline, order});
-  order_of_token_.erase(it->second.token);
-  queue_.erase(it);
-}
-
 ApplyResult LockState::EndSession(uint64_t session_id,
                                   const ApplyContext& ctx) {
   ApplyResult result;
-  std::vector<uint64_t> gone;
-  for (const auto& [order, waiter] : queue_) {
-    if (waiter.session == session_id) gone.push_back(order);
-  }
-  for (uint64_t order : gone) {
-    const uint64_t token = queue_.at(order).token;
-    RemoveWaiter(order);
-    Answer answer{token, {}};
-    SetError(answer.response, absl::StatusCode::kAborted,
-             absl::StrCat("session ", session_id, " ended while waiting for lock ",
-                          QuoteName(name_)));
-    result.answers.push_back(std::move(answer));
-  }
+  queue_.AbortSession(session_id,
+                      absl::StrCat("session ", session_id,
+                                   " ended while waiting for lock ", QuoteName(name_)),
+                      result);
   if (holder_ && holder_->session == session_id) {
     ReleaseAndGrantNext(ctx, result);
   }
   return result;
 }
 
-absl::Time LockState::NextDeadline() const {
-  return deadlines_.empty() ? absl::InfiniteFuture() : deadlines_.begin()->first;
-}
+absl::Time LockState::NextDeadline() const { return queue_.NextDeadline(); }
 
 ApplyResult LockState::Advance(const ApplyContext& ctx) {
   ApplyResult result;
-  if (deadlines_.empty() || deadlines_.begin()->first > ctx.now) return result;
-  const uint64_t order = deadlines_.begin()->second;
-  const Waiter waiter = queue_.at(order);
-  RemoveWaiter(order);
-  Answer answer{waiter.token, {}};
-  SetError(answer.response, absl::StatusCode::kDeadlineExceeded,
-           absl::StrCat("lock ", QuoteName(name_),
-                        ": timed out waiting; current fence is ", fence()));
-  result.answers.push_back(std::move(answer));
+  queue_.ExpireOne(ctx.now,
+                   absl::StrCat("lock ", QuoteName(name_),
+                                ": timed out waiting; current fence is ", fence()),
+                   result);
   return result;
 }
 
-void LockState::Cancel(uint64_t token) {
-  auto it = order_of_token_.find(token);
-  if (it != order_of_token_.end()) RemoveWaiter(it->second);
-}
+void LockState::Cancel(uint64_t token) { queue_.Cancel(token); }
 
 void LockState::Save(atomix::log::v1::PrimitiveSave& out) const {
   auto* save = out.mutable_lock();
@@ -208,13 +170,16 @@ void LockState::Save(atomix::log::v1::PrimitiveSave& out) const {
     save->set_holder_session(holder_->session);
     save->set_holder_fence(holder_->fence);
   }
-  save->set_next_order(next_order_);
-  for (const auto& [order, waiter] : queue_) {
+  google::protobuf::RepeatedPtrField<atomix::log::v1::Waiter> waiters;
+  uint64_t next_order = 0;
+  queue_.Save(waiters, next_order);
+  save->set_next_order(next_order);
+  for (const atomix::log::v1::Waiter& waiter : waiters) {
     auto* w = save->add_waiters();
-    w->set_order(order);
-    w->set_token(waiter.token);
-    w->set_session(waiter.session);
-    w->set_deadline_us(SaveTime(waiter.deadline));
+    w->set_order(waiter.order());
+    w->set_token(waiter.token());
+    w->set_session(waiter.session());
+    w->set_deadline_us(waiter.deadline_us());
   }
 }
 
@@ -223,13 +188,15 @@ absl::Status LockState::Load(const atomix::log::v1::PrimitiveSave& in) {
   const auto& save = in.lock();
   name_ = save.name();
   if (save.held()) holder_ = Holder{save.holder_session(), save.holder_fence()};
-  next_order_ = save.next_order();
+  google::protobuf::RepeatedPtrField<atomix::log::v1::Waiter> waiters;
   for (const auto& w : save.waiters()) {
-    Waiter waiter{w.token(), w.session(), LoadTime(w.deadline_us())};
-    queue_.emplace(w.order(), waiter);
-    order_of_token_[w.token()] = w.order();
-    if (waiter.deadline != absl::InfiniteFuture()) deadlines_.emplace(waiter.deadline, w.order());
+    atomix::log::v1::Waiter* waiter = waiters.Add();
+    waiter->set_order(w.order());
+    waiter->set_token(w.token());
+    waiter->set_session(w.session());
+    waiter->set_deadline_us(w.deadline_us());
   }
+  queue_.Load(waiters, save.next_order());
   return absl::OkStatus();
 }
 
@@ -265,6 +232,7 @@ const PrimitiveSpec& LockPrimitive() {
       .op = v1::Request::kLock,
       .make = &Make<LockState>,
       .validate = &ValidateLock,
+      .grants_fences = true,
       .session_owned = &AlwaysOwned,
       .has_timers = true,
       .is_read = &LockIsRead,

@@ -21,11 +21,9 @@
 #include <string>
 #include <utility>
 
-#include "absl/container/btree_map.h"
-#include "absl/container/btree_set.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 #include "broker-sim/src/state/state_machine.h"
+#include "broker-sim/src/state/wait_queue.h"
 
 namespace atomix::broker {
 
@@ -48,6 +46,10 @@ class LockState final : public StateMachine {
                 v1::WatchSnapshot& out) const override;
   void Save(atomix::log::v1::PrimitiveSave& out) const override;
   absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
+  bool FenceHolds(int64_t fence) const override {
+    return holder_ && holder_->fence == fence;
+  }
+  int64_t NewestFence() const override { return fence(); }
 
   const std::optional<Holder>& holder() const { return holder_; }
   // The current fence, 0 when the lock is free.
@@ -55,17 +57,10 @@ class LockState final : public StateMachine {
   size_t waiters() const { return queue_.size(); }
 
  private:
-  struct Waiter {
-    uint64_t token = 0;
-    uint64_t session = 0;
-    absl::Time deadline = absl::InfiniteFuture();
-  };
-
   // Releases the lock and grants it to the first waiter, if any, at
   // ctx.revision; the grant's answer and the watch event (UPDATED, or
   // REMOVED if no one waits) go into `result`, which is marked mutated.
   void ReleaseAndGrantNext(const ApplyContext& ctx, ApplyResult& result);
-  void RemoveWaiter(uint64_t order);
   // The current holder; left empty (fence 0) when the lock is free.
   void FillHolder(v1::LockHolder& out) const;
   // Sets an event's holder detail (both wire forms) to the current holder.
@@ -73,10 +68,7 @@ class LockState final : public StateMachine {
 
   std::string name_;  // for messages; set by the first Apply
   std::optional<Holder> holder_;
-  uint64_t next_order_ = 0;
-  absl::btree_map<uint64_t, Waiter> queue_;  // by arrival order
-  absl::flat_hash_map<uint64_t, uint64_t> order_of_token_;
-  absl::btree_set<std::pair<absl::Time, uint64_t>> deadlines_;  // (deadline, order)
+  WaitQueue queue_;
 };
 
 }  // namespace atomix::broker

@@ -203,7 +203,7 @@ TEST_F(BrokerLockTest, FencedWritesApplyOnlyWhileTheFenceHolds) {
       R"pb(map { put { key: "k" value: "2" if_fence { lock: "db" version: 1 } } })pb");
   EXPECT_EQ(r.error().code(), kFailedPrecondition);
   EXPECT_EQ(r.error().message(),
-            "fence 1 of lock \"db\" no longer holds it; current fence is 4");
+            "fence 1 of lock \"db\" no longer holds it; its newest fence is 4");
   EXPECT_EQ(r.error().current(), 4);
   EXPECT_EQ(r.revision(), 4);
   r = broker_.Apply(
@@ -227,7 +227,7 @@ TEST_F(BrokerLockTest, FencedWritesApplyOnlyWhileTheFenceHolds) {
       R"pb(map { put { key: "k" value: "4" if_fence { lock: "db" version: 4 } } })pb");
   EXPECT_EQ(r.error().current(), 0);
   EXPECT_EQ(r.error().message(),
-            "fence 4 of lock \"db\" no longer holds it; the lock is free");
+            "fence 4 of lock \"db\" no longer holds it; nothing holds it");
   r = broker_.Apply(
       v1::MAP, "m",
       R"pb(map { put { key: "k" value: "4" if_fence { lock: "nope" version: 1 } } })pb");
@@ -235,9 +235,9 @@ TEST_F(BrokerLockTest, FencedWritesApplyOnlyWhileTheFenceHolds) {
   // A fence naming another primitive type.
   r = broker_.Apply(
       v1::MAP, "m",
-      R"pb(map { put { key: "k" value: "4" if_fence { lock: "m" version: 1 } } })pb");
+      R"pb(map { put { key: "k" value: "4" if_fence { lock: "v" version: 1 } } })pb");
   EXPECT_EQ(r.error().code(), kFailedPrecondition);
-  EXPECT_EQ(r.error().message(), "fence names \"m\", a map, not a lock");
+  EXPECT_EQ(r.error().message(), "fence names \"v\", a value, which grants no fences");
   // Bad fences are invalid arguments.
   r = broker_.Apply(
       v1::MAP, "m",

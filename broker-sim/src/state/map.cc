@@ -47,6 +47,29 @@ MapState::Entry NewEntry(const std::string& value, bool ephemeral,
   return entry;
 }
 
+// The fence a write carries, or nullptr.
+const v1::Fence* MapFence(const v1::Request& request) {
+  const v1::MapRequest& op = request.map();
+  switch (op.op_case()) {
+    case v1::MapRequest::kPut:
+      return op.put().has_if_fence() ? &op.put().if_fence() : nullptr;
+    case v1::MapRequest::kInsert:
+      return op.insert().has_if_fence() ? &op.insert().if_fence() : nullptr;
+    case v1::MapRequest::kUpdate:
+      return op.update().has_if_fence() ? &op.update().if_fence() : nullptr;
+    case v1::MapRequest::kRemove:
+      return op.remove().has_if_fence() ? &op.remove().if_fence() : nullptr;
+    case v1::MapRequest::kClear:
+      return op.clear().has_if_fence() ? &op.clear().if_fence() : nullptr;
+    case v1::MapRequest::kRemovePrefix:
+      return op.remove_prefix().has_if_fence()
+                 ? &op.remove_prefix().if_fence()
+                 : nullptr;
+    default:
+      return nullptr;
+  }
+}
+
 }  // namespace
 
 void MapState::Index(const std::string& key, const Entry& entry) {
@@ -66,6 +89,7 @@ void MapState::Unindex(const std::string& key, const Entry& entry) {
 ApplyResult MapState::EndSession(uint64_t session_id,
                                  const ApplyContext& ctx) {
   ApplyResult result;
+  locks_.EndSession(session_id, ctx, result);
   std::vector<std::string> keys;
   for (auto it = by_session_.lower_bound({session_id, std::string()});
        it != by_session_.end() && it->first == session_id; ++it) {
@@ -84,10 +108,19 @@ ApplyResult MapState::EndSession(uint64_t session_id,
 }
 
 absl::Time MapState::NextDeadline() const {
-  return expiries_.empty() ? absl::InfiniteFuture() : expiries_.begin()->first;
+  return std::min(locks_.NextDeadline(), expiries_.empty()
+                                             ? absl::InfiniteFuture()
+                                             : expiries_.begin()->first);
 }
 
 ApplyResult MapState::Advance(const ApplyContext& ctx) {
+  const absl::Time locks_due = locks_.NextDeadline();
+  if (locks_due <= ctx.now &&
+      (expiries_.empty() || locks_due <= expiries_.begin()->first)) {
+    ApplyResult result;
+    locks_.Advance(ctx, result);
+    return result;
+  }
   if (expiries_.empty() || expiries_.begin()->first > ctx.now) return {};
   const std::string key = expiries_.begin()->second;
   expiries_.erase(expiries_.begin());
@@ -165,8 +198,21 @@ ApplyResult MapState::Apply(const v1::Request& request,
                           ": not a map operation"));
     return {};
   }
+  locks_.set_name(request.name());
+  if (std::optional<PrefixLocks::Refusal> refused = RefuseWrite(request)) {
+    SetError(response, absl::StatusCode::kFailedPrecondition,
+             std::move(refused->message), refused->fence);
+    return {};
+  }
   const v1::MapRequest& op = request.map();
   switch (op.op_case()) {
+    case v1::MapRequest::kLockPrefix:
+      return locks_.Lock(request, ctx, response);
+    case v1::MapRequest::kUnlockPrefix:
+      return locks_.Unlock(request, ctx, response);
+    case v1::MapRequest::kPrefixLocks:
+      locks_.List(op.prefix_locks(), ctx.limits, *response.mutable_map());
+      return {};
     case v1::MapRequest::kPut:
       return Put(request, ctx, response);
     case v1::MapRequest::kInsert:
@@ -381,6 +427,36 @@ bool MapState::CheckVersion(const v1::Request& request, const std::string& key,
   return true;
 }
 
+std::optional<PrefixLocks::Refusal> MapState::RefuseWrite(
+    const v1::Request& request) const {
+  const v1::MapRequest& op = request.map();
+  const v1::Fence* fence = MapFence(request);
+  switch (op.op_case()) {
+    case v1::MapRequest::kPut:
+      return locks_.RefuseKey(request, op.put().key(), fence);
+    case v1::MapRequest::kInsert:
+      return locks_.RefuseKey(request, op.insert().key(), fence);
+    case v1::MapRequest::kUpdate:
+      return locks_.RefuseKey(request, op.update().key(), fence);
+    case v1::MapRequest::kRemove:
+      return locks_.RefuseKey(request, op.remove().key(), fence);
+    case v1::MapRequest::kClear:
+      return locks_.RefuseRange(request, "", fence);
+    case v1::MapRequest::kRemovePrefix:
+      return locks_.RefuseRange(request, op.remove_prefix().prefix(), fence);
+    default:
+      return std::nullopt;
+  }
+}
+
+absl::Status MapState::CheckTxnWrite(const v1::Request& request) const {
+  if (!request.has_map()) return absl::OkStatus();
+  if (std::optional<PrefixLocks::Refusal> refused = RefuseWrite(request)) {
+    return absl::FailedPreconditionError(refused->message);
+  }
+  return absl::OkStatus();
+}
+
 void MapState::Save(atomix::log::v1::PrimitiveSave& out) const {
   auto* save = out.mutable_map();
   save->mutable_entries()->Reserve(static_cast<int>(entries_.size()));
@@ -392,10 +468,15 @@ void MapState::Save(atomix::log::v1::PrimitiveSave& out) const {
     e->set_session(entry.session);
     e->set_expires_us(SaveTime(entry.expires));
   }
+  locks_.Save(*save);
 }
 
 absl::Status MapState::Load(const atomix::log::v1::PrimitiveSave& in) {
   if (!in.has_map()) return WrongSave("map");
+  locks_.set_name(in.name());
+  if (absl::Status loaded = locks_.Load(in.map()); !loaded.ok()) {
+    return loaded;
+  }
   for (const auto& e : in.map().entries()) {
     Entry entry{e.value(), e.version(), e.session(), LoadTime(e.expires_us())};
     Index(e.key(), entry);
@@ -425,9 +506,11 @@ absl::Status ValidateMap(const v1::Request& request, const Limits& limits) {
     }
     case v1::MapRequest::kInsert: {
       const v1::MapInsert& insert = op.insert();
-      return Both(CheckKeyAndValue(insert.key(), insert.value(), limits),
-                  CheckWriteOptions(request, insert.ephemeral(),
-                                    insert.ttl_ms(), nullptr, limits));
+      return Both(
+          CheckKeyAndValue(insert.key(), insert.value(), limits),
+          CheckWriteOptions(
+              request, insert.ephemeral(), insert.ttl_ms(),
+              insert.has_if_fence() ? &insert.if_fence() : nullptr, limits));
     }
     case v1::MapRequest::kUpdate: {
       const v1::MapUpdate& update = op.update();
@@ -454,10 +537,30 @@ absl::Status ValidateMap(const v1::Request& request, const Limits& limits) {
                         limits.max_key_bytes, true);
     }
     case v1::MapRequest::kRemovePrefix:
-      return CheckBytes("prefix", op.remove_prefix().prefix(),
+      return Both(CheckBytes("prefix", op.remove_prefix().prefix(),
+                             limits.max_key_bytes, true),
+                  op.remove_prefix().has_if_fence()
+                      ? CheckFence(op.remove_prefix().if_fence(), limits)
+                      : absl::OkStatus());
+    case v1::MapRequest::kClear:
+      return op.clear().has_if_fence()
+                 ? CheckFence(op.clear().if_fence(), limits)
+                 : absl::OkStatus();
+    case v1::MapRequest::kLockPrefix:
+      return Both(NeedsSession(request, "map lock_prefix"),
+                  CheckBytes("prefix", op.lock_prefix().prefix(),
+                             limits.max_key_bytes, true));
+    case v1::MapRequest::kUnlockPrefix:
+      return Both(op.unlock_prefix().has_if_version()
+                      ? absl::OkStatus()
+                      : NeedsSession(request,
+                                     "map unlock_prefix without if_version"),
+                  CheckBytes("prefix", op.unlock_prefix().prefix(),
+                             limits.max_key_bytes, true));
+    case v1::MapRequest::kPrefixLocks:
+      return CheckBytes("start_after", op.prefix_locks().start_after(),
                         limits.max_key_bytes, true);
     case v1::MapRequest::kSize:
-    case v1::MapRequest::kClear:
       return absl::OkStatus();
     case v1::MapRequest::OP_NOT_SET:
       break;
@@ -465,28 +568,19 @@ absl::Status ValidateMap(const v1::Request& request, const Limits& limits) {
   return NoOperation("map");
 }
 
-const v1::Fence* MapFence(const v1::Request& request) {
+// Ephemeral entries and prefix locks (held or waited for) belong to the
+// session.
+bool MapSessionOwned(const v1::Request& request) {
   const v1::MapRequest& op = request.map();
-  if (op.has_put() && op.put().has_if_fence()) return &op.put().if_fence();
-  if (op.has_update() && op.update().has_if_fence()) {
-    return &op.update().if_fence();
-  }
-  if (op.has_remove() && op.remove().has_if_fence()) {
-    return &op.remove().if_fence();
-  }
-  return nullptr;
-}
-
-bool MapEphemeral(const v1::Request& request) {
-  const v1::MapRequest& op = request.map();
-  return (op.has_put() && op.put().ephemeral()) ||
+  return op.has_lock_prefix() || (op.has_put() && op.put().ephemeral()) ||
          (op.has_insert() && op.insert().ephemeral()) ||
          (op.has_update() && op.update().ephemeral());
 }
 
 bool MapIsRead(const v1::Request& request) {
   const v1::MapRequest& op = request.map();
-  return op.has_get() || op.has_contains() || op.has_size() || op.has_list();
+  return op.has_get() || op.has_contains() || op.has_size() ||
+         op.has_list() || op.has_prefix_locks();
 }
 
 }  // namespace
@@ -500,7 +594,8 @@ const PrimitiveSpec& MapPrimitive() {
       .make = &Make<MapState>,
       .validate = &ValidateMap,
       .fence_of = &MapFence,
-      .session_owned = &MapEphemeral,
+      .grants_fences = true,
+      .session_owned = &MapSessionOwned,
       .key_filters = true,
       .has_timers = true,
       .is_read = &MapIsRead,

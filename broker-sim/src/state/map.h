@@ -15,11 +15,19 @@
 // when EndSession names that session) and may carry a TTL (the entry goes
 // when Advance runs at or after ctx.now + ttl_ms, one entry per revision).
 //
+// Prefix locks (MapLockPrefix, see prefix_locks.h) live beside the entries:
+// while a prefix is held, writes by other sessions under it fail with
+// FAILED_PRECONDITION unless they carry the holder's fence (named by the
+// map itself); TTL expiry and the end of an ephemeral entry's session are
+// not held back. Taking, releasing and granting prefix locks are mutations
+// without watch events.
+//
 // Thread-safety: none; see state_machine.h.
 #ifndef ATOMIX_BROKER_STATE_MAP_H_
 #define ATOMIX_BROKER_STATE_MAP_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <utility>
@@ -27,6 +35,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
 #include "absl/time/time.h"
+#include "broker-sim/src/state/prefix_locks.h"
 #include "broker-sim/src/state/state_machine.h"
 
 namespace atomix::broker {
@@ -53,8 +62,15 @@ class MapState final : public StateMachine {
                 v1::WatchSnapshot& out) const override;
   void Save(atomix::log::v1::PrimitiveSave& out) const override;
   absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
+  void Cancel(uint64_t token) override { locks_.Cancel(token); }
+  bool FenceHolds(int64_t fence) const override {
+    return locks_.FenceHolds(fence);
+  }
+  int64_t NewestFence() const override { return locks_.NewestFence(); }
+  absl::Status CheckTxnWrite(const v1::Request& request) const override;
 
   const Entries& entries() const { return entries_; }
+  const PrefixLocks& prefix_locks() const { return locks_; }
 
  private:
   ApplyResult Put(const v1::Request& request, const ApplyContext& ctx,
@@ -102,7 +118,12 @@ class MapState final : public StateMachine {
   void Index(const std::string& key, const Entry& entry);
   void Unindex(const std::string& key, const Entry& entry);
 
+  // Whether a prefix lock refuses the write `request`.
+  std::optional<PrefixLocks::Refusal> RefuseWrite(
+      const v1::Request& request) const;
+
   Entries entries_;
+  PrefixLocks locks_;
   absl::btree_set<std::pair<uint64_t, std::string>> by_session_;
   absl::btree_set<std::pair<absl::Time, std::string>> expiries_;
 };

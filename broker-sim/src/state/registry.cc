@@ -17,6 +17,11 @@ absl::Span<const PrimitiveSpec* const> Table() {
       &IndexedMapPrimitive(),
       &MultiMapPrimitive(),
       &CounterMapPrimitive(),
+      &SemaphorePrimitive(),
+      &ReadWriteLockPrimitive(),
+      &WorkQueuePrimitive(),
+      &LatchPrimitive(),
+      &BarrierPrimitive(),
   };
   return table;
 }

@@ -45,6 +45,9 @@ struct PrimitiveSpec {
   // The fence a write carries, or nullptr. Null for primitives whose writes
   // carry none.
   const v1::Fence* (*fence_of)(const v1::Request& request) = nullptr;
+  // Whether its grants have fences that writes of other primitives may
+  // carry (StateMachine::FenceHolds).
+  bool grants_fences = false;
   // Whether a request with a session may leave something that the session
   // owns (a lock, a candidacy, an ephemeral entry). Null: never.
   bool (*session_owned)(const v1::Request& request) = nullptr;
@@ -53,6 +56,11 @@ struct PrimitiveSpec {
   bool key_filters = false;
   // Whether its machines may have deadlines (StateMachine::NextDeadline).
   bool has_timers = false;
+  // Whether a waiting request with a session stays when the stream that
+  // sent it closes (a barrier party stays arrived, a latch await waits, until
+  // it is answered, times out, is cancelled or its session ends). False:
+  // the stream's waiting requests are withdrawn with it.
+  bool waits_outlive_streams = false;
   // Whether `request` only reads: it changes no state whatever it finds.
   bool (*is_read)(const v1::Request& request) = nullptr;
 };
@@ -85,6 +93,11 @@ const PrimitiveSpec& CounterMapPrimitive();
 const PrimitiveSpec& MultiMapPrimitive();
 const PrimitiveSpec& ListPrimitive();
 const PrimitiveSpec& IndexedMapPrimitive();
+const PrimitiveSpec& SemaphorePrimitive();
+const PrimitiveSpec& ReadWriteLockPrimitive();
+const PrimitiveSpec& WorkQueuePrimitive();
+const PrimitiveSpec& LatchPrimitive();
+const PrimitiveSpec& BarrierPrimitive();
 
 }  // namespace atomix::broker
 

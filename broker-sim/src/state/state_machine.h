@@ -120,6 +120,24 @@ class StateMachine {
   // went away). Takes no revision.
   virtual void Cancel(uint64_t token) { (void)token; }
 
+  // Fencing, for machines whose spec has grants_fences: whether the grant
+  // made with `fence` still holds, and the newest fence that holds (0 when
+  // none does), which a refused fenced write reports as Error.current.
+  virtual bool FenceHolds(int64_t fence) const {
+    (void)fence;
+    return false;
+  }
+  virtual int64_t NewestFence() const { return 0; }
+
+  // Transactions: whether this machine refuses the write `request` of a
+  // transaction for a reason the write itself cannot see (a map prefix
+  // locked by another session): FAILED_PRECONDITION naming it, checked
+  // before any write of the transaction is applied. OK otherwise.
+  virtual absl::Status CheckTxnWrite(const v1::Request& request) const {
+    (void)request;
+    return absl::OkStatus();
+  }
+
   // The machine's whole state, for a snapshot of the engine: all that Load
   // needs to go on exactly where this machine is (waiters, owners, TTLs
   // included). Fills `out`'s state, not its name or type.

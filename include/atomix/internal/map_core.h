@@ -64,9 +64,10 @@ class MapCore {
   Future<Version> RemoveAsync(std::string key, const WriteOptions& options) const;
   Future<bool> ContainsAsync(std::string key, const CallOptions& options) const;
   Future<int64_t> SizeAsync(const CallOptions& options) const;
-  Future<Version> ClearAsync(const CallOptions& options) const;
+  // Clear and RemovePrefix take IfFence only.
+  Future<Version> ClearAsync(const WriteOptions& options) const;
   // The number of entries removed.
-  Future<int64_t> RemovePrefixAsync(std::string prefix, const CallOptions& options) const;
+  Future<int64_t> RemovePrefixAsync(std::string prefix, const WriteOptions& options) const;
 
   // One page: keys starting with `prefix` that sort after `start_after`, at
   // most `limit` of them (0: the broker default).
