@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "atomix/internal/watch_core.h"
+#include "primitives/src/grant.h"
 #include "primitives/src/request.h"
 #include "primitives/src/send.h"
 #include "sdk/src/client_core.h"
@@ -23,28 +24,16 @@ BarrierEvent FromWire(EventType type, Version revision, const v1::BarrierWatch& 
 }
 
 // Watch events carry a v1::BarrierWatch detail.
-struct BarrierDecoder {
-  absl::Status Events(std::vector<internal::RawWatchEvent>& raw,
-                      std::vector<BarrierEvent>& out) const {
-    for (const internal::RawWatchEvent& r : raw) {
-      v1::BarrierWatch w;
-      if (!r.detail.has_value() || !w.ParseFromString(*r.detail)) {
-        return internal::BadWatchDetail(kBarrierKind, r.revision);
-      }
-      out.push_back(FromWire(r.type, r.revision, w, ResyncReason::kNone));
-    }
-    return absl::OkStatus();
-  }
-  absl::Status Snapshot(internal::RawSnapshot& raw, std::vector<BarrierEvent>& out) const {
-    v1::BarrierWatch w;
-    if (!raw.detail.has_value() || !w.ParseFromString(*raw.detail)) {
-      return internal::BadWatchDetail(kBarrierKind, raw.revision);
-    }
-    out.push_back(FromWire(raw.replay ? EventType::kInserted : EventType::kResync, raw.revision, w,
-                           raw.reason));
-    return absl::OkStatus();
-  }
-};
+auto BarrierDecoder() {
+  return internal::DecodeDetail<BarrierEvent, v1::BarrierWatch>(
+      kBarrierKind,
+      [](const v1::BarrierWatch& w, const internal::RawWatchEvent& r) {
+        return FromWire(r.type, r.revision, w, ResyncReason::kNone);
+      },
+      [](const v1::BarrierWatch& w, EventType type, const internal::RawSnapshot& raw) {
+        return FromWire(type, raw.revision, w, raw.reason);
+      });
+}
 
 }  // namespace
 
@@ -94,7 +83,7 @@ Future<int64_t> Barrier::GenerationAsync(const CallOptions& options) const {
 
 absl::StatusOr<Channel<BarrierEvent>> Barrier::Watch(const WatchOptions& options) const {
   return internal::OpenWatch<BarrierEvent>(
-      core_, internal::WatchTarget{.kind = kBarrierKind, .name = name_}, options, BarrierDecoder{});
+      core_, internal::WatchTarget{.kind = kBarrierKind, .name = name_}, options, BarrierDecoder());
 }
 
 absl::StatusOr<BarrierPassed> Barrier::Await(const CallOptions& options) const {

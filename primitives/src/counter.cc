@@ -4,6 +4,7 @@
 
 #include "atomix/internal/watch_core.h"
 #include "atomix/v1/counter.pb.h"
+#include "primitives/src/grant.h"
 #include "primitives/src/request.h"
 #include "primitives/src/send.h"
 #include "sdk/src/client_core.h"
@@ -17,28 +18,17 @@ constexpr internal::OpWire<v1::CounterRequest, v1::CounterResponse> kCounterWire
     &v1::Response::mutable_counter};
 
 // Watch events carry a v1::CounterWatch detail.
-struct CounterDecoder {
-  absl::Status Events(std::vector<internal::RawWatchEvent>& raw,
-                      std::vector<CounterEvent>& out) const {
-    for (const internal::RawWatchEvent& r : raw) {
-      v1::CounterWatch d;
-      if (!r.detail.has_value() || !d.ParseFromString(*r.detail)) return BadDetail(r.revision);
-      out.push_back(
-          CounterEvent{r.type, r.revision, d.value(), d.previous_value(), ResyncReason::kNone});
-    }
-    return absl::OkStatus();
-  }
-  absl::Status Snapshot(internal::RawSnapshot& raw, std::vector<CounterEvent>& out) const {
-    v1::CounterWatch d;
-    if (!raw.detail.has_value() || !d.ParseFromString(*raw.detail)) return BadDetail(raw.revision);
-    out.push_back(CounterEvent{raw.replay ? EventType::kInserted : EventType::kResync, raw.revision,
-                               d.value(), 0, raw.reason});
-    return absl::OkStatus();
-  }
-  static absl::Status BadDetail(Version revision) {
-    return internal::BadWatchDetail(kCounterKind, revision);
-  }
-};
+auto CounterDecoder() {
+  return internal::DecodeDetail<CounterEvent, v1::CounterWatch>(
+      kCounterKind,
+      [](const v1::CounterWatch& d, const internal::RawWatchEvent& r) {
+        return CounterEvent{r.type, r.revision, d.value(), d.previous_value(),
+                            ResyncReason::kNone};
+      },
+      [](const v1::CounterWatch& d, EventType type, const internal::RawSnapshot& raw) {
+        return CounterEvent{type, raw.revision, d.value(), 0, raw.reason};
+      });
+}
 
 Future<Versioned<int64_t>> Mutation(internal::ClientCore& core, const std::string& name,
                                     v1::CounterRequest op, const char* op_name,
@@ -112,7 +102,7 @@ absl::StatusOr<Versioned<int64_t>> Counter::Decrement(int64_t delta,
 
 absl::StatusOr<Channel<CounterEvent>> Counter::Watch(const WatchOptions& options) const {
   return internal::OpenWatch<CounterEvent>(
-      core_, internal::WatchTarget{.kind = kCounterKind, .name = name_}, options, CounterDecoder{});
+      core_, internal::WatchTarget{.kind = kCounterKind, .name = name_}, options, CounterDecoder());
 }
 
 absl::StatusOr<Versioned<int64_t>> Counter::CompareAndSet(int64_t expect, int64_t update,

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "atomix/internal/watch_core.h"
+#include "primitives/src/grant.h"
 #include "primitives/src/request.h"
 #include "primitives/src/send.h"
 #include "sdk/src/client_core.h"
@@ -18,28 +19,16 @@ constexpr internal::OpWire<v1::LatchRequest, v1::LatchResponse> kLatchWire{
     &v1::Response::mutable_latch};
 
 // Watch events carry a v1::LatchWatch detail.
-struct LatchDecoder {
-  absl::Status Events(std::vector<internal::RawWatchEvent>& raw,
-                      std::vector<LatchEvent>& out) const {
-    for (const internal::RawWatchEvent& r : raw) {
-      v1::LatchWatch w;
-      if (!r.detail.has_value() || !w.ParseFromString(*r.detail)) {
-        return internal::BadWatchDetail(kLatchKind, r.revision);
-      }
-      out.push_back(LatchEvent{r.type, r.revision, w.count(), w.generation(), ResyncReason::kNone});
-    }
-    return absl::OkStatus();
-  }
-  absl::Status Snapshot(internal::RawSnapshot& raw, std::vector<LatchEvent>& out) const {
-    v1::LatchWatch w;
-    if (!raw.detail.has_value() || !w.ParseFromString(*raw.detail)) {
-      return internal::BadWatchDetail(kLatchKind, raw.revision);
-    }
-    out.push_back(LatchEvent{raw.replay ? EventType::kInserted : EventType::kResync, raw.revision,
-                             w.count(), w.generation(), raw.reason});
-    return absl::OkStatus();
-  }
-};
+auto LatchDecoder() {
+  return internal::DecodeDetail<LatchEvent, v1::LatchWatch>(
+      kLatchKind,
+      [](const v1::LatchWatch& w, const internal::RawWatchEvent& r) {
+        return LatchEvent{r.type, r.revision, w.count(), w.generation(), ResyncReason::kNone};
+      },
+      [](const v1::LatchWatch& w, EventType type, const internal::RawSnapshot& raw) {
+        return LatchEvent{type, raw.revision, w.count(), w.generation(), raw.reason};
+      });
+}
 
 }  // namespace
 
@@ -100,7 +89,7 @@ Future<LatchInfo> CountDownLatch::GetInfoAsync(const CallOptions& options) const
 
 absl::StatusOr<Channel<LatchEvent>> CountDownLatch::Watch(const WatchOptions& options) const {
   return internal::OpenWatch<LatchEvent>(
-      core_, internal::WatchTarget{.kind = kLatchKind, .name = name_}, options, LatchDecoder{});
+      core_, internal::WatchTarget{.kind = kLatchKind, .name = name_}, options, LatchDecoder());
 }
 
 absl::StatusOr<bool> CountDownLatch::TrySetCount(int64_t count, const CallOptions& options) const {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "atomix/internal/watch_core.h"
+#include "primitives/src/grant.h"
 #include "primitives/src/request.h"
 #include "primitives/src/send.h"
 #include "sdk/src/client_core.h"
@@ -18,24 +19,16 @@ constexpr internal::OpWire<v1::LockRequest, v1::LockResponse> kLockWire{
     kLockKind, &v1::Request::mutable_lock, &v1::Response::has_lock, &v1::Response::mutable_lock};
 
 // Watch events carry a v1::LockHolder detail.
-struct LockDecoder {
-  absl::Status Events(std::vector<internal::RawWatchEvent>& raw,
-                      std::vector<LockEvent>& out) const {
-    for (const internal::RawWatchEvent& r : raw) {
-      v1::LockHolder h;
-      if (!r.detail.has_value() || !h.ParseFromString(*r.detail)) return internal::BadWatchDetail(kLockKind, r.revision);
-      out.push_back(LockEvent{r.type, r.revision, h.fence(), h.session_id(), ResyncReason::kNone});
-    }
-    return absl::OkStatus();
-  }
-  absl::Status Snapshot(internal::RawSnapshot& raw, std::vector<LockEvent>& out) const {
-    v1::LockHolder h;
-    if (!raw.detail.has_value() || !h.ParseFromString(*raw.detail)) return internal::BadWatchDetail(kLockKind, raw.revision);
-    out.push_back(LockEvent{raw.replay ? EventType::kInserted : EventType::kResync, raw.revision,
-                            h.fence(), h.session_id(), raw.reason});
-    return absl::OkStatus();
-  }
-};
+auto LockDecoder() {
+  return internal::DecodeDetail<LockEvent, v1::LockHolder>(
+      kLockKind,
+      [](const v1::LockHolder& h, const internal::RawWatchEvent& r) {
+        return LockEvent{r.type, r.revision, h.fence(), h.session_id(), ResyncReason::kNone};
+      },
+      [](const v1::LockHolder& h, EventType type, const internal::RawSnapshot& raw) {
+        return LockEvent{type, raw.revision, h.fence(), h.session_id(), raw.reason};
+      });
+}
 
 // A grant that reached nobody goes back: Release(IfVersion(fence)), which
 // frees exactly that grant and nothing a later holder got.
@@ -72,11 +65,7 @@ Future<Lock::Grant> Lock::AcquireImpl(bool try_only, const CallOptions& options)
       [core = std::weak_ptr<internal::ClientCore>(core_), name = name_, try_only,
        before](v1::LockResponse& r) -> absl::StatusOr<Grant> {
         Grant grant;
-        if (before != 0) {
-          grant.session = before;
-        } else if (auto c = core.lock()) {
-          grant.session = c->session_id();
-        }
+        grant.session = internal::GrantSession(core, before);
         if (!r.acquired()) {
           if (!try_only) {
             return absl::InternalError(
@@ -133,7 +122,7 @@ Future<bool> Lock::IsLockedAsync(const LockQueryOptions& options) const {
 
 absl::StatusOr<Channel<LockEvent>> Lock::Watch(const WatchOptions& options) const {
   return internal::OpenWatch<LockEvent>(
-      core_, internal::WatchTarget{.kind = kLockKind, .name = name_}, options, LockDecoder{});
+      core_, internal::WatchTarget{.kind = kLockKind, .name = name_}, options, LockDecoder());
 }
 
 absl::StatusOr<Fence> Lock::Acquire(const CallOptions& options) const {

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "primitives/src/grant.h"
 #include "primitives/src/request.h"
 #include "primitives/src/send.h"
 #include "sdk/src/client_core.h"
@@ -56,11 +57,8 @@ Future<std::optional<PrefixLock>> LockPrefixAsync(const MapCore& map, std::strin
           return absl::InternalError(
               absl::StrCat("broker answered map \"", name, "\" lock_prefix without a grant"));
         }
-        uint64_t session = before;
-        if (session == 0) {
-          if (auto c = weak.lock()) session = c->session_id();
-        }
-        return std::optional<PrefixLock>(PrefixLock{prefix, Fence{r.version()}, session});
+        return std::optional<PrefixLock>(
+            PrefixLock{prefix, Fence{r.version()}, GrantSession(weak, before)});
       });
 }
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "atomix/internal/watch_core.h"
+#include "primitives/src/grant.h"
 #include "primitives/src/request.h"
 #include "primitives/src/send.h"
 #include "sdk/src/client_core.h"
@@ -44,38 +45,29 @@ ReadWriteLockGrant FromWire(const v1::ReadWriteLockGrant& g) {
 }
 
 // Watch events and snapshots carry a v1::ReadWriteLockWatch detail.
-struct ReadWriteLockDecoder {
-  absl::Status Events(std::vector<internal::RawWatchEvent>& raw,
-                      std::vector<ReadWriteLockEvent>& out) const {
-    for (const internal::RawWatchEvent& r : raw) {
-      v1::ReadWriteLockWatch w;
-      if (!r.detail.has_value() || !w.ParseFromString(*r.detail)) {
-        return internal::BadWatchDetail(kReadWriteLockKind, r.revision);
-      }
-      ReadWriteLockEvent& e = out.emplace_back();
-      e.type = r.type;
-      e.revision = r.revision;
-      e.grant = FromWire(w.grant());
-      e.mode = FromWire(w.mode());
-      e.readers = w.readers();
-    }
-    return absl::OkStatus();
-  }
-  absl::Status Snapshot(internal::RawSnapshot& raw, std::vector<ReadWriteLockEvent>& out) const {
-    v1::ReadWriteLockWatch w;
-    if (!raw.detail.has_value() || !w.ParseFromString(*raw.detail)) {
-      return internal::BadWatchDetail(kReadWriteLockKind, raw.revision);
-    }
-    ReadWriteLockEvent& e = out.emplace_back();
-    e.type = raw.replay ? EventType::kInserted : EventType::kResync;
-    e.revision = raw.revision;
-    e.mode = FromWire(w.mode());
-    e.readers = w.readers();
-    e.reason = raw.reason;
-    for (const v1::ReadWriteLockGrant& g : w.holders()) e.holders.push_back(FromWire(g));
-    return absl::OkStatus();
-  }
-};
+auto ReadWriteLockDecoder() {
+  return internal::DecodeDetail<ReadWriteLockEvent, v1::ReadWriteLockWatch>(
+      kReadWriteLockKind,
+      [](const v1::ReadWriteLockWatch& w, const internal::RawWatchEvent& r) {
+        ReadWriteLockEvent e;
+        e.type = r.type;
+        e.revision = r.revision;
+        e.grant = FromWire(w.grant());
+        e.mode = FromWire(w.mode());
+        e.readers = w.readers();
+        return e;
+      },
+      [](const v1::ReadWriteLockWatch& w, EventType type, const internal::RawSnapshot& raw) {
+        ReadWriteLockEvent e;
+        e.type = type;
+        e.revision = raw.revision;
+        e.mode = FromWire(w.mode());
+        e.readers = w.readers();
+        e.reason = raw.reason;
+        for (const v1::ReadWriteLockGrant& g : w.holders()) e.holders.push_back(FromWire(g));
+        return e;
+      });
+}
 
 // A grant that reached nobody goes back: a release of exactly that grant
 // (its mode and fence), sent for the session that asked.
@@ -115,11 +107,7 @@ Future<ReadWriteLock::Grant> ReadWriteLock::AcquireImpl(ReadWriteLockMode mode, 
       [core = std::weak_ptr<internal::ClientCore>(core_), name = name_, try_only, mode,
        before](v1::ReadWriteLockResponse& r) -> absl::StatusOr<Grant> {
         Grant grant;
-        if (before != 0) {
-          grant.session = before;
-        } else if (auto c = core.lock()) {
-          grant.session = c->session_id();
-        }
+        grant.session = internal::GrantSession(core, before);
         if (!r.acquired()) {
           if (!try_only) {
             return absl::InternalError(absl::StrCat("broker answered read-write lock \"", name,
@@ -219,7 +207,7 @@ absl::StatusOr<Channel<ReadWriteLockEvent>> ReadWriteLock::Watch(
     const WatchOptions& options) const {
   return internal::OpenWatch<ReadWriteLockEvent>(
       core_, internal::WatchTarget{.kind = kReadWriteLockKind, .name = name_}, options,
-      ReadWriteLockDecoder{});
+      ReadWriteLockDecoder());
 }
 
 absl::StatusOr<Fence> ReadWriteLock::AcquireRead(const CallOptions& options) const {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "atomix/internal/watch_core.h"
+#include "primitives/src/grant.h"
 #include "primitives/src/request.h"
 #include "primitives/src/send.h"
 #include "sdk/src/client_core.h"
@@ -23,38 +24,29 @@ SemaphoreHolder ToHolder(const v1::SemaphoreGrant& g) {
 }
 
 // Watch events and snapshots carry a v1::SemaphoreWatch detail.
-struct SemaphoreDecoder {
-  absl::Status Events(std::vector<internal::RawWatchEvent>& raw,
-                      std::vector<SemaphoreEvent>& out) const {
-    for (const internal::RawWatchEvent& r : raw) {
-      v1::SemaphoreWatch w;
-      if (!r.detail.has_value() || !w.ParseFromString(*r.detail)) {
-        return internal::BadWatchDetail(kSemaphoreKind, r.revision);
-      }
-      SemaphoreEvent& e = out.emplace_back();
-      e.type = r.type;
-      e.revision = r.revision;
-      e.permits = w.permits();
-      e.available = w.available();
-      if (w.has_grant()) e.grant = ToHolder(w.grant());
-    }
-    return absl::OkStatus();
-  }
-  absl::Status Snapshot(internal::RawSnapshot& raw, std::vector<SemaphoreEvent>& out) const {
-    v1::SemaphoreWatch w;
-    if (!raw.detail.has_value() || !w.ParseFromString(*raw.detail)) {
-      return internal::BadWatchDetail(kSemaphoreKind, raw.revision);
-    }
-    SemaphoreEvent& e = out.emplace_back();
-    e.type = raw.replay ? EventType::kInserted : EventType::kResync;
-    e.revision = raw.revision;
-    e.permits = w.permits();
-    e.available = w.available();
-    e.reason = raw.reason;
-    for (const v1::SemaphoreGrant& g : w.holders()) e.holders.push_back(ToHolder(g));
-    return absl::OkStatus();
-  }
-};
+auto SemaphoreDecoder() {
+  return internal::DecodeDetail<SemaphoreEvent, v1::SemaphoreWatch>(
+      kSemaphoreKind,
+      [](const v1::SemaphoreWatch& w, const internal::RawWatchEvent& r) {
+        SemaphoreEvent e;
+        e.type = r.type;
+        e.revision = r.revision;
+        e.permits = w.permits();
+        e.available = w.available();
+        if (w.has_grant()) e.grant = ToHolder(w.grant());
+        return e;
+      },
+      [](const v1::SemaphoreWatch& w, EventType type, const internal::RawSnapshot& raw) {
+        SemaphoreEvent e;
+        e.type = type;
+        e.revision = raw.revision;
+        e.permits = w.permits();
+        e.available = w.available();
+        e.reason = raw.reason;
+        for (const v1::SemaphoreGrant& g : w.holders()) e.holders.push_back(ToHolder(g));
+        return e;
+      });
+}
 
 v1::Request ReleaseOf(const std::string& name, Version fence, int64_t n) {
   v1::Request release = internal::NewRequest(kSemaphoreKind, name);
@@ -98,11 +90,7 @@ Future<Semaphore::Grant> Semaphore::AcquireImpl(int64_t n, bool try_only,
       [core = std::weak_ptr<internal::ClientCore>(core_), name = name_, n, try_only,
        before](v1::SemaphoreResponse& r) -> absl::StatusOr<Grant> {
         Grant grant;
-        if (before != 0) {
-          grant.session = before;
-        } else if (auto c = core.lock()) {
-          grant.session = c->session_id();
-        }
+        grant.session = internal::GrantSession(core, before);
         if (!r.acquired()) {
           if (!try_only) {
             return absl::InternalError(
@@ -234,7 +222,7 @@ StreamRange<SemaphoreHolder> Semaphore::Holders(const CallOptions& options) cons
 absl::StatusOr<Channel<SemaphoreEvent>> Semaphore::Watch(const WatchOptions& options) const {
   return internal::OpenWatch<SemaphoreEvent>(
       core_, internal::WatchTarget{.kind = kSemaphoreKind, .name = name_}, options,
-      SemaphoreDecoder{});
+      SemaphoreDecoder());
 }
 
 absl::StatusOr<Permits> Semaphore::Acquire(int64_t n, const CallOptions& options) const {

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "atomix/internal/watch_core.h"
 #include "atomix/work_queue.h"
+#include "primitives/src/grant.h"
 #include "primitives/src/request.h"
 #include "primitives/src/send.h"
 #include "primitives/src/work_queue_give_back.h"
@@ -24,34 +25,30 @@ RawWorkItem ItemFromWire(v1::WorkQueueItem& item) {
 }
 
 // Watch events and snapshots carry a v1::WorkQueueWatch detail.
-struct WorkQueueDecoder {
-  absl::Status Events(std::vector<RawWatchEvent>& raw, std::vector<WorkQueueEvent>& out) const {
-    for (const RawWatchEvent& r : raw) {
-      v1::WorkQueueWatch w;
-      if (!r.detail.has_value() || !w.ParseFromString(*r.detail)) {
-        return BadWatchDetail(kWorkQueueKind, r.revision);
-      }
-      out.push_back(WorkQueueEvent{r.type, r.revision, w.item().id(), w.item().deliveries(),
-                                   w.item().fence(), w.item().session_id(), w.queued(), w.leased(),
-                                   ResyncReason::kNone});
-    }
-    return absl::OkStatus();
-  }
-  absl::Status Snapshot(RawSnapshot& raw, std::vector<WorkQueueEvent>& out) const {
-    v1::WorkQueueWatch w;
-    if (!raw.detail.has_value() || !w.ParseFromString(*raw.detail)) {
-      return BadWatchDetail(kWorkQueueKind, raw.revision);
-    }
-    WorkQueueEvent event;
-    event.type = raw.replay ? EventType::kInserted : EventType::kResync;
-    event.revision = raw.revision;
-    event.queued = w.queued();
-    event.leased = w.leased();
-    event.reason = raw.reason;
-    out.push_back(event);
-    return absl::OkStatus();
-  }
-};
+auto WorkQueueDecoder() {
+  return DecodeDetail<WorkQueueEvent, v1::WorkQueueWatch>(
+      kWorkQueueKind,
+      [](const v1::WorkQueueWatch& w, const RawWatchEvent& r) {
+        return WorkQueueEvent{r.type,
+                              r.revision,
+                              w.item().id(),
+                              w.item().deliveries(),
+                              w.item().fence(),
+                              w.item().session_id(),
+                              w.queued(),
+                              w.leased(),
+                              ResyncReason::kNone};
+      },
+      [](const v1::WorkQueueWatch& w, EventType type, const RawSnapshot& raw) {
+        WorkQueueEvent event;
+        event.type = type;
+        event.revision = raw.revision;
+        event.queued = w.queued();
+        event.leased = w.leased();
+        event.reason = raw.reason;
+        return event;
+      });
+}
 
 }  // namespace
 
@@ -151,7 +148,7 @@ std::stop_token WorkQueueCore::SessionLostToken(uint64_t session) const {
 
 absl::StatusOr<Channel<WorkQueueEvent>> WorkQueueCore::Watch(const WatchOptions& options) const {
   return OpenWatch<WorkQueueEvent>(core_, WatchTarget{.kind = kWorkQueueKind, .name = name_},
-                                   options, WorkQueueDecoder{});
+                                   options, WorkQueueDecoder());
 }
 
 }  // namespace atomix::internal

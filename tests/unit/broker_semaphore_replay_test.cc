@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/engine/engine.h"
 #include "broker-sim/src/testing/requests.h"
+#include "broker-sim/src/testing/transcript.h"
 #include "gtest/gtest.h"
 
 namespace atomix::broker {
@@ -26,28 +27,7 @@ using testing::ParseRequest;
 constexpr uint64_t kSessionBase = 7000;
 constexpr int kSessions = 6;
 
-class Transcript final : public EventSink {
- public:
-  void Record(const std::string& name, int64_t revision,
-              std::vector<v1::WatchEvent>&& events) override {
-    for (const v1::WatchEvent& e : events) {
-      absl::StrAppend(&text_, "event ", name, " @", revision, " ", e.ShortDebugString(), "\n");
-    }
-  }
-  void Output(const RecordOutput& out) {
-    for (size_t i = 0; i < out.responses.size(); ++i) {
-      absl::StrAppend(&text_, "response ", i, " ", out.responses[i].ShortDebugString(), "\n");
-    }
-    for (size_t i : out.result.deferred) absl::StrAppend(&text_, "deferred ", i, "\n");
-    for (const Completion& c : out.result.completions) {
-      absl::StrAppend(&text_, "completion ", c.origin, " ", c.response.ShortDebugString(), "\n");
-    }
-  }
-  const std::string& text() const { return text_; }
-
- private:
-  std::string text_;
-};
+using testing::Transcript;
 
 // Records a random semaphore workload, one serialized input record per step.
 class Workload {

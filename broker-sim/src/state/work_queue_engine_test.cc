@@ -17,6 +17,7 @@
 #include "broker-sim/src/engine/engine.h"
 #include "broker-sim/src/state/work_queue.h"
 #include "broker-sim/src/testing/requests.h"
+#include "broker-sim/src/testing/transcript.h"
 #include "gtest/gtest.h"
 
 namespace atomix::broker {
@@ -28,29 +29,7 @@ using testing::ParseRequest;
 
 constexpr int kSessions = 4;
 
-class Transcript final : public EventSink {
- public:
-  void Record(const std::string& name, int64_t revision,
-              std::vector<v1::WatchEvent>&& events) override {
-    for (const v1::WatchEvent& e : events) {
-      absl::StrAppend(&text_, "event ", name, " @", revision, " ",
-                      e.ShortDebugString(), "\n");
-    }
-  }
-  void Output(const RecordOutput& out) {
-    for (const v1::Response& r : out.responses) {
-      absl::StrAppend(&text_, "response ", r.ShortDebugString(), "\n");
-    }
-    for (const Completion& c : out.result.completions) {
-      absl::StrAppend(&text_, "completion ", c.origin, " ",
-                      c.response.ShortDebugString(), "\n");
-    }
-  }
-  const std::string& text() const { return text_; }
-
- private:
-  std::string text_;
-};
+using testing::Transcript;
 
 class Recorder {
  public:
