@@ -8,7 +8,6 @@
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/registry.h"
 #include "broker-sim/src/state/saved_time.h"
-#include "broker-sim/src/state/saved_waiters.h"
 #include "broker-sim/src/state/watch_events.h"
 
 namespace atomix::broker {
@@ -117,9 +116,7 @@ ApplyResult BarrierState::Await(const v1::Request& request,
     return {};
   }
   if (static_cast<int64_t>(queue_.size()) + 1 < parties_) {
-    const uint64_t order = queue_.Add(request, ctx);
-    index_.Add(WaitQueue::Waiter{
-        .order = order, .token = ctx.token, .session = request.session_id()});
+    queue_.Add(request, ctx);
     ApplyResult result = Deferred();
     Updated(result, ctx.revision);
     return result;
@@ -129,7 +126,6 @@ ApplyResult BarrierState::Await(const v1::Request& request,
   ApplyResult result = Mutated();
   const int64_t tripped = generation_;
   int64_t arrival = 0;
-  index_.Clear();
   while (!queue_.empty()) {
     const WaitQueue::Waiter waiter = queue_.Remove(queue_.front().order);
     result.answers.push_back(
@@ -143,13 +139,12 @@ ApplyResult BarrierState::Await(const v1::Request& request,
 
 ApplyResult BarrierState::EndSession(uint64_t session_id,
                                      const ApplyContext& ctx) {
-  if (!index_.Waits(session_id)) return {};
+  if (!queue_.Waits(session_id)) return {};
   // The barrier breaks: every party of this generation is let go.
   ApplyResult result;
   const std::string message =
       absl::StrCat("barrier ", QuoteName(name_), " broke: session ", session_id,
                    " ended while waiting");
-  index_.Clear();
   while (!queue_.empty()) {
     const WaitQueue::Waiter waiter = queue_.Remove(queue_.front().order);
     result.answers.push_back(
@@ -168,16 +163,11 @@ ApplyResult BarrierState::Advance(const ApplyContext& ctx) {
       absl::StrCat("barrier ", QuoteName(name_), ": timed out waiting; ",
                    queue_.size(), " of ", parties_, " parties arrived"),
       result);
-  if (expired) {
-    index_.Forget(expired->token);
-    Updated(result, ctx.revision);
-  }
+  if (expired) Updated(result, ctx.revision);
   return result;
 }
 
-void BarrierState::Cancel(uint64_t token) {
-  if (queue_.Cancel(token)) index_.Forget(token);
-}
+void BarrierState::Cancel(uint64_t token) { queue_.Cancel(token); }
 
 void BarrierState::Snapshot(const WatchFilter& filter,
                             v1::WatchSnapshot& out) const {
@@ -209,14 +199,12 @@ absl::Status BarrierState::Load(const atomix::log::v1::PrimitiveSave& in) {
         absl::StrCat("the saved barrier holds ", save.waiters_size(),
                      " waiters for ", save.parties(), " parties"));
   }
-  absl::Status waiters = CheckSavedWaiters(save.waiters(), save.next_order(),
-                                           /*need_session=*/true, "barrier");
+  absl::Status waiters = queue_.Load(save.waiters(), save.next_order(),
+                                     /*need_session=*/true, "barrier");
   if (!waiters.ok()) return waiters;
   name_ = save.name();
   parties_ = save.parties();
   generation_ = save.generation();
-  queue_.Load(save.waiters(), save.next_order());
-  for (const auto& [order, waiter] : queue_) index_.Add(waiter);
   return absl::OkStatus();
 }
 

@@ -35,7 +35,6 @@
 #include "absl/time/time.h"
 #include "broker-sim/src/state/state_machine.h"
 #include "broker-sim/src/state/wait_queue.h"
-#include "broker-sim/src/state/waiter_index.h"
 
 namespace atomix::broker {
 
@@ -69,7 +68,6 @@ class BarrierState final : public StateMachine {
   int64_t parties_ = 0;  // 0 until Init
   int64_t generation_ = 0;
   WaitQueue queue_;    // the waiting parties, fewer than parties_
-  WaiterIndex index_;  // queue_\'s waiters by session
 };
 
 }  // namespace atomix::broker

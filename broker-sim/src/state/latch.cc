@@ -6,7 +6,6 @@
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/registry.h"
 #include "broker-sim/src/state/saved_time.h"
-#include "broker-sim/src/state/saved_waiters.h"
 #include "broker-sim/src/state/watch_events.h"
 
 namespace atomix::broker {
@@ -69,7 +68,6 @@ ApplyResult LatchState::Apply(const v1::Request& request,
         // Every waiter is answered in this step, in arrival order.
         while (!queue_.empty()) {
           const WaitQueue::Waiter waiter = queue_.Remove(queue_.front().order);
-          index_.Forget(waiter.token);
           v1::Response done;
           *done.mutable_latch() = Current();
           result.answers.push_back(Answer{waiter.token, std::move(done)});
@@ -83,9 +81,7 @@ ApplyResult LatchState::Apply(const v1::Request& request,
         *response.mutable_latch() = Current();
         return {};
       }
-      const uint64_t order = queue_.Add(request, ctx);
-      index_.Add(WaitQueue::Waiter{
-          .order = order, .token = ctx.token, .session = request.session_id()});
+      queue_.Add(request, ctx);
       return Deferred();
     }
     case v1::LatchRequest::kGet: {
@@ -107,16 +103,11 @@ ApplyResult LatchState::EndSession(uint64_t session_id,
                                    const ApplyContext& ctx) {
   (void)ctx;
   ApplyResult result;
-  if (!index_.Waits(session_id)) return result;
-  const std::string message =
-      absl::StrCat("session ", session_id, " ended while waiting for latch ",
-                   QuoteName(name_));
-  for (uint64_t order : index_.OrdersOf(session_id)) {
-    const WaitQueue::Waiter waiter = queue_.Remove(order);
-    index_.Forget(waiter.token);
-    result.answers.push_back(
-        ErrorAnswer(waiter.token, absl::StatusCode::kAborted, message));
-  }
+  queue_.AbortSession(session_id,
+                      absl::StrCat("session ", session_id,
+                                   " ended while waiting for latch ",
+                                   QuoteName(name_)),
+                      result);
   return result;
 }
 
@@ -124,18 +115,14 @@ absl::Time LatchState::NextDeadline() const { return queue_.NextDeadline(); }
 
 ApplyResult LatchState::Advance(const ApplyContext& ctx) {
   ApplyResult result;
-  const auto expired =
-      queue_.ExpireOne(ctx.now,
-                       absl::StrCat("latch ", QuoteName(name_),
-                                    ": timed out waiting; count is ", count_),
-                       result);
-  if (expired) index_.Forget(expired->token);
+  queue_.ExpireOne(ctx.now,
+                   absl::StrCat("latch ", QuoteName(name_),
+                                ": timed out waiting; count is ", count_),
+                   result);
   return result;
 }
 
-void LatchState::Cancel(uint64_t token) {
-  if (queue_.Cancel(token)) index_.Forget(token);
-}
+void LatchState::Cancel(uint64_t token) { queue_.Cancel(token); }
 
 void LatchState::Snapshot(const WatchFilter& filter,
                           v1::WatchSnapshot& out) const {
@@ -166,14 +153,12 @@ absl::Status LatchState::Load(const atomix::log::v1::PrimitiveSave& in) {
     return absl::DataLossError(
         "the saved latch holds waiters while its count is zero");
   }
-  absl::Status waiters = CheckSavedWaiters(save.waiters(), save.next_order(),
-                                           /*need_session=*/false, "latch");
+  absl::Status waiters = queue_.Load(save.waiters(), save.next_order(),
+                                     /*need_session=*/false, "latch");
   if (!waiters.ok()) return waiters;
   name_ = save.name();
   count_ = save.count();
   generation_ = save.generation();
-  queue_.Load(save.waiters(), save.next_order());
-  for (const auto& [order, waiter] : queue_) index_.Add(waiter);
   return absl::OkStatus();
 }
 

@@ -27,7 +27,6 @@
 #include "absl/time/time.h"
 #include "broker-sim/src/state/state_machine.h"
 #include "broker-sim/src/state/wait_queue.h"
-#include "broker-sim/src/state/waiter_index.h"
 
 namespace atomix::broker {
 
@@ -58,7 +57,6 @@ class LatchState final : public StateMachine {
   int64_t count_ = 0;
   int64_t generation_ = 0;  // how many times TrySetCount armed it
   WaitQueue queue_;         // Awaits, only while count_ > 0
-  WaiterIndex index_;       // queue_'s waiters by session
 };
 
 }  // namespace atomix::broker

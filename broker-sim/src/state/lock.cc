@@ -196,8 +196,8 @@ absl::Status LockState::Load(const atomix::log::v1::PrimitiveSave& in) {
     waiter->set_session(w.session());
     waiter->set_deadline_us(w.deadline_us());
   }
-  queue_.Load(waiters, save.next_order());
-  return absl::OkStatus();
+  return queue_.Load(waiters, save.next_order(), /*need_session=*/true,
+                     "lock");
 }
 
 namespace {

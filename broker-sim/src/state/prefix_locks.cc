@@ -320,7 +320,9 @@ absl::Status PrefixLocks::Load(const atomix::log::v1::MapSave& in) {
     }
     AddWaiting(w.key());
   }
-  queue_.Load(in.prefix_waiters(), in.next_order());
+  absl::Status waiters = queue_.Load(in.prefix_waiters(), in.next_order(),
+                                     /*need_session=*/true, "map");
+  if (!waiters.ok()) return waiters;
   // A cancel may have left a grant due; Advance makes it.
   scan_due_ = GrantWaiters(nullptr, nullptr);
   return absl::OkStatus();

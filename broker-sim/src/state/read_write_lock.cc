@@ -342,8 +342,8 @@ absl::Status ReadWriteLockState::Load(
     Insert(g.id(),
            Grant{g.fence(), g.session(), static_cast<v1::LockMode>(g.mode())});
   }
-  queue_.Load(save.waiters(), save.next_order());
-  return absl::OkStatus();
+  return queue_.Load(save.waiters(), save.next_order(), /*need_session=*/true,
+                     "read-write lock");
 }
 
 namespace {

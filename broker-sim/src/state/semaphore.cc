@@ -464,7 +464,10 @@ absl::Status SemaphoreState::Load(const atomix::log::v1::PrimitiveSave& in) {
     }
     last_order = w.order();
   }
-  loaded.queue_.Load(save.waiters(), save.next_order());
+  absl::Status waiters =
+      loaded.queue_.Load(save.waiters(), save.next_order(),
+                         /*need_session=*/true, "semaphore");
+  if (!waiters.ok()) return waiters;
   *this = std::move(loaded);
   return absl::OkStatus();
 }

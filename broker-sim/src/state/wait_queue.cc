@@ -3,6 +3,9 @@
 
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/saved_time.h"
 
@@ -36,6 +39,7 @@ void WaitQueue::Insert(Waiter waiter) {
     deadlines_.emplace(waiter.deadline, order);
   }
   order_of_token_[waiter.token] = order;
+  if (waiter.session != 0) by_session_.emplace(waiter.session, order);
   waiters_.emplace(order, std::move(waiter));
 }
 
@@ -46,6 +50,7 @@ WaitQueue::Waiter WaitQueue::Remove(uint64_t order) {
   waiters_.erase(it);
   deadlines_.erase({waiter.deadline, order});
   order_of_token_.erase(waiter.token);
+  by_session_.erase({waiter.session, order});
   return waiter;
 }
 
@@ -58,16 +63,27 @@ bool WaitQueue::Cancel(uint64_t token) {
 
 bool WaitQueue::AbortSession(uint64_t session, absl::string_view message,
                              ApplyResult& result) {
-  std::vector<uint64_t> gone;
-  for (const auto& [order, waiter] : waiters_) {
-    if (waiter.session == session) gone.push_back(order);
-  }
+  const std::vector<uint64_t> gone = OrdersOf(session);
   for (uint64_t order : gone) {
     const Waiter waiter = Remove(order);
     result.answers.push_back(
         ErrorAnswer(waiter.token, absl::StatusCode::kAborted, std::string(message)));
   }
   return !gone.empty();
+}
+
+bool WaitQueue::Waits(uint64_t session) const {
+  auto it = by_session_.lower_bound({session, 0});
+  return it != by_session_.end() && it->first == session;
+}
+
+std::vector<uint64_t> WaitQueue::OrdersOf(uint64_t session) const {
+  std::vector<uint64_t> orders;
+  for (auto it = by_session_.lower_bound({session, 0});
+       it != by_session_.end() && it->first == session; ++it) {
+    orders.push_back(it->second);
+  }
+  return orders;
 }
 
 absl::Time WaitQueue::NextDeadline() const {
@@ -98,13 +114,33 @@ void WaitQueue::Save(google::protobuf::RepeatedPtrField<atomix::log::v1::Waiter>
   next_order = next_order_;
 }
 
-void WaitQueue::Load(const google::protobuf::RepeatedPtrField<atomix::log::v1::Waiter>& in,
-                     uint64_t next_order) {
+absl::Status WaitQueue::Load(
+    const google::protobuf::RepeatedPtrField<atomix::log::v1::Waiter>& in,
+    uint64_t next_order, bool need_session, absl::string_view type) {
+  absl::flat_hash_set<uint64_t> tokens;
+  uint64_t min_order = 0;
+  for (const atomix::log::v1::Waiter& w : in) {
+    if (w.order() < min_order || w.order() >= next_order) {
+      return absl::DataLossError(
+          absl::StrCat("the saved ", type, " holds waiter order ", w.order(),
+                       " out of sequence (next order ", next_order, ")"));
+    }
+    min_order = w.order() + 1;
+    if (!tokens.insert(w.token()).second) {
+      return absl::DataLossError(absl::StrCat(
+          "the saved ", type, " holds waiter token ", w.token(), " twice"));
+    }
+    if (need_session && w.session() == 0) {
+      return absl::DataLossError(absl::StrCat(
+          "the saved ", type, " holds a waiter without a session"));
+    }
+  }
   next_order_ = next_order;
   for (const atomix::log::v1::Waiter& w : in) {
-    Insert(Waiter{w.order(), w.token(), w.session(), LoadTime(w.deadline_us()), w.amount(),
-                  w.key()});
+    Insert(Waiter{w.order(), w.token(), w.session(), LoadTime(w.deadline_us()),
+                  w.amount(), w.key()});
   }
+  return absl::OkStatus();
 }
 
 }  // namespace atomix::broker

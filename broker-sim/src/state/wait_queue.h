@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
@@ -64,9 +65,15 @@ class WaitQueue {
   bool Cancel(uint64_t token);
 
   // Removes every waiter of `session`, answering each with ABORTED and
-  // `message` into result.answers. Whether there was any.
+  // `message` into result.answers. Whether there was any. Costs the
+  // session's own waiters, not the queue's length.
   bool AbortSession(uint64_t session, absl::string_view message,
                     ApplyResult& result);
+
+  // Whether `session` has a waiter here, and the orders of its waiters in
+  // arrival order.
+  bool Waits(uint64_t session) const;
+  std::vector<uint64_t> OrdersOf(uint64_t session) const;
 
   // The earliest deadline; InfiniteFuture when none.
   absl::Time NextDeadline() const;
@@ -79,8 +86,12 @@ class WaitQueue {
   // Snapshots: the waiters in arrival order and the next order.
   void Save(google::protobuf::RepeatedPtrField<atomix::log::v1::Waiter>& out,
             uint64_t& next_order) const;
-  void Load(const google::protobuf::RepeatedPtrField<atomix::log::v1::Waiter>& in,
-            uint64_t next_order);
+  // DATA_LOSS naming `type` (and loading nothing) unless the orders strictly
+  // increase below `next_order`, the tokens are unique and, with
+  // `need_session`, every waiter has a session.
+  absl::Status Load(
+      const google::protobuf::RepeatedPtrField<atomix::log::v1::Waiter>& in,
+      uint64_t next_order, bool need_session, absl::string_view type);
 
  private:
   void Insert(Waiter waiter);
@@ -89,6 +100,7 @@ class WaitQueue {
   Map waiters_;
   absl::flat_hash_map<uint64_t, uint64_t> order_of_token_;
   absl::btree_set<std::pair<absl::Time, uint64_t>> deadlines_;  // (deadline, order)
+  absl::btree_set<std::pair<uint64_t, uint64_t>> by_session_;   // (session, order)
 };
 
 // An answer to a deferred request that failed with `code` and `message`.

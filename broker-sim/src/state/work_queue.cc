@@ -334,8 +334,8 @@ absl::Status WorkQueueState::Load(const atomix::log::v1::PrimitiveSave &in) {
       return bad(absl::StrCat("waiter ", waiter.order()));
     }
   }
-  queue_.Load(save.waiters(), save.next_order());
-  return absl::OkStatus();
+  return queue_.Load(save.waiters(), save.next_order(), /*need_session=*/true,
+                     "work queue");
 }
 
 namespace {
