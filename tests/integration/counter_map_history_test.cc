@@ -328,10 +328,7 @@ TEST_F(CounterMapHistory, ProcessesAndThreadsTogetherGiveALinearizableHistory) {
     children.push_back(*pid);
   }
   // Start together: every child is connected before anyone begins.
-  for (int i = 0; i < 60000; ++i) {
-    int ready = 0;
-    for (const std::string& log : logs) ready += ReadFile(log).find("ready\n") != std::string::npos;
-    if (ready == kProcesses) break;
+  for (int i = 0; i < 60000 && !EveryLogHas(logs, "ready\n"); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   std::ofstream(dir + "/go") << "go\n";

@@ -266,12 +266,7 @@ TEST_F(MultiMapLinearizability, ThreadsAndProcesses) {
   }
   // Everyone starts together: the children once they are connected.
   ASSERT_TRUE(WaitUntil(
-      [&] {
-        for (const std::string& log : logs) {
-          if (ReadFile(log).find("ready\n") == std::string::npos) return false;
-        }
-        return true;
-      },
+      [&] { return EveryLogHas(logs, "ready\n"); },
       std::chrono::seconds(60)))
       << ReadFile(logs[0]);
   std::ofstream(go).put('\n');

@@ -271,12 +271,7 @@ TEST_F(ReadWriteLockSafety, NoWriterAlongsideAnyoneAcrossProcessesWithAKill) {
     children_.push_back(*pid);
   }
   ASSERT_TRUE(WaitUntil(
-      [&] {
-        for (const std::string& log : logs) {
-          if (ReadFile(log).find("ready\n") == std::string::npos) return false;
-        }
-        return true;
-      },
+      [&] { return EveryLogHas(logs, "ready\n"); },
       seconds(60)))
       << ReadFile(logs[0]);
   auto rw = GetReadWriteLock(client(), "safety");

@@ -191,12 +191,7 @@ TEST_F(SemaphoreSafety, NeverMoreThanNHeldAcrossProcessesWithOneKilled) {
     children.push_back(*pid);
   }
   ASSERT_TRUE(WaitUntil(
-      [&] {
-        for (const std::string& log : logs) {
-          if (ReadFile(log).find("ready\n") == std::string::npos) return false;
-        }
-        return true;
-      },
+      [&] { return EveryLogHas(logs, "ready\n"); },
       seconds(60)))
       << ReadFile(logs[0]);
   std::ofstream(go).put('\n');

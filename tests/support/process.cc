@@ -109,6 +109,13 @@ std::string ReadFile(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
+bool EveryLogHas(const std::vector<std::string>& logs, const std::string& text) {
+  for (const std::string& log : logs) {
+    if (ReadFile(log).find(text) == std::string::npos) return false;
+  }
+  return true;
+}
+
 std::string MakeTempDir(const std::string& prefix) {
   std::string tmpl = absl::StrCat("/tmp/", prefix, "-XXXXXX");
   char* dir = mkdtemp(tmpl.data());

@@ -44,6 +44,10 @@ int FreePort();
 // The whole text of a file ("" if it cannot be read).
 std::string ReadFile(const std::string& path);
 
+// Whether every file in `logs` contains `text` (child processes announce
+// "ready\n" once connected, so a parent can start them together).
+bool EveryLogHas(const std::vector<std::string>& logs, const std::string& text);
+
 // A new directory under /tmp named after `prefix`.
 std::string MakeTempDir(const std::string& prefix);
 
