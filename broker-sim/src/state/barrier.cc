@@ -200,7 +200,7 @@ absl::Status BarrierState::Load(const atomix::log::v1::PrimitiveSave& in) {
                      " waiters for ", save.parties(), " parties"));
   }
   absl::Status waiters = queue_.Load(save.waiters(), save.next_order(),
-                                     /*need_session=*/true, "barrier");
+                                     /*need_session=*/true, absl::StrCat("barrier ", QuoteName(save.name())));
   if (!waiters.ok()) return waiters;
   name_ = save.name();
   parties_ = save.parties();

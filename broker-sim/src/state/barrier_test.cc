@@ -331,7 +331,7 @@ TEST(BrokerBarrierState, LoadRefusesWrongOrInconsistentSaves) {
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(s.message(), "the saved barrier holds 1 waiters for 1 parties");
   s = load("barrier { parties: 3 waiters { order: 0 token: 1 } next_order: 1 }");
-  EXPECT_EQ(s.message(), "the saved barrier holds a waiter without a session");
+  EXPECT_EQ(s.message(), "the saved barrier \"\" holds a waiter without a session");
   EXPECT_EQ(load("barrier { parties: 3 waiters { order: 0 token: 1 session: 3 } }").code(),
             absl::StatusCode::kDataLoss);
 }

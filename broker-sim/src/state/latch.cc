@@ -154,7 +154,7 @@ absl::Status LatchState::Load(const atomix::log::v1::PrimitiveSave& in) {
         "the saved latch holds waiters while its count is zero");
   }
   absl::Status waiters = queue_.Load(save.waiters(), save.next_order(),
-                                     /*need_session=*/false, "latch");
+                                     /*need_session=*/false, absl::StrCat("latch ", QuoteName(save.name())));
   if (!waiters.ok()) return waiters;
   name_ = save.name();
   count_ = save.count();

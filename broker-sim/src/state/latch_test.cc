@@ -320,7 +320,7 @@ TEST(BrokerLatchState, LoadRefusesWrongOrInconsistentSaves) {
   absl::Status s =
       load("latch { count: 1 generation: 1 waiters { order: 3 token: 5 } next_order: 1 }");
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(s.message(), "the saved latch holds waiter order 3 out of sequence (next order 1)");
+  EXPECT_EQ(s.message(), "the saved latch \"\" holds waiter order 3 out of sequence (next order 1)");
   (void)kDataLoss;
 }
 

@@ -197,7 +197,7 @@ absl::Status LockState::Load(const atomix::log::v1::PrimitiveSave& in) {
     waiter->set_deadline_us(w.deadline_us());
   }
   return queue_.Load(waiters, save.next_order(), /*need_session=*/true,
-                     "lock");
+                     absl::StrCat("lock ", QuoteName(save.name())));
 }
 
 namespace {

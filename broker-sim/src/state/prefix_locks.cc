@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/errors.h"
@@ -310,19 +309,10 @@ absl::Status PrefixLocks::Load(const atomix::log::v1::MapSave& in) {
     }
     Grant(lock.prefix(), lock.session(), lock.fence());
   }
-  absl::flat_hash_set<uint64_t> orders, tokens;
-  for (const auto& w : in.prefix_waiters()) {
-    if (w.session() == 0 || w.order() >= in.next_order() ||
-        !orders.insert(w.order()).second || !tokens.insert(w.token()).second) {
-      return Lost(absl::StrCat("waiter ", w.order(), " (token ", w.token(),
-                               ", session ", w.session(), ", next order ",
-                               in.next_order(), ")"));
-    }
-    AddWaiting(w.key());
-  }
   absl::Status waiters = queue_.Load(in.prefix_waiters(), in.next_order(),
                                      /*need_session=*/true, "map");
   if (!waiters.ok()) return waiters;
+  for (const auto& w : in.prefix_waiters()) AddWaiting(w.key());
   // A cancel may have left a grant due; Advance makes it.
   scan_due_ = GrantWaiters(nullptr, nullptr);
   return absl::OkStatus();

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/check.h"
 #include "broker-sim/src/state/errors.h"
@@ -324,26 +323,20 @@ absl::Status ReadWriteLockState::Load(
   if (writers > 1 || (writers == 1 && save.grants_size() > 1)) {
     return bad("has a writer alongside other grants");
   }
-  absl::flat_hash_set<uint64_t> tokens;
-  bool first = true;
-  uint64_t last_order = 0;
   for (const auto& w : save.waiters()) {
     if (!IsMode(w.amount())) return bad("has a waiter with no mode");
-    if (w.order() >= save.next_order() || (!first && w.order() <= last_order) ||
-        !tokens.insert(w.token()).second || w.session() == 0) {
-      return bad("has waiters out of order, repeated or without a session");
-    }
-    first = false;
-    last_order = w.order();
   }
+  // Checks the waiters' order, tokens and sessions before anything loads.
+  absl::Status waiters = queue_.Load(save.waiters(), save.next_order(),
+                                     /*need_session=*/true, absl::StrCat("read-write lock ", QuoteName(save.name())));
+  if (!waiters.ok()) return waiters;
   name_ = save.name();
   next_grant_ = save.next_grant();
   for (const auto& g : save.grants()) {
     Insert(g.id(),
            Grant{g.fence(), g.session(), static_cast<v1::LockMode>(g.mode())});
   }
-  return queue_.Load(save.waiters(), save.next_order(), /*need_session=*/true,
-                     "read-write lock");
+  return absl::OkStatus();
 }
 
 namespace {

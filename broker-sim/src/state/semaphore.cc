@@ -453,20 +453,16 @@ absl::Status SemaphoreState::Load(const atomix::log::v1::PrimitiveSave& in) {
     owner.held += g.permits();
     owner.fences.insert(key.first);
   }
-  uint64_t last_order = 0;
-  for (int i = 0; i < save.waiters_size(); ++i) {
-    const auto& w = save.waiters(i);
-    if (w.session() == 0 || w.amount() < 1 || w.amount() > save.permits() ||
-        w.order() >= save.next_order() || (i > 0 && w.order() <= last_order)) {
+  for (const auto& w : save.waiters()) {
+    if (w.amount() < 1 || w.amount() > save.permits()) {
       return absl::DataLossError(absl::StrCat(
-          what, " has a bad waiter (order ", w.order(), ", session ",
-          w.session(), ", permits ", w.amount(), ")"));
+          what, " has a waiter asking for ", w.amount(), " permits"));
     }
-    last_order = w.order();
   }
+  // Checks the waiters' order, tokens and sessions.
   absl::Status waiters =
       loaded.queue_.Load(save.waiters(), save.next_order(),
-                         /*need_session=*/true, "semaphore");
+                         /*need_session=*/true, absl::StrCat("semaphore ", QuoteName(save.name())));
   if (!waiters.ok()) return waiters;
   *this = std::move(loaded);
   return absl::OkStatus();

@@ -330,12 +330,10 @@ absl::Status WorkQueueState::Load(const atomix::log::v1::PrimitiveSave &in) {
     }
   }
   for (const auto &waiter : save.waiters()) {
-    if (waiter.session() == 0 || waiter.amount() < 0) {
-      return bad(absl::StrCat("waiter ", waiter.order()));
-    }
+    if (waiter.amount() < 0) return bad(absl::StrCat("waiter ", waiter.order()));
   }
   return queue_.Load(save.waiters(), save.next_order(), /*need_session=*/true,
-                     "work queue");
+                     absl::StrCat("work queue ", QuoteName(save.name())));
 }
 
 namespace {
