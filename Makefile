@@ -5,6 +5,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= 2
 LISTEN ?= 127.0.0.1:5679
+HTTP_LISTEN ?= 127.0.0.1:5680
 DATA_DIR ?= ./data
 BENCH_ARGS ?=
 
@@ -22,7 +23,7 @@ build: configure
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
 run: build
-	exec $(BUILD_DIR)/broker-sim/atomix-broker --listen $(LISTEN) --store disk --data-dir $(DATA_DIR)
+	exec $(BUILD_DIR)/broker-sim/atomix-broker --listen $(LISTEN) --http-listen $(HTTP_LISTEN) --store disk --data-dir $(DATA_DIR)
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 600

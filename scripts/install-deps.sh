@@ -12,6 +12,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server redis-tools ccache
   etcd-server golang-etcd-server-dev
+  libcpp-httplib-dev libssl-dev prometheus-cpp-dev libtomlplusplus-dev
+  chromium python3-grpcio python3-protobuf python3-pytest python3-websocket
+  dpkg-dev
 )
 # bench/compare's peers (also above, for the tests), its chart tool, and
 # bench/profile.sh's valgrind.

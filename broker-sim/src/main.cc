@@ -34,6 +34,7 @@
 #include "broker-sim/src/disk/disk_store.h"
 #include "broker-sim/src/disk/restore.h"
 #include "broker-sim/src/etcd/etcd_store.h"
+#include "broker-sim/src/http/http_server.h"
 #include "broker-sim/src/server/clock.h"
 #include "broker-sim/src/server/server.h"
 #include "broker-sim/src/server/shutdown_signal.h"
@@ -85,6 +86,8 @@ struct Flags {
   int64_t watch_history_bytes = 64 << 20;
   int max_streams_per_connection = 16384;
   int64_t grpc_memory_mb = 1024;
+  std::string http_listen;
+  std::string http_port_file;
 };
 
 // Writes "<port>\n" to `path` atomically: a reader sees the whole file or
@@ -216,6 +219,22 @@ int Run(const Flags& flags) {
       return 1;
     }
   }
+  std::optional<atomix::broker::HttpServer> http;
+  if (!flags.http_listen.empty()) {
+    http.emplace(atomix::broker::HttpServerOptions{.listen = flags.http_listen});
+    if (absl::Status started = http->Start(); !started.ok()) {
+      spdlog::error("{}", std::string(started.message()));
+      return 1;
+    }
+    if (!flags.http_port_file.empty()) {
+      std::string error;
+      if (!WritePortFile(flags.http_port_file, http->port(), error)) {
+        spdlog::error("cannot write the HTTP port file {}", error);
+        return 1;
+      }
+    }
+    spdlog::info("HTTP on {} (port {})", flags.http_listen, http->port());
+  }
   spdlog::info(
       "atomix-broker {} listening on {} (port {}), store {}, broker id {}, "
       "max value {} bytes, watch history {} events / {} bytes",
@@ -234,6 +253,7 @@ int Run(const Flags& flags) {
         spdlog::warn("SIGUSR2 received: reset {} streams and watches", reset);
       });
   spdlog::info("{} received, shutting down", strsignal(sig));
+  if (http) http->Stop();
   (*server)->Shutdown(absl::Seconds(2));
   spdlog::info("stopped at revision {}", broker.store().revision());
   return 0;
@@ -363,6 +383,11 @@ int main(int argc, char** argv) {
   app.add_option("--restore", flags.restore,
                  "create --data-dir from this backup file (Admin.Backup), then "
                  "exit; the directory must not exist or be empty");
+  app.add_option("--http-listen", flags.http_listen,
+                 "serve HTTP (metrics, health, console) on host:port; empty: no HTTP")
+      ->envname("ATOMIX_HTTP_LISTEN");
+  app.add_option("--http-port-file", flags.http_port_file,
+                 "after binding HTTP, write its bound port to this file");
   app.add_option("--port-file", flags.port_file,
                  "after binding, write the bound port to this file");
   app.add_option("--fault-drop-responses", flags.fault_drop_responses,

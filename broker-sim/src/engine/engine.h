@@ -122,6 +122,12 @@ class Engine {
 
   // The whole state as a snapshot; log_position is left to the caller.
   void Save(atomix::log::v1::EngineSnapshot& out) const;
+  // Operators' pages of the state (engine_inspect.cc; see
+  // Store::ListSessions). The request's limit must be 1..1000.
+  void ListSessions(const v1::ListSessionsRequest& request,
+                    v1::ListSessionsResponse& out) const;
+  void ListPrimitives(const v1::ListPrimitivesRequest& request,
+                      v1::ListPrimitivesResponse& out) const;
   // Gives a fresh engine (no record applied yet) a saved state; its
   // session id base becomes the snapshot's. DATA_LOSS naming what is wrong
   // if the snapshot does not hold a consistent state.

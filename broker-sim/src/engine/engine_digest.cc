@@ -17,7 +17,8 @@ std::string Engine::Digest() const {
     const Sessions::Session& s = *sessions_.Find(id);
     absl::StrAppend(&out, "session ", id, " nonce ", s.nonce, " ttl ",
                     absl::FormatDuration(s.ttl), " expires ",
-                    absl::FormatTime(s.expires), " acked ", s.acked, "\n");
+                    absl::FormatTime(s.expires), " acked ", s.acked,
+                    " opened ", absl::FormatTime(s.opened), "\n");
     for (const auto& [sequence, response] : s.responses) {
       absl::StrAppend(&out, "  answered ", sequence, " ",
                       response.SerializeAsString().size(), ":",

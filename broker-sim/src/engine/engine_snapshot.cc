@@ -10,6 +10,39 @@
 #include "broker-sim/src/state/saved_time.h"
 
 namespace atomix::broker {
+namespace {
+
+void SaveSession(const Sessions::Session& s, atomix::log::v1::SessionSave& save) {
+  save.set_id(s.id);
+  save.set_nonce(s.nonce);
+  save.set_ttl_us(absl::ToInt64Microseconds(s.ttl));
+  save.set_expires_us(SaveTime(s.expires));
+  save.set_acked(s.acked);
+  if (s.opened != absl::InfinitePast()) save.set_opened_us(SaveTime(s.opened));
+  for (const auto& [sequence, response] : s.responses) {
+    auto* answered = save.add_answered();
+    answered->set_sequence(sequence);
+    *answered->mutable_response() = response;
+  }
+  std::vector<std::pair<uint64_t, uint64_t>> waiting(s.pending.begin(), s.pending.end());
+  std::sort(waiting.begin(), waiting.end());
+  for (const auto& [sequence, token] : waiting) {
+    auto* w = save.add_waiting();
+    w->set_sequence(sequence);
+    w->set_token(token);
+  }
+  for (const std::string& name : s.resources) save.add_resources(name);
+}
+
+void SavePrimitive(const std::string& name, const StateMachine& machine,
+                   atomix::log::v1::EngineSnapshot& out) {
+  auto* save = out.add_primitives();
+  save->set_name(name);
+  save->set_type(machine.type());
+  machine.Save(*save);
+}
+
+}  // namespace
 
 void Engine::Save(atomix::log::v1::EngineSnapshot& out) const {
   out.set_revision(revision_);
@@ -18,26 +51,7 @@ void Engine::Save(atomix::log::v1::EngineSnapshot& out) const {
   out.set_sessions_opened(sessions_opened_);
   out.set_next_token(next_token_);
   for (uint64_t id : sessions_.Ids()) {
-    const Sessions::Session& s = *sessions_.Find(id);
-    auto* save = out.add_sessions();
-    save->set_id(s.id);
-    save->set_nonce(s.nonce);
-    save->set_ttl_us(absl::ToInt64Microseconds(s.ttl));
-    save->set_expires_us(SaveTime(s.expires));
-    save->set_acked(s.acked);
-    for (const auto& [sequence, response] : s.responses) {
-      auto* answered = save->add_answered();
-      answered->set_sequence(sequence);
-      *answered->mutable_response() = response;
-    }
-    std::vector<std::pair<uint64_t, uint64_t>> waiting(s.pending.begin(), s.pending.end());
-    std::sort(waiting.begin(), waiting.end());
-    for (const auto& [sequence, token] : waiting) {
-      auto* w = save->add_waiting();
-      w->set_sequence(sequence);
-      w->set_token(token);
-    }
-    for (const std::string& name : s.resources) save->add_resources(name);
+    SaveSession(*sessions_.Find(id), *out.add_sessions());
   }
   std::vector<std::pair<uint64_t, const Pending*>> pending;
   for (const auto& [token, p] : pending_) pending.emplace_back(token, &p);
@@ -57,13 +71,7 @@ void Engine::Save(atomix::log::v1::EngineSnapshot& out) const {
   std::sort(names.begin(), names.end(),
             [](const std::string* a, const std::string* b) { return *a < *b; });
   out.mutable_primitives()->Reserve(static_cast<int>(names.size()));
-  for (const std::string* name : names) {
-    const StateMachine& machine = *primitives_.at(*name);
-    auto* save = out.add_primitives();
-    save->set_name(*name);
-    save->set_type(machine.type());
-    machine.Save(*save);
-  }
+  for (const std::string* name : names) SavePrimitive(*name, *primitives_.at(*name), out);
 }
 
 absl::Status Engine::Load(const atomix::log::v1::EngineSnapshot& in) {
@@ -82,6 +90,7 @@ absl::Status Engine::Load(const atomix::log::v1::EngineSnapshot& in) {
     s.ttl = absl::Microseconds(save.ttl_us());
     s.expires = LoadTime(save.expires_us());
     s.acked = save.acked();
+    if (save.opened_us() != 0) s.opened = LoadTime(save.opened_us());
     for (const auto& a : save.answered()) s.responses[a.sequence()] = a.response();
     for (const auto& w : save.waiting()) s.pending[w.sequence()] = w.token();
     for (const std::string& name : save.resources()) s.resources.insert(name);

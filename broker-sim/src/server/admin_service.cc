@@ -42,16 +42,22 @@ grpc::Status AdminService::Backup(grpc::ServerContext* context, const v1::Backup
 
 grpc::Status AdminService::Status(grpc::ServerContext*, const v1::StatusRequest*,
                                   v1::StatusResponse* out) {
-  Store& store = broker_.store();
-  out->set_broker_id(broker_.id());
-  out->set_store(std::string(store.kind()));
-  out->set_revision(store.revision());
-  const absl::Status health = store.Health();
-  out->set_serving(health.ok());
-  out->set_problem(std::string(health.message()));
-  v1::ClusterStatus cluster;
-  if (store.DescribeCluster(cluster)) *out->mutable_cluster() = std::move(cluster);
+  *out = DescribeBroker(broker_, process_);
   return grpc::Status::OK;
+}
+
+grpc::Status AdminService::ListSessions(grpc::ServerContext*,
+                                        const v1::ListSessionsRequest* request,
+                                        v1::ListSessionsResponse* out) {
+  const absl::Status listed = broker::ListSessions(broker_, *request, *out);
+  return grpc::Status(ToGrpc(listed.code()), std::string(listed.message()));
+}
+
+grpc::Status AdminService::ListPrimitives(grpc::ServerContext*,
+                                          const v1::ListPrimitivesRequest* request,
+                                          v1::ListPrimitivesResponse* out) {
+  const absl::Status listed = broker::ListPrimitives(broker_, *request, *out);
+  return grpc::Status(ToGrpc(listed.code()), std::string(listed.message()));
 }
 
 }  // namespace atomix::broker

@@ -1,5 +1,5 @@
 // AdminService: the Admin gRPC service (atomix/v1/admin.proto): operator
-// calls: Backup and Status.
+// calls: Backup, Status, ListSessions and ListPrimitives.
 //
 // Thread-safety: gRPC calls its handlers from any number of threads; each
 // handler only reads the broker through its thread-safe store.
@@ -8,20 +8,29 @@
 
 #include "atomix/v1/admin.grpc.pb.h"
 #include "broker-sim/src/core/broker.h"
+#include "broker-sim/src/server/inspect.h"
 
 namespace atomix::broker {
 
 class AdminService final : public v1::Admin::Service {
  public:
-  explicit AdminService(Broker& broker) : broker_(broker) {}
+  AdminService(Broker& broker, BrokerProcess process)
+      : broker_(broker), process_(std::move(process)) {}
 
   grpc::Status Backup(grpc::ServerContext* context, const v1::BackupRequest* request,
                       grpc::ServerWriter<v1::BackupChunk>* writer) override;
   grpc::Status Status(grpc::ServerContext* context, const v1::StatusRequest* request,
                       v1::StatusResponse* response) override;
+  grpc::Status ListSessions(grpc::ServerContext* context,
+                            const v1::ListSessionsRequest* request,
+                            v1::ListSessionsResponse* response) override;
+  grpc::Status ListPrimitives(grpc::ServerContext* context,
+                              const v1::ListPrimitivesRequest* request,
+                              v1::ListPrimitivesResponse* response) override;
 
  private:
   Broker& broker_;
+  const BrokerProcess process_;
 };
 
 }  // namespace atomix::broker

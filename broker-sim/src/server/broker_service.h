@@ -53,6 +53,8 @@ class BrokerService final : public v1::Broker::CallbackService {
 
   // Cancels every open Stream and Watch call; returns how many.
   size_t ResetCalls() { return calls_.CancelAll(); }
+  // Open Stream and Watch calls.
+  size_t open_calls() const { return calls_.size(); }
   // Ends every open Watch call with UNAVAILABLE (broker shutdown) and waits
   // up to `timeout` for them to be done.
   void CloseWatches(absl::Duration timeout) {

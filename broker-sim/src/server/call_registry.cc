@@ -21,4 +21,9 @@ size_t CallRegistry::CancelAll() {
   return calls_.size();
 }
 
+size_t CallRegistry::size() const {
+  absl::MutexLock lock(&mu_);
+  return calls_.size();
+}
+
 }  // namespace atomix::broker

@@ -30,9 +30,11 @@ class CallRegistry {
   // Cancels every registered call (the client sees CANCELLED); returns how
   // many.
   size_t CancelAll() ABSL_LOCKS_EXCLUDED(mu_);
+  // Registered calls now.
+  size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   absl::flat_hash_map<uint64_t, grpc::ServerContextBase*> calls_
       ABSL_GUARDED_BY(mu_);
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;

@@ -89,7 +89,10 @@ absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
                            &server->port_);
   builder.RegisterService(server->service_.get());
-  server->admin_ = std::make_unique<AdminService>(broker);
+  server->process_.started = absl::Now();
+  BrokerService* service = server->service_.get();
+  server->process_.open_calls = [service] { return service->open_calls(); };
+  server->admin_ = std::make_unique<AdminService>(broker, server->process_);
   builder.RegisterService(server->admin_.get());
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              options.max_streams_per_connection);

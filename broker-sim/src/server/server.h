@@ -77,6 +77,10 @@ class BrokerServer {
   // The bound TCP port (useful with port 0).
   int port() const { return port_; }
 
+  // What only this process knows of the broker (uptime, open calls), for
+  // operators' views (inspect.h).
+  const BrokerProcess& process() const { return process_; }
+
   // Ends every session now and delivers what that completes.
   void ExpireAllSessions();
 
@@ -95,6 +99,7 @@ class BrokerServer {
 
   Broker& broker_;
   std::unique_ptr<BrokerService> service_;
+  BrokerProcess process_;
   std::unique_ptr<AdminService> admin_;
   absl::Notification stop_ticker_;
   std::thread ticker_;

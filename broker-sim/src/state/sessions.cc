@@ -13,6 +13,7 @@ Sessions::Session& Sessions::Open(uint64_t id, absl::Duration ttl,
   if (nonce != 0) by_nonce_[nonce] = id;
   session.ttl = ttl;
   session.expires = now + ttl;
+  session.opened = now;
   expiries_.emplace(session.expires, id);
   return session;
 }

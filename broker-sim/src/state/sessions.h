@@ -44,6 +44,8 @@ class Sessions {
     uint64_t nonce = 0;
     absl::Duration ttl;
     absl::Time expires;
+    // When it opened (logical time).
+    absl::Time opened = absl::InfinitePast();
     // Every sequence <= acked has been acknowledged.
     uint64_t acked = 0;
     // Unacknowledged responses by sequence.

@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "absl/status/status.h"
 #include "atomix/log/v1/snapshot.pb.h"
+#include "atomix/v1/admin.pb.h"
 #include "atomix/v1/broker.pb.h"
 #include "atomix/v1/watch.pb.h"
 #include "broker-sim/src/state/limits.h"
@@ -73,6 +74,10 @@ inline ApplyResult Mutated() {
   result.mutated = true;
   return result;
 }
+
+// Holders and waiters a Describe lists, at most; its summary counts them
+// all.
+inline constexpr int kMaxDescribed = 100;
 
 class StateMachine {
  public:
@@ -142,6 +147,10 @@ class StateMachine {
   // needs to go on exactly where this machine is (waiters, owners, TTLs
   // included). Fills `out`'s state, not its name or type.
   virtual void Save(atomix::log::v1::PrimitiveSave& out) const = 0;
+  // Operators' view (Admin.ListPrimitives): fills the summary, and up to
+  // kMaxDescribed holders and waiters (session, what, fence), leaving
+  // name and type to the caller. Costs at most O(kMaxDescribed + log n).
+  virtual void Describe(v1::PrimitiveInfo& out) const { (void)out; }
   // Gives a fresh machine a saved state. DATA_LOSS if `in` does not hold
   // this type's state.
   virtual absl::Status Load(const atomix::log::v1::PrimitiveSave& in) = 0;

@@ -326,6 +326,28 @@ absl::Status EngineStore::Backup(atomix::log::v1::EngineSnapshot& out) {
   return absl::OkStatus();
 }
 
+void EngineStore::ListSessions(const v1::ListSessionsRequest& request,
+                               v1::ListSessionsResponse& out) {
+  absl::MutexLock lock(&mu_);
+  engine_->ListSessions(request, out);
+}
+
+void EngineStore::ListPrimitives(const v1::ListPrimitivesRequest& request,
+                                 v1::ListPrimitivesResponse& out) {
+  absl::MutexLock lock(&mu_);
+  engine_->ListPrimitives(request, out);
+}
+
+size_t EngineStore::session_count() const {
+  absl::MutexLock lock(&mu_);
+  return engine_->session_count();
+}
+
+size_t EngineStore::primitive_count() const {
+  absl::MutexLock lock(&mu_);
+  return engine_->primitive_count();
+}
+
 absl::Time EngineStore::now() const {
   absl::MutexLock lock(&mu_);
   return engine_->now();

@@ -140,6 +140,13 @@ class EngineStore : public Store {
   // until the copied state is durable.
   absl::Status Backup(atomix::log::v1::EngineSnapshot& out) override
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Read under the mutex (writes wait meanwhile).
+  void ListSessions(const v1::ListSessionsRequest& request,
+                    v1::ListSessionsResponse& out) override ABSL_LOCKS_EXCLUDED(mu_);
+  void ListPrimitives(const v1::ListPrimitivesRequest& request,
+                      v1::ListPrimitivesResponse& out) override ABSL_LOCKS_EXCLUDED(mu_);
+  size_t session_count() const override ABSL_LOCKS_EXCLUDED(mu_);
+  size_t primitive_count() const override ABSL_LOCKS_EXCLUDED(mu_);
   std::string_view kind() const override {
     return log_ != nullptr ? log_->kind() : "memory";
   }

@@ -192,6 +192,17 @@ class Store {
   // (for backups).
   virtual absl::Status Backup(atomix::log::v1::EngineSnapshot& out) = 0;
 
+  // Operators' pages of the current state (Admin.ListSessions and
+  // ListPrimitives), each read from one consistent state. The request's
+  // limit must be 1..1000 (the caller checks).
+  virtual void ListSessions(const v1::ListSessionsRequest& request,
+                            v1::ListSessionsResponse& out) = 0;
+  virtual void ListPrimitives(const v1::ListPrimitivesRequest& request,
+                              v1::ListPrimitivesResponse& out) = 0;
+  // Open sessions and bound primitives now.
+  virtual size_t session_count() const = 0;
+  virtual size_t primitive_count() const = 0;
+
   // Fills what the store knows of its place in a cluster; false (filling
   // nothing) for a store of one broker.
   virtual bool DescribeCluster(v1::ClusterStatus&) const { return false; }
