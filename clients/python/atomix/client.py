@@ -30,6 +30,10 @@ from .session import Session
 CURRENT = object()
 
 
+class _Renew(Exception):
+    """The broker refused a request's first attempt for its session."""
+
+
 class Client:
     def __init__(self, endpoints: Union[str, Sequence[str]] = "127.0.0.1:5679",
                  *, timeout: float = 10.0, session_ttl: float = 10.0):
@@ -132,26 +136,30 @@ class Client:
         if timeout <= 0:
             raise errors.InvalidArgumentError(f"atomix: timeout {timeout} is not positive")
         deadline = time.monotonic() + timeout
-        if session is CURRENT:
-            session = self.session
-        seq = 0
-        if session is not None:
-            request.session_id = session.id
-            if mutation:
-                seq = session.begin()
-                request.sequence = seq
-            else:
-                session.check()
-        try:
-            return self._attempts(request, deadline, timeout, mutation, blocking,
-                                  session, seq, give_back)
-        finally:
-            if seq:
-                session.end(seq)
+        renewals = 1 if session is CURRENT else 0
+        while True:
+            current = self.session if session is CURRENT else session
+            seq = 0
+            if current is not None:
+                request.session_id = current.id
+                if mutation:
+                    seq = current.begin()
+                    request.sequence = seq
+                else:
+                    current.check()
+            try:
+                return self._attempts(request, deadline, timeout, mutation, blocking,
+                                      current, seq, give_back, renewals > 0)
+            except _Renew:
+                renewals -= 1  # the session ended before this request arrived
+            finally:
+                if seq:
+                    current.end(seq)
 
     def _attempts(self, request, deadline, timeout, mutation, blocking,
-                  session, seq, give_back):
+                  session, seq, give_back, may_renew):
         retry_ok = not mutation or seq > 0
+        first = True  # no earlier attempt of this request may have been applied
         attempt_cap, backoff = 1.0, 0.01
         unreachable = None  # the last UnavailableError, if the last attempt failed so
         while True:
@@ -178,12 +186,16 @@ class Client:
             except errors.AbortedError as e:
                 if session is not None and not isinstance(e, errors.SessionLostError):
                     session.lose(f"session {session.id} ended on the broker: {e.message}")
+                    if first and may_renew:
+                        # Refused, so never applied: send it under a new session.
+                        raise _Renew() from None
                     raise errors.SessionLostError(
                         f"{e.message} (session {session.id} is lost"
                         + ("; the operation may or may not have been applied)"
                            if mutation else ")"), e.current) from None
                 raise
-            except errors.DeadlineExceededError as e:
+            except errors.DeadlineExceededError:
+                first = False
                 # The broker's own answer (a blocking request timed out), or
                 # the attempt's deadline: either way, resend while time remains.
                 if blocking or not retry_ok:
@@ -194,7 +206,7 @@ class Client:
                 unreachable = None
                 continue
             except errors.UnavailableError as e:
-                unreachable = e
+                unreachable, first = e, False
                 if not retry_ok:
                     raise errors.UnavailableError(
                         "atomix: the broker did not answer a mutation sent "

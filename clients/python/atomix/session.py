@@ -48,6 +48,7 @@ class Session:
         deadline = time.monotonic() + timeout
         nonce = random.getrandbits(64) or 1
         backoff = 0.02
+        last = None
         while True:
             req = broker_pb2.Request(id=self._transport.next_id())
             req.session.open.ttl_ms = int(self.ttl * 1000)
@@ -55,12 +56,15 @@ class Session:
             sent = time.monotonic()
             remaining = deadline - sent
             if remaining <= 0:
+                if isinstance(last, errors.UnavailableError):
+                    raise last
                 raise errors.DeadlineExceededError(
                     f"atomix: could not open a session within {timeout:g}s")
             try:
                 resp = self._transport.invoke(req, min(remaining, 1.0))
                 break
-            except (errors.UnavailableError, errors.DeadlineExceededError):
+            except (errors.UnavailableError, errors.DeadlineExceededError) as e:
+                last = e
                 time.sleep(min(backoff, max(deadline - time.monotonic(), 0)))
                 backoff = min(backoff * 2, 0.5)
         with self._lock:

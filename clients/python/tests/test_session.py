@@ -64,3 +64,27 @@ def test_ephemeral_entries_go_with_the_session(make_client):
     assert list(b.map("members")) == ["a", "b"]
     a.close()
     assert list(b.map("members")) == ["b"]
+
+
+def test_exactly_once_from_threads(start_broker):
+    import threading
+    broker = start_broker("--store", "memory", "--fault-drop-responses", "0.3",
+                          "--fault-seed", "5")
+    with atomix.Client(broker.endpoint, timeout=30) as c:
+        jobs = c.counter("jobs")
+        seen = []
+        lock = threading.Lock()
+
+        def work():
+            got = [jobs.increment() for _ in range(50)]
+            with lock:
+                seen.extend(got)
+
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        # Every increment applied once and answered with its own value.
+        assert sorted(seen) == list(range(1, 201))
+        assert jobs.get() == 200

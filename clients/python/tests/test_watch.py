@@ -105,8 +105,9 @@ def test_watch_after_memory_broker_restart_starts_with_a_snapshot(broker, client
     with m.watch() as w:
         v = m.put("a", b"1")
         assert w.next(timeout=10).revision == v
-        broker.restart()  # the memory store forgets everything
-        v2 = m.put("b", b"2")
+        broker.restart()  # the memory store forgets everything, sessions too
+        assert m.get("a") is None  # a read waits for the broker to be back
+        v2 = m.put("b", b"2")  # refused for its old session, sent under a new one
         snapshot_or_event = w.next(timeout=30)
         if snapshot_or_event.type == "SNAPSHOT":
             assert snapshot_or_event.reason == "NEW_BROKER"
