@@ -13,12 +13,13 @@ lost (a dropped response, a broker restart on the disk store) is sent again
 and applied exactly once; reads are simply sent again.
 
 Thread-safe: one Client and its handles may be shared by any number of
-threads. Closing the client closes its session, which releases its locks and
-candidacies at once.
+threads. Closing the client ends its watches and closes its session, which
+releases its locks and candidacies at once.
 """
 
 import threading
 import time
+import weakref
 from typing import Callable, Optional, Sequence, Union
 
 from . import errors
@@ -48,6 +49,7 @@ class Client:
         self._transport = Transport(parse_endpoints(endpoints))
         self._lock = threading.Lock()
         self._session: Optional[Session] = None  # guarded by _lock
+        self._watches = weakref.WeakSet()         # guarded by _lock
         self._closed = False
 
     @property
@@ -63,12 +65,16 @@ class Client:
         self.close()
 
     def close(self) -> None:
-        """Closes the session (releasing what it holds) and the channels."""
+        """Closes the watches, the session (releasing what it holds) and the
+        channels."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             session, self._session = self._session, None
+            watches = list(self._watches)
+        for w in watches:
+            w.close()
         if session is not None:
             session.close()
         self._transport.close()
@@ -114,6 +120,12 @@ class Client:
     def election(self, name: str):
         from .election import Election
         return Election(self, name)
+
+    def _track(self, watch) -> None:
+        with self._lock:
+            if self._closed:
+                raise errors.CancelledError("atomix: the client is closed")
+            self._watches.add(watch)
 
     # ----- calls -----------------------------------------------------------
 

@@ -28,7 +28,7 @@ def set_fence(msg, if_fence: Optional[Fence]) -> None:
 class Value(Primitive):
     TYPE = types_pb2.VALUE
 
-    def _write(self, req, timeout, ephemeral):
+    def _write(self, req, timeout):
         return self._client._execute(req, timeout=timeout, mutation=True,
                                      session=CURRENT).value
 
@@ -58,14 +58,14 @@ class Value(Primitive):
         if ttl is not None:
             op.ttl_ms = max(1, int(ttl * 1000))
         set_fence(op, if_fence)
-        return self._write(req, timeout, ephemeral).version
+        return self._write(req, timeout).version
 
     def insert(self, value: Bytes, *, timeout: Optional[float] = None) -> int:
         """Writes the value only if absent (AlreadyExistsError otherwise)."""
         req = self._request()
         req.value.insert.SetInParent()
         req.value.insert.value = to_bytes(value)
-        return self._write(req, timeout, False).version
+        return self._write(req, timeout).version
 
     def delete(self, *, if_version: Optional[int] = None,
                if_fence: Optional[Fence] = None,
@@ -78,5 +78,5 @@ class Value(Primitive):
         if if_version is not None:
             op.if_version = if_version
         set_fence(op, if_fence)
-        r = self._write(req, timeout, False)
+        r = self._write(req, timeout)
         return Versioned(r.value, r.version)

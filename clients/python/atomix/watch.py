@@ -106,6 +106,7 @@ def _snapshot(parts) -> Event:
 
 class Watch:
     def __init__(self, client, request: "watch_pb2.WatchRequest"):
+        client._track(self)
         self._transport = client._transport
         self._template = request
         self._next_start = request.start_revision or None  # reader thread only
@@ -190,6 +191,10 @@ class Watch:
                         return
                     if e.code() == grpc.StatusCode.UNAVAILABLE:
                         self._transport.rotate(self._index)
+                except ValueError:  # the client closed its channels
+                    if not self._stop.is_set():
+                        self._fail(errors.CancelledError("atomix: the client is closed"))
+                    return
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 2.0)
         finally:

@@ -116,3 +116,10 @@ def test_watch_after_memory_broker_restart_starts_with_a_snapshot(broker, client
                 assert w.next(timeout=30).revision == v2
         else:
             pytest.fail(f"expected a NEW_BROKER snapshot, got {snapshot_or_event}")
+
+
+def test_closing_the_client_ends_its_watches(make_client):
+    c = make_client()
+    w = c.counter("c").watch()
+    c.close()
+    assert list(w) == []  # iteration ends; nothing raised
