@@ -59,17 +59,20 @@ class Lock(Primitive):
         req.lock.acquire.SetInParent()
         req.lock.acquire.try_only = try_only
 
-        def give_back(answer):
-            if answer.lock.acquired and answer.lock.version:
-                self._release(session, answer.lock.version, None)
-
         resp = self._client._execute(req, timeout=timeout, mutation=True,
                                      blocking=not try_only, session=session,
-                                     give_back=give_back)
+                                     give_back=self._give_back(session))
         if not resp.lock.acquired:
             return 0
         self._session, self._fence = session, resp.lock.version
         return self._fence
+
+    def _give_back(self, session):
+        """Releases a grant found in the answer to a withdrawn acquire."""
+        def give_back(answer) -> None:
+            if answer.lock.acquired and answer.lock.version:
+                self._release(session, answer.lock.version, None)
+        return give_back
 
     def release(self, timeout: Optional[float] = None) -> int:
         """Releases this handle's grant; returns the revision of the release.

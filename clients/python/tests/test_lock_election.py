@@ -80,3 +80,29 @@ def test_election_passes_leadership_on_close(make_client):
     assert eb.leader() == "b"
     t4 = eb.leave("b")
     assert t4.leader is None and t4.candidates == [] and t4.term > t3.term
+
+
+def test_a_grant_that_crossed_a_withdrawal_is_given_back(make_client):
+    # The race itself cannot be timed from a test, so make its outcome: an
+    # acquire the broker granted but whose answer the caller never saw.
+    from atomix._stubs import broker_pb2, types_pb2
+    c = make_client()
+    session = c.session
+    seq = session.begin()
+    req = broker_pb2.Request(id=1, type=types_pb2.LOCK, name=b"crossed",
+                             session_id=session.id, sequence=seq)
+    req.lock.acquire.SetInParent()
+    fence = c._transport.invoke(req, 10).lock.version
+    lock = c.lock("crossed")
+    assert lock.holder_fence() == fence
+    answers = []
+    release = lock._give_back(session)
+
+    def give_back(answer):
+        answers.append(answer.lock.version)
+        release(answer)
+
+    c._withdraw(session, seq, give_back)  # the cancel's answer carries the grant
+    session.end(seq)
+    assert answers == [fence]
+    assert lock.holder_fence() == 0
