@@ -17,12 +17,16 @@ restarted on the memory store, or the watcher fell too far behind), the
 next event is a ``SNAPSHOT`` of the whole state, which replaces the
 watcher's view; changes continue after it.
 
-Events queue up without bound until read. A Watch is for one consumer
-thread; ``close()`` may be called from any thread.
+At most ``MAX_QUEUED`` events wait to be read: while that many do, the
+reader thread stops reading the stream, so a slow consumer slows its stream
+(gRPC flow control) instead of growing memory; if it falls behind the
+broker's history, the watch resumes with a ``SNAPSHOT``. A Watch is for one
+consumer thread; ``close()`` may be called from any thread.
 """
 
 import queue
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from typing import List, Optional
 
@@ -104,6 +108,43 @@ def _snapshot(parts) -> Event:
     return ev
 
 
+MAX_QUEUED = 10000
+
+
+class _Buffer:
+    """Items from the reader thread to the consumer: at most ``limit``
+    events; the end and errors always fit."""
+
+    def __init__(self, limit: int):
+        self._items: deque = deque()
+        self._limit = limit
+        self._cv = threading.Condition()
+
+    def put(self, item, stop: threading.Event) -> bool:
+        """Waits while full; False (dropping the item) once ``stop`` is set."""
+        with self._cv:
+            while len(self._items) >= self._limit and not stop.is_set():
+                self._cv.wait(0.1)
+            if stop.is_set():
+                return False
+            self._items.append(item)
+            self._cv.notify_all()
+            return True
+
+    def put_final(self, item) -> None:
+        with self._cv:
+            self._items.append(item)
+            self._cv.notify_all()
+
+    def get(self, timeout: Optional[float] = None):
+        with self._cv:
+            if not self._cv.wait_for(lambda: self._items, timeout):
+                raise queue.Empty
+            item = self._items.popleft()
+            self._cv.notify_all()
+            return item
+
+
 class Watch:
     def __init__(self, client, request: "watch_pb2.WatchRequest"):
         client._track(self)
@@ -111,7 +152,7 @@ class Watch:
         self._template = request
         self._next_start = request.start_revision or None  # reader thread only
         self._broker_id = request.broker_id
-        self._queue: "queue.Queue" = queue.Queue()
+        self._queue = _Buffer(MAX_QUEUED)
         self._stop = threading.Event()
         self._started = threading.Event()
         self._lock = threading.Lock()
@@ -146,10 +187,10 @@ class Watch:
 
     def _item(self, item) -> Event:
         if item is _END:
-            self._queue.put(_END)
+            self._queue.put_final(_END)
             raise StopIteration
         if isinstance(item, errors.AtomixError):
-            self._queue.put(_END)
+            self._queue.put_final(_END)
             raise item
         return item
 
@@ -199,13 +240,13 @@ class Watch:
                 backoff = min(backoff * 2, 2.0)
         finally:
             self._started.set()
-            self._queue.put(_END)
+            self._queue.put_final(_END)
 
     def _fail(self, err: errors.AtomixError) -> None:
         if not self._started.is_set():
             self._error = err
         else:
-            self._queue.put(err)
+            self._queue.put_final(err)
 
     def _read(self, req) -> bool:
         """Reads one stream until it ends; True if it delivered anything."""
@@ -226,11 +267,15 @@ class Watch:
             if resp.HasField("snapshot"):
                 parts.append(resp.snapshot)
                 if not resp.snapshot.more:
-                    self._queue.put(_snapshot(parts))
+                    if not self._queue.put(_snapshot(parts), self._stop):
+                        call.cancel()
+                        return got
                     self._next_start = parts[0].revision + 1
                     parts = []
             for e in resp.events:
-                self._queue.put(_event(e))
+                if not self._queue.put(_event(e), self._stop):
+                    call.cancel()
+                    return got
             if resp.events:
                 self._next_start = resp.events[-1].revision + 1
         return got

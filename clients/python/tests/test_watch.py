@@ -2,6 +2,7 @@
 duplicates after a stream reset and a broker restart."""
 
 import signal
+import time
 
 import pytest
 
@@ -123,3 +124,18 @@ def test_closing_the_client_ends_its_watches(make_client):
     w = c.counter("c").watch()
     c.close()
     assert list(w) == []  # iteration ends; nothing raised
+
+
+def test_a_slow_reader_holds_at_most_max_queued_events(client, monkeypatch):
+    monkeypatch.setattr(atomix.watch, "MAX_QUEUED", 5)
+    counter = client.counter("slow")
+    with counter.watch() as w:
+        for _ in range(50):
+            counter.increment()
+        # The reader thread filled the buffer and waits: exactly 5 queued.
+        deadline = time.monotonic() + 10
+        while len(w._queue._items) < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(w._queue._items) == 5
+        values = [w.next(timeout=10).value for _ in range(50)]
+    assert values == list(range(1, 51))
