@@ -133,7 +133,9 @@
         el('td', { class: 'num' }, p.holders.length || ''),
         el('td', { class: 'num' }, p.waiters.length || '')));
       parts.push(el('h3', {}, `${typeName(type)} (${rows.length})`),
-        el('table', {}, el('tr', {}, el('th', {}, 'name'), el('th', {}, 'state'),
+        el('table', { class: 'primitives' },
+          el('colgroup', {}, el('col', { class: 'name' }), el('col'), el('col', { class: 'count' }), el('col', { class: 'count' })),
+          el('tr', {}, el('th', {}, 'name'), el('th', {}, 'state'),
           el('th', { class: 'num' }, 'holders'), el('th', { class: 'num' }, 'waiting')), ...rows));
     }
     if (!parts.length) parts.push(el('p', { class: 'empty' }, view.prefix ? `No primitive starts with "${view.prefix}".` : 'No primitives yet.'));

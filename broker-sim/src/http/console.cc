@@ -52,7 +52,8 @@ void RegisterAsset(httplib::Server& routes, const ConsoleAsset& asset) {
     }
     response.set_content(bytes.data(), bytes.size(), type);
   };
-  const std::string path = absl::StrCat("/", asset.name);
+  std::string path = "/";
+  path.append(asset.name);
   routes.Get(absl::StrReplaceAll(path, {{".", "\\."}}), serve);
   if (asset.name == "index.html") routes.Get("/", serve);
 }

@@ -6,11 +6,11 @@
 #include <limits>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -116,7 +116,7 @@ class EventStream final : public Watcher {
   }
 
  private:
-  static std::string Reload(std::string_view reason, int64_t revision) {
+  static std::string Reload(absl::string_view reason, int64_t revision) {
     return absl::StrCat("id: ", revision, "\nevent: reload\ndata: {\"reason\":\"", reason,
                         "\",\"revision\":", revision, "}\n\n");
   }
@@ -206,11 +206,11 @@ absl::StatusOr<v1::PrimitiveType> BoundType(Broker& broker, const std::string& n
 
 // The query parameter that a watch validation message (validate.h) is
 // about: it starts with the WatchRequest field's name.
-std::string_view WatchParameter(std::string_view message) {
-  if (message.starts_with("name")) return "name";
-  if (message.starts_with("type")) return "type";
-  if (message.starts_with("key")) return "key";
-  if (message.starts_with("prefix")) return "key_prefix";
+absl::string_view WatchParameter(absl::string_view message) {
+  if (absl::StartsWith(message, "name")) return "name";
+  if (absl::StartsWith(message, "type")) return "type";
+  if (absl::StartsWith(message, "key")) return "key";
+  if (absl::StartsWith(message, "prefix")) return "key_prefix";
   return "";
 }
 

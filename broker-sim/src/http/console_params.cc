@@ -35,10 +35,10 @@ bool ConsoleParams::One(const std::string& key, std::string& value) {
   return true;
 }
 
-bool ConsoleParams::Only(std::initializer_list<std::string_view> allowed) {
+bool ConsoleParams::Only(std::initializer_list<absl::string_view> allowed) {
   for (const auto& [key, value] : request_.params) {
     bool known = false;
-    for (std::string_view name : allowed) known = known || key == name;
+    for (absl::string_view name : allowed) known = known || key == name;
     if (!known) {
       return Fail(key, absl::StrCat("unknown parameter ", JsonQuote(key), "; expected ",
                                     absl::StrJoin(allowed, ", ")));
@@ -109,7 +109,7 @@ bool ConsoleParams::Text(const std::string& key, std::string& out) {
   return true;
 }
 
-std::string JsonQuote(std::string_view text) {
+std::string JsonQuote(absl::string_view text) {
   std::string out = "\"";
   for (const char c : text) {
     switch (c) {
@@ -141,8 +141,8 @@ int HttpStatusFor(absl::StatusCode code) {
   }
 }
 
-void ReplyError(httplib::Response& response, int status, std::string_view message,
-                std::string_view parameter) {
+void ReplyError(httplib::Response& response, int status, absl::string_view message,
+                absl::string_view parameter) {
   std::string body = absl::StrCat("{\"error\":", JsonQuote(message));
   if (!parameter.empty()) absl::StrAppend(&body, ",\"parameter\":", JsonQuote(parameter));
   body += "}\n";

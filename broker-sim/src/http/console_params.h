@@ -14,9 +14,9 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
-#include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "atomix/v1/types.pb.h"
 #include "google/protobuf/message.h"
 
@@ -35,7 +35,7 @@ class ConsoleParams {
   explicit ConsoleParams(const httplib::Request& request) : request_(request) {}
 
   // False if a parameter is not one of `allowed`.
-  bool Only(std::initializer_list<std::string_view> allowed);
+  bool Only(std::initializer_list<absl::string_view> allowed);
   // A decimal integer in [0, max].
   bool Uint(const std::string& key, uint64_t max, uint64_t& out);
   // A decimal integer in [min, max].
@@ -64,15 +64,15 @@ class ConsoleParams {
 };
 
 // `text` as a JSON string literal, quotes included.
-std::string JsonQuote(std::string_view text);
+std::string JsonQuote(absl::string_view text);
 
 // The HTTP status for a failed call: 400 INVALID_ARGUMENT, 404 NOT_FOUND,
 // 409 FAILED_PRECONDITION, 503 UNAVAILABLE and RESOURCE_EXHAUSTED, else 500.
 int HttpStatusFor(absl::StatusCode code);
 
 // Answers `status` with {"error": message} (and "parameter" when given).
-void ReplyError(httplib::Response& response, int status, std::string_view message,
-                std::string_view parameter = "");
+void ReplyError(httplib::Response& response, int status, absl::string_view message,
+                absl::string_view parameter = "");
 void ReplyError(httplib::Response& response, const absl::Status& status);
 
 // Answers 200 with `message` in proto3's JSON mapping (lowerCamelCase
