@@ -159,7 +159,7 @@
 
   function renderSessions(page) {
     const rows = page.sessions.map((s) => el('tr', { 'data-session': s.id },
-      el('td', { class: 'mono' }, s.id),
+      el('td', { class: 'id' }, s.id),
       el('td', { class: 'num' }, duration(s.ageMs)),
       el('td', { class: 'num' }, duration(s.ttlMs)),
       el('td', { class: 'num' }, duration(s.expiresInMs)),

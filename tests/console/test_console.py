@@ -49,6 +49,17 @@ def test_shows_lock_holder_with_its_fence(broker, client, browser, artifacts):
     assert page.evaluate("document.getElementById('s-store').textContent") == "disk"
     assert page.evaluate("document.getElementById('s-role').textContent") == "standalone"
     page.wait_for("document.getElementById('conn').textContent === 'serving'", "serving")
+    # Follow the map from the page's own form, and see a change arrive.
+    page.evaluate("document.getElementById('watch-name').value = 'config';"
+                  "document.getElementById('watch-form').requestSubmit()")
+    page.wait_for("document.getElementById('watch-state').textContent.startsWith('Live:')",
+                  "the event stream")
+    changed = client.put(broker.endpoint, "config", "replicas", "5")
+    page.wait_for(q(f'#events li[data-revision="{changed}"][data-kind="UPDATED"]'),
+                  "the update in the event pane")
+    assert page.evaluate("location.hash") == "#watch=config"
+    page.wait_for(f"Number(document.getElementById('s-revision').dataset.revision) >= {changed}",
+                  "the header to show the new revision")
     page.screenshot("console-overview.png")
     assert page.errors == []
 
