@@ -83,6 +83,14 @@ def test_updates_live_without_reload(broker, client, browser, artifacts):
                   "the new map in the list")
     assert event_revisions(page) == [second]
     assert first < second
+    # The prefix box narrows the list as one types.
+    page.evaluate("{ const box = document.getElementById('prefix'); box.value = 'orders-';"
+                  "box.dispatchEvent(new Event('input')); }")
+    orders_row = q('#primitives tr[data-name="orders"]')
+    page.wait_for(f"!({orders_row})", "the list to narrow")
+    assert page.evaluate("Array.from(document.querySelectorAll('#primitives tr[data-name]'))"
+                         ".map(tr => tr.dataset.name)") == ["orders-archive"]
+    assert page.evaluate("location.hash") == "#watch=orders&prefix=orders-"
     assert page.evaluate(MARKED), "the page reloaded"
     page.screenshot("console-live.png")
     assert page.errors == []

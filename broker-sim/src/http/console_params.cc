@@ -39,6 +39,10 @@ bool ConsoleParams::Only(std::initializer_list<absl::string_view> allowed) {
   for (const auto& [key, value] : request_.params) {
     bool known = false;
     for (absl::string_view name : allowed) known = known || key == name;
+    if (!known && allowed.size() == 0) {
+      return Fail(key, absl::StrCat("unknown parameter ", JsonQuote(key),
+                                    "; this call takes none"));
+    }
     if (!known) {
       return Fail(key, absl::StrCat("unknown parameter ", JsonQuote(key), "; expected ",
                                     absl::StrJoin(allowed, ", ")));
