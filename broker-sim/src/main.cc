@@ -34,6 +34,7 @@
 #include "broker-sim/src/disk/disk_store.h"
 #include "broker-sim/src/disk/restore.h"
 #include "broker-sim/src/etcd/etcd_store.h"
+#include "broker-sim/src/http/console.h"
 #include "broker-sim/src/http/http_server.h"
 #include "broker-sim/src/server/clock.h"
 #include "broker-sim/src/server/server.h"
@@ -222,6 +223,8 @@ int Run(const Flags& flags) {
   std::optional<atomix::broker::HttpServer> http;
   if (!flags.http_listen.empty()) {
     http.emplace(atomix::broker::HttpServerOptions{.listen = flags.http_listen});
+    atomix::broker::RegisterConsole(http->routes(), broker, (*server)->process(),
+                                    (*server)->watch_hub());
     if (absl::Status started = http->Start(); !started.ok()) {
       spdlog::error("{}", std::string(started.message()));
       return 1;

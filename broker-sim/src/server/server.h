@@ -81,6 +81,10 @@ class BrokerServer {
   // operators' views (inspect.h).
   const BrokerProcess& process() const { return process_; }
 
+  // Wakes watchers of the names that change (for the HTTP console's event
+  // streams); lives as long as the server.
+  WatchHub& watch_hub() { return service_->hub(); }
+
   // Ends every session now and delivers what that completes.
   void ExpireAllSessions();
 
