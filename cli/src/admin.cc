@@ -47,6 +47,8 @@ void SetDeadline(const Context& ctx, grpc::ClientContext& c) {
 
 std::string TypeName(v1::PrimitiveType t) { return absl::AsciiStrToLower(v1::PrimitiveType_Name(t)); }
 
+Field Summary(const std::string& s) { return s.empty() ? Field::Null() : Field::Str(s); }
+
 std::string Without(const std::string& what, const std::string& prefix) {
   return absl::StartsWith(what, prefix) ? what.substr(prefix.size()) : what;
 }
@@ -137,7 +139,7 @@ int Primitives(const Context& ctx, v1::PrimitiveType type, const std::string& pr
                  {"holder", top ? Field::Uint(top->session()) : Field::Null()},
                  {"fence", top ? Field::Int(top->fence()) : Field::Null()},
                  {"waiting", Field::Int(p.waiters_size())},
-                 {"summary", Field::Str(p.summary())}});
+                 {"summary", Summary(p.summary())}});
         continue;
       }
       std::vector<std::string> candidates;
@@ -148,7 +150,7 @@ int Primitives(const Context& ctx, v1::PrimitiveType type, const std::string& pr
                {"session", top ? Field::Uint(top->session()) : Field::Null()},
                {"term", top ? Field::Int(top->fence()) : Field::Null()},
                {"candidates", Field::Strings(candidates)},
-               {"summary", Field::Str(p.summary())}});
+               {"summary", Summary(p.summary())}});
     }
     if (!page.more() || page.primitives().empty()) break;
     request.set_after(page.primitives(page.primitives_size() - 1).name());

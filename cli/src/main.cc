@@ -35,6 +35,20 @@ Environment:
 
 Docs: docs/cli.md)";
 
+// What is wrong with the command line, in one line. CLI11 reports a
+// missing subcommand before a word it does not know; name that word.
+std::string ProblemOf(const CLI::App& app, const CLI::Error& e) {
+  const CLI::App* deepest = &app;
+  while (!deepest->get_subcommands().empty()) deepest = deepest->get_subcommands().front();
+  if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr &&
+      deepest->get_require_subcommand_min() > 0) {
+    for (const std::string& word : app.remaining(/*recurse=*/true)) {
+      if (!word.empty() && word[0] != '-') return "unknown command '" + word + "'";
+    }
+  }
+  return e.what();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -78,7 +92,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::Error& e) {
     // One line naming the problem, then the usage of the command it is in
     // (help() follows the subcommands that were parsed).
-    std::cerr << "atomix: " << e.what() << "\n\n" << app.help();
+    std::cerr << "atomix: " << ProblemOf(app, e) << "\n\n" << app.help();
     return atomix::cli::kExitUsage;
   }
   if (!ctx.run) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/cli/cli_fixture.h"
+#include "tests/support/process.h"
 
 namespace atomix::testing {
 namespace {
