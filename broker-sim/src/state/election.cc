@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/check.h"
+#include "broker-sim/src/state/describe.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/registry.h"
 #include "broker-sim/src/state/saved_time.h"
@@ -48,6 +49,23 @@ void ElectionState::FillTerm(v1::Term& term) const {
   term.set_leader(Leader());
   term.set_term(term_);
   for (const Candidate& c : candidates_) term.add_candidates(c.id);
+}
+
+void ElectionState::Describe(v1::PrimitiveInfo& out) const {
+  if (candidates_.empty()) {
+    out.set_summary(absl::StrCat("no leader (term ", term_, ")"));
+    return;
+  }
+  const Candidate& leader = candidates_.front();
+  out.set_summary(absl::StrCat("leader ", DescribeBytes(leader.id), " (term ", term_, "), ",
+                               Counted(static_cast<int64_t>(candidates_.size()),
+                                       "candidate", "candidates")));
+  AddHolding(*out.mutable_holders(), leader.session,
+             absl::StrCat("leader ", DescribeBytes(leader.id)), term_);
+  for (size_t i = 1; i < candidates_.size() && HasRoom(out.waiters()); ++i) {
+    AddHolding(*out.mutable_waiters(), candidates_[i].session,
+               absl::StrCat("candidate ", DescribeBytes(candidates_[i].id)));
+  }
 }
 
 ApplyResult ElectionState::Apply(const v1::Request& request,

@@ -36,6 +36,10 @@ class ElectionState final : public StateMachine {
                 v1::WatchSnapshot& out) const override;
   void Save(atomix::log::v1::PrimitiveSave& out) const override;
   absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
+  // "leader node-1 (term 4), 3 candidates" or "no leader (term 4)"; the
+  // leader as holder ("leader node-1", fence = term), the other candidates
+  // as waiters in priority order ("candidate node-2").
+  void Describe(v1::PrimitiveInfo& out) const override;
 
   const std::vector<Candidate>& candidates() const { return candidates_; }
   int64_t term() const { return term_; }

@@ -161,5 +161,44 @@ TEST_F(BrokerElectionTest, BadInput) {
   EXPECT_EQ(broker_.revision(), 0);
 }
 
+TEST_F(BrokerElectionTest, DescribeShowsTheLeaderAndTheOtherCandidates) {
+  using testing::Holdings;
+  Op("enter", "x", a_);  // 1: term 1
+  Op("enter", "y", b_);  // 2
+  Op("enter", "z", a_);  // 3
+  v1::PrimitiveInfo info = broker_.Describe("e");
+  EXPECT_EQ(info.summary(), "leader x (term 1), 3 candidates");
+  EXPECT_EQ(Holdings(info.holders()), (Ids{"1 | leader x | 1"}));
+  EXPECT_EQ(Holdings(info.waiters()), (Ids{"2 | candidate y | 0", "1 | candidate z | 0"}));
+
+  broker_.Session("close {}", a_);  // 4: y leads alone
+  info = broker_.Describe("e");
+  EXPECT_EQ(info.summary(), "leader y (term 4), 1 candidate");
+  EXPECT_EQ(Holdings(info.holders()), (Ids{"2 | leader y | 4"}));
+  EXPECT_EQ(info.waiters_size(), 0);
+
+  Op("leave", "y", b_);  // 5
+  info = broker_.Describe("e");
+  EXPECT_EQ(info.summary(), "no leader (term 5)");
+  EXPECT_EQ(info.holders_size(), 0);
+  EXPECT_EQ(info.waiters_size(), 0);
+}
+
+TEST_F(BrokerElectionTest, DescribeEscapesIdsAndListsAtMostAHundredCandidates) {
+  const std::string long_id(300, 'n');
+  broker_.Apply(v1::ELECTION, "e",
+                R"pb(election { enter { candidate_id: "n\x01\"" } })pb", a_);
+  broker_.Apply(v1::ELECTION, "e",
+                "election { enter { candidate_id: \"" + long_id + "\" } }", a_);
+  for (int i = 0; i < 150; ++i) Op("enter", "c" + std::to_string(i), b_);
+  const v1::PrimitiveInfo info = broker_.Describe("e");
+  EXPECT_EQ(info.summary(), "leader n\\x01\\\" (term 1), 152 candidates");
+  EXPECT_EQ(testing::Holdings(info.holders()), (Ids{"1 | leader n\\x01\\\" | 1"}));
+  ASSERT_EQ(info.waiters_size(), kMaxDescribed);
+  EXPECT_EQ(info.waiters(0).what(), "candidate " + std::string(197, 'n') + "...");
+  EXPECT_EQ(info.waiters(1).what(), "candidate c0");
+  EXPECT_EQ(info.waiters(99).what(), "candidate c98");
+}
+
 }  // namespace
 }  // namespace atomix::broker

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/check.h"
+#include "broker-sim/src/state/describe.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/registry.h"
 #include "broker-sim/src/state/saved_time.h"
@@ -46,7 +47,7 @@ ApplyResult LockState::Apply(const v1::Request& request,
         holder_ = Holder{request.session_id(), ctx.revision};
         *response.mutable_lock() = Granted(ctx.revision).lock();
         ApplyResult result = Mutated();
-        Describe(AddEvent(result, v1::WatchEvent::INSERTED, ctx.revision));
+        DescribeEvent(AddEvent(result, v1::WatchEvent::INSERTED, ctx.revision));
         return result;
       }
       if (op.acquire().try_only()) {
@@ -109,13 +110,13 @@ void LockState::ReleaseAndGrantNext(const ApplyContext& ctx,
   holder_.reset();
   result.mutated = true;
   if (queue_.empty()) {
-    Describe(AddEvent(result, v1::WatchEvent::REMOVED, ctx.revision));
+    DescribeEvent(AddEvent(result, v1::WatchEvent::REMOVED, ctx.revision));
     return;
   }
   const WaitQueue::Waiter waiter = queue_.Remove(queue_.front().order);
   holder_ = Holder{waiter.session, ctx.revision};
   result.answers.push_back(Answer{waiter.token, Granted(ctx.revision)});
-  Describe(AddEvent(result, v1::WatchEvent::UPDATED, ctx.revision));
+  DescribeEvent(AddEvent(result, v1::WatchEvent::UPDATED, ctx.revision));
 }
 
 void LockState::FillHolder(v1::LockHolder& out) const {
@@ -124,7 +125,7 @@ void LockState::FillHolder(v1::LockHolder& out) const {
   out.set_session_id(holder_->session);
 }
 
-void LockState::Describe(v1::WatchEvent& event) const {
+void LockState::DescribeEvent(v1::WatchEvent& event) const {
   FillHolder(*event.mutable_holder());
   *event.mutable_lock() = event.holder();  // the 1.0 form
 }
@@ -134,6 +135,17 @@ void LockState::Snapshot(const WatchFilter& filter,
   (void)filter;
   FillHolder(*out.mutable_holder());
   *out.mutable_lock() = out.holder();  // the 1.0 form
+}
+
+void LockState::Describe(v1::PrimitiveInfo& out) const {
+  std::string summary =
+      holder_ ? absl::StrCat("held by session ", holder_->session, " (fence ",
+                             holder_->fence, ")")
+              : std::string("free");
+  if (!queue_.empty()) absl::StrAppend(&summary, ", ", queue_.size(), " waiting");
+  out.set_summary(std::move(summary));
+  if (holder_) AddHolding(*out.mutable_holders(), holder_->session, "lock", holder_->fence);
+  AddWaiters(queue_, out, [](const WaitQueue::Waiter&) { return std::string("lock"); });
 }
 
 ApplyResult LockState::EndSession(uint64_t session_id,

@@ -46,6 +46,9 @@ class LockState final : public StateMachine {
                 v1::WatchSnapshot& out) const override;
   void Save(atomix::log::v1::PrimitiveSave& out) const override;
   absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
+  // "held by session 5 (fence 12), 2 waiting" or "free"; the holder
+  // ("lock", its fence) and the waiters ("lock").
+  void Describe(v1::PrimitiveInfo& out) const override;
   bool FenceHolds(int64_t fence) const override {
     return holder_ && holder_->fence == fence;
   }
@@ -64,7 +67,7 @@ class LockState final : public StateMachine {
   // The current holder; left empty (fence 0) when the lock is free.
   void FillHolder(v1::LockHolder& out) const;
   // Sets an event's holder detail (both wire forms) to the current holder.
-  void Describe(v1::WatchEvent& event) const;
+  void DescribeEvent(v1::WatchEvent& event) const;
 
   std::string name_;  // for messages; set by the first Apply
   std::optional<Holder> holder_;

@@ -250,6 +250,53 @@ TEST_F(BrokerLockTest, FencedWritesApplyOnlyWhileTheFenceHolds) {
   EXPECT_EQ(r.error().message(), "fence lock name is empty");
 }
 
+TEST_F(BrokerLockTest, DescribeShowsTheHolderAndTheQueue) {
+  using testing::Holdings;
+  EXPECT_EQ(broker_.Describe("db").summary(), "");  // not bound yet
+  Lock("acquire {}", a_);                          // fence 1
+  broker_.Apply(Acquire(11), c_, 0, 3);
+  broker_.Apply(Acquire(12), b_, 0, 2);
+  v1::PrimitiveInfo info = broker_.Describe("db");
+  EXPECT_EQ(info.name(), "db");
+  EXPECT_EQ(info.type(), v1::LOCK);
+  EXPECT_EQ(info.summary(), "held by session 1 (fence 1), 2 waiting");
+  EXPECT_EQ(Holdings(info.holders()), (std::vector<std::string>{"1 | lock | 1"}));
+  EXPECT_EQ(Holdings(info.waiters()),
+            (std::vector<std::string>{"3 | lock | 0", "2 | lock | 0"}));
+  EXPECT_EQ(info.holders(0).name(), "db");
+  EXPECT_EQ(info.waiters(1).type(), v1::LOCK);
+
+  Lock("release {}", a_);  // c gets it at fence 2
+  info = broker_.Describe("db");
+  EXPECT_EQ(info.summary(), "held by session 3 (fence 2), 1 waiting");
+  EXPECT_EQ(Holdings(info.holders()), (std::vector<std::string>{"3 | lock | 2"}));
+  EXPECT_EQ(Holdings(info.waiters()), (std::vector<std::string>{"2 | lock | 0"}));
+
+  Lock("release {}", c_);
+  Lock("release {}", b_);
+  info = broker_.Describe("db");
+  EXPECT_EQ(info.summary(), "free");
+  EXPECT_EQ(info.holders_size(), 0);
+  EXPECT_EQ(info.waiters_size(), 0);
+}
+
+TEST_F(BrokerLockTest, DescribeListsAtMostAHundredWaitersAndCountsThemAll) {
+  Lock("acquire {}", a_);
+  std::vector<uint64_t> sessions;
+  for (int i = 0; i < 150; ++i) {
+    sessions.push_back(broker_.OpenSession());
+    broker_.Apply(Acquire(100 + i), sessions.back(), 0, 10 + i);
+    ASSERT_TRUE(broker_.last_deferred());
+  }
+  const v1::PrimitiveInfo info = broker_.Describe("db");
+  EXPECT_EQ(info.summary(), "held by session 1 (fence 1), 150 waiting");
+  ASSERT_EQ(info.waiters_size(), kMaxDescribed);
+  for (int i = 0; i < kMaxDescribed; ++i) {
+    EXPECT_EQ(info.waiters(i).session(), sessions[i]) << i;  // queue order
+    EXPECT_EQ(info.waiters(i).what(), "lock");
+  }
+}
+
 TEST(BrokerLockState, HolderAndQueueAreVisible) {
   BrokerDriver broker;
   const uint64_t a = broker.OpenSession();

@@ -57,6 +57,15 @@ class WaitQueue {
   Map::const_iterator begin() const { return waiters_.begin(); }
   Map::const_iterator end() const { return waiters_.end(); }
   const Waiter& front() const { return waiters_.begin()->second; }
+  // Calls fn(const Waiter&) for the first `limit` waiters in arrival order:
+  // O(limit), whatever the queue's length.
+  template <class Fn>
+  void ForEach(size_t limit, Fn&& fn) const {
+    for (auto it = waiters_.begin(); it != waiters_.end() && limit > 0;
+         ++it, --limit) {
+      fn(it->second);
+    }
+  }
 
   // Removes the waiter and returns it (granted: the caller answers it).
   Waiter Remove(uint64_t order);

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "atomix/v1/broker.pb.h"
 #include "broker-sim/src/core/broker.h"
@@ -55,6 +56,17 @@ inline v1::Request LockAcquire(const std::string& name, uint64_t id,
   v1::Request request = MakeRequest(v1::LOCK, name, "lock { acquire {} }", id);
   request.set_timeout_ms(timeout_ms);
   return request;
+}
+
+// Holders or waiters of a Describe as "session | what | fence" lines, for
+// exact comparisons: {"5 | lock | 12", "6 | lock | 0"}.
+inline std::vector<std::string> Holdings(
+    const google::protobuf::RepeatedPtrField<v1::Holding>& holdings) {
+  std::vector<std::string> out;
+  for (const v1::Holding& h : holdings) {
+    out.push_back(absl::StrCat(h.session(), " | ", h.what(), " | ", h.fence()));
+  }
+  return out;
 }
 
 inline absl::Time TestNow() { return absl::FromUnixSeconds(1'700'000'000); }
@@ -108,6 +120,12 @@ class StateDriver {
     v1::WatchSnapshot snapshot;
     machine_->Snapshot(filter, snapshot);
     return snapshot;
+  }
+  // The machine's operators' view (StateMachine::Describe).
+  v1::PrimitiveInfo Describe() const {
+    v1::PrimitiveInfo info;
+    machine_->Describe(info);
+    return info;
   }
   StateMachine& machine() { return *machine_; }
   Limits& limits() { return limits_; }
@@ -180,6 +198,20 @@ class BrokerDriver {
   // Completions collected so far; clears them.
   std::vector<Completion> TakeCompletions() {
     return std::exchange(completions_, {});
+  }
+
+  // The operators' view of primitive `name`, as Admin.ListPrimitives shows
+  // it (empty if there is no such primitive).
+  v1::PrimitiveInfo Describe(const std::string& name) {
+    v1::ListPrimitivesRequest request;
+    request.set_prefix(name);
+    request.set_limit(1000);
+    v1::ListPrimitivesResponse page;
+    store_->ListPrimitives(request, page);
+    for (const v1::PrimitiveInfo& info : page.primitives()) {
+      if (info.name() == name) return info;
+    }
+    return {};
   }
 
   bool last_deferred() const { return last_deferred_; }
