@@ -84,6 +84,19 @@ TEST_F(CliLockTest, ASecondLockWaitsUntilTheFirstCmdExits) {
   EXPECT_EQ(ReadFile(log), "first-in\nfirst-out\nsecond-in\n");
 }
 
+TEST_F(CliLockTest, WaitGivesUpWithExitOne) {
+  auto lock = GetLock(client(), "db");
+  ASSERT_TRUE(lock.ok());
+  ASSERT_TRUE(lock->Acquire().ok());
+  CliResult r = Atomix({"lock", "db", "--wait", "300ms", "--", "sh", "-c", "echo ran"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "atomix: lock db: not granted within 300ms\n");
+  auto held = lock->IsLocked(WithVersion(1));  // still ours, and no grant left behind
+  ASSERT_TRUE(held.ok());
+  EXPECT_TRUE(*held);
+}
+
 TEST_F(CliLockTest, AKilledCmdExits137AndFreesTheLockAtOnce) {
   auto p = CliProcess::Start(Args({"lock", "db", "--", "sh", "-c",
                                    absl::StrCat("echo $$ >", Path("pid"), "; exec sleep 600")}));
