@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <regex>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -78,6 +79,12 @@ TEST_F(CliLockTest, ASecondLockWaitsUntilTheFirstCmdExits) {
   ASSERT_TRUE(second.ok());
   ASSERT_TRUE(Eventually([&] { return SomeoneWaits(); }));  // queued behind the first
   EXPECT_EQ(ReadFile(log), "first-in\n");
+  // The first atomix's session holds the lock at fence 1; the second waits.
+  CliResult held = Atomix({"-o", "json", "locks", "list"});
+  EXPECT_TRUE(std::regex_match(
+      held.out, std::regex("\\{\"name\":\"db\",\"holder\":([0-9]+),\"fence\":1,\"waiting\":1,"
+                           "\"summary\":\"held by session \\1 \\(fence 1\\), 1 waiting\"\\}\n")))
+      << held.out;
   Touch("gate");
   EXPECT_EQ((*first)->Wait(), 0) << (*first)->err();
   EXPECT_EQ((*second)->Wait(), 0) << (*second)->err();
@@ -95,6 +102,22 @@ TEST_F(CliLockTest, WaitGivesUpWithExitOne) {
   auto held = lock->IsLocked(WithVersion(1));  // still ours, and no grant left behind
   ASSERT_TRUE(held.ok());
   EXPECT_TRUE(*held);
+}
+
+TEST_F(CliLockTest, CtrlCWhileWaitingGivesUpTheWait) {
+  auto lock = GetLock(client(), "db");
+  ASSERT_TRUE(lock.ok());
+  ASSERT_TRUE(lock->Acquire().ok());
+  auto p = CliProcess::Start(Args({"lock", "db", "--", "sh", "-c", "echo ran"}));
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE(Eventually([&] { return SomeoneWaits(); }));
+  (*p)->Signal(SIGINT);
+  EXPECT_EQ((*p)->Wait(), 130);
+  EXPECT_EQ((*p)->out(), "");
+  ASSERT_TRUE(lock->Release().ok());  // nobody was waiting any more
+  auto again = lock->IsLocked();
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
 }
 
 TEST_F(CliLockTest, AKilledCmdExits137AndFreesTheLockAtOnce) {
