@@ -22,3 +22,8 @@ BROKER_PID=$!
 for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
 PORT="$(cat "$WORK/port")"
 ATOMIX_BROKER="127.0.0.1:$PORT" "$WORK/build/consumer"
+
+# The installed command-line tool reaches the same broker, and its bash
+# completion is where bash-completion looks.
+test -f "$WORK/prefix/share/bash-completion/completions/atomix"
+"$WORK/prefix/bin/atomix" --endpoints "127.0.0.1:$PORT" counter get jobs > /dev/null
