@@ -100,7 +100,7 @@ int Sessions(const Context& ctx) {
                            ? absl::StrCat(h.name(), ": ", h.what(), " (fence ", h.fence(), ")")
                            : absl::StrCat(h.name(), ": ", h.what()));
       }
-      out.Add({{"id", Field::Uint(info.id())},
+      out.Add({{"id", Field::Id(info.id())},
                {"ttl_ms", Field::Int(info.ttl_ms())},
                {"age_ms", Field::Int(info.age_ms())},
                {"expires_in_ms", Field::Int(info.expires_in_ms())},
@@ -136,7 +136,7 @@ int Primitives(const Context& ctx, v1::PrimitiveType type, const std::string& pr
       const v1::Holding* top = p.holders().empty() ? nullptr : &p.holders(0);
       if (locks) {
         out.Add({{"name", Field::Str(p.name())},
-                 {"holder", top ? Field::Uint(top->session()) : Field::Null()},
+                 {"holder", top ? Field::Id(top->session()) : Field::Null()},
                  {"fence", top ? Field::Int(top->fence()) : Field::Null()},
                  {"waiting", Field::Int(p.waiters_size())},
                  {"summary", Summary(p.summary())}});
@@ -147,7 +147,7 @@ int Primitives(const Context& ctx, v1::PrimitiveType type, const std::string& pr
       for (const v1::Holding& w : p.waiters()) candidates.push_back(Without(w.what(), "candidate "));
       out.Add({{"name", Field::Str(p.name())},
                {"leader", top ? Field::Str(Without(top->what(), "leader ")) : Field::Null()},
-               {"session", top ? Field::Uint(top->session()) : Field::Null()},
+               {"session", top ? Field::Id(top->session()) : Field::Null()},
                {"term", top ? Field::Int(top->fence()) : Field::Null()},
                {"candidates", Field::Strings(candidates)},
                {"summary", Summary(p.summary())}});

@@ -22,6 +22,7 @@ std::string Upper(std::string_view s) {
 Field Field::Null() { return {"-", "null"}; }
 Field Field::Int(int64_t v) { return {absl::StrCat(v), absl::StrCat(v)}; }
 Field Field::Uint(uint64_t v) { return {absl::StrCat(v), absl::StrCat(v)}; }
+Field Field::Id(uint64_t v) { return {absl::StrCat(v), JsonQuote(absl::StrCat(v))}; }
 Field Field::Bool(bool v) { return {v ? "true" : "false", v ? "true" : "false"}; }
 Field Field::Str(std::string_view v) { return {std::string(v), JsonQuote(v)}; }
 

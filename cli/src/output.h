@@ -34,6 +34,10 @@ struct Field {
   static Field Null();
   static Field Int(int64_t v);
   static Field Uint(uint64_t v);
+  // A 64-bit identifier (a session id): a number in a table, a JSON string
+  // (as in protobuf's JSON mapping), since ids above 2^53 do not survive
+  // JSON parsers that read numbers as doubles (JavaScript, jq).
+  static Field Id(uint64_t v);
   static Field Bool(bool v);
   static Field Str(std::string_view v);
   // A JSON array of strings; in a table, the strings joined with ",".

@@ -98,7 +98,7 @@ std::vector<Record> Rows(const LockEvent& e) {
   return {{{"revision", Field::Int(e.revision)},
            {"type", Field::Str(TypeName(e.type))},
            {"fence", Field::Int(e.fence)},
-           {"session", Field::Uint(e.session_id)}}};
+           {"session", Field::Id(e.session_id)}}};
 }
 
 std::vector<Record> Rows(const Term& t) {

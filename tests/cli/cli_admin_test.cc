@@ -52,8 +52,8 @@ TEST_F(CliTest, SessionsListShowsTheLockHolder) {
   // One session, the test client's; ages and expiry depend on the clock.
   const std::string json = std::regex_replace(
       r.out, std::regex("\"age_ms\":[0-9]+,\"expires_in_ms\":[0-9]+"), "AGE");
-  EXPECT_EQ(json, "{\"id\":" + session +
-                      ",\"ttl_ms\":10000,AGE,\"waiting\":0,\"holds\":[{\"name\":\"db\",\"type\":"
+  EXPECT_EQ(json, "{\"id\":\"" + session +
+                      "\",\"ttl_ms\":10000,AGE,\"waiting\":0,\"holds\":[{\"name\":\"db\",\"type\":"
                       "\"lock\",\"what\":\"lock\",\"fence\":1}]}\n");
   r = Atomix({"sessions", "list"});
   EXPECT_EQ(r.code, 0);
@@ -75,13 +75,13 @@ TEST_F(CliTest, LocksAndElectionsList) {
   const std::string session = std::to_string(client().session_id());
   CliResult r = Atomix({"-o", "json", "locks", "list"});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(r.out, "{\"name\":\"db\",\"holder\":" + session +
-                       ",\"fence\":1,\"waiting\":0,\"summary\":\"held by session " + session +
+  EXPECT_EQ(r.out, "{\"name\":\"db\",\"holder\":\"" + session +
+                       "\",\"fence\":1,\"waiting\":0,\"summary\":\"held by session " + session +
                        " (fence 1)\"}\n");
   r = Atomix({"-o", "json", "elections", "list"});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(r.out, "{\"name\":\"sched\",\"leader\":\"n1\",\"session\":" + session +
-                       ",\"term\":2,\"candidates\":[\"n1\"],\"summary\":\"leader n1 (term 2), 1 "
+  EXPECT_EQ(r.out, "{\"name\":\"sched\",\"leader\":\"n1\",\"session\":\"" + session +
+                       "\",\"term\":2,\"candidates\":[\"n1\"],\"summary\":\"leader n1 (term 2), 1 "
                        "candidate\"}\n");
   r = Atomix({"locks", "list", "--prefix", "x"});
   EXPECT_EQ(r.code, 0);

@@ -82,7 +82,7 @@ TEST_F(CliLockTest, ASecondLockWaitsUntilTheFirstCmdExits) {
   // The first atomix's session holds the lock at fence 1; the second waits.
   CliResult held = Atomix({"-o", "json", "locks", "list"});
   EXPECT_TRUE(std::regex_match(
-      held.out, std::regex("\\{\"name\":\"db\",\"holder\":([0-9]+),\"fence\":1,\"waiting\":1,"
+      held.out, std::regex("\\{\"name\":\"db\",\"holder\":\"([0-9]+)\",\"fence\":1,\"waiting\":1,"
                            "\"summary\":\"held by session \\1 \\(fence 1\\), 1 waiting\"\\}\n")))
       << held.out;
   Touch("gate");
