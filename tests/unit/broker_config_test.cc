@@ -158,7 +158,9 @@ TEST_F(ConfigFile, SyntaxErrorAndMissingFileExitTwo) {
 TEST_F(ConfigFile, BadFlagStillExitsTwo) {
   BrokerFlags flags;
   EXPECT_EQ(Parse({"--store", "floppy"}, flags), 2);
+  ::testing::internal::CaptureStdout();
   EXPECT_EQ(Parse({"--help"}, flags), 0);
+  EXPECT_NE(::testing::internal::GetCapturedStdout().find("--config"), std::string::npos);
 }
 
 // The shipped example parses, holds exactly the defaults, and names every

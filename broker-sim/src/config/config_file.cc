@@ -96,7 +96,7 @@ absl::Status ApplyConfigFile(const std::string& path, CLI::App& app) {
     CLI::Option* option =
         NotAKey(key) || key.find('-') != std::string::npos
             ? nullptr
-            : app.get_option_no_throw("--" + absl::StrReplaceAll(key, {{"_", "-"}}));
+            : app.get_option_no_throw(absl::StrCat("--", absl::StrReplaceAll(key, {{"_", "-"}})));
     if (option == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat(
           where, ": unknown key \"", key,

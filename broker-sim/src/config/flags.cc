@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
@@ -20,12 +21,15 @@ namespace {
 // else by ATOMIX_CONFIG; "" if none. Read before parsing, because the file
 // supplies the defaults that parsing starts from.
 std::string ConfigPath(int argc, const char* const* argv) {
-  const std::string flag = "--config";
+  constexpr std::string_view kFlag = "--config";
+  constexpr std::string_view kFlagEquals = "--config=";
   for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
+    const std::string_view arg = argv[i];
     if (arg == "--") break;
-    if (arg == flag && i + 1 < argc) return argv[i + 1];
-    if (arg.rfind(flag + "=", 0) == 0) return arg.substr(flag.size() + 1);
+    if (arg == kFlag && i + 1 < argc) return argv[i + 1];
+    if (arg.substr(0, kFlagEquals.size()) == kFlagEquals) {
+      return std::string(arg.substr(kFlagEquals.size()));
+    }
   }
   const char* env = std::getenv("ATOMIX_CONFIG");
   return env != nullptr ? env : "";

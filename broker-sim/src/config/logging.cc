@@ -42,9 +42,10 @@ size_t Utf8Length(std::string_view s) {
   return n;
 }
 
-template <typename Out>
-void AppendQuoted(std::string_view text, Out& out) {
-  const auto put = [&](std::string_view piece) { out.append(piece.data(), piece.data() + piece.size()); };
+void AppendQuoted(std::string_view text, spdlog::memory_buf_t& out) {
+  const auto put = [&](std::string_view piece) {
+    out.append(piece.data(), piece.data() + piece.size());
+  };
   put("\"");
   size_t i = 0;
   while (i < text.size()) {
@@ -86,9 +87,9 @@ void AppendQuoted(std::string_view text, Out& out) {
 }  // namespace
 
 std::string JsonQuote(std::string_view text) {
-  std::string out;
+  spdlog::memory_buf_t out;
   AppendQuoted(text, out);
-  return out;
+  return std::string(out.data(), out.size());
 }
 
 void JsonLogFormatter::format(const spdlog::details::log_msg& msg,
@@ -100,7 +101,7 @@ void JsonLogFormatter::format(const spdlog::details::log_msg& msg,
   const int64_t millis = duration_cast<milliseconds>(since_epoch).count() % 1000;
   struct tm utc;
   gmtime_r(&seconds, &utc);
-  char ts[40];
+  char ts[96];
   std::snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
                 utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
                 static_cast<int>(millis < 0 ? millis + 1000 : millis));
