@@ -6,15 +6,20 @@
 //   atomix-broker --store etcd --etcd-endpoints 10.0.0.1:2379,10.0.0.2:2379
 //                 --etcd-prefix /atomix/prod/    # one of N brokers (one line)
 //
+//   atomix-broker --config /etc/atomix/broker.toml         # flags from a file
+//   atomix-broker --http-listen 127.0.0.1:5680 --log-format json
+//                 # GET /metrics (Prometheus), /healthz, /readyz; JSON logs
+//
 //   kill -USR1 <pid>   # expires every session at once (for testing clients)
 //   kill -USR2 <pid>   # resets every open Stream and Watch call at once
 //
-// Every flag but --port-file and --fault-* can also be set by environment
-// variable (ATOMIX_LISTEN, ATOMIX_LOG_LEVEL, ATOMIX_MAX_VALUE_BYTES,
-// ATOMIX_STORE, ATOMIX_WATCH_HISTORY, ATOMIX_WATCH_HISTORY_BYTES); a flag
-// wins over its variable. Exit status: 0 after a
-// graceful shutdown on SIGTERM/SIGINT, 1 if the broker cannot start (e.g. the
-// port is taken), 2 on bad flags.
+// Flags (config/flags.cc) come from, highest first: the command line, the
+// environment (ATOMIX_LISTEN, ATOMIX_LOG_LEVEL, ATOMIX_STORE, ... for most
+// flags; --help names each variable), the TOML file of --config
+// (config/config_file.h; docs/examples/broker.toml lists every key), then
+// the defaults. Exit status: 0 after a graceful shutdown on SIGTERM/SIGINT,
+// 1 if the broker cannot start (e.g. the port is taken), 2 on bad flags, a
+// bad variable or a bad config file.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -26,21 +31,24 @@
 #include <optional>
 #include <string>
 
-#include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "broker-sim/src/config/flags.h"
+#include "broker-sim/src/config/logging.h"
 #include "broker-sim/src/core/broker.h"
 #include "broker-sim/src/disk/disk_store.h"
 #include "broker-sim/src/disk/restore.h"
 #include "broker-sim/src/etcd/etcd_store.h"
 #include "broker-sim/src/http/console.h"
+
+#include "broker-sim/src/http/health.h"
 #include "broker-sim/src/http/http_server.h"
+#include "broker-sim/src/http/metrics.h"
 #include "broker-sim/src/server/clock.h"
 #include "broker-sim/src/server/server.h"
 #include "broker-sim/src/server/shutdown_signal.h"
 #include "broker-sim/src/store/memory_store.h"
-#include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
 #ifndef ATOMIX_VERSION
@@ -55,41 +63,8 @@ using atomix::broker::Limits;
 using atomix::broker::MemoryStore;
 using atomix::broker::ServerOptions;
 
-constexpr int kMaxMessageBytes = 64 << 20;
-// A value must fit in one message with room for its envelope.
-constexpr int64_t kMaxValueBytesLimit = kMaxMessageBytes - (1 << 20);
-
-struct Flags {
-  std::string listen = "127.0.0.1:5679";
-  std::string log_level = "info";
-  int64_t max_value_bytes = 1 << 20;
-  int64_t max_session_ttl_ms = 3600000;
-  std::string store = "disk";
-  std::string data_dir = "./data";
-  std::string sync = "always";
-  uint64_t snapshot_records = 100000;
-  uint64_t snapshot_bytes = 64 << 20;
-  uint64_t wal_segment_bytes = 64 << 20;
-  std::string restore;
-  std::string etcd_endpoints = "127.0.0.1:2379";
-  std::string etcd_prefix = "/atomix/default/";
-  int64_t etcd_tick_ms = 100;
-  int64_t etcd_ticker_ttl_ms = 2000;
-  int64_t etcd_timeout_ms = 5000;
-  uint64_t etcd_snapshot_entries = 10000;
-  uint64_t etcd_snapshot_bytes = 32 << 20;
-  int64_t first_revision = -1;
-  std::string port_file;
-  double fault_drop_responses = 0;
-  int64_t fault_latency_ms = 0;
-  uint64_t fault_seed = 1;
-  int64_t watch_history = 100000;
-  int64_t watch_history_bytes = 64 << 20;
-  int max_streams_per_connection = 16384;
-  int64_t grpc_memory_mb = 1024;
-  std::string http_listen;
-  std::string http_port_file;
-};
+using Flags = atomix::broker::BrokerFlags;
+using atomix::broker::kMaxMessageBytes;
 
 // Writes "<port>\n" to `path` atomically: a reader sees the whole file or
 // none.
@@ -125,6 +100,10 @@ int Run(const Flags& flags) {
     return 1;
   }
 
+  // Before the store and the broker, which report to it.
+  std::optional<atomix::broker::BrokerMetrics> metrics;
+  if (!flags.http_listen.empty()) metrics.emplace();
+
   Limits limits;
   limits.max_value_bytes = flags.max_value_bytes;
   limits.max_session_ttl_ms = flags.max_session_ttl_ms;
@@ -143,6 +122,7 @@ int Run(const Flags& flags) {
     disk_options.wal.segment_bytes = flags.wal_segment_bytes;
     disk_options.snapshots.every_records = flags.snapshot_records;
     disk_options.snapshots.every_bytes = flags.snapshot_bytes;
+    if (metrics) disk_options.wal.on_sync = metrics->SyncObserver();
     absl::StatusOr<atomix::broker::DiskStore> opened =
         atomix::broker::OpenDiskStore(disk_options);
     if (!opened.ok()) {
@@ -192,6 +172,7 @@ int Run(const Flags& flags) {
                                           first_revision);
   }
   Broker broker(std::move(store), limits, broker_id);
+  if (metrics) broker.SetObserver(&*metrics);
 
   ServerOptions options;
   options.listen = flags.listen;
@@ -225,6 +206,10 @@ int Run(const Flags& flags) {
     http.emplace(atomix::broker::HttpServerOptions{.listen = flags.http_listen});
     atomix::broker::RegisterConsole(http->routes(), broker, (*server)->process(),
                                     (*server)->watch_hub());
+
+    metrics->Attach(broker, (*server)->process());
+    atomix::broker::ServeMetrics(http->routes(), *metrics);
+    atomix::broker::ServeHealth(http->routes(), broker);
     if (absl::Status started = http->Start(); !started.ok()) {
       spdlog::error("{}", std::string(started.message()));
       return 1;
@@ -266,154 +251,10 @@ int Run(const Flags& flags) {
 
 int main(int argc, char** argv) {
   Flags flags;
-  CLI::App app{"atomix-broker: serves atomix primitives over gRPC",
-               "atomix-broker"};
-  app.set_version_flag("--version", ATOMIX_VERSION);
-  app.add_option("--listen", flags.listen,
-                 "address to listen on, host:port (port 0 picks one)")
-      ->envname("ATOMIX_LISTEN")
-      ->capture_default_str();
-  app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error")
-      ->envname("ATOMIX_LOG_LEVEL")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
-      ->capture_default_str();
-  app.add_option("--max-value-bytes", flags.max_value_bytes,
-                 "largest value or map value accepted, in bytes")
-      ->envname("ATOMIX_MAX_VALUE_BYTES")
-      ->check(CLI::Range(int64_t{1}, kMaxValueBytesLimit))
-      ->capture_default_str();
-  app.add_option("--max-session-ttl-ms", flags.max_session_ttl_ms,
-                 "longest session TTL a client may ask for, in milliseconds")
-      ->envname("ATOMIX_MAX_SESSION_TTL_MS")
-      ->check(CLI::Range(int64_t{10000}, int64_t{7} * 24 * 3600 * 1000))
-      ->capture_default_str();
-  app.add_option("--store", flags.store,
-                 "where state lives: disk (durable, in --data-dir), memory "
-                 "(lost on restart) or etcd (a log in an etcd cluster, shared by "
-                 "every broker with the same --etcd-prefix)")
-      ->envname("ATOMIX_STORE")
-      ->check(CLI::IsMember({"disk", "memory", "etcd"}))
-      ->capture_default_str();
-  app.add_option("--data-dir", flags.data_dir,
-                 "the disk store's directory (created if missing)")
-      ->envname("ATOMIX_DATA_DIR")
-      ->capture_default_str();
-  app.add_option("--sync", flags.sync,
-                 "when the disk store answers a write: always (after "
-                 "fdatasync; survives power loss), batch (synced within "
-                 "10 ms; a power loss may drop the last 10 ms), none (never "
-                 "synced by the broker; survives a process crash only)")
-      ->envname("ATOMIX_SYNC")
-      ->check(CLI::IsMember({"always", "batch", "none"}))
-      ->capture_default_str();
-  app.add_option("--watch-history", flags.watch_history,
-                 "watch events kept for watchers to catch up or resume "
-                 "(all primitives together)")
-      ->envname("ATOMIX_WATCH_HISTORY")
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40))
-      ->capture_default_str();
-  app.add_option("--max-streams-per-connection", flags.max_streams_per_connection,
-                 "Stream and Watch calls one client connection may have open at once")
-      ->envname("ATOMIX_MAX_STREAMS_PER_CONNECTION")
-      ->check(CLI::Range(16, 1 << 20));
-  app.add_option("--grpc-memory-mb", flags.grpc_memory_mb,
-                 "memory gRPC may hold in transport buffers, over all connections")
-      ->envname("ATOMIX_GRPC_MEMORY_MB")
-      ->check(CLI::Range(int64_t{16}, int64_t{1} << 20));
-  app.add_option("--watch-history-bytes", flags.watch_history_bytes,
-                 "serialized bytes of watch events kept, at most")
-      ->envname("ATOMIX_WATCH_HISTORY_BYTES")
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 50))
-      ->capture_default_str();
-  app.add_option("--snapshot-records", flags.snapshot_records,
-                 "disk store: write a snapshot every this many log records")
-      ->envname("ATOMIX_SNAPSHOT_RECORDS")
-      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
-      ->capture_default_str();
-  app.add_option("--snapshot-bytes", flags.snapshot_bytes,
-                 "disk store: ... or every this many bytes of log")
-      ->envname("ATOMIX_SNAPSHOT_BYTES")
-      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 50))
-      ->capture_default_str();
-  app.add_option("--wal-segment-bytes", flags.wal_segment_bytes,
-                 "disk store: start a new log segment past this size")
-      ->envname("ATOMIX_WAL_SEGMENT_BYTES")
-      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
-      ->capture_default_str();
-  app.add_option("--etcd-endpoints", flags.etcd_endpoints,
-                 "etcd store: the etcd cluster's client endpoints, host:port,...")
-      ->envname("ATOMIX_ETCD_ENDPOINTS")
-      ->capture_default_str();
-  app.add_option("--etcd-prefix", flags.etcd_prefix,
-                 "etcd store: every key of this atomix cluster starts with "
-                 "this (ends with '/')")
-      ->envname("ATOMIX_ETCD_PREFIX")
-      ->capture_default_str();
-  app.add_option("--etcd-tick-ms", flags.etcd_tick_ms,
-                 "etcd store: how often the elected ticker appends a tick "
-                 "(the precision of TTLs and lock timeouts)")
-      ->envname("ATOMIX_ETCD_TICK_MS")
-      ->check(CLI::Range(int64_t{10}, int64_t{10000}))
-      ->capture_default_str();
-  app.add_option("--etcd-ticker-ttl-ms", flags.etcd_ticker_ttl_ms,
-                 "etcd store: the ticker's lease; a dead ticker is replaced "
-                 "after about this long")
-      ->envname("ATOMIX_ETCD_TICKER_TTL_MS")
-      ->check(CLI::Range(int64_t{1000}, int64_t{60000}))
-      ->capture_default_str();
-  app.add_option("--etcd-timeout-ms", flags.etcd_timeout_ms,
-                 "etcd store: the longest a call to etcd, or a write's wait to "
-                 "be applied, may take")
-      ->envname("ATOMIX_ETCD_TIMEOUT_MS")
-      ->check(CLI::Range(int64_t{100}, int64_t{600000}))
-      ->capture_default_str();
-  app.add_option("--etcd-snapshot-entries", flags.etcd_snapshot_entries,
-                 "etcd store: the ticker snapshots state into etcd every this "
-                 "many log entries, and deletes the log behind the previous snapshot")
-      ->envname("ATOMIX_ETCD_SNAPSHOT_ENTRIES")
-      ->check(CLI::Range(uint64_t{10}, uint64_t{1} << 40))
-      ->capture_default_str();
-  app.add_option("--etcd-snapshot-bytes", flags.etcd_snapshot_bytes,
-                 "etcd store: ... or every this many bytes of log entries")
-      ->envname("ATOMIX_ETCD_SNAPSHOT_BYTES")
-      ->check(CLI::Range(uint64_t{1} << 16, uint64_t{1} << 40))
-      ->capture_default_str();
-  app.add_option("--first-revision", flags.first_revision,
-                 "memory store: revisions start above this; default: the wall "
-                 "clock in microseconds, so fences rise across restarts")
-      ->envname("ATOMIX_FIRST_REVISION")
-      ->check(CLI::Range(int64_t{0}, int64_t{1} << 60));
-  app.add_option("--restore", flags.restore,
-                 "create --data-dir from this backup file (Admin.Backup), then "
-                 "exit; the directory must not exist or be empty");
-  app.add_option("--http-listen", flags.http_listen,
-                 "serve HTTP (metrics, health, console) on host:port; empty: no HTTP")
-      ->envname("ATOMIX_HTTP_LISTEN");
-  app.add_option("--http-port-file", flags.http_port_file,
-                 "after binding HTTP, write its bound port to this file");
-  app.add_option("--port-file", flags.port_file,
-                 "after binding, write the bound port to this file");
-  app.add_option("--fault-drop-responses", flags.fault_drop_responses,
-                 "testing: drop this fraction of responses after applying")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
-  app.add_option("--fault-latency-ms", flags.fault_latency_ms,
-                 "testing: delay every response by this many milliseconds")
-      ->check(CLI::Range(int64_t{0}, int64_t{60000}))
-      ->capture_default_str();
-  app.add_option("--fault-seed", flags.fault_seed,
-                 "testing: seed of the fault injection random generator")
-      ->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+  if (const int code = atomix::broker::ParseBrokerFlags(argc, argv, flags); code >= 0) {
+    return code;
   }
-
-  auto logger = spdlog::stderr_color_mt("atomix-broker");
-  spdlog::set_default_logger(logger);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-  spdlog::set_level(spdlog::level::from_str(flags.log_level));
+  atomix::broker::SetUpLogging(flags.log_format, flags.log_level);
 
   if (!flags.restore.empty()) {
     absl::StatusOr<std::string> restored =

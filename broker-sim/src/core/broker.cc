@@ -1,6 +1,7 @@
 // The broker core.
 #include "broker-sim/src/core/broker.h"
 
+#include <chrono>
 #include <utility>
 #include <vector>
 
@@ -9,12 +10,33 @@
 #include "absl/strings/str_format.h"
 #include "broker-sim/src/core/validate.h"
 #include "broker-sim/src/state/errors.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 
 #ifndef ATOMIX_VERSION
 #define ATOMIX_VERSION "0.0.0"
 #endif
 
 namespace atomix::broker {
+namespace {
+
+// The field number of the set case of the op message's own oneof (see
+// RequestOutcome::sub_op).
+int SubOp(const v1::Request& request) {
+  if (request.op_case() == v1::Request::OP_NOT_SET) return 0;
+  const google::protobuf::FieldDescriptor* field =
+      request.GetDescriptor()->FindFieldByNumber(request.op_case());
+  if (field == nullptr || field->message_type() == nullptr) return 0;
+  const google::protobuf::Message& op =
+      request.GetReflection()->GetMessage(request, field);
+  const google::protobuf::Descriptor* type = op.GetDescriptor();
+  if (type->oneof_decl_count() == 0) return 0;
+  const google::protobuf::FieldDescriptor* set =
+      op.GetReflection()->GetOneofFieldDescriptor(op, type->oneof_decl(0));
+  return set == nullptr ? 0 : set->number();
+}
+
+}  // namespace
 
 std::string NewBrokerId() {
   absl::BitGen gen;  // seeded from the OS entropy source
@@ -56,6 +78,20 @@ void Broker::Execute(const v1::RequestBatch& batch, uint64_t origin,
 void Broker::ExecuteAsync(v1::RequestBatch batch, uint64_t origin,
                           ExecuteDone done) {
   const int n = batch.requests_size();
+  // With an observer: what each request is, taken before the requests move
+  // to the store, and when the batch arrived.
+  std::vector<RequestOutcome> outcomes;
+  std::chrono::steady_clock::time_point arrived;
+  if (observer_ != nullptr) {
+    arrived = std::chrono::steady_clock::now();
+    outcomes.resize(n);
+    for (int i = 0; i < n; ++i) {
+      const v1::Request& request = batch.requests(i);
+      outcomes[i].type = request.type();
+      outcomes[i].op = request.op_case();
+      outcomes[i].sub_op = SubOp(request);
+    }
+  }
   v1::ResponseBatch out;
   out.mutable_responses()->Reserve(n);
   std::vector<v1::Request> valid;
@@ -77,7 +113,8 @@ void Broker::ExecuteAsync(v1::RequestBatch batch, uint64_t origin,
     }
   }
   auto answer = [this, out = std::move(out), slots = std::move(slots),
-                 invalid = std::move(invalid), done = std::move(done)](
+                 invalid = std::move(invalid), done = std::move(done),
+                 outcomes = std::move(outcomes), arrived](
                     std::vector<v1::Response>& responses,
                     StoreResult& result) mutable {
     auto* answers = out.mutable_responses();
@@ -92,6 +129,17 @@ void Broker::ExecuteAsync(v1::RequestBatch batch, uint64_t origin,
     if (!invalid.empty()) {
       const int64_t revision = store_->revision();
       for (int i : invalid) answers->at(i).set_revision(revision);
+    }
+    if (observer_ != nullptr) {
+      for (int i = 0; i < answers->size(); ++i) {
+        const v1::Response& r = answers->at(i);
+        outcomes[i].code = r.has_error() ? r.error().code() : 0;
+      }
+      for (size_t d : result.deferred) {
+        if (d < slots.size()) outcomes[slots[d]].code = RequestOutcome::kWaiting;
+      }
+      observer_->OnBatch(outcomes, absl::FromChrono(
+                                       std::chrono::steady_clock::now() - arrived));
     }
     if (!result.deferred.empty()) {
       // Drop the slots of waiting requests, keeping the others in order.

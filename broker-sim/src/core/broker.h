@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 
 #include "atomix/v1/broker.pb.h"
+#include "broker-sim/src/core/request_observer.h"
 #include "broker-sim/src/state/limits.h"
 #include "broker-sim/src/store/store.h"
 
@@ -89,10 +90,16 @@ class Broker {
   const Limits& limits() const { return limits_; }
   Store& store() { return *store_; }
 
+  // Tells `observer` (may be null: nobody) about every batch from now on;
+  // it must outlive the broker. Call before the broker is shared between
+  // threads. Without an observer the broker reads no clock per batch.
+  void SetObserver(RequestObserver* observer) { observer_ = observer; }
+
  private:
   std::unique_ptr<Store> store_;
   Limits limits_;
   std::string broker_id_;
+  RequestObserver* observer_ = nullptr;
 };
 
 }  // namespace atomix::broker

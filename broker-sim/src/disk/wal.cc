@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <vector>
@@ -206,7 +207,7 @@ absl::StatusOr<uint64_t> Wal::AppendPayload(absl::string_view payload) {
   if (segment_size_ > 0 && segment_size_ + entry.size() > options_.segment_bytes) {
     // Close this segment durably, then start the next one.
     synced_cv_.wait(lock, [&] { return !syncing_; });
-    if (fdatasync(fd_) != 0) {
+    if (TimedSync(fd_) != 0) {
       return ErrnoStatus(errno, absl::StrCat("cannot sync ", path_));
     }
     ++syncs_;
@@ -307,6 +308,16 @@ uint64_t Wal::syncs() const {
   return syncs_;
 }
 
+int Wal::TimedSync(int fd) const {
+  if (!options_.on_sync) return fdatasync(fd);
+  const auto start = std::chrono::steady_clock::now();
+  const int r = fdatasync(fd);
+  const int error = errno;
+  if (r == 0) options_.on_sync(absl::FromChrono(std::chrono::steady_clock::now() - start));
+  errno = error;
+  return r;
+}
+
 void Wal::SyncLoop() {
   pthread_setname_np(pthread_self(), "atomix-wal-sync");
   if (options_.sync == SyncMode::kNone) return;
@@ -331,7 +342,7 @@ void Wal::SyncLoop() {
     lock.unlock();
     // Everything appended up to `target` is in this segment or in closed,
     // already synced ones: one fdatasync covers every waiter (group commit).
-    const int r = fdatasync(fd);
+    const int r = TimedSync(fd);
     const int error = errno;
     lock.lock();
     syncing_ = false;

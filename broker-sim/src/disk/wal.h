@@ -64,6 +64,10 @@ struct WalOptions {
   absl::Duration batch_interval = absl::Milliseconds(10);
   // Entries larger than this are refused on append and read as corrupt.
   uint32_t max_entry_bytes = 256 << 20;
+  // Told the duration of every fdatasync the log makes (empty: nobody), on
+  // the thread that made it, with no lock held; must be quick and
+  // thread-safe (metrics).
+  std::function<void(absl::Duration)> on_sync;
 };
 
 class Wal final : public Log {
@@ -110,6 +114,8 @@ class Wal final : public Log {
   Wal(std::string dir, WalOptions options);
   absl::Status OpenSegment(uint64_t first) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SyncLoop();
+  // fdatasync(fd), timed for options_.on_sync when it is set.
+  int TimedSync(int fd) const;
 
   const std::string dir_;
   const WalOptions options_;

@@ -213,6 +213,12 @@ void Engine::Complete(std::vector<Answer>& answers, StoreResult& result) {
 }
 
 void Engine::AddPending(uint64_t token, Pending pending) {
+  auto machine = primitives_.find(pending.name);
+  pending.lock_waiter =
+      machine != primitives_.end() &&
+      (machine->second->type() == v1::LOCK ||
+       machine->second->type() == v1::READ_WRITE_LOCK);
+  if (pending.lock_waiter) ++lock_waiters_;
   by_origin_[{pending.origin, pending.request_id}] = token;
   pending_[token] = std::move(pending);
 }
@@ -231,6 +237,7 @@ Engine::Pending Engine::TakePending(uint64_t token) {
   auto found = pending_.find(token);
   Pending pending = std::move(found->second);
   pending_.erase(found);
+  if (pending.lock_waiter) --lock_waiters_;
   auto it = by_origin_.find({pending.origin, pending.request_id});
   if (it != by_origin_.end() && it->second == token) by_origin_.erase(it);
   return pending;

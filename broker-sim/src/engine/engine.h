@@ -119,6 +119,9 @@ class Engine {
   const StateMachine* Find(const std::string& name) const;
   size_t primitive_count() const { return primitives_.size(); }
   size_t session_count() const { return sessions_.size(); }
+  // Requests waiting in the queue of a Lock or ReadWriteLock (acquires not
+  // granted yet), over all of them; kept as they come and go.
+  size_t lock_waiters() const { return lock_waiters_; }
 
   // The whole state as a snapshot; log_position is left to the caller.
   void Save(atomix::log::v1::EngineSnapshot& out) const;
@@ -146,6 +149,8 @@ class Engine {
     uint64_t session = 0;
     uint64_t sequence = 0;
     std::string name;
+    // Counted in lock_waiters_ (set by AddPending).
+    bool lock_waiter = false;
   };
   bool OutlivesStream(const Pending& pending) const;
 
@@ -211,6 +216,7 @@ class Engine {
   uint64_t sessions_opened_ = 0;
   uint64_t next_token_ = 1;
   absl::flat_hash_map<uint64_t, Pending> pending_;
+  size_t lock_waiters_ = 0;
   // The same waiting requests by (origin, request id): CancelOrigin and a
   // cancel by request id find theirs without a scan.
   absl::btree_map<std::pair<uint64_t, uint64_t>, uint64_t> by_origin_;

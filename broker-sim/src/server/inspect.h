@@ -22,6 +22,8 @@ struct BrokerProcess {
   absl::Time started = absl::Now();
   // Open Stream and Watch calls.
   std::function<size_t()> open_calls = [] { return size_t{0}; };
+  // Open Broker.Watch calls.
+  std::function<size_t()> watchers = [] { return size_t{0}; };
 };
 
 // Pages hold at most this many sessions or primitives.

@@ -92,6 +92,7 @@ absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
   server->process_.started = absl::Now();
   BrokerService* service = server->service_.get();
   server->process_.open_calls = [service] { return service->open_calls(); };
+  server->process_.watchers = [service] { return service->hub().watchers(); };
   server->admin_ = std::make_unique<AdminService>(broker, server->process_);
   builder.RegisterService(server->admin_.get());
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,

@@ -348,6 +348,16 @@ size_t EngineStore::primitive_count() const {
   return engine_->primitive_count();
 }
 
+StoreStats EngineStore::Stats() const {
+  absl::MutexLock lock(&mu_);
+  StoreStats stats;
+  stats.history_events = history_.events();
+  stats.history_bytes = history_.bytes();
+  stats.history_evicted_events = history_.evicted_events();
+  stats.lock_waiters = engine_->lock_waiters();
+  return stats;
+}
+
 absl::Time EngineStore::now() const {
   absl::MutexLock lock(&mu_);
   return engine_->now();

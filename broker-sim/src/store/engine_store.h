@@ -147,6 +147,7 @@ class EngineStore : public Store {
                       v1::ListPrimitivesResponse& out) override ABSL_LOCKS_EXCLUDED(mu_);
   size_t session_count() const override ABSL_LOCKS_EXCLUDED(mu_);
   size_t primitive_count() const override ABSL_LOCKS_EXCLUDED(mu_);
+  StoreStats Stats() const override ABSL_LOCKS_EXCLUDED(mu_);
   std::string_view kind() const override {
     return log_ != nullptr ? log_->kind() : "memory";
   }

@@ -88,6 +88,18 @@ struct WatchRead {
   int64_t next = 0;
 };
 
+// Operators' numbers of a store (see Store::Stats), all read at once.
+struct StoreStats {
+  // Watch events and their serialized bytes in the history now.
+  size_t history_events = 0;
+  size_t history_bytes = 0;
+  // Events dropped from the history to keep it within its bounds, since
+  // the store opened.
+  uint64_t history_evicted_events = 0;
+  // Acquires waiting in the queues of Lock and ReadWriteLock primitives.
+  size_t lock_waiters = 0;
+};
+
 // Told late answers that no call returns (see Store::SetCompletionListener),
 // on a thread of the store's.
 using CompletionListener = std::function<void(std::vector<Completion>&)>;
@@ -202,6 +214,9 @@ class Store {
   // Open sessions and bound primitives now.
   virtual size_t session_count() const = 0;
   virtual size_t primitive_count() const = 0;
+
+  // The store's numbers for metrics; a store that keeps none returns zeros.
+  virtual StoreStats Stats() const { return {}; }
 
   // Fills what the store knows of its place in a cluster; false (filling
   // nothing) for a store of one broker.

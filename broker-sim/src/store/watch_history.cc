@@ -33,6 +33,7 @@ void WatchHistory::EvictOldest() {
   const WatchRecord& record = *log.records.front();
   log.compacted = record.revision;
   events_ -= record.events.size();
+  evicted_events_ += record.events.size();
   bytes_ -= record.bytes;
   // Readers that collected the record keep it alive.
   log.records.pop_front();

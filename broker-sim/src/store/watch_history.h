@@ -96,6 +96,8 @@ class WatchHistory {
   size_t events() const { return events_; }
   size_t bytes() const { return bytes_; }
   size_t records() const { return order_.size(); }
+  // Events evicted so far (SetFloor evicts nothing).
+  uint64_t evicted_events() const { return evicted_events_; }
 
  private:
   struct Log {
@@ -112,6 +114,7 @@ class WatchHistory {
   std::deque<Log*> order_;  // one entry per record, oldest first
   size_t events_ = 0;
   size_t bytes_ = 0;
+  uint64_t evicted_events_ = 0;
   int64_t floor_ = 0;
 };
 
