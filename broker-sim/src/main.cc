@@ -206,7 +206,6 @@ int Run(const Flags& flags) {
     http.emplace(atomix::broker::HttpServerOptions{.listen = flags.http_listen});
     atomix::broker::RegisterConsole(http->routes(), broker, (*server)->process(),
                                     (*server)->watch_hub());
-
     metrics->Attach(broker, (*server)->process());
     atomix::broker::ServeMetrics(http->routes(), *metrics);
     atomix::broker::ServeHealth(http->routes(), broker);
