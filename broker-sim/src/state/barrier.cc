@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/check.h"
+#include "broker-sim/src/state/describe.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/registry.h"
 #include "broker-sim/src/state/saved_time.h"
@@ -173,6 +174,15 @@ void BarrierState::Snapshot(const WatchFilter& filter,
                             v1::WatchSnapshot& out) const {
   (void)filter;
   Describe(*out.mutable_barrier());
+}
+
+void BarrierState::Describe(v1::PrimitiveInfo& out) const {
+  out.set_summary(
+      parties_ == 0
+          ? absl::StrCat("no parties set (generation ", generation_, ")")
+          : absl::StrCat(queue_.size(), " of ", parties_, " parties waiting (generation ",
+                         generation_, ")"));
+  AddWaiters(queue_, out, [](const WaitQueue::Waiter&) { return std::string("await"); });
 }
 
 void BarrierState::Save(atomix::log::v1::PrimitiveSave& out) const {

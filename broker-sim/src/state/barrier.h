@@ -51,6 +51,9 @@ class BarrierState final : public StateMachine {
                 v1::WatchSnapshot& out) const override;
   void Save(atomix::log::v1::PrimitiveSave& out) const override;
   absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
+  // "2 of 3 parties waiting (generation 5)", or "no parties set
+  // (generation 0)" before Init; waiters: the waiting parties ("await").
+  void Describe(v1::PrimitiveInfo& out) const override;
 
   int64_t parties() const { return parties_; }
   int64_t generation() const { return generation_; }

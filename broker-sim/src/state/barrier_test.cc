@@ -336,5 +336,24 @@ TEST(BrokerBarrierState, LoadRefusesWrongOrInconsistentSaves) {
             absl::StatusCode::kDataLoss);
 }
 
+TEST_F(BrokerBarrierTest, DescribeShowsTheWaitingParties) {
+  using testing::Holdings;
+  using Lines = std::vector<std::string>;
+  ASSERT_EQ(a_, 1u);
+  StateDriver fresh(v1::BARRIER, "fresh");
+  EXPECT_EQ(fresh.Describe().summary(), "no parties set (generation 0)");
+  Barrier("init { parties: 3 }");
+  broker_.Apply(Await(10), b_, 0, 2);
+  broker_.Apply(Await(11), a_, 0, 1);
+  v1::PrimitiveInfo info = broker_.Describe("b");
+  EXPECT_EQ(info.summary(), "2 of 3 parties waiting (generation 0)");
+  EXPECT_EQ(info.holders_size(), 0);
+  EXPECT_EQ(Holdings(info.waiters()), (Lines{"2 | await | 0", "1 | await | 0"}));
+  broker_.Apply(Await(12), c_, 0, 3);  // trips
+  info = broker_.Describe("b");
+  EXPECT_EQ(info.summary(), "0 of 3 parties waiting (generation 1)");
+  EXPECT_EQ(info.waiters_size(), 0);
+}
+
 }  // namespace
 }  // namespace atomix::broker

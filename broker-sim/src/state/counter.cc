@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/check.h"
+#include "broker-sim/src/state/describe.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/registry.h"
 #include "broker-sim/src/state/saved_time.h"
@@ -85,6 +86,10 @@ void CounterState::Snapshot(const WatchFilter& filter,
   out.mutable_counter()->set_version(version_);
   out.set_value(value_);  // the 1.0 form
   out.set_version(version_);
+}
+
+void CounterState::Describe(v1::PrimitiveInfo& out) const {
+  out.set_summary(absl::StrCat(value_));
 }
 
 void CounterState::Save(atomix::log::v1::PrimitiveSave& out) const {

@@ -22,6 +22,8 @@ class CounterState final : public StateMachine {
                 v1::WatchSnapshot& out) const override;
   void Save(atomix::log::v1::PrimitiveSave& out) const override;
   absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
+  // The value: "42".
+  void Describe(v1::PrimitiveInfo& out) const override;
 
   int64_t value() const { return value_; }
   int64_t version() const { return version_; }

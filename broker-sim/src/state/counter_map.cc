@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/check.h"
+#include "broker-sim/src/state/describe.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/paging.h"
 #include "broker-sim/src/state/registry.h"
@@ -220,6 +221,10 @@ void CounterMapState::Snapshot(const WatchFilter& filter,
        ++it) {
     FillEntry(*out.add_entries(), it->first, it->second);
   }
+}
+
+void CounterMapState::Describe(v1::PrimitiveInfo& out) const {
+  out.set_summary(Counted(static_cast<int64_t>(counts_.size()), "counter", "counters"));
 }
 
 void CounterMapState::Save(atomix::log::v1::PrimitiveSave& out) const {

@@ -41,6 +41,8 @@ class CounterMapState final : public StateMachine {
                 v1::WatchSnapshot& out) const override;
   void Save(atomix::log::v1::PrimitiveSave& out) const override;
   absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
+  // The number of keys: "3 counters".
+  void Describe(v1::PrimitiveInfo& out) const override;
 
   const Counts& counts() const { return counts_; }
 

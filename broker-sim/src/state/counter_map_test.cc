@@ -518,5 +518,17 @@ TEST(BrokerCounterMap, KeysWithArbitraryBytesAreQuotedSafely) {
                          kMax, " overflows int64"));
 }
 
+TEST(BrokerCounterMap, DescribeCountsTheCounters) {
+  StateDriver quotas = Quotas();
+  EXPECT_EQ(quotas.Describe().summary(), "0 counters");
+  quotas.Apply(R"pb(counter_map { add { key: "a" delta: 5 } })pb");
+  EXPECT_EQ(quotas.Describe().summary(), "1 counter");
+  quotas.Apply(R"pb(counter_map { add { key: "b" delta: 1 } })pb");
+  const v1::PrimitiveInfo info = quotas.Describe();
+  EXPECT_EQ(info.summary(), "2 counters");
+  EXPECT_EQ(info.holders_size(), 0);
+  EXPECT_EQ(info.waiters_size(), 0);
+}
+
 }  // namespace
 }  // namespace atomix::broker

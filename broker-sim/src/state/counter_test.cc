@@ -118,5 +118,18 @@ TEST(BrokerCounter, RejectsForeignOrMissingOperations) {
   EXPECT_EQ(counter.revision(), 0);
 }
 
+TEST(BrokerCounter, DescribeShowsTheValue) {
+  StateDriver counter(v1::COUNTER, "jobs");
+  EXPECT_EQ(counter.Describe().summary(), "0");
+  counter.Apply("counter { add { delta: 42 } }");
+  const v1::PrimitiveInfo info = counter.Describe();
+  EXPECT_EQ(info.summary(), "42");
+  EXPECT_EQ(info.holders_size(), 0);
+  EXPECT_EQ(info.waiters_size(), 0);
+  EXPECT_EQ(info.name(), "");  // left to the caller
+  counter.Apply("counter { set { value: -7 } }");
+  EXPECT_EQ(counter.Describe().summary(), "-7");
+}
+
 }  // namespace
 }  // namespace atomix::broker

@@ -12,16 +12,16 @@ namespace atomix::broker {
 std::string DescribeBytes(absl::string_view bytes) {
   std::string escaped = absl::CHexEscape(bytes);
   if (escaped.size() <= kMaxDescribedBytes) return escaped;
-  // Cut whole escapes only: walk the input until the next one would pass
-  // the room left for "...".
+  // Cut whole escapes only: \xNN takes 4 bytes, \n and the like 2.
   constexpr size_t kRoom = kMaxDescribedBytes - 3;
-  std::string out;
-  out.reserve(kMaxDescribedBytes);
-  for (char c : bytes) {
-    const std::string one = absl::CHexEscape(absl::string_view(&c, 1));
-    if (out.size() + one.size() > kRoom) break;
-    out += one;
+  size_t cut = 0;
+  while (cut < escaped.size()) {
+    const size_t unit =
+        escaped[cut] != '\\' ? 1 : (cut + 1 < escaped.size() && escaped[cut + 1] == 'x' ? 4 : 2);
+    if (cut + unit > kRoom) break;
+    cut += unit;
   }
+  std::string out = escaped.substr(0, cut);
   out += "...";
   return out;
 }

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/check.h"
+#include "broker-sim/src/state/describe.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/paging.h"
 #include "broker-sim/src/state/registry.h"
@@ -292,6 +293,10 @@ void IndexedMapState::Snapshot(const WatchFilter& filter,
   for (ByKey::const_iterator it : matched) {
     SetEntry(*out.add_entries(), it->first, it->second);
   }
+}
+
+void IndexedMapState::Describe(v1::PrimitiveInfo& out) const {
+  out.set_summary(Counted(static_cast<int64_t>(by_key_.size()), "entry", "entries"));
 }
 
 void IndexedMapState::Save(atomix::log::v1::PrimitiveSave& out) const {

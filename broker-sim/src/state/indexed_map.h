@@ -46,6 +46,8 @@ class IndexedMapState final : public StateMachine {
                 v1::WatchSnapshot& out) const override;
   void Save(atomix::log::v1::PrimitiveSave& out) const override;
   absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
+  // The size: "3 entries".
+  void Describe(v1::PrimitiveInfo& out) const override;
 
   const ByKey& by_key() const { return by_key_; }
   const ByIndex& by_index() const { return by_index_; }

@@ -626,5 +626,18 @@ TEST(BrokerIndexedMap, RejectsForeignOperationsAndNamesItsType) {
   EXPECT_EQ(r.error().message(), "\"taken\" is a map, not an indexed map");
 }
 
+TEST(BrokerIndexedMap, DescribeCountsTheEntries) {
+  StateDriver map(v1::INDEXED_MAP, "q");
+  EXPECT_EQ(map.Describe().summary(), "0 entries");
+  map.Apply(R"pb(indexed_map { put { key: "a" value: "1" } })pb");
+  EXPECT_EQ(map.Describe().summary(), "1 entry");
+  map.Apply(R"pb(indexed_map { put { key: "b" value: "2" } })pb");
+  map.Apply(R"pb(indexed_map { put { key: "a" value: "3" } })pb");
+  const v1::PrimitiveInfo info = map.Describe();
+  EXPECT_EQ(info.summary(), "2 entries");
+  EXPECT_EQ(info.holders_size(), 0);
+  EXPECT_EQ(info.waiters_size(), 0);
+}
+
 }  // namespace
 }  // namespace atomix::broker

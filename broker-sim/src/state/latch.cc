@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/check.h"
+#include "broker-sim/src/state/describe.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/registry.h"
 #include "broker-sim/src/state/saved_time.h"
@@ -128,6 +129,13 @@ void LatchState::Snapshot(const WatchFilter& filter,
                           v1::WatchSnapshot& out) const {
   (void)filter;
   Describe(*out.mutable_latch());
+}
+
+void LatchState::Describe(v1::PrimitiveInfo& out) const {
+  std::string summary = absl::StrCat("count ", count_, " (generation ", generation_, ")");
+  if (!queue_.empty()) absl::StrAppend(&summary, ", ", queue_.size(), " waiting");
+  out.set_summary(std::move(summary));
+  AddWaiters(queue_, out, [](const WaitQueue::Waiter&) { return std::string("await"); });
 }
 
 void LatchState::Save(atomix::log::v1::PrimitiveSave& out) const {

@@ -43,6 +43,8 @@ class LatchState final : public StateMachine {
                 v1::WatchSnapshot& out) const override;
   void Save(atomix::log::v1::PrimitiveSave& out) const override;
   absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
+  // "count 3 (generation 2), 1 waiting"; waiters: the awaits ("await").
+  void Describe(v1::PrimitiveInfo& out) const override;
 
   int64_t count() const { return count_; }
   int64_t generation() const { return generation_; }

@@ -324,5 +324,25 @@ TEST(BrokerLatchState, LoadRefusesWrongOrInconsistentSaves) {
   (void)kDataLoss;
 }
 
+TEST_F(BrokerLatchTest, DescribeShowsTheCountAndTheWaiters) {
+  using testing::Holdings;
+  using Lines = std::vector<std::string>;
+  ASSERT_EQ(a_, 1u);
+  Latch("try_set_count { count: 3 }");  // generation 1
+  broker_.Apply(Await(10), a_, 0, 2);
+  broker_.Apply(Await(11), 0, 0, 3);  // without a session
+  v1::PrimitiveInfo info = broker_.Describe("go");
+  EXPECT_EQ(info.summary(), "count 3 (generation 1), 2 waiting");
+  EXPECT_EQ(info.holders_size(), 0);
+  EXPECT_EQ(Holdings(info.waiters()), (Lines{"1 | await | 0", "0 | await | 0"}));
+  Latch("count_down {}");
+  EXPECT_EQ(broker_.Describe("go").summary(), "count 2 (generation 1), 2 waiting");
+  Latch("count_down {}");
+  Latch("count_down {}");
+  info = broker_.Describe("go");
+  EXPECT_EQ(info.summary(), "count 0 (generation 1)");
+  EXPECT_EQ(info.waiters_size(), 0);
+}
+
 }  // namespace
 }  // namespace atomix::broker

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/check.h"
+#include "broker-sim/src/state/describe.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/paging.h"
 #include "broker-sim/src/state/registry.h"
@@ -258,6 +259,10 @@ void ListState::Snapshot(const WatchFilter& filter,
   for (int64_t i = 0; i < SizeOf(items_); ++i) {
     FillItem(i, items_[i].value, items_[i].version, *out.add_entries());
   }
+}
+
+void ListState::Describe(v1::PrimitiveInfo& out) const {
+  out.set_summary(Counted(static_cast<int64_t>(items_.size()), "item", "items"));
 }
 
 void ListState::Save(atomix::log::v1::PrimitiveSave& out) const {

@@ -56,6 +56,8 @@ class ListState final : public StateMachine {
                 v1::WatchSnapshot& out) const override;
   void Save(atomix::log::v1::PrimitiveSave& out) const override;
   absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
+  // The size: "3 items".
+  void Describe(v1::PrimitiveInfo& out) const override;
 
   const Items& items() const { return items_; }
 

@@ -566,5 +566,17 @@ TEST(BrokerList, SpecReadsAndFilters) {
   EXPECT_FALSE(is_read("list { clear {} }"));
 }
 
+TEST(BrokerList, DescribeCountsTheItems) {
+  StateDriver list(v1::LIST, "q");
+  EXPECT_EQ(list.Describe().summary(), "0 items");
+  list.Apply(R"pb(list { append { values: "a" } })pb");
+  EXPECT_EQ(list.Describe().summary(), "1 item");
+  list.Apply(R"pb(list { append { values: "b" values: "c" } })pb");
+  const v1::PrimitiveInfo info = list.Describe();
+  EXPECT_EQ(info.summary(), "3 items");
+  EXPECT_EQ(info.holders_size(), 0);
+  EXPECT_EQ(info.waiters_size(), 0);
+}
+
 }  // namespace
 }  // namespace atomix::broker

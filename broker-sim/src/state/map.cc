@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/check.h"
+#include "broker-sim/src/state/describe.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/paging.h"
 #include "broker-sim/src/state/registry.h"
@@ -455,6 +456,23 @@ absl::Status MapState::CheckTxnWrite(const v1::Request& request) const {
     return absl::FailedPreconditionError(refused->message);
   }
   return absl::OkStatus();
+}
+
+void MapState::Describe(v1::PrimitiveInfo& out) const {
+  std::string summary = Counted(static_cast<int64_t>(entries_.size()), "entry", "entries");
+  if (!locks_.held().empty()) {
+    absl::StrAppend(&summary, ", ",
+                    Counted(static_cast<int64_t>(locks_.held().size()), "prefix lock",
+                            "prefix locks"));
+  }
+  if (locks_.waiters() > 0) absl::StrAppend(&summary, ", ", locks_.waiters(), " waiting");
+  out.set_summary(std::move(summary));
+  locks_.Describe(out);
+  for (auto it = by_session_.begin(); it != by_session_.end() && HasRoom(out.holders());
+       ++it) {
+    AddHolding(*out.mutable_holders(), it->first,
+               absl::StrCat("entry ", DescribeBytes(it->second)));
+  }
 }
 
 void MapState::Save(atomix::log::v1::PrimitiveSave& out) const {

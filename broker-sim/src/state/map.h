@@ -62,6 +62,10 @@ class MapState final : public StateMachine {
                 v1::WatchSnapshot& out) const override;
   void Save(atomix::log::v1::PrimitiveSave& out) const override;
   absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
+  // "3 entries, 1 prefix lock, 2 waiting"; holders: the prefix locks
+  // ("prefix jobs/", fence), then ephemeral entries by session ("entry k");
+  // waiters: the prefix lock requests.
+  void Describe(v1::PrimitiveInfo& out) const override;
   void Cancel(uint64_t token) override { locks_.Cancel(token); }
   bool FenceHolds(int64_t fence) const override {
     return locks_.FenceHolds(fence);

@@ -305,5 +305,39 @@ TEST(BrokerMap, RejectsForeignOperations) {
   EXPECT_EQ(map.Apply("map {}").error().code(), kInvalidArgument);
 }
 
+TEST(BrokerMap, DescribeCountsEntriesAndListsEphemeralOnes) {
+  using testing::Holdings;
+  StateDriver map(v1::MAP, "config");
+  EXPECT_EQ(map.Describe().summary(), "0 entries");
+  map.Apply(R"pb(map { put { key: "a" value: "1" } })pb");
+  EXPECT_EQ(map.Describe().summary(), "1 entry");
+  const auto put_ephemeral = [&](const std::string& key, uint64_t session) {
+    v1::Request request = testing::MakeRequest(
+        v1::MAP, "config", "map { put { key: \"" + key + "\" value: \"v\" ephemeral: true } }");
+    request.set_session_id(session);
+    ASSERT_FALSE(map.ApplyRequest(request).has_error());
+  };
+  put_ephemeral("k2", 5);
+  put_ephemeral("k1", 5);
+  put_ephemeral("\\001b", 3);
+  v1::PrimitiveInfo info = map.Describe();
+  EXPECT_EQ(info.summary(), "4 entries");
+  // By session, then key; a hex digit after \x01 is escaped too.
+  EXPECT_EQ(Holdings(info.holders()),
+            (std::vector<std::string>{"3 | entry \\x01\\x62 | 0", "5 | entry k1 | 0",
+                                      "5 | entry k2 | 0"}));
+  EXPECT_EQ(info.waiters_size(), 0);
+  map.EndSession(5);
+  EXPECT_EQ(Holdings(map.Describe().holders()),
+            (std::vector<std::string>{"3 | entry \\x01\\x62 | 0"}));
+
+  for (int i = 0; i < 150; ++i) put_ephemeral("e" + std::to_string(1000 + i), 7);
+  info = map.Describe();
+  EXPECT_EQ(info.summary(), "152 entries");
+  ASSERT_EQ(info.holders_size(), kMaxDescribed);
+  EXPECT_EQ(info.holders(1).what(), "entry e1000");
+  EXPECT_EQ(info.holders(99).what(), "entry e1098");
+}
+
 }  // namespace
 }  // namespace atomix::broker

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/check.h"
+#include "broker-sim/src/state/describe.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/paging.h"
 #include "broker-sim/src/state/registry.h"
@@ -201,6 +202,10 @@ void MultiMapState::Snapshot(const WatchFilter& filter,
        it != pairs_.end() && filter.MatchesKey(it->first.first); ++it) {
     SetEntry(*out.add_entries(), it->first.first, it->first.second, it->second);
   }
+}
+
+void MultiMapState::Describe(v1::PrimitiveInfo& out) const {
+  out.set_summary(Counted(static_cast<int64_t>(pairs_.size()), "value", "values"));
 }
 
 void MultiMapState::Save(atomix::log::v1::PrimitiveSave& out) const {

@@ -39,6 +39,8 @@ class MultiMapState final : public StateMachine {
                 v1::WatchSnapshot& out) const override;
   void Save(atomix::log::v1::PrimitiveSave& out) const override;
   absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
+  // The number of (key, value) pairs: "3 values".
+  void Describe(v1::PrimitiveInfo& out) const override;
 
   const Pairs& pairs() const { return pairs_; }
 

@@ -550,5 +550,18 @@ TEST(BrokerMultiMap, BrokerBindsTheNameAndSharesRevisions) {
   EXPECT_EQ(r.multi_map().version(), 3);
 }
 
+TEST(BrokerMultiMap, DescribeCountsTheValues) {
+  StateDriver mm(v1::MULTI_MAP, "tags");
+  EXPECT_EQ(mm.Describe().summary(), "0 values");
+  mm.Apply(R"pb(multi_map { put { key: "a" value: "1" } })pb");
+  EXPECT_EQ(mm.Describe().summary(), "1 value");
+  mm.Apply(R"pb(multi_map { put { key: "a" value: "2" } })pb");
+  mm.Apply(R"pb(multi_map { put { key: "b" value: "1" } })pb");
+  const v1::PrimitiveInfo info = mm.Describe();
+  EXPECT_EQ(info.summary(), "3 values");
+  EXPECT_EQ(info.holders_size(), 0);
+  EXPECT_EQ(info.waiters_size(), 0);
+}
+
 }  // namespace
 }  // namespace atomix::broker

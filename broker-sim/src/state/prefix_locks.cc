@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "broker-sim/src/state/describe.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/paging.h"
 
@@ -281,6 +282,16 @@ void PrefixLocks::Cancel(uint64_t token) {
   RemoveWaiting(*prefix);
   // Whoever waited behind it may be free now; the next Advance grants.
   if (MayGrant({*prefix})) scan_due_ = GrantWaiters(nullptr, nullptr);
+}
+
+void PrefixLocks::Describe(v1::PrimitiveInfo& out) const {
+  for (auto it = held_.begin(); it != held_.end() && HasRoom(out.holders()); ++it) {
+    AddHolding(*out.mutable_holders(), it->second.session,
+               absl::StrCat("prefix ", DescribeBytes(it->first)), it->second.fence);
+  }
+  AddWaiters(queue_, out, [](const WaitQueue::Waiter& waiter) {
+    return absl::StrCat("prefix ", DescribeBytes(waiter.key));
+  });
 }
 
 void PrefixLocks::Save(atomix::log::v1::MapSave& out) const {

@@ -97,6 +97,11 @@ class PrefixLocks {
     return by_fence_.empty() ? 0 : by_fence_.rbegin()->first;
   }
 
+  // Adds the held prefixes in prefix order to out.holders ("prefix jobs/",
+  // with its fence) and the waiters in arrival order to out.waiters, each
+  // until it holds kMaxDescribed.
+  void Describe(v1::PrimitiveInfo& out) const;
+
   void Save(atomix::log::v1::MapSave& out) const;
   // DATA_LOSS for overlapping or repeated prefixes, a lock without a
   // session or fence, or waiters without a session or with orders or

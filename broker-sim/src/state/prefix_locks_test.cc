@@ -467,5 +467,35 @@ TEST(PrefixLocksValidateTest, NewOpsAreValidatedNamingTheField) {
       MakeRequest(v1::MAP, "m", "map { prefix_locks {} }")));
 }
 
+TEST_F(PrefixLocksTest, MapDescribeListsPrefixLocksTheirWaitersAndEphemeralEntries) {
+  using testing::Holdings;
+  using Lines = std::vector<std::string>;
+  Put("jobs/x", 0);                                 // 1
+  Lock("jobs/", a_);                                // 2
+  Lock("tmp/", b_);                                 // 3
+  Lock("jobs/1", c_, 4);                            // waits
+  ASSERT_TRUE(broker_.last_deferred());
+  Lock("tmp/z", a_, 5);                             // waits
+  ASSERT_TRUE(broker_.last_deferred());
+  Map("put { key: \"tmp/e\" value: \"v\" ephemeral: true }", b_);  // 4
+  v1::PrimitiveInfo info = broker_.Describe("m");
+  EXPECT_EQ(info.summary(), "2 entries, 2 prefix locks, 2 waiting");
+  EXPECT_EQ(Holdings(info.holders()),
+            (Lines{"1 | prefix jobs/ | 2", "2 | prefix tmp/ | 3", "2 | entry tmp/e | 0"}));
+  EXPECT_EQ(Holdings(info.waiters()), (Lines{"3 | prefix jobs/1 | 0", "1 | prefix tmp/z | 0"}));
+
+  Map("unlock_prefix { prefix: \"jobs/\" }", a_);  // 5: c gets jobs/1
+  info = broker_.Describe("m");
+  EXPECT_EQ(info.summary(), "2 entries, 2 prefix locks, 1 waiting");
+  EXPECT_EQ(Holdings(info.holders()),
+            (Lines{"3 | prefix jobs/1 | 5", "2 | prefix tmp/ | 3", "2 | entry tmp/e | 0"}));
+
+  broker_.Session("close {}", b_);  // 6: tmp/ and tmp/e go; a gets tmp/z
+  info = broker_.Describe("m");
+  EXPECT_EQ(info.summary(), "1 entry, 2 prefix locks");
+  EXPECT_EQ(Holdings(info.holders()), (Lines{"3 | prefix jobs/1 | 5", "1 | prefix tmp/z | 6"}));
+  EXPECT_EQ(info.waiters_size(), 0);
+}
+
 }  // namespace
 }  // namespace atomix::broker

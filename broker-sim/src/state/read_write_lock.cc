@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/check.h"
+#include "broker-sim/src/state/describe.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/registry.h"
 #include "broker-sim/src/state/saved_time.h"
@@ -279,6 +280,23 @@ ApplyResult ReadWriteLockState::Advance(const ApplyContext& ctx) {
   }
   GrantWaiting(ctx, result);
   return result;
+}
+
+void ReadWriteLockState::Describe(v1::PrimitiveInfo& out) const {
+  const auto mode_name = [](int64_t mode) {
+    return std::string(mode == v1::WRITE ? "write" : "read");
+  };
+  std::string summary = writer_ != 0    ? absl::StrCat("written (fence ", writer_fence(), ")")
+                        : readers_ > 0 ? absl::StrCat("read by ", readers_)
+                                       : std::string("free");
+  if (!queue_.empty()) absl::StrAppend(&summary, ", ", queue_.size(), " waiting");
+  out.set_summary(std::move(summary));
+  for (auto it = grants_.begin(); it != grants_.end() && HasRoom(out.holders()); ++it) {
+    AddHolding(*out.mutable_holders(), it->second.session, mode_name(it->second.mode),
+               it->second.fence);
+  }
+  AddWaiters(queue_, out,
+             [&](const WaitQueue::Waiter& waiter) { return mode_name(waiter.amount); });
 }
 
 void ReadWriteLockState::Save(atomix::log::v1::PrimitiveSave& out) const {

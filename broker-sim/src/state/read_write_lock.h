@@ -61,6 +61,10 @@ class ReadWriteLockState final : public StateMachine {
                 v1::WatchSnapshot& out) const override;
   void Save(atomix::log::v1::PrimitiveSave& out) const override;
   absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
+  // "read by 2", "written (fence 9)" or "free", with ", 1 waiting";
+  // holders: the grants in grant order ("read" or "write", fence);
+  // waiters: the mode each asks for.
+  void Describe(v1::PrimitiveInfo& out) const override;
   bool FenceHolds(int64_t fence) const override {
     return fences_.contains(fence);
   }

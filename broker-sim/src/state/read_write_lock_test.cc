@@ -619,5 +619,38 @@ TEST_F(ReadWriteLockMachineTest, LoadRefusesWrongOrInconsistentSaves) {
   EXPECT_EQ(kDataLoss, 15);
 }
 
+TEST_F(BrokerReadWriteLockTest, DescribeShowsGrantsWithFencesAndWaiters) {
+  using testing::Holdings;
+  using Lines = std::vector<std::string>;
+  ASSERT_EQ(a_, 1u);
+  ASSERT_EQ(d_, 4u);
+  EXPECT_EQ(broker_.Describe("rw").summary(), "");  // not bound yet
+  broker_.Apply(Acquire("READ", 1), a_);  // 1
+  broker_.Apply(Acquire("READ", 2), b_);  // 2
+  Wait("WRITE", c_, 3, 3);
+  Wait("READ", d_, 4, 4);
+  v1::PrimitiveInfo info = broker_.Describe("rw");
+  EXPECT_EQ(info.summary(), "read by 2, 2 waiting");
+  EXPECT_EQ(Holdings(info.holders()), (Lines{"1 | read | 1", "2 | read | 2"}));
+  EXPECT_EQ(Holdings(info.waiters()), (Lines{"3 | write | 0", "4 | read | 0"}));
+
+  Rw("release { mode: READ }", a_);  // 3
+  Rw("release { mode: READ }", b_);  // 4: c writes
+  info = broker_.Describe("rw");
+  EXPECT_EQ(info.summary(), "written (fence 4), 1 waiting");
+  EXPECT_EQ(Holdings(info.holders()), (Lines{"3 | write | 4"}));
+  EXPECT_EQ(Holdings(info.waiters()), (Lines{"4 | read | 0"}));
+
+  Rw("release { mode: WRITE }", c_);  // 5: d reads
+  info = broker_.Describe("rw");
+  EXPECT_EQ(info.summary(), "read by 1");
+  EXPECT_EQ(Holdings(info.holders()), (Lines{"4 | read | 5"}));
+  Rw("release { mode: READ }", d_);
+  info = broker_.Describe("rw");
+  EXPECT_EQ(info.summary(), "free");
+  EXPECT_EQ(info.holders_size(), 0);
+  EXPECT_EQ(info.waiters_size(), 0);
+}
+
 }  // namespace
 }  // namespace atomix::broker

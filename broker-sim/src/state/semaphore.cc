@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/check.h"
+#include "broker-sim/src/state/describe.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/paging.h"
 #include "broker-sim/src/state/registry.h"
@@ -406,6 +407,19 @@ void SemaphoreState::Snapshot(const WatchFilter& filter,
   for (const auto& [key, permits] : grants_) {
     FillGrant(*detail->add_holders(), key.first, key.second, permits);
   }
+}
+
+void SemaphoreState::Describe(v1::PrimitiveInfo& out) const {
+  std::string summary = absl::StrCat(available(), " of ", permits_, " permits available");
+  if (!queue_.empty()) absl::StrAppend(&summary, ", ", queue_.size(), " waiting");
+  out.set_summary(std::move(summary));
+  for (auto it = grants_.begin(); it != grants_.end() && HasRoom(out.holders()); ++it) {
+    AddHolding(*out.mutable_holders(), it->first.second,
+               Counted(it->second, "permit", "permits"), it->first.first);
+  }
+  AddWaiters(queue_, out, [](const WaitQueue::Waiter& waiter) {
+    return Counted(waiter.amount, "permit", "permits");
+  });
 }
 
 void SemaphoreState::Save(atomix::log::v1::PrimitiveSave& out) const {

@@ -54,6 +54,9 @@ class SemaphoreState final : public StateMachine {
                 v1::WatchSnapshot& out) const override;
   void Save(atomix::log::v1::PrimitiveSave& out) const override;
   absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
+  // "2 of 5 permits available, 1 waiting"; holders: the grants in fence
+  // order ("2 permits", fence); waiters: the permits each asks for.
+  void Describe(v1::PrimitiveInfo& out) const override;
   // A grant made at `fence` still holds at least one permit.
   bool FenceHolds(int64_t fence) const override;
   int64_t NewestFence() const override;

@@ -538,5 +538,39 @@ TEST_F(SemaphoreMachineTest, ReadsAndRefusalsChangeNothing) {
   EXPECT_EQ(m.NextDeadline(), absl::InfiniteFuture());
 }
 
+TEST_F(BrokerSemaphoreTest, DescribeShowsGrantsWithFencesAndWaiters) {
+  using testing::Holdings;
+  using Lines = std::vector<std::string>;
+  ASSERT_EQ(a_, 1u);
+  ASSERT_EQ(c_, 3u);
+  Sem("init { permits: 5 }");                 // 1
+  broker_.Apply(Acquire(2, 10), a_);          // 2
+  broker_.Apply(Acquire(1, 11), b_);          // 3
+  broker_.Apply(Acquire(3, 12), c_, 0, 3);    // waits: 2 available
+  ASSERT_TRUE(broker_.last_deferred());
+  v1::PrimitiveInfo info = broker_.Describe("s");
+  EXPECT_EQ(info.summary(), "2 of 5 permits available, 1 waiting");
+  EXPECT_EQ(Holdings(info.holders()), (Lines{"1 | 2 permits | 2", "2 | 1 permit | 3"}));
+  EXPECT_EQ(Holdings(info.waiters()), (Lines{"3 | 3 permits | 0"}));
+
+  Sem("release {}", a_);  // 4: c's 3 fit
+  info = broker_.Describe("s");
+  EXPECT_EQ(info.summary(), "1 of 5 permits available");
+  EXPECT_EQ(Holdings(info.holders()), (Lines{"2 | 1 permit | 3", "3 | 3 permits | 4"}));
+  EXPECT_EQ(info.waiters_size(), 0);
+}
+
+TEST_F(BrokerSemaphoreTest, DescribeListsAtMostAHundredGrants) {
+  Sem("init { permits: 1000 }");
+  for (int i = 0; i < 150; ++i) {
+    broker_.Apply(Acquire(1, 100 + i), broker_.OpenSession());
+  }
+  const v1::PrimitiveInfo info = broker_.Describe("s");
+  EXPECT_EQ(info.summary(), "850 of 1000 permits available");
+  ASSERT_EQ(info.holders_size(), kMaxDescribed);
+  EXPECT_EQ(info.holders(0).fence(), 2);
+  EXPECT_EQ(info.holders(99).fence(), 101);
+}
+
 }  // namespace
 }  // namespace atomix::broker

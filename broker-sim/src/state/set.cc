@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/check.h"
+#include "broker-sim/src/state/describe.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/paging.h"
 #include "broker-sim/src/state/registry.h"
@@ -123,6 +124,10 @@ void SetState::List(const v1::SetList& list, const Limits& limits,
   }
   out.set_more(it != elements_.end());
   out.set_size(static_cast<int64_t>(elements_.size()));
+}
+
+void SetState::Describe(v1::PrimitiveInfo& out) const {
+  out.set_summary(Counted(static_cast<int64_t>(elements_.size()), "element", "elements"));
 }
 
 void SetState::Save(atomix::log::v1::PrimitiveSave& out) const {

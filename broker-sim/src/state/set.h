@@ -33,6 +33,8 @@ class SetState final : public StateMachine {
                 v1::WatchSnapshot& out) const override;
   void Save(atomix::log::v1::PrimitiveSave& out) const override;
   absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
+  // The size: "3 elements".
+  void Describe(v1::PrimitiveInfo& out) const override;
 
   const Elements& elements() const { return elements_; }
 

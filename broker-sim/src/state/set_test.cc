@@ -145,5 +145,17 @@ TEST(BrokerSet, RejectsForeignOperations) {
   EXPECT_EQ(set.Apply("set {}").error().code(), kInvalidArgument);
 }
 
+TEST(BrokerSet, DescribeCountsTheElements) {
+  StateDriver set(v1::SET, "workers");
+  EXPECT_EQ(set.Describe().summary(), "0 elements");
+  set.Apply(R"pb(set { add { element: "w1" } })pb");
+  EXPECT_EQ(set.Describe().summary(), "1 element");
+  set.Apply(R"pb(set { add { element: "w2" } })pb");
+  const v1::PrimitiveInfo info = set.Describe();
+  EXPECT_EQ(info.summary(), "2 elements");
+  EXPECT_EQ(info.holders_size(), 0);
+  EXPECT_EQ(info.waiters_size(), 0);
+}
+
 }  // namespace
 }  // namespace atomix::broker

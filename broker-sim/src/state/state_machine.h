@@ -150,7 +150,7 @@ class StateMachine {
   // Operators' view (Admin.ListPrimitives): fills the summary, and up to
   // kMaxDescribed holders and waiters (session, what, fence), leaving
   // name and type to the caller. Costs at most O(kMaxDescribed + log n).
-  virtual void Describe(v1::PrimitiveInfo& out) const { (void)out; }
+  virtual void Describe(v1::PrimitiveInfo& out) const = 0;
   // Gives a fresh machine a saved state. DATA_LOSS if `in` does not hold
   // this type's state.
   virtual absl::Status Load(const atomix::log::v1::PrimitiveSave& in) = 0;

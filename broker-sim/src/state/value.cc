@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/check.h"
+#include "broker-sim/src/state/describe.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/registry.h"
 #include "broker-sim/src/state/saved_time.h"
@@ -176,6 +177,15 @@ bool ValueState::CheckVersion(const v1::Request& request, bool has_if_version,
     return false;
   }
   return true;
+}
+
+void ValueState::Describe(v1::PrimitiveInfo& out) const {
+  if (!present_) {
+    out.set_summary("absent");
+    return;
+  }
+  out.set_summary(absl::StrCat(DescribeQuoted(value_), " (version ", version_, ")"));
+  if (session_ != 0) AddHolding(*out.mutable_holders(), session_, "value");
 }
 
 void ValueState::Save(atomix::log::v1::PrimitiveSave& out) const {

@@ -35,6 +35,9 @@ class ValueState final : public StateMachine {
                 v1::WatchSnapshot& out) const override;
   void Save(atomix::log::v1::PrimitiveSave& out) const override;
   absl::Status Load(const atomix::log::v1::PrimitiveSave& in) override;
+  // "\"hello\" (version 17)" or "absent"; an ephemeral value's session
+  // holds "value".
+  void Describe(v1::PrimitiveInfo& out) const override;
 
   bool present() const { return present_; }
   const std::string& value() const { return value_; }

@@ -111,5 +111,41 @@ TEST(BrokerValue, RejectsForeignOperations) {
   EXPECT_EQ(value.Apply("value {}").error().code(), kInvalidArgument);
 }
 
+TEST(BrokerValue, DescribeQuotesEscapesAndCutsTheValue) {
+  using testing::Holdings;
+  StateDriver value(v1::VALUE, "cfg");
+  EXPECT_EQ(value.Describe().summary(), "absent");
+  value.Apply(R"pb(value { set { value: "hello" } })pb");
+  v1::PrimitiveInfo info = value.Describe();
+  EXPECT_EQ(info.summary(), "\"hello\" (version 1)");
+  EXPECT_EQ(info.holders_size(), 0);  // not ephemeral: nobody holds it
+
+  value.Apply(R"pb(value { set { value: "a\"b\n\x00\xff" } })pb");
+  EXPECT_EQ(value.Describe().summary(), R"("a\"b\n\x00\xff" (version 2))");
+
+  // Long values: 200 bytes at most, ending in "...", never half an escape.
+  value.Apply("value { set { value: \"" + std::string(300, 'x') + "\" } }");
+  EXPECT_EQ(value.Describe().summary(),
+            "\"" + std::string(197, 'x') + "...\" (version 3)");
+  value.Apply("value { set { value: \"" + std::string(196, 'x') +
+              "\\001yyyyyyyyyy\" } }");
+  EXPECT_EQ(value.Describe().summary(),
+            "\"" + std::string(196, 'x') + "...\" (version 4)");
+  value.Apply("value { set { value: \"" + std::string(200, 'x') + "\" } }");
+  EXPECT_EQ(value.Describe().summary(),
+            "\"" + std::string(200, 'x') + "\" (version 5)");  // fits: no cut
+
+  v1::Request ephemeral =
+      testing::MakeRequest(v1::VALUE, "cfg", R"pb(value { set { value: "e" ephemeral: true } })pb");
+  ephemeral.set_session_id(9);
+  value.ApplyRequest(ephemeral);
+  info = value.Describe();
+  EXPECT_EQ(info.summary(), "\"e\" (version 6)");
+  EXPECT_EQ(Holdings(info.holders()), (std::vector<std::string>{"9 | value | 0"}));
+  value.EndSession(9);
+  EXPECT_EQ(value.Describe().summary(), "absent");
+  EXPECT_EQ(value.Describe().holders_size(), 0);
+}
+
 }  // namespace
 }  // namespace atomix::broker

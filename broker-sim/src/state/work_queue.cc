@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/state/check.h"
+#include "broker-sim/src/state/describe.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/registry.h"
 #include "broker-sim/src/state/saved_time.h"
@@ -265,6 +266,18 @@ ApplyResult WorkQueueState::Advance(const ApplyContext &ctx) {
                                 ": timed out waiting for an item"),
                    result);
   return result;
+}
+
+void WorkQueueState::Describe(v1::PrimitiveInfo &out) const {
+  out.set_summary(absl::StrCat(queued(), " queued, ", leased(), " leased, ",
+                               Counted(static_cast<int64_t>(queue_.size()), "waiting take",
+                                       "waiting takes")));
+  for (auto it = by_session_.begin(); it != by_session_.end() && HasRoom(out.holders());
+       ++it) {
+    AddHolding(*out.mutable_holders(), it->first, absl::StrCat("item ", it->second),
+               items_.at(it->second).fence);
+  }
+  AddWaiters(queue_, out, [](const WaitQueue::Waiter &) { return std::string("take"); });
 }
 
 void WorkQueueState::Save(atomix::log::v1::PrimitiveSave &out) const {

@@ -58,6 +58,9 @@ class WorkQueueState final : public StateMachine {
                 v1::WatchSnapshot &out) const override;
   void Save(atomix::log::v1::PrimitiveSave &out) const override;
   absl::Status Load(const atomix::log::v1::PrimitiveSave &in) override;
+  // "4 queued, 2 leased, 1 waiting take"; holders: the leases by session
+  // ("item 7", fence); waiters: the waiting takes ("take").
+  void Describe(v1::PrimitiveInfo &out) const override;
   // An item leased at `fence` is still leased.
   bool FenceHolds(int64_t fence) const override {
     return leases_at_fence_.contains(fence);

@@ -605,5 +605,32 @@ TEST_F(BrokerWorkQueueCore, ANameBoundToAnotherTypeIsRefused) {
   (void)kDataLoss;
 }
 
+TEST(BrokerWorkQueue, DescribeShowsLeasesWithFencesAndWaitingTakes) {
+  using testing::Holdings;
+  using Lines = std::vector<std::string>;
+  Machine q;
+  v1::PrimitiveInfo info;
+  q.state().Describe(info);
+  EXPECT_EQ(info.summary(), "0 queued, 0 leased, 0 waiting takes");
+  q.Apply(R"pb(push { items: "a" items: "b" items: "c" })pb");  // 1
+  q.Apply("take {}", 8);                                         // 2: item 1
+  q.Apply("take {}", 7);                                         // 3: item 2
+  info.Clear();
+  q.state().Describe(info);
+  EXPECT_EQ(info.summary(), "1 queued, 2 leased, 0 waiting takes");
+  EXPECT_EQ(Holdings(info.holders()), (Lines{"7 | item 2 | 3", "8 | item 1 | 2"}));
+  EXPECT_EQ(info.waiters_size(), 0);
+
+  q.Apply("take {}", 9);  // 4: item 3
+  q.Apply("take {}", 9);
+  ASSERT_TRUE(q.deferred());
+  info.Clear();
+  q.state().Describe(info);
+  EXPECT_EQ(info.summary(), "0 queued, 3 leased, 1 waiting take");
+  EXPECT_EQ(Holdings(info.holders()),
+            (Lines{"7 | item 2 | 3", "8 | item 1 | 2", "9 | item 3 | 4"}));
+  EXPECT_EQ(Holdings(info.waiters()), (Lines{"9 | take | 0"}));
+}
+
 }  // namespace
 }  // namespace atomix::broker
