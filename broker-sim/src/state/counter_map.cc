@@ -19,7 +19,7 @@ namespace {
 constexpr int64_t kCountBytes = 8;
 
 // `counter map "quotas" key "alice"`, for messages.
-std::string Describe(const v1::Request& request, const std::string& key) {
+std::string QuoteKey(const v1::Request& request, const std::string& key) {
   return absl::StrCat("counter map ", QuoteName(request.name()), " key ",
                       QuoteBytes(key));
 }
@@ -115,7 +115,7 @@ ApplyResult CounterMapState::Add(const v1::Request& request,
   int64_t sum = 0;
   if (__builtin_add_overflow(current, add.delta(), &sum)) {
     SetError(response, absl::StatusCode::kOutOfRange,
-             absl::StrCat(Describe(request, add.key()), ": adding ",
+             absl::StrCat(QuoteKey(request, add.key()), ": adding ",
                           add.delta(), " to ", current, " overflows int64"));
     return {};
   }
@@ -131,7 +131,7 @@ ApplyResult CounterMapState::CompareAndSet(const v1::Request& request,
   const int64_t current = it == counts_.end() ? 0 : it->second.value;
   if (cas.expect() != current) {
     SetError(response, absl::StatusCode::kFailedPrecondition,
-             absl::StrCat(Describe(request, cas.key()), ": expected ",
+             absl::StrCat(QuoteKey(request, cas.key()), ": expected ",
                           cas.expect(), ", current value is ", current),
              current);
     return {};

@@ -17,7 +17,7 @@
 namespace atomix::broker {
 namespace {
 
-std::string Describe(const v1::Request& request, const std::string& key) {
+std::string QuoteKey(const v1::Request& request, const std::string& key) {
   return absl::StrCat("map ", QuoteName(request.name()), " key ",
                       QuoteBytes(key));
 }
@@ -418,7 +418,7 @@ bool MapState::CheckVersion(const v1::Request& request, const std::string& key,
   }
   if (it->second.version != if_version) {
     SetError(response, absl::StatusCode::kFailedPrecondition,
-             absl::StrCat(Describe(request, key), ": expected version ",
+             absl::StrCat(QuoteKey(request, key), ": expected version ",
                           if_version, ", current version is ",
                           it->second.version),
              it->second.version);
