@@ -218,8 +218,8 @@ class ATOMIX_EXPORT Transaction {
   Transaction& Write(internal::RawWrite::Op op, int type, const std::string& name,
                      std::string key, std::string value, int64_t number,
                      const WriteOptions* options = nullptr) {
-    internal::RawWrite write{op, type, name, std::move(key), std::move(value), number};
-    if (options != nullptr) write.options = *options;
+    internal::RawWrite write{op, type, name, std::move(key), std::move(value), number,
+                             options != nullptr ? *options : WriteOptions{}};
     (txn_.in_failure ? txn_.failure : txn_.success).push_back(std::move(write));
     return *this;
   }

@@ -40,7 +40,7 @@ hidden() {
 }
 expect "$DIR.core.syms" "atomix::DefaultClient()"
 expect "$DIR.core.syms" "atomix::Client::Connect("
-expect "$DIR.core.syms" "atomix::CurrentVersion(absl::lts_20220623::Status const&)"
+expect "$DIR.core.syms" "atomix::CurrentVersion(absl::"
 expect "$DIR.sdk.syms" "atomix::GetCounter(std::basic_string_view"
 expect "$DIR.sdk.syms" "atomix::Counter::Increment("
 # An internal/ core: the public templates (Map<K,V>) call it from the
