@@ -57,8 +57,9 @@ echo "exports: $(grep -c ' atomix::' "$DIR.core.syms") atomix:: symbols in libat
      "$(grep -c ' atomix::' "$DIR.sdk.syms") in libatomix_sdk.so; no private class"
 
 # Every example, linked to the shared SDK.
-ldd "$DIR/docs/examples/example_counter" | grep -q "libatomix_sdk.so.$MAJOR => $DIR" ||
-  fail "example_counter is not linked to the shared SDK"
+libs="$(ldd "$DIR/docs/examples/example_counter")"
+grep -q "libatomix_sdk.so.$MAJOR => $DIR" <<< "$libs" ||
+  fail "example_counter is not linked to the shared SDK: $libs"
 bash "$HERE/../examples_run.sh" "$BROKER" "$DIR/docs/examples"
 
 # Installed: CMake and pkg-config downstream builds.
