@@ -35,9 +35,6 @@ echo "SONAMEs: libatomix_{proto,sdk_core,sdk}.so.$MAJOR"
 nm -DC --defined-only "$DIR/sdk/libatomix_sdk_core.so" > "$DIR.core.syms"
 nm -DC --defined-only "$DIR/primitives/libatomix_sdk.so" > "$DIR.sdk.syms"
 expect() { grep -qF -- "$2" "$1" || fail "$(basename "$1") does not export $2"; }
-hidden() {
-  if grep -qF -- "$2" "$1"; then grep -F -- "$2" "$1" | head -3; fail "$(basename "$1") exports $2"; fi
-}
 expect "$DIR.core.syms" "atomix::DefaultClient()"
 expect "$DIR.core.syms" "atomix::Client::Connect("
 expect "$DIR.core.syms" "atomix::CurrentVersion(absl::"
@@ -46,12 +43,10 @@ expect "$DIR.sdk.syms" "atomix::Counter::Increment("
 # An internal/ core: the public templates (Map<K,V>) call it from the
 # application's code.
 expect "$DIR.sdk.syms" "atomix::internal::MapCore::"
-for private in "atomix::internal::ClientCore::" "atomix::internal::StreamCore" \
-               "atomix::internal::UnaryCore" "atomix::internal::WatchHub::" \
-               "atomix::internal::Executor::" "atomix::internal::CallQueue::" \
-               "atomix::internal::Backoff::"; do
-  hidden "$DIR.core.syms" "$private"
-  hidden "$DIR.sdk.syms" "$private"
+# The SDK's private classes: no member, vtable or typeinfo of theirs.
+private='(for | )atomix::internal::(ClientCore|StreamCore|UnaryCore|WatchHub|WatchStream|Executor|CallQueue|PendingCall|Backoff)(::| *$)'
+for syms in "$DIR.core.syms" "$DIR.sdk.syms"; do
+  if grep -E "$private" "$syms"; then fail "$(basename "$syms") exports private classes"; fi
 done
 echo "exports: $(grep -c ' atomix::' "$DIR.core.syms") atomix:: symbols in libatomix_sdk_core.so," \
      "$(grep -c ' atomix::' "$DIR.sdk.syms") in libatomix_sdk.so; no private class"
