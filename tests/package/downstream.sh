@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the install and package tests.
 # build_downstream OUT: compiles tests/package/downstream.cc into OUT with
 # only `pkg-config --cflags --libs atomix`, under the caller's PKG_CONFIG_*

@@ -72,6 +72,7 @@ echo "control: scripts, conffiles and $depends"
 ROOT="$WORK/root"
 dpkg-deb -x "$DEB" "$ROOT"
 UNIT="$ROOT/lib/systemd/system/atomix-broker.service"
+# shellcheck disable=SC2016  # ${ATOMIX_*} are systemd's, not the shell's
 for line in 'User=atomix' 'StateDirectory=atomix' 'Restart=on-failure' 'NoNewPrivileges=yes' \
             'ProtectSystem=strict' 'ReadWritePaths=/var/lib/atomix' \
             'EnvironmentFile=-/etc/default/atomix-broker' \
@@ -101,7 +102,8 @@ PKG_CONFIG_SYSROOT_DIR="$ROOT" PKG_CONFIG_PATH="$ROOT/usr/lib/pkgconfig" \
 BROKER_PID=$!
 for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
 [ -s "$WORK/port" ] || fail "the extracted broker did not start"
-export ATOMIX_BROKER="127.0.0.1:$(cat "$WORK/port")"
+ATOMIX_BROKER="127.0.0.1:$(cat "$WORK/port")"
+export ATOMIX_BROKER
 for want in counter=1 counter=2; do
   out="$("$WORK/downstream" package-downstream)"
   [ "$out" = "$want" ] || fail "downstream printed '$out', want '$want'"
