@@ -9,7 +9,7 @@ HTTP_LISTEN ?= 127.0.0.1:5680
 DATA_DIR ?= ./data
 BENCH_ARGS ?=
 
-.PHONY: all deps configure build run test test-sanitize bench clean
+.PHONY: all deps configure build run test test-sanitize bench package clean
 
 all: build
 
@@ -39,6 +39,13 @@ bench: configure
 	@bash scripts/install-deps.sh bench
 	cmake --build $(BUILD_DIR) -j$(JOBS) --target atomix-broker atomix-bench
 	bench/compare --build $(BUILD_DIR) $(BENCH_ARGS)
+
+# The .deb, $(BUILD_DIR)/atomix_<version>_amd64.deb: broker, CLI, SDK,
+# atomix.pc and the systemd unit (docs/operations.md, "Packages"). Builds
+# only what the package installs.
+package: configure
+	cmake --build $(BUILD_DIR) -j$(JOBS) --target atomix-installed
+	cd $(BUILD_DIR) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD_DIR) build-sanitize

@@ -60,6 +60,7 @@
 #include "atomix/call_options.h"
 #include "atomix/channel.h"
 #include "atomix/client.h"
+#include "atomix/export.h"
 #include "atomix/future.h"
 #include "atomix/versioned.h"
 #include "atomix/watch.h"
@@ -68,7 +69,7 @@ namespace atomix {
 
 // What an Await returns: the generation that passed, this party's arrival
 // number in it, and the revision of the step that tripped the barrier.
-struct BarrierPassed {
+struct ATOMIX_EXPORT BarrierPassed {
   int64_t generation = 0;
   int64_t arrival = 0;
   Version revision = 0;
@@ -84,7 +85,7 @@ struct BarrierPassed {
 //              cancelled Await leaves without an event; the next event
 //              counts without it.
 //   kResync:   the state at `revision` after history was lost.
-struct BarrierEvent {
+struct ATOMIX_EXPORT BarrierEvent {
   EventType type = EventType::kInserted;
   Version revision = 0;
   int64_t generation = 0;
@@ -101,11 +102,12 @@ class Barrier;
 namespace internal {
 class ClientCore;
 // Opens a barrier over a client core. Not part of the public API.
-absl::StatusOr<Barrier> GetBarrier(std::shared_ptr<ClientCore> core, std::string_view name,
-                                   int64_t parties, const CallOptions& options = {});
+ATOMIX_EXPORT absl::StatusOr<Barrier> GetBarrier(std::shared_ptr<ClientCore> core,
+                                                 std::string_view name, int64_t parties,
+                                                 const CallOptions& options = {});
 }  // namespace internal
 
-class Barrier {
+class ATOMIX_EXPORT Barrier {
  public:
   const std::string& name() const { return name_; }
 
@@ -146,11 +148,11 @@ class Barrier {
 // if it has no count yet. Fails early, with the broker's status, on a bad
 // name or count (INVALID_ARGUMENT), a name bound to another type or a
 // barrier with another count (FAILED_PRECONDITION).
-absl::StatusOr<Barrier> GetBarrier(const Client& client, std::string_view name, int64_t parties,
-                                   const CallOptions& options = {});
+ATOMIX_EXPORT absl::StatusOr<Barrier> GetBarrier(const Client& client, std::string_view name,
+                                                 int64_t parties, const CallOptions& options = {});
 // The same through DefaultClient().
-absl::StatusOr<Barrier> GetBarrier(std::string_view name, int64_t parties,
-                                   const CallOptions& options = {});
+ATOMIX_EXPORT absl::StatusOr<Barrier> GetBarrier(std::string_view name, int64_t parties,
+                                                 const CallOptions& options = {});
 
 }  // namespace atomix
 

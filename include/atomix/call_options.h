@@ -20,9 +20,11 @@
 #include <optional>
 #include <stop_token>
 
+#include "atomix/export.h"
+
 namespace atomix {
 
-struct CallOptions {
+struct ATOMIX_EXPORT CallOptions {
   // Time allowed from the start of the call.
   std::optional<std::chrono::nanoseconds> timeout;
   // Absolute deadline on the steady clock.

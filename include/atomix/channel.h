@@ -78,6 +78,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "atomix/export.h"
 
 namespace atomix {
 
@@ -90,7 +91,7 @@ template <class T>
 class ChannelWriter;
 
 // Shared by a Subscription and its thread.
-struct SubscriptionState {
+struct ATOMIX_EXPORT SubscriptionState {
   bool cancelled = false;      // Guarded by the channel's mutex.
   bool in_callback = false;    // Guarded by the channel's mutex.
   std::thread::id thread_id;   // Guarded by the channel's mutex; set as the thread starts.
@@ -100,7 +101,7 @@ struct SubscriptionState {
 
 // A running callback subscription of a Channel (see Channel::OnReceive).
 // Move-only. Destroying it cancels it.
-class Subscription {
+class ATOMIX_EXPORT Subscription {
  public:
   Subscription() = default;
   Subscription(Subscription&& other) noexcept { *this = std::move(other); }

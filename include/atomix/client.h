@@ -53,6 +53,7 @@
 
 #include "absl/status/statusor.h"
 #include "atomix/channel.h"
+#include "atomix/export.h"
 #include "atomix/session.h"
 
 namespace atomix {
@@ -61,7 +62,7 @@ namespace internal {
 class ClientCore;
 }
 
-struct ClientOptions {
+struct ATOMIX_EXPORT ClientOptions {
   enum class Transport {
     // One bidirectional stream with request coalescing (the default).
     kStream,
@@ -91,7 +92,7 @@ struct ClientOptions {
   std::chrono::milliseconds session_ttl{10000};
 };
 
-class Client {
+class ATOMIX_EXPORT Client {
  public:
   // Connects and waits up to options.connect_timeout for the broker and its
   // session. UNAVAILABLE (naming the endpoints) if none answers in time, and
@@ -157,7 +158,7 @@ class Client {
 // client closes its session (waiting at most 500 ms for the broker) and then
 // lets the signal end the process as it would have. A process killed
 // otherwise (SIGKILL, a crash, _exit) leaves the session to expire.
-Client DefaultClient();
+ATOMIX_EXPORT Client DefaultClient();
 
 // Closes the default client's session now, if DefaultClient() was ever
 // called, waiting at most `grace` for the broker; afterwards the default
@@ -165,10 +166,10 @@ Client DefaultClient();
 // For applications that manage their own exit (a SIGTERM handler of their
 // own, _exit, quick_exit). Safe from any thread, any number of times; it
 // must not be called from a signal handler.
-void Shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(500));
+ATOMIX_EXPORT void Shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(500));
 
 // For primitives: the shared core behind a client handle.
-std::shared_ptr<internal::ClientCore> internal_core(const Client& c);
+ATOMIX_EXPORT std::shared_ptr<internal::ClientCore> internal_core(const Client& c);
 
 }  // namespace atomix
 

@@ -45,6 +45,7 @@
 #include "atomix/call_options.h"
 #include "atomix/channel.h"
 #include "atomix/client.h"
+#include "atomix/export.h"
 #include "atomix/future.h"
 #include "atomix/versioned.h"
 #include "atomix/watch.h"
@@ -56,7 +57,7 @@ namespace atomix {
 //   kInserted: only for WithReplay(): the current `value` at the snapshot's
 //              revision (`previous` 0).
 //   kResync:   `value` at `revision` after history was lost (`previous` 0).
-struct CounterEvent {
+struct ATOMIX_EXPORT CounterEvent {
   EventType type = EventType::kUpdated;
   Version revision = 0;
   int64_t value = 0;
@@ -72,11 +73,12 @@ namespace internal {
 class ClientCore;
 // Opens a counter over a client core (the public GetCounter overloads and
 // tests use this). Not part of the public API.
-absl::StatusOr<Counter> GetCounter(std::shared_ptr<ClientCore> core, std::string_view name,
-                                   const CallOptions& options = {});
+ATOMIX_EXPORT absl::StatusOr<Counter> GetCounter(std::shared_ptr<ClientCore> core,
+                                                 std::string_view name,
+                                                 const CallOptions& options = {});
 }  // namespace internal
 
-class Counter {
+class ATOMIX_EXPORT Counter {
  public:
   const std::string& name() const { return name_; }
 
@@ -128,11 +130,12 @@ class Counter {
 // Opens the counter `name` through `client`, creating it if it does not
 // exist. Fails early, with the broker's status, on a bad name
 // (INVALID_ARGUMENT) or a name bound to another type (FAILED_PRECONDITION).
-absl::StatusOr<Counter> GetCounter(const Client& client, std::string_view name,
-                                   const CallOptions& options = {});
+ATOMIX_EXPORT absl::StatusOr<Counter> GetCounter(const Client& client, std::string_view name,
+                                                 const CallOptions& options = {});
 
 // The same through DefaultClient().
-absl::StatusOr<Counter> GetCounter(std::string_view name, const CallOptions& options = {});
+ATOMIX_EXPORT absl::StatusOr<Counter> GetCounter(std::string_view name,
+                                                 const CallOptions& options = {});
 
 }  // namespace atomix
 

@@ -48,13 +48,14 @@
 #include "atomix/call_options.h"
 #include "atomix/channel.h"
 #include "atomix/client.h"
+#include "atomix/export.h"
 #include "atomix/future.h"
 #include "atomix/versioned.h"
 #include "atomix/watch.h"
 
 namespace atomix {
 
-struct Term {
+struct ATOMIX_EXPORT Term {
   // The leader's candidate id; empty when there is no leader.
   std::string leader;
   // The revision at which the leader last changed; 0 if there never was one.
@@ -66,7 +67,7 @@ struct Term {
 };
 
 // Options for opening an election.
-struct ElectionOptions : CallOptions {
+struct ATOMIX_EXPORT ElectionOptions : CallOptions {
   ElectionOptions() = default;
   ElectionOptions(const CallOptions& call) : CallOptions(call) {}  // NOLINT: implicit by design
 
@@ -85,11 +86,12 @@ class Election;
 namespace internal {
 class ClientCore;
 // Opens an election over a client core. Not part of the public API.
-absl::StatusOr<Election> GetElection(std::shared_ptr<ClientCore> core, std::string_view name,
-                                     const ElectionOptions& options = {});
+ATOMIX_EXPORT absl::StatusOr<Election> GetElection(std::shared_ptr<ClientCore> core,
+                                                   std::string_view name,
+                                                   const ElectionOptions& options = {});
 }  // namespace internal
 
-class Election {
+class ATOMIX_EXPORT Election {
  public:
   const std::string& name() const { return name_; }
 
@@ -158,11 +160,12 @@ class Election {
 // Opens the election `name` through `client`, creating it (empty) if it does
 // not exist. Fails early, with the broker's status, on a bad name
 // (INVALID_ARGUMENT) or a name bound to another type (FAILED_PRECONDITION).
-absl::StatusOr<Election> GetElection(const Client& client, std::string_view name,
-                                     const ElectionOptions& options = {});
+ATOMIX_EXPORT absl::StatusOr<Election> GetElection(const Client& client, std::string_view name,
+                                                   const ElectionOptions& options = {});
 
 // The same through DefaultClient().
-absl::StatusOr<Election> GetElection(std::string_view name, const ElectionOptions& options = {});
+ATOMIX_EXPORT absl::StatusOr<Election> GetElection(std::string_view name,
+                                                   const ElectionOptions& options = {});
 
 }  // namespace atomix
 

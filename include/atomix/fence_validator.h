@@ -35,11 +35,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "atomix/export.h"
 #include "atomix/versioned.h"
 
 namespace atomix {
 
-class FenceValidator {
+class ATOMIX_EXPORT FenceValidator {
  public:
   // `resource` names the resource in error messages. `high_water_mark` is
   // the highest fence already accepted (0: none).

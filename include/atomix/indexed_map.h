@@ -75,6 +75,7 @@
 #include "atomix/channel.h"
 #include "atomix/client.h"
 #include "atomix/codec.h"
+#include "atomix/export.h"
 #include "atomix/internal/entry_watch.h"
 #include "atomix/internal/indexed_map_core.h"
 #include "atomix/internal/primitive.h"
@@ -118,7 +119,7 @@ struct IndexedMapEvent {
 };
 
 // Where an Entries() listing starts, and its page size.
-struct IndexedListOptions : CallOptions {
+struct ATOMIX_EXPORT IndexedListOptions : CallOptions {
   IndexedListOptions() = default;
   IndexedListOptions(const CallOptions& call) : CallOptions(call) {}  // NOLINT: implicit
 

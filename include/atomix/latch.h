@@ -60,6 +60,7 @@
 #include "atomix/call_options.h"
 #include "atomix/channel.h"
 #include "atomix/client.h"
+#include "atomix/export.h"
 #include "atomix/future.h"
 #include "atomix/versioned.h"
 #include "atomix/watch.h"
@@ -69,14 +70,14 @@ namespace atomix {
 // What an Await returns: the generation whose count reached zero, and the
 // revision of the step that reached it (or, for an Await of an open latch,
 // the broker's revision when it was answered).
-struct LatchOpened {
+struct ATOMIX_EXPORT LatchOpened {
   int64_t generation = 0;
   Version revision = 0;
   friend bool operator==(const LatchOpened&, const LatchOpened&) = default;
 };
 
 // The state of a latch: its count, its generation and how many Awaits wait.
-struct LatchInfo {
+struct ATOMIX_EXPORT LatchInfo {
   int64_t count = 0;
   int64_t generation = 0;
   int64_t waiters = 0;
@@ -89,7 +90,7 @@ struct LatchInfo {
 //              WithReplay() watch, at the snapshot's revision).
 //   kUpdated:  a CountDown lowered the count (count 0: the latch opened).
 //   kResync:   the state at `revision` after history was lost.
-struct LatchEvent {
+struct ATOMIX_EXPORT LatchEvent {
   EventType type = EventType::kInserted;
   Version revision = 0;
   int64_t count = 0;
@@ -103,12 +104,12 @@ class CountDownLatch;
 namespace internal {
 class ClientCore;
 // Opens a latch over a client core. Not part of the public API.
-absl::StatusOr<CountDownLatch> GetCountDownLatch(std::shared_ptr<ClientCore> core,
-                                                 std::string_view name,
-                                                 const CallOptions& options = {});
+ATOMIX_EXPORT absl::StatusOr<CountDownLatch> GetCountDownLatch(std::shared_ptr<ClientCore> core,
+                                                               std::string_view name,
+                                                               const CallOptions& options = {});
 }  // namespace internal
 
-class CountDownLatch {
+class ATOMIX_EXPORT CountDownLatch {
  public:
   const std::string& name() const { return name_; }
 
@@ -149,11 +150,12 @@ class CountDownLatch {
 // Opens the latch `name` through `client`, creating it (at count 0) if it
 // does not exist. Fails early, with the broker's status, on a bad name
 // (INVALID_ARGUMENT) or a name bound to another type (FAILED_PRECONDITION).
-absl::StatusOr<CountDownLatch> GetCountDownLatch(const Client& client, std::string_view name,
-                                                 const CallOptions& options = {});
+ATOMIX_EXPORT absl::StatusOr<CountDownLatch> GetCountDownLatch(const Client& client,
+                                                               std::string_view name,
+                                                               const CallOptions& options = {});
 // The same through DefaultClient().
-absl::StatusOr<CountDownLatch> GetCountDownLatch(std::string_view name,
-                                                 const CallOptions& options = {});
+ATOMIX_EXPORT absl::StatusOr<CountDownLatch> GetCountDownLatch(std::string_view name,
+                                                               const CallOptions& options = {});
 
 }  // namespace atomix
 

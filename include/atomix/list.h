@@ -84,6 +84,7 @@
 #include "atomix/channel.h"
 #include "atomix/client.h"
 #include "atomix/codec.h"
+#include "atomix/export.h"
 #include "atomix/future.h"
 #include "atomix/internal/entry_watch.h"
 #include "atomix/internal/list_core.h"
@@ -110,7 +111,7 @@ struct ListItem {
 // What a write did: the revision at which it was applied (the version of
 // every item it wrote), the index of the (first) item it wrote, and the
 // list's size after it.
-struct ListWrite {
+struct ATOMIX_EXPORT ListWrite {
   Version version = 0;
   int64_t index = 0;
   int64_t size = 0;

@@ -43,8 +43,8 @@
 #ifndef ATOMIX_LOCK_H_
 #define ATOMIX_LOCK_H_
 
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -55,6 +55,7 @@
 #include "atomix/call_options.h"
 #include "atomix/channel.h"
 #include "atomix/client.h"
+#include "atomix/export.h"
 #include "atomix/future.h"
 #include "atomix/options.h"
 #include "atomix/versioned.h"
@@ -63,7 +64,7 @@
 namespace atomix {
 
 // A lock grant's fence: the broker revision at which it was granted.
-struct Fence {
+struct ATOMIX_EXPORT Fence {
   Version version = 0;
 
   friend auto operator<=>(const Fence&, const Fence&) = default;
@@ -76,7 +77,7 @@ struct Fence {
 //   kUpdated:  passed straight from one holder to the next waiter.
 //   kRemoved:  released (or its session ended) with no one waiting.
 //   kResync:   the holder at `revision` after history was lost.
-struct LockEvent {
+struct ATOMIX_EXPORT LockEvent {
   EventType type = EventType::kInserted;
   Version revision = 0;
   Version fence = 0;
@@ -87,7 +88,7 @@ struct LockEvent {
 };
 
 // For IsLocked: ask about one grant.
-struct LockQueryOptions : CallOptions {
+struct ATOMIX_EXPORT LockQueryOptions : CallOptions {
   LockQueryOptions() = default;
   LockQueryOptions(const CallOptions& call) : CallOptions(call) {}  // NOLINT: implicit by design
 
@@ -106,11 +107,11 @@ class Lock;
 namespace internal {
 class ClientCore;
 // Opens a lock over a client core. Not part of the public API.
-absl::StatusOr<Lock> GetLock(std::shared_ptr<ClientCore> core, std::string_view name,
-                             const CallOptions& options = {});
+ATOMIX_EXPORT absl::StatusOr<Lock> GetLock(std::shared_ptr<ClientCore> core, std::string_view name,
+                                           const CallOptions& options = {});
 }  // namespace internal
 
-class Lock {
+class ATOMIX_EXPORT Lock {
  public:
   const std::string& name() const { return name_; }
 
@@ -174,7 +175,7 @@ class Lock {
 // Holds one grant of a lock and releases it when destroyed (with
 // IfVersion(fence), so it never releases a later holder's grant). Errors of
 // that release are dropped; call Release() to see them.
-class LockGuard {
+class ATOMIX_EXPORT LockGuard {
  public:
   // Acquire()s `lock` and wraps the grant.
   static absl::StatusOr<LockGuard> Acquire(const Lock& lock, const CallOptions& options = {});
@@ -228,11 +229,11 @@ inline WriteOptions IfVersion(Fence fence) { return IfVersion(fence.version); }
 // Opens the lock `name` through `client`, creating it (free) if it does not
 // exist. Fails early, with the broker's status, on a bad name
 // (INVALID_ARGUMENT) or a name bound to another type (FAILED_PRECONDITION).
-absl::StatusOr<Lock> GetLock(const Client& client, std::string_view name,
-                             const CallOptions& options = {});
+ATOMIX_EXPORT absl::StatusOr<Lock> GetLock(const Client& client, std::string_view name,
+                                           const CallOptions& options = {});
 
 // The same through DefaultClient().
-absl::StatusOr<Lock> GetLock(std::string_view name, const CallOptions& options = {});
+ATOMIX_EXPORT absl::StatusOr<Lock> GetLock(std::string_view name, const CallOptions& options = {});
 
 }  // namespace atomix
 

@@ -38,20 +38,21 @@
 #include <utility>
 
 #include "atomix/call_options.h"
+#include "atomix/export.h"
 #include "atomix/versioned.h"
 
 namespace atomix {
 
 // Names one lock grant: the lock's name and the fence its Acquire returned
 // (see atomix/lock.h).
-struct FenceRef {
+struct ATOMIX_EXPORT FenceRef {
   std::string lock;
   Version version = 0;
 
   friend bool operator==(const FenceRef&, const FenceRef&) = default;
 };
 
-struct WriteOptions : CallOptions {
+struct ATOMIX_EXPORT WriteOptions : CallOptions {
   WriteOptions() = default;
   WriteOptions(const CallOptions& call) : CallOptions(call) {}  // NOLINT: implicit by design
 
@@ -111,7 +112,7 @@ inline WriteOptions WithEphemeral() { return WriteOptions().Ephemeral(); }
 // The broker deletes the entry `ttl` after the write.
 inline WriteOptions WithTTL(std::chrono::milliseconds ttl) { return WriteOptions().TTL(ttl); }
 
-struct ListOptions : CallOptions {
+struct ATOMIX_EXPORT ListOptions : CallOptions {
   ListOptions() = default;
   ListOptions(const CallOptions& call) : CallOptions(call) {}  // NOLINT: implicit by design
 

@@ -57,6 +57,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
+#include "atomix/export.h"
 #include "atomix/future.h"
 #include "atomix/internal/map_core.h"
 #include "atomix/lock.h"
@@ -66,7 +67,7 @@
 namespace atomix {
 
 // A prefix lock grant: its prefix (encoded key bytes), fence and session.
-struct PrefixLock {
+struct ATOMIX_EXPORT PrefixLock {
   std::string prefix;
   Fence fence;
   uint64_t session_id = 0;
@@ -77,7 +78,7 @@ struct PrefixLock {
 // Holds one prefix lock grant and unlocks it when destroyed (by its fence,
 // so it never unlocks a later holder's grant). Errors of that unlock are
 // dropped; call Unlock() to see them.
-class PrefixLockGuard {
+class ATOMIX_EXPORT PrefixLockGuard {
  public:
   // Takes charge of `grant`, made on `map` (e.g. by Map::LockPrefixAsync).
   PrefixLockGuard(internal::MapCore map, PrefixLock grant);
@@ -123,18 +124,21 @@ namespace internal {
 // LockPrefixAsync waits (a blocking call: deadline, cancellation, and a
 // grant that crosses the caller giving up is unlocked); with try_only it
 // answers nullopt at once when it would wait.
-Future<std::optional<PrefixLock>> LockPrefixAsync(const MapCore& map, std::string prefix,
-                                                  bool try_only, const CallOptions& options);
-Future<void> UnlockPrefixAsync(const MapCore& map, std::string prefix, const WriteOptions& options);
+ATOMIX_EXPORT Future<std::optional<PrefixLock>> LockPrefixAsync(const MapCore& map,
+                                                                std::string prefix, bool try_only,
+                                                                const CallOptions& options);
+ATOMIX_EXPORT Future<void> UnlockPrefixAsync(const MapCore& map, std::string prefix,
+                                             const WriteOptions& options);
 // One page of held locks after `start_after` (broker default size for 0).
-struct PrefixLockPage {
+struct ATOMIX_EXPORT PrefixLockPage {
   std::vector<PrefixLock> locks;
   bool more = false;
 };
-Future<PrefixLockPage> PrefixLocksAsync(const MapCore& map, std::string start_after, uint32_t limit,
-                                        const CallOptions& options);
+ATOMIX_EXPORT Future<PrefixLockPage> PrefixLocksAsync(const MapCore& map, std::string start_after,
+                                                      uint32_t limit, const CallOptions& options);
 // The whole listing, page by page.
-StreamRange<PrefixLock> PrefixLockRange(const MapCore& map, const ListOptions& options);
+ATOMIX_EXPORT StreamRange<PrefixLock> PrefixLockRange(const MapCore& map,
+                                                      const ListOptions& options);
 
 }  // namespace internal
 }  // namespace atomix

@@ -71,6 +71,7 @@
 #include "atomix/call_options.h"
 #include "atomix/channel.h"
 #include "atomix/client.h"
+#include "atomix/export.h"
 #include "atomix/future.h"
 #include "atomix/lock.h"
 #include "atomix/options.h"
@@ -83,7 +84,7 @@ namespace atomix {
 enum class ReadWriteLockMode { kNone = 0, kRead = 1, kWrite = 2 };
 
 // One grant: its fence, its session and its mode.
-struct ReadWriteLockGrant {
+struct ATOMIX_EXPORT ReadWriteLockGrant {
   Version fence = 0;
   uint64_t session_id = 0;
   ReadWriteLockMode mode = ReadWriteLockMode::kNone;
@@ -92,7 +93,7 @@ struct ReadWriteLockGrant {
 };
 
 // The lock as Get() reads it.
-struct ReadWriteLockInfo {
+struct ATOMIX_EXPORT ReadWriteLockInfo {
   ReadWriteLockMode mode = ReadWriteLockMode::kNone;  // what is held now
   int64_t readers = 0;                                // read grants
   Version writer_fence = 0;                           // 0 without a writer
@@ -109,7 +110,7 @@ struct ReadWriteLockInfo {
 // `mode` and `readers` are the lock's after the change. Grants made or
 // removed in one step (a run of readers, a session's end) are separate
 // events with the same revision.
-struct ReadWriteLockEvent {
+struct ATOMIX_EXPORT ReadWriteLockEvent {
   EventType type = EventType::kInserted;
   Version revision = 0;
   ReadWriteLockGrant grant;
@@ -126,12 +127,12 @@ class ReadWriteLock;
 namespace internal {
 class ClientCore;
 // Opens a read-write lock over a client core. Not part of the public API.
-absl::StatusOr<ReadWriteLock> GetReadWriteLock(std::shared_ptr<ClientCore> core,
-                                               std::string_view name,
-                                               const CallOptions& options = {});
+ATOMIX_EXPORT absl::StatusOr<ReadWriteLock> GetReadWriteLock(std::shared_ptr<ClientCore> core,
+                                                             std::string_view name,
+                                                             const CallOptions& options = {});
 }  // namespace internal
 
-class ReadWriteLock {
+class ATOMIX_EXPORT ReadWriteLock {
  public:
   const std::string& name() const { return name_; }
 
@@ -203,7 +204,7 @@ class ReadWriteLock {
 // Holds one grant (read or write) and releases it when destroyed, by its
 // fence, so it never releases another grant. Errors of that release are
 // dropped; call Release() to see them.
-class ReadWriteLockGuard {
+class ATOMIX_EXPORT ReadWriteLockGuard {
  public:
   // AcquireRead() / AcquireWrite() and wrap the grant.
   static absl::StatusOr<ReadWriteLockGuard> AcquireRead(const ReadWriteLock& lock,
@@ -262,12 +263,13 @@ inline WriteOptions IfFence(const ReadWriteLockGuard& guard) {
 // Opens the read-write lock `name` through `client`, creating it (free) if
 // it does not exist. Fails early, with the broker's status, on a bad name
 // (INVALID_ARGUMENT) or a name bound to another type (FAILED_PRECONDITION).
-absl::StatusOr<ReadWriteLock> GetReadWriteLock(const Client& client, std::string_view name,
-                                               const CallOptions& options = {});
+ATOMIX_EXPORT absl::StatusOr<ReadWriteLock> GetReadWriteLock(const Client& client,
+                                                             std::string_view name,
+                                                             const CallOptions& options = {});
 
 // The same through DefaultClient().
-absl::StatusOr<ReadWriteLock> GetReadWriteLock(std::string_view name,
-                                               const CallOptions& options = {});
+ATOMIX_EXPORT absl::StatusOr<ReadWriteLock> GetReadWriteLock(std::string_view name,
+                                                             const CallOptions& options = {});
 
 }  // namespace atomix
 

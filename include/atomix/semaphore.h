@@ -71,6 +71,7 @@
 #include "atomix/call_options.h"
 #include "atomix/channel.h"
 #include "atomix/client.h"
+#include "atomix/export.h"
 #include "atomix/future.h"
 #include "atomix/lock.h"
 #include "atomix/options.h"
@@ -81,7 +82,7 @@
 namespace atomix {
 
 // A grant: its fence and how many permits it holds.
-struct Permits {
+struct ATOMIX_EXPORT Permits {
   Fence fence;
   int64_t count = 0;
 
@@ -89,7 +90,7 @@ struct Permits {
 };
 
 // One grant as Holders() and watches report it.
-struct SemaphoreHolder {
+struct ATOMIX_EXPORT SemaphoreHolder {
   Version fence = 0;
   uint64_t session_id = 0;
   int64_t permits = 0;
@@ -109,7 +110,7 @@ struct SemaphoreHolder {
 //              held).
 //   kResync:   the whole state (`holders`) at `revision` after history was
 //              lost.
-struct SemaphoreEvent {
+struct ATOMIX_EXPORT SemaphoreEvent {
   EventType type = EventType::kInserted;
   Version revision = 0;
   int64_t permits = 0;
@@ -126,11 +127,12 @@ class Semaphore;
 namespace internal {
 class ClientCore;
 // Opens a semaphore over a client core. Not part of the public API.
-absl::StatusOr<Semaphore> GetSemaphore(std::shared_ptr<ClientCore> core, std::string_view name,
-                                       int64_t permits, const CallOptions& options = {});
+ATOMIX_EXPORT absl::StatusOr<Semaphore> GetSemaphore(std::shared_ptr<ClientCore> core,
+                                                     std::string_view name, int64_t permits,
+                                                     const CallOptions& options = {});
 }  // namespace internal
 
-class Semaphore {
+class ATOMIX_EXPORT Semaphore {
  public:
   const std::string& name() const { return name_; }
 
@@ -206,7 +208,7 @@ class Semaphore {
 // (Release(count, IfVersion(fence))), so it never gives back permits of
 // another grant. Errors of that release are dropped; call Release() to see
 // them.
-class SemaphoreGuard {
+class ATOMIX_EXPORT SemaphoreGuard {
  public:
   // Acquire(n)s `semaphore` and wraps the grant.
   static absl::StatusOr<SemaphoreGuard> Acquire(const Semaphore& semaphore, int64_t n = 1,
@@ -259,12 +261,13 @@ inline WriteOptions IfFence(const SemaphoreGuard& guard) {
 // if it has no count yet. INVALID_ARGUMENT for a bad name or count;
 // FAILED_PRECONDITION for a name bound to another type or a semaphore that
 // already has another count (the message names both).
-absl::StatusOr<Semaphore> GetSemaphore(const Client& client, std::string_view name, int64_t permits,
-                                       const CallOptions& options = {});
+ATOMIX_EXPORT absl::StatusOr<Semaphore> GetSemaphore(const Client& client, std::string_view name,
+                                                     int64_t permits,
+                                                     const CallOptions& options = {});
 
 // The same through DefaultClient().
-absl::StatusOr<Semaphore> GetSemaphore(std::string_view name, int64_t permits,
-                                       const CallOptions& options = {});
+ATOMIX_EXPORT absl::StatusOr<Semaphore> GetSemaphore(std::string_view name, int64_t permits,
+                                                     const CallOptions& options = {});
 
 }  // namespace atomix
 

@@ -36,6 +36,8 @@
 #include <memory>
 #include <stop_token>
 
+#include "atomix/export.h"
+
 namespace atomix {
 
 namespace internal {
@@ -50,12 +52,12 @@ enum class SessionState {
 };
 
 // "connected", "suspended", "lost" or "reconnected".
-const char* SessionStateName(SessionState state);
+ATOMIX_EXPORT const char* SessionStateName(SessionState state);
 
 // One session of a client, as it was when Client::session() returned it.
 // A client that replaces a lost session hands out a new Session; this one
 // stays lost.
-class Session {
+class ATOMIX_EXPORT Session {
  public:
   // The broker's id of this session; 0 when the client runs without a
   // session (a broker that does not support sessions).

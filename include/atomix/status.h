@@ -26,6 +26,7 @@
 #include <optional>
 
 #include "absl/status/status.h"
+#include "atomix/export.h"
 
 namespace atomix {
 
@@ -34,7 +35,7 @@ namespace atomix {
 inline constexpr char kCurrentPayloadUrl[] = "type.atomix.dev/current";
 
 // The current version or value carried by a mismatch error, if any.
-std::optional<int64_t> CurrentVersion(const absl::Status& status);
+ATOMIX_EXPORT std::optional<int64_t> CurrentVersion(const absl::Status& status);
 
 }  // namespace atomix
 

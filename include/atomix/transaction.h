@@ -56,6 +56,7 @@
 #include "atomix/call_options.h"
 #include "atomix/client.h"
 #include "atomix/counter.h"
+#include "atomix/export.h"
 #include "atomix/future.h"
 #include "atomix/internal/txn_core.h"
 #include "atomix/lock.h"
@@ -67,7 +68,7 @@
 namespace atomix {
 
 // What one write of the applied branch did.
-struct TxnWriteResult {
+struct ATOMIX_EXPORT TxnWriteResult {
   // Whether it changed anything (false for removing an absent entry).
   bool changed = false;
   // Map and Value writes: the version of the entry it replaced or removed;
@@ -78,7 +79,7 @@ struct TxnWriteResult {
 };
 
 // The outcome of a transaction that the broker applied.
-struct TxnResult {
+struct ATOMIX_EXPORT TxnResult {
   // Whether every comparison held, so the writes before Else() applied.
   bool succeeded = false;
   // The index of the first comparison that did not hold (in If... order);
@@ -94,7 +95,7 @@ struct TxnResult {
   std::vector<TxnWriteResult> results;
 };
 
-class Transaction {
+class ATOMIX_EXPORT Transaction {
  public:
   // A transaction on `client`'s connection, or on DefaultClient().
   explicit Transaction(const Client& client) : core_(internal_core(client)) {}
@@ -217,8 +218,8 @@ class Transaction {
   Transaction& Write(internal::RawWrite::Op op, int type, const std::string& name,
                      std::string key, std::string value, int64_t number,
                      const WriteOptions* options = nullptr) {
-    internal::RawWrite write{op, type, name, std::move(key), std::move(value), number};
-    if (options != nullptr) write.options = *options;
+    internal::RawWrite write{op, type, name, std::move(key), std::move(value), number,
+                             options != nullptr ? *options : WriteOptions{}};
     (txn_.in_failure ? txn_.failure : txn_.success).push_back(std::move(write));
     return *this;
   }

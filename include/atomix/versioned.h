@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "atomix/export.h"
+
 namespace atomix {
 
 using Version = int64_t;
@@ -29,7 +31,7 @@ struct Versioned {
 // Result of a mutation on a Set: whether it changed anything, and the
 // revision at which it did (or the element's current version when it did
 // not, or 0).
-struct Change {
+struct ATOMIX_EXPORT Change {
   bool changed = false;
   Version version = 0;
 

@@ -65,6 +65,7 @@
 #include <utility>
 
 #include "atomix/call_options.h"
+#include "atomix/export.h"
 #include "atomix/options.h"
 #include "atomix/versioned.h"
 
@@ -96,7 +97,7 @@ enum class ResyncReason {
   kNewBroker,
 };
 
-struct WatchOptions : CallOptions {
+struct ATOMIX_EXPORT WatchOptions : CallOptions {
   WatchOptions() = default;
   WatchOptions(const CallOptions& call) : CallOptions(call) {}  // NOLINT: implicit by design
   // Takes the listing's prefix (and deadline), so that

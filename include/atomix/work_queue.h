@@ -87,6 +87,7 @@
 #include "atomix/channel.h"
 #include "atomix/client.h"
 #include "atomix/codec.h"
+#include "atomix/export.h"
 #include "atomix/future.h"
 #include "atomix/internal/primitive.h"
 #include "atomix/internal/work_queue_core.h"
@@ -124,7 +125,7 @@ struct WorkItem {
 //              that acked it.
 //   kResync:   the counts at `revision` after history was lost (id 0).
 // All the events of one step share its revision.
-struct WorkQueueEvent {
+struct ATOMIX_EXPORT WorkQueueEvent {
   EventType type = EventType::kInserted;
   Version revision = 0;
   int64_t id = 0;
@@ -139,7 +140,7 @@ struct WorkQueueEvent {
 };
 
 // Options of Take and TryTake.
-struct TakeOptions : CallOptions {
+struct ATOMIX_EXPORT TakeOptions : CallOptions {
   TakeOptions() = default;
   TakeOptions(const CallOptions& call) : CallOptions(call) {}  // NOLINT: implicit by design
 

@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
+#include "atomix/export.h"
 #include "atomix/future.h"
 #include "atomix/internal/primitive.h"
 #include "atomix/options.h"
@@ -30,13 +31,13 @@ class ClientCore;
 inline constexpr PrimitiveKind kCounterMapKind{10, "counter map", "key"};
 
 // One counter of a listing page: its key bytes, value and version.
-struct RawCount {
+struct ATOMIX_EXPORT RawCount {
   std::string key;
   int64_t value = 0;
   Version version = 0;
 };
 
-struct RawCountPage {
+struct ATOMIX_EXPORT RawCountPage {
   std::vector<RawCount> counts;
   // Whether counters after the page's last key follow.
   bool more = false;
@@ -45,10 +46,10 @@ struct RawCountPage {
 // A counter as the broker sends it in MapEntry.value (listings, watch
 // events, snapshots): 8 bytes, big-endian two's complement. INTERNAL naming
 // the counter map and `key` for any other size.
-absl::StatusOr<int64_t> DecodeCount(std::string_view bytes, std::string_view name,
-                                    const std::string& key);
+ATOMIX_EXPORT absl::StatusOr<int64_t> DecodeCount(std::string_view bytes, std::string_view name,
+                                                  const std::string& key);
 
-class CounterMapCore {
+class ATOMIX_EXPORT CounterMapCore {
  public:
   // Opens (creating if needed) the counter map `name` on the broker.
   static absl::StatusOr<CounterMapCore> Open(std::shared_ptr<ClientCore> core,
@@ -91,7 +92,7 @@ class CounterMapCore {
 
 // Walks a listing page by page, each page starting after the last key of the
 // one before. Every page is one read with `options` as its CallOptions.
-class CounterMapCursor {
+class ATOMIX_EXPORT CounterMapCursor {
  public:
   CounterMapCursor(CounterMapCore map, ListOptions options)
       : map_(std::move(map)), options_(std::move(options)) {}

@@ -28,6 +28,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "atomix/export.h"
 
 namespace atomix {
 
@@ -50,7 +51,7 @@ struct ResultOf<void> {
 template <class T>
 using Result = typename ResultOf<T>::type;
 
-class FutureSignal {
+class ATOMIX_EXPORT FutureSignal {
  public:
   // Callbacks run on `executor`, or inline without one.
   explicit FutureSignal(std::shared_ptr<Executor> executor = nullptr);

@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
+#include "atomix/export.h"
 #include "atomix/future.h"
 #include "atomix/internal/map_core.h"
 #include "atomix/internal/primitive.h"
@@ -34,7 +35,7 @@ inline constexpr PrimitiveKind kIndexedMapKind{8, "indexed map", "key"};
 // Which entry a Navigate reads (atomix.v1.IndexedMapNavigate.Where).
 enum class IndexedMapWhere { kFirst = 1, kLast = 2, kAt = 3, kNext = 4, kPrev = 5 };
 
-class IndexedMapCore {
+class ATOMIX_EXPORT IndexedMapCore {
  public:
   // Opens (creating if needed) the indexed map `name` on the broker.
   static absl::StatusOr<IndexedMapCore> Open(std::shared_ptr<ClientCore> core,
@@ -71,7 +72,7 @@ class IndexedMapCore {
 
 // Walks a listing page by page, each page starting after the last index of
 // the one before. Every page is one read with `options` as its CallOptions.
-class IndexedMapCursor {
+class ATOMIX_EXPORT IndexedMapCursor {
  public:
   IndexedMapCursor(IndexedMapCore map, int64_t after_index, uint32_t page_size, CallOptions options)
       : map_(std::move(map)),

@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
+#include "atomix/export.h"
 #include "atomix/future.h"
 #include "atomix/internal/map_core.h"
 #include "atomix/internal/primitive.h"
@@ -32,7 +33,7 @@ inline constexpr PrimitiveKind kListKind{7, "list", "index"};
 
 // What a write answered: its revision, the index of the (first) item it
 // wrote, and the list's size after it.
-struct RawListWrite {
+struct ATOMIX_EXPORT RawListWrite {
   Version version = 0;
   int64_t index = 0;
   int64_t size = 0;
@@ -40,12 +41,12 @@ struct RawListWrite {
 
 // One page of a slice: items (RawEntry with an empty key, `index` set) and
 // whether more items follow before the slice's stop.
-struct RawListPage {
+struct ATOMIX_EXPORT RawListPage {
   std::vector<RawEntry> items;
   bool more = false;
 };
 
-class ListCore {
+class ATOMIX_EXPORT ListCore {
  public:
   // Opens (creating if needed) the list `name` on the broker.
   static absl::StatusOr<ListCore> Open(std::shared_ptr<ClientCore> core, std::string_view name,
@@ -89,7 +90,7 @@ class ListCore {
 // the last item of the one before. Every page is one read with `options`.
 // A list that shrank below the cursor between pages ends the walk (the
 // broker answers OUT_OF_RANGE for a start past the end).
-class ListCursor {
+class ATOMIX_EXPORT ListCursor {
  public:
   ListCursor(ListCore list, int64_t start, std::optional<int64_t> stop, ListOptions options)
       : list_(std::move(list)), next_(start), stop_(stop), options_(std::move(options)) {}

@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
+#include "atomix/export.h"
 #include "atomix/future.h"
 #include "atomix/internal/primitive.h"
 #include "atomix/options.h"
@@ -30,7 +31,7 @@ class ClientCore;
 inline constexpr PrimitiveKind kMapKind{3, "map", "key"};
 
 // One entry of a listing page, as bytes. `value` is empty for keys-only pages.
-struct RawEntry {
+struct ATOMIX_EXPORT RawEntry {
   std::string key;
   std::string value;
   Version version = 0;
@@ -38,13 +39,13 @@ struct RawEntry {
   int64_t index = 0;
 };
 
-struct RawEntryPage {
+struct ATOMIX_EXPORT RawEntryPage {
   std::vector<RawEntry> entries;
   // Whether entries after the page's last key follow.
   bool more = false;
 };
 
-class MapCore {
+class ATOMIX_EXPORT MapCore {
  public:
   // Opens (creating if needed) the map `name` on the broker.
   static absl::StatusOr<MapCore> Open(std::shared_ptr<ClientCore> core, std::string_view name,
@@ -85,7 +86,7 @@ class MapCore {
 
 // Walks a listing page by page, each page starting after the last key of the
 // one before. Every page is one read with `options` as its CallOptions.
-class MapCursor {
+class ATOMIX_EXPORT MapCursor {
  public:
   MapCursor(MapCore map, ListOptions options, bool keys_only)
       : map_(std::move(map)), options_(std::move(options)), keys_only_(keys_only) {}

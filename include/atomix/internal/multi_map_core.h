@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
+#include "atomix/export.h"
 #include "atomix/future.h"
 #include "atomix/internal/map_core.h"
 #include "atomix/internal/primitive.h"
@@ -28,7 +29,7 @@ namespace atomix {
 // What a MultiMap RemoveAll or Clear removed: the number of (key, value)
 // pairs, and the revision at which it removed them all (0, and no revision
 // taken, when there was nothing to remove).
-struct RemovedPairs {
+struct ATOMIX_EXPORT RemovedPairs {
   int64_t count = 0;
   Version version = 0;
 
@@ -44,7 +45,7 @@ class ClientCore;
 // atomix.v1.MULTI_MAP = 9.
 inline constexpr PrimitiveKind kMultiMapKind{9, "multimap", "key"};
 
-class MultiMapCore {
+class ATOMIX_EXPORT MultiMapCore {
  public:
   // Opens (creating if needed) the multimap `name` on the broker.
   static absl::StatusOr<MultiMapCore> Open(std::shared_ptr<ClientCore> core, std::string_view name,
@@ -87,7 +88,7 @@ class MultiMapCore {
 // the one before: one key's values (`key` set; ListOptions::prefix must then
 // be empty) or every pair whose key starts with options.prefix. Every page
 // is one read with `options` as its CallOptions.
-class MultiMapCursor {
+class ATOMIX_EXPORT MultiMapCursor {
  public:
   MultiMapCursor(MultiMapCore multimap, std::optional<std::string> key, ListOptions options)
       : multimap_(std::move(multimap)), key_(std::move(key)), options_(std::move(options)) {}

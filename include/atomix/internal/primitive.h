@@ -21,6 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
+#include "atomix/export.h"
 #include "atomix/stream_range.h"
 
 namespace atomix::internal {
@@ -31,7 +32,7 @@ class ClientCore;
 // number and its names. Each primitive defines its own constant beside its
 // proxy (kMapKind in map_core.h, kCounterKind in counter.cc, ...), so the
 // SDK core never lists primitives.
-struct PrimitiveKind {
+struct ATOMIX_EXPORT PrimitiveKind {
   // The atomix.v1.PrimitiveType value.
   int wire_type = 0;
   // "counter", "map", ...: how messages name the primitive.
@@ -45,29 +46,30 @@ struct PrimitiveKind {
 // INVALID_ARGUMENT for a bad name, FAILED_PRECONDITION for a name bound to
 // another type, UNAVAILABLE / DEADLINE_EXCEEDED from the transport.
 // INVALID_ARGUMENT without a round trip if `core` is null.
-absl::Status OpenPrimitive(const std::shared_ptr<ClientCore>& core, const PrimitiveKind& kind,
-                           std::string_view name, const CallOptions& options);
+ATOMIX_EXPORT absl::Status OpenPrimitive(const std::shared_ptr<ClientCore>& core,
+                                         const PrimitiveKind& kind, std::string_view name,
+                                         const CallOptions& options);
 
 // Builds the status of a failed decode: always INVALID_ARGUMENT, the message
 // starting "cannot decode <type_name>: " (kept as is if the codec's message
 // already starts with "cannot decode "), followed by the primitive and, when
 // `key` is not null, the (escaped, possibly shortened) key bytes:
 //   cannot decode int64: expected 8 bytes, got 3 (map "scores", key "alice")
-absl::Status DecodeFailure(const absl::Status& codec_status, std::string_view type_name,
-                           const PrimitiveKind& kind, std::string_view name,
-                           const std::string* key);
+ATOMIX_EXPORT absl::Status DecodeFailure(const absl::Status& codec_status,
+                                         std::string_view type_name, const PrimitiveKind& kind,
+                                         std::string_view name, const std::string* key);
 
 // INTERNAL: the broker sent a watch event or snapshot of `kind` at
 // `revision` whose detail is missing (a protocol 1.0 broker) or does not
 // parse.
-absl::Status BadWatchDetail(const PrimitiveKind& kind, int64_t revision);
+ATOMIX_EXPORT absl::Status BadWatchDetail(const PrimitiveKind& kind, int64_t revision);
 
 // INTERNAL for a listing page of `kind` `name` that cannot be right: its
 // first item does not follow the last item of the page before
 // ("broker listed map \"m\" out of order"), or it is empty while more
 // pages follow.
-absl::Status ListedOutOfOrder(const PrimitiveKind& kind, std::string_view name);
-absl::Status EmptyPageWithMore(const PrimitiveKind& kind, std::string_view name);
+ATOMIX_EXPORT absl::Status ListedOutOfOrder(const PrimitiveKind& kind, std::string_view name);
+ATOMIX_EXPORT absl::Status EmptyPageWithMore(const PrimitiveKind& kind, std::string_view name);
 
 // Decodes `bytes` with codec C, annotating a failure with DecodeFailure.
 template <class T, class C>

@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
+#include "atomix/export.h"
 #include "atomix/future.h"
 #include "atomix/internal/primitive.h"
 #include "atomix/options.h"
@@ -28,13 +29,13 @@ class ClientCore;
 // atomix.v1.SET = 4.
 inline constexpr PrimitiveKind kSetKind{4, "set", "element"};
 
-struct RawElementPage {
+struct ATOMIX_EXPORT RawElementPage {
   std::vector<Versioned<std::string>> elements;
   // Whether elements after the page's last one follow.
   bool more = false;
 };
 
-class SetCore {
+class ATOMIX_EXPORT SetCore {
  public:
   // Opens (creating if needed) the set `name` on the broker.
   static absl::StatusOr<SetCore> Open(std::shared_ptr<ClientCore> core, std::string_view name,
@@ -68,7 +69,7 @@ class SetCore {
 // the prefix with its last byte lowered and sixteen 0xff bytes appended), skips
 // any element that still sorts before the prefix, and stops at the first
 // element past it.
-class SetCursor {
+class ATOMIX_EXPORT SetCursor {
  public:
   SetCursor(SetCore set, ListOptions options);
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "atomix/call_options.h"
+#include "atomix/export.h"
 #include "atomix/future.h"
 #include "atomix/options.h"
 
@@ -30,7 +31,7 @@ inline constexpr int kTxnLock = 5;
 
 // One comparison (atomix.v1.TxnCompare). `number` is the version, counter
 // value or fence; for kExists, 1 (exists) or 0 (absent).
-struct RawCompare {
+struct ATOMIX_EXPORT RawCompare {
   enum Check { kVersion, kValue, kExists, kCounter, kFence };
   Check check = kVersion;
   int type = 0;
@@ -43,7 +44,7 @@ struct RawCompare {
 // One write (atomix.v1.TxnWrite). `number` is the counter value or delta;
 // `options` the lifetime of a put or set (ephemeral, TTL) and anything
 // else the caller set, which the transaction refuses.
-struct RawWrite {
+struct ATOMIX_EXPORT RawWrite {
   enum Op { kMapPut, kMapRemove, kValueSet, kValueDelete, kCounterSet, kCounterAdd };
   Op op = kMapPut;
   int type = 0;
@@ -54,7 +55,7 @@ struct RawWrite {
   WriteOptions options;
 };
 
-struct RawTxn {
+struct ATOMIX_EXPORT RawTxn {
   std::vector<RawCompare> compares;
   std::vector<RawWrite> success;
   std::vector<RawWrite> failure;
@@ -64,8 +65,8 @@ struct RawTxn {
 // Sends `txn` as one sequenced request on `core`. INVALID_ARGUMENT without
 // a round trip for a write option a transaction does not take, or a null
 // core.
-Future<TxnResult> CommitTxn(const std::shared_ptr<ClientCore>& core, const RawTxn& txn,
-                            const CallOptions& options);
+ATOMIX_EXPORT Future<TxnResult> CommitTxn(const std::shared_ptr<ClientCore>& core,
+                                          const RawTxn& txn, const CallOptions& options);
 
 }  // namespace internal
 }  // namespace atomix

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
+#include "atomix/export.h"
 #include "atomix/future.h"
 #include "atomix/internal/primitive.h"
 #include "atomix/options.h"
@@ -26,7 +27,7 @@ class ClientCore;
 // atomix.v1.VALUE = 2.
 inline constexpr PrimitiveKind kValueKind{2, "value", "key"};
 
-class ValueCore {
+class ATOMIX_EXPORT ValueCore {
  public:
   // Opens (creating if needed) the value `name` on the broker.
   static absl::StatusOr<ValueCore> Open(std::shared_ptr<ClientCore> core, std::string_view name,

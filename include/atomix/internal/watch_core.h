@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "atomix/channel.h"
+#include "atomix/export.h"
 #include "atomix/internal/map_core.h"
 #include "atomix/internal/primitive.h"
 #include "atomix/versioned.h"
@@ -40,7 +41,7 @@ class ClientCore;
 // key; a Value's key is empty). `detail` is the serialized message of the
 // event's per-primitive detail (WatchEvent.detail), nullopt if none is set;
 // the primitive that asked for the watch parses it.
-struct RawWatchEvent {
+struct ATOMIX_EXPORT RawWatchEvent {
   EventType type = EventType::kInserted;
   Version revision = 0;
   std::optional<RawEntry> entry;
@@ -51,7 +52,7 @@ struct RawWatchEvent {
 // A whole snapshot (all of its parts). `replay`: the WithReplay() snapshot,
 // to be delivered as kInserted items; otherwise a resync with `reason`.
 // `detail` is the serialized WatchSnapshot.detail, as in RawWatchEvent.
-struct RawSnapshot {
+struct ATOMIX_EXPORT RawSnapshot {
   bool replay = false;
   ResyncReason reason = ResyncReason::kNone;
   Version revision = 0;
@@ -60,7 +61,7 @@ struct RawSnapshot {
 };
 
 // What to watch.
-struct WatchTarget {
+struct ATOMIX_EXPORT WatchTarget {
   PrimitiveKind kind;
   std::string name;
   std::optional<std::string> key;  // keyed primitives only: one key
@@ -71,7 +72,7 @@ struct WatchTarget {
 // for items that cannot be decoded; the watch then ends with that status
 // (Close() is called with it) and nothing of that broker message is
 // delivered.
-class WatchOutput {
+class ATOMIX_EXPORT WatchOutput {
  public:
   virtual ~WatchOutput() = default;
   // The events of one broker message (whole revisions, in order).
@@ -87,8 +88,9 @@ class WatchOutput {
 // broker to accept it. From then on the watch runs on its own until
 // `output` is closed or the client core goes away. UNIMPLEMENTED for a core
 // that serves no watches.
-absl::Status StartWatch(const std::shared_ptr<ClientCore>& core, WatchTarget target,
-                        const WatchOptions& options, std::shared_ptr<WatchOutput> output);
+ATOMIX_EXPORT absl::Status StartWatch(const std::shared_ptr<ClientCore>& core, WatchTarget target,
+                                      const WatchOptions& options,
+                                      std::shared_ptr<WatchOutput> output);
 
 // A WatchOutput that decodes with `Decoder` and queues on a Channel<Event>.
 // Decoder has

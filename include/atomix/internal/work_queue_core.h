@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "atomix/call_options.h"
 #include "atomix/channel.h"
+#include "atomix/export.h"
 #include "atomix/future.h"
 #include "atomix/internal/primitive.h"
 #include "atomix/versioned.h"
@@ -36,7 +37,7 @@ class ClientCore;
 inline constexpr PrimitiveKind kWorkQueueKind{15, "work queue", "item"};
 
 // A leased item as the broker sent it.
-struct RawWorkItem {
+struct ATOMIX_EXPORT RawWorkItem {
   int64_t id = 0;
   std::string value;
   int64_t deliveries = 0;
@@ -45,19 +46,19 @@ struct RawWorkItem {
 };
 
 // What a push answered: the items' ids and its revision.
-struct RawPush {
+struct ATOMIX_EXPORT RawPush {
   std::vector<int64_t> ids;
   Version version = 0;
 };
 
 // Get: the items queued and leased, and the takes waiting.
-struct RawWorkQueueCounts {
+struct ATOMIX_EXPORT RawWorkQueueCounts {
   int64_t queued = 0;
   int64_t leased = 0;
   int64_t waiters = 0;
 };
 
-class WorkQueueCore {
+class ATOMIX_EXPORT WorkQueueCore {
  public:
   // Opens (creating if needed) the work queue `name` on the broker.
   static absl::StatusOr<WorkQueueCore> Open(std::shared_ptr<ClientCore> core, std::string_view name,
