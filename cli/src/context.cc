@@ -94,6 +94,13 @@ absl::StatusOr<std::chrono::milliseconds> ParseDuration(const std::string& text,
         "'", text, "' is not a ", allow_zero ? "" : "positive ",
         "duration (a whole number with ms, s, m or h, e.g. 500ms, 5s)"));
   }
+  // At most about 31 years: longer would overflow the nanoseconds of a
+  // gRPC deadline.
+  constexpr int64_t kMaxMillis = int64_t{1000} * 1000 * 1000 * 1000;
+  if (n > kMaxMillis / scale) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", text, "' is longer than the longest duration, ", kMaxMillis, "ms"));
+  }
   return std::chrono::milliseconds(n * scale);
 }
 

@@ -86,13 +86,14 @@ int Run(const Context& ctx, const LockArgs& a) {
   wo.timeout = ctx.timeout;
   auto events = lock->Watch(wo);
   if (!events.ok()) return ctx.Fail(absl::StrCat("lock ", a.name), events.status());
+  // A watch that ends before we close it can no longer tell whether the
+  // lock is held: that counts as lost too.
+  std::atomic<bool> closing{false};
   std::thread watcher([&, channel = *events]() mutable {
     for (const LockEvent& e : channel) {
-      if (e.fence != fence) {
-        mark_lost();
-        break;
-      }
+      if (e.fence != fence) break;
     }
+    if (!closing) mark_lost();
   });
 
   auto child = StartCommand(a.command, {absl::StrCat("ATOMIX_FENCE=", fence),
@@ -103,6 +104,7 @@ int Run(const Context& ctx, const LockArgs& a) {
   } else {
     code = Supervise(*child, [&lost] { return lost.load(); }, grace);
   }
+  closing = true;
   events->Close();
   watcher.join();
   if (code == kExitLost) {

@@ -59,6 +59,9 @@ TEST(CliUsage, BadArgumentsExitTwoWithTheCommandsUsage) {
        "atomix: --timeout: '5x' is not a positive duration (a whole number with ms, s, m or h, "
        "e.g. 500ms, 5s)",
        "Usage: atomix counter get [OPTIONS] name"},
+      {{"lock", "db", "--wait", "300000000h", "--", "true"},
+       "atomix: --wait: '300000000h' is longer than the longest duration, 1000000000000ms",
+       "Usage: atomix lock [OPTIONS] name command..."},
       {{"-o", "yaml", "status"}, "atomix: --output: 'yaml' is not table or json",
        "Usage: atomix status [OPTIONS]"},
       {{"--endpoints", "localhost", "status"},

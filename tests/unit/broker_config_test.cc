@@ -13,6 +13,7 @@
 #include "broker-sim/src/config/config_file.h"
 #include "broker-sim/src/config/flags.h"
 #include "broker-sim/src/config/logging.h"
+#include "broker-sim/src/core/json_quote.h"
 #include "spdlog/details/log_msg.h"
 
 namespace atomix::broker {

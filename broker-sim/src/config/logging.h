@@ -30,9 +30,6 @@ class JsonLogFormatter final : public spdlog::formatter {
   std::unique_ptr<spdlog::formatter> clone() const override;
 };
 
-// `text` as a JSON string literal, quotes included.
-std::string JsonQuote(std::string_view text);
-
 // Makes the default logger "atomix-broker" write to stderr in `format`
 // ("text" or "json") at `level` (spdlog level name).
 void SetUpLogging(const std::string& format, const std::string& level);

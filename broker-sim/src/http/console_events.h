@@ -56,7 +56,10 @@ namespace atomix::broker {
 struct EventStreamOptions {
   // Event streams open at once, at most (the HTTP server has 8 threads).
   int max_streams = 4;
-  absl::Duration heartbeat = absl::Seconds(15);
+  // A comment line after this long without a write: it keeps proxies from
+  // closing the connection, and a failed write is how a stream learns that
+  // its client went away (cpp-httplib 0.11 sees a closed peer as writable).
+  absl::Duration heartbeat = absl::Seconds(1);
   // How long an idle stream sleeps between checks of its client.
   absl::Duration check = absl::Seconds(1);
   // One write holds at most about this much (whole revisions).

@@ -113,27 +113,6 @@ bool ConsoleParams::Text(const std::string& key, std::string& out) {
   return true;
 }
 
-std::string JsonQuote(absl::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
-
 int HttpStatusFor(absl::StatusCode code) {
   switch (code) {
     case absl::StatusCode::kInvalidArgument: return 400;
@@ -147,8 +126,12 @@ int HttpStatusFor(absl::StatusCode code) {
 
 void ReplyError(httplib::Response& response, int status, absl::string_view message,
                 absl::string_view parameter) {
-  std::string body = absl::StrCat("{\"error\":", JsonQuote(message));
-  if (!parameter.empty()) absl::StrAppend(&body, ",\"parameter\":", JsonQuote(parameter));
+  std::string body = absl::StrCat(
+      "{\"error\":", JsonQuote(std::string_view(message.data(), message.size())));
+  if (!parameter.empty()) {
+    absl::StrAppend(&body, ",\"parameter\":",
+                    JsonQuote(std::string_view(parameter.data(), parameter.size())));
+  }
   body += "}\n";
   response.status = status;
   response.set_header("Cache-Control", "no-store");

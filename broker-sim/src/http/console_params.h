@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "broker-sim/src/core/json_quote.h"
 #include "atomix/v1/types.pb.h"
 #include "google/protobuf/message.h"
 
@@ -62,9 +63,6 @@ class ConsoleParams {
   std::string parameter_;
   std::string error_;
 };
-
-// `text` as a JSON string literal, quotes included.
-std::string JsonQuote(absl::string_view text);
 
 // The HTTP status for a failed call: 400 INVALID_ARGUMENT, 404 NOT_FOUND,
 // 409 FAILED_PRECONDITION, 503 UNAVAILABLE and RESOURCE_EXHAUSTED, else 500.

@@ -13,6 +13,13 @@ HttpServer::HttpServer(HttpServerOptions options)
     : options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {
   const int threads = options_.threads;
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // Each connection holds a thread while it is open: idle and slow ones
+  // give theirs back soon, so that /metrics and /readyz stay answered. The
+  // API takes no request bodies.
+  server_->set_keep_alive_timeout(2);
+  server_->set_keep_alive_max_count(20);
+  server_->set_read_timeout(5);
+  server_->set_payload_max_length(64 << 10);
 }
 
 HttpServer::~HttpServer() { Stop(); }

@@ -2,7 +2,11 @@
 // and the web console, on cpp-httplib.
 //
 // Routes are registered on routes() before Start; Start binds and serves
-// from a pool of threads until Stop (or destruction).
+// from a pool of threads until Stop (or destruction). A connection holds a
+// thread while open; an idle keep-alive connection is closed after 2 s, a
+// request must arrive within 5 s, and bodies above 64 KiB are refused.
+// Connections beyond the threads wait in an unbounded accept queue (a
+// limit on them belongs with the broker's other quotas).
 //
 // Thread-safety: register routes and call Start from one thread; Stop and
 // port() may be called from any thread after Start. Handlers run on the
