@@ -64,9 +64,10 @@ struct WalOptions {
   absl::Duration batch_interval = absl::Milliseconds(10);
   // Entries larger than this are refused on append and read as corrupt.
   uint32_t max_entry_bytes = 256 << 20;
-  // Told the duration of every fdatasync the log makes (empty: nobody), on
-  // the thread that made it, with no lock held; must be quick and
-  // thread-safe (metrics).
+  // Told the duration of every successful fdatasync the log makes (empty:
+  // nobody), on the thread that made it, sometimes with the log's mutex
+  // held (when a segment is closed); must be quick, thread-safe and must
+  // not call into the log (metrics).
   std::function<void(absl::Duration)> on_sync;
 };
 
