@@ -53,3 +53,22 @@ class Primitive:
         without skipping or repeating a revision."""
         from .watch import Watch
         return Watch(self._client, self._watch_request(from_revision))
+
+
+def set_conditions(op, if_version: Optional[int], if_fence) -> None:
+    """Sets a write's optional if_version and if_fence ((lock name, fence))."""
+    if if_version is not None:
+        op.if_version = if_version
+    if if_fence is not None:
+        op.if_fence.lock = to_bytes(if_fence[0])
+        op.if_fence.version = if_fence[1]
+
+
+def set_put_options(op, if_version: Optional[int], ephemeral: bool,
+                    ttl: Optional[float], if_fence) -> None:
+    """The options a Value set and a Map put share: conditions, an
+    ephemeral owner and a TTL in seconds (at least 1 ms)."""
+    set_conditions(op, if_version, if_fence)
+    op.ephemeral = ephemeral
+    if ttl is not None:
+        op.ttl_ms = max(1, int(ttl * 1000))

@@ -17,10 +17,11 @@ absent. Writes are exactly-once. Thread-safe.
 from typing import Iterator, NamedTuple, Optional
 
 from . import errors
-from ._primitive import Bytes, Primitive, Versioned, to_bytes, to_str
+from ._primitive import (Bytes, Primitive, Versioned, set_conditions, set_put_options,
+                         to_bytes, to_str)
 from ._stubs import types_pb2
 from .client import CURRENT
-from .value import Fence, set_fence
+from .value import Fence
 
 
 class Entry(NamedTuple):
@@ -43,12 +44,7 @@ class Map(Primitive):
         op.SetInParent()
         op.key = to_bytes(key)
         op.value = to_bytes(value)
-        if if_version is not None:
-            op.if_version = if_version
-        op.ephemeral = ephemeral
-        if ttl is not None:
-            op.ttl_ms = max(1, int(ttl * 1000))
-        set_fence(op, if_fence)
+        set_put_options(op, if_version, ephemeral, ttl, if_fence)
 
     # ----- reads -----------------------------------------------------------
 
@@ -161,9 +157,7 @@ class Map(Primitive):
         op = req.map.remove
         op.SetInParent()
         op.key = to_bytes(key)
-        if if_version is not None:
-            op.if_version = if_version
-        set_fence(op, if_fence)
+        set_conditions(op, if_version, if_fence)
         r = self._write(req, timeout)
         return Versioned(r.entry.value, r.version)
 

@@ -12,17 +12,12 @@ value's version now. Writes are exactly-once. Thread-safe.
 
 from typing import Optional, Tuple
 
-from ._primitive import Bytes, Primitive, Versioned, to_bytes
+from ._primitive import (Bytes, Primitive, Versioned, set_conditions, set_put_options,
+                         to_bytes)
 from ._stubs import types_pb2
 from .client import CURRENT
 
 Fence = Tuple[Bytes, int]  # (lock name, fence)
-
-
-def set_fence(msg, if_fence: Optional[Fence]) -> None:
-    if if_fence is not None:
-        msg.if_fence.lock = to_bytes(if_fence[0])
-        msg.if_fence.version = if_fence[1]
 
 
 class Value(Primitive):
@@ -52,12 +47,7 @@ class Value(Primitive):
         op = req.value.set
         op.SetInParent()
         op.value = to_bytes(value)
-        if if_version is not None:
-            op.if_version = if_version
-        op.ephemeral = ephemeral
-        if ttl is not None:
-            op.ttl_ms = max(1, int(ttl * 1000))
-        set_fence(op, if_fence)
+        set_put_options(op, if_version, ephemeral, ttl, if_fence)
         return self._write(req, timeout).version
 
     def insert(self, value: Bytes, *, timeout: Optional[float] = None) -> int:
@@ -75,8 +65,6 @@ class Value(Primitive):
         req = self._request()
         op = req.value.delete
         op.SetInParent()
-        if if_version is not None:
-            op.if_version = if_version
-        set_fence(op, if_fence)
+        set_conditions(op, if_version, if_fence)
         r = self._write(req, timeout)
         return Versioned(r.value, r.version)
