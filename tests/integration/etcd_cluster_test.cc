@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "atomix/log/v1/etcd.pb.h"
 #include "atomix/v1/admin.grpc.pb.h"
 #include "broker-sim/src/etcd/etcd_store.h"
@@ -576,13 +577,23 @@ TEST_F(EtcdClusterTest, RequestsOverEtcdsLimitAreRefusedAndLargeBatchesSplit) {
   // every one is applied, once.
   std::vector<std::thread> writers;
   std::atomic<int> ok{0};
+  // A generous deadline: under the sanitizers, six 1 MiB writes through
+  // etcd may take longer than the default call timeout, and a put that
+  // timed out after it was applied would fail the count, not the broker.
+  std::vector<std::string> failures(6);
   for (int i = 0; i < 6; ++i) {
     writers.emplace_back([&, i] {
-      if (m->Put(absl::StrCat("k", i), std::string(1 << 20, 'a' + i)).ok()) ++ok;
+      auto put = m->Put(absl::StrCat("k", i), std::string(1 << 20, 'a' + i),
+                        atomix::WithTimeout(std::chrono::seconds(60)));
+      if (put.ok()) {
+        ++ok;
+      } else {
+        failures[i] = put.status().ToString();
+      }
     });
   }
   for (auto& w : writers) w.join();
-  EXPECT_EQ(ok.load(), 6);
+  EXPECT_EQ(ok.load(), 6) << absl::StrJoin(failures, "; ");
   for (int i = 0; i < 6; ++i) {
     auto v = m->Get(absl::StrCat("k", i));
     ASSERT_TRUE(v.ok() && v->has_value()) << i;
