@@ -27,9 +27,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -230,6 +232,9 @@ int Run(const Flags& flags) {
       flags.watch_history_bytes);
 
   BrokerServer& running = **server;
+  // What SIGHUP re-reads (certificates, tokens, the access policy); each
+  // reloader logs what it did and keeps the old state if the new is bad.
+  std::vector<std::function<void()>> reloaders;
   const int sig = atomix::broker::WaitForShutdownSignal(
       [&] {
         spdlog::warn("SIGUSR1 received: expiring every session");
@@ -238,6 +243,10 @@ int Run(const Flags& flags) {
       [&] {
         const size_t reset = running.ResetCalls();
         spdlog::warn("SIGUSR2 received: reset {} streams and watches", reset);
+      },
+      [&] {
+        spdlog::info("SIGHUP received: reloading {} file sets", reloaders.size());
+        for (const auto& reload : reloaders) reload();
       });
   spdlog::info("{} received, shutting down", strsignal(sig));
   if (http) http->Stop();

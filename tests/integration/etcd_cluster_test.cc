@@ -556,6 +556,11 @@ TEST_F(EtcdClusterTest, RequestsOverEtcdsLimitAreRefusedAndLargeBatchesSplit) {
   // Values up to 4 MiB pass the broker's own checks; etcd takes 1.5 MiB.
   BrokerProcess::Options o = BrokerOptions();
   o.args.insert(o.args.end(), {"--max-value-bytes", "4000000"});
+  // Six 1 MiB entries may take etcd longer than the cluster's 3 s wait to
+  // be applied, above all under the sanitizers.
+  for (size_t i = 0; i + 1 < o.args.size(); ++i) {
+    if (o.args[i] == "--etcd-timeout-ms") o.args[i + 1] = "60000";
+  }
   auto big = BrokerProcess::Start(o);
   ASSERT_TRUE(big.ok()) << big.status();
   ClientOptions co = ClientFor(0);

@@ -63,8 +63,14 @@ void Broker::Execute(const v1::RequestBatch& batch, v1::ResponseBatch& out) {
 void Broker::Execute(const v1::RequestBatch& batch, uint64_t origin,
                      v1::ResponseBatch& out,
                      std::vector<Completion>& completions) {
+  Execute(batch, origin, std::string(), out, completions);
+}
+
+void Broker::Execute(const v1::RequestBatch& batch, uint64_t origin,
+                     const std::string& principal, v1::ResponseBatch& out,
+                     std::vector<Completion>& completions) {
   absl::Notification answered;
-  ExecuteAsync(batch, origin,
+  ExecuteAsync(batch, origin, principal,
                [&](v1::ResponseBatch& responses, std::vector<Completion>& late) {
                  for (v1::Response& r : *responses.mutable_responses()) {
                    *out.add_responses() = std::move(r);
@@ -77,6 +83,21 @@ void Broker::Execute(const v1::RequestBatch& batch, uint64_t origin,
 
 void Broker::ExecuteAsync(v1::RequestBatch batch, uint64_t origin,
                           ExecuteDone done) {
+  ExecuteAsync(std::move(batch), origin, std::string(), std::move(done));
+}
+
+absl::Status Broker::Authorize(const std::string& /*principal*/,
+                               const v1::Request& /*request*/) const {
+  return absl::OkStatus();
+}
+
+absl::Status Broker::AuthorizeWatch(const std::string& /*principal*/,
+                                    const v1::WatchRequest& /*request*/) const {
+  return absl::OkStatus();
+}
+
+void Broker::ExecuteAsync(v1::RequestBatch batch, uint64_t origin,
+                          std::string principal, ExecuteDone done) {
   const int n = batch.requests_size();
   // With an observer: what each request is, taken before the requests move
   // to the store, and when the batch arrived.
@@ -104,6 +125,7 @@ void Broker::ExecuteAsync(v1::RequestBatch batch, uint64_t origin,
     v1::Response* response = out.add_responses();
     response->set_id(request.id());
     absl::Status status = ValidateRequest(request, limits_);
+    if (status.ok()) status = Authorize(principal, request);
     if (status.ok()) {
       slots.push_back(i);
       valid.push_back(std::move(request));
@@ -176,10 +198,16 @@ v1::Response Broker::Execute(const v1::Request& request) {
 bool Broker::Execute(const v1::Request& request, uint64_t origin,
                      v1::Response& response,
                      std::vector<Completion>& completions) {
+  return Execute(request, origin, std::string(), response, completions);
+}
+
+bool Broker::Execute(const v1::Request& request, uint64_t origin,
+                     const std::string& principal, v1::Response& response,
+                     std::vector<Completion>& completions) {
   v1::RequestBatch batch;
   *batch.add_requests() = request;
   v1::ResponseBatch out;
-  Execute(batch, origin, out, completions);
+  Execute(batch, origin, principal, out, completions);
   if (out.responses_size() == 0) return false;  // it waits
   response = std::move(*out.mutable_responses(0));
   return true;

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 
 #include "atomix/v1/broker.pb.h"
@@ -73,6 +74,27 @@ class Broker {
   using ExecuteDone = std::function<void(v1::ResponseBatch& out,
                                          std::vector<Completion>& completions)>;
   void ExecuteAsync(v1::RequestBatch batch, uint64_t origin, ExecuteDone done);
+
+  // As the calls above, for a caller that authenticated as `principal`
+  // (server/auth.h; "" is the anonymous principal, which the overloads
+  // without one use). Each request is first checked by Authorize: a refused
+  // one gets that error as its response and touches nothing.
+  void Execute(const v1::RequestBatch& batch, uint64_t origin,
+               const std::string& principal, v1::ResponseBatch& out,
+               std::vector<Completion>& completions);
+  bool Execute(const v1::Request& request, uint64_t origin,
+               const std::string& principal, v1::Response& response,
+               std::vector<Completion>& completions);
+  void ExecuteAsync(v1::RequestBatch batch, uint64_t origin,
+                    std::string principal, ExecuteDone done);
+
+  // Whether `principal` may make `request`: OK, or PERMISSION_DENIED naming
+  // the principal, the right and the name.
+  absl::Status Authorize(const std::string& principal,
+                         const v1::Request& request) const;
+  // Whether `principal` may watch what `request` names (the read right).
+  absl::Status AuthorizeWatch(const std::string& principal,
+                              const v1::WatchRequest& request) const;
 
   // Moves logical time to `now`: ends overdue sessions, expires TTL entries,
   // times out lock waiters. The server calls it periodically.

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "broker-sim/src/disk/snapshot_file.h"
+#include "broker-sim/src/server/grpc_status.h"
 #include "spdlog/spdlog.h"
 
 namespace atomix::broker {
@@ -12,15 +13,13 @@ namespace {
 
 constexpr size_t kChunkBytes = 1 << 20;
 
-grpc::StatusCode ToGrpc(absl::StatusCode code) { return static_cast<grpc::StatusCode>(code); }
-
 }  // namespace
 
 grpc::Status AdminService::Backup(grpc::ServerContext* context, const v1::BackupRequest*,
                                   grpc::ServerWriter<v1::BackupChunk>* writer) {
   atomix::log::v1::EngineSnapshot snapshot;
   if (absl::Status taken = broker_.store().Backup(snapshot); !taken.ok()) {
-    return grpc::Status(ToGrpc(taken.code()), std::string(taken.message()));
+    return ToGrpc(taken);
   }
   const std::string file = EncodeSnapshot(snapshot);
   spdlog::info("backup at revision {} ({} bytes) for {}", snapshot.revision(), file.size(),
@@ -50,14 +49,14 @@ grpc::Status AdminService::ListSessions(grpc::ServerContext*,
                                         const v1::ListSessionsRequest* request,
                                         v1::ListSessionsResponse* out) {
   const absl::Status listed = broker::ListSessions(broker_, *request, *out);
-  return grpc::Status(ToGrpc(listed.code()), std::string(listed.message()));
+  return ToGrpc(listed);
 }
 
 grpc::Status AdminService::ListPrimitives(grpc::ServerContext*,
                                           const v1::ListPrimitivesRequest* request,
                                           v1::ListPrimitivesResponse* out) {
   const absl::Status listed = broker::ListPrimitives(broker_, *request, *out);
-  return grpc::Status(ToGrpc(listed.code()), std::string(listed.message()));
+  return ToGrpc(listed);
 }
 
 }  // namespace atomix::broker

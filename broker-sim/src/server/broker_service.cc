@@ -8,6 +8,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "broker-sim/src/server/grpc_status.h"
 #include "spdlog/spdlog.h"
 
 namespace atomix::broker {
@@ -25,8 +26,10 @@ grpc::StatusCode ToGrpcCode(int32_t code) {
 class UnaryCall final : public grpc::ServerUnaryReactor, public ResponseSink {
  public:
   UnaryCall(Broker& broker, CompletionRouter& router, FaultInjector& faults,
-            grpc::CallbackServerContext* context, v1::Response* response)
+            grpc::CallbackServerContext* context, v1::Response* response,
+            std::string principal)
       : broker_(broker),
+        principal_(std::move(principal)),
         router_(router),
         faults_(faults),
         context_(context),
@@ -38,7 +41,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public ResponseSink {
     std::vector<Completion> completions;
     v1::Response response;
     const bool answered =
-        broker_.Execute(request, origin_, response, completions);
+        broker_.Execute(request, origin_, principal_, response, completions);
     router_.Route(completions);
     if (spdlog::should_log(spdlog::level::trace)) {
       spdlog::trace("call from {}: request {} on \"{}\" at revision {}{}",
@@ -95,6 +98,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public ResponseSink {
   }
 
   Broker& broker_;
+  const std::string principal_;
   CompletionRouter& router_;
   FaultInjector& faults_;
   grpc::CallbackServerContext* const context_;
@@ -104,38 +108,61 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public ResponseSink {
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-// A Stream refused at once: the broker cannot serve (its store says why),
-// so the client moves on to another broker.
+// A Stream refused at once with `status`: the broker cannot serve (its store
+// says why, so the client moves on to another broker), or the caller did
+// not authenticate.
 class RefusedStream final
     : public grpc::ServerBidiReactor<v1::RequestBatch, v1::ResponseBatch> {
  public:
-  explicit RefusedStream(const absl::Status& why) {
-    Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        absl::StrCat("this broker cannot serve: ", why.message())));
-  }
+  explicit RefusedStream(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+// A call of another kind refused at once with `status`.
+template <typename Reactor>
+class Refused final : public Reactor {
+ public:
+  explicit Refused(const grpc::Status& status) { this->Finish(status); }
   void OnDone() override { delete this; }
 };
 
 }  // namespace
 
 BrokerService::BrokerService(Broker& broker, StreamOptions options,
-                             FaultOptions faults, WatchOptions watch)
+                             FaultOptions faults, WatchOptions watch,
+                             std::shared_ptr<const Authenticator> authenticator)
     : broker_(broker),
       options_(options),
       watch_options_(watch),
+      authenticator_(authenticator != nullptr
+                         ? std::move(authenticator)
+                         : std::make_shared<AnonymousAuthenticator>()),
       faults_(faults) {}
 
 grpc::ServerBidiReactor<v1::RequestBatch, v1::ResponseBatch>*
 BrokerService::Stream(grpc::CallbackServerContext* context) {
+  absl::StatusOr<std::string> principal = authenticator_->Authenticate(*context);
+  if (!principal.ok()) return new RefusedStream(ToGrpc(principal.status()));
   if (absl::Status health = broker_.store().Health(); !health.ok()) {
-    return new RefusedStream(health);
+    return new RefusedStream(
+        grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                     absl::StrCat("this broker cannot serve: ", health.message())));
   }
   return new StreamReactor(broker_, router_, faults_, calls_, context,
-                           options_);
+                           options_, std::move(*principal));
 }
 
 grpc::ServerWriteReactor<v1::WatchResponse>* BrokerService::Watch(
     grpc::CallbackServerContext* context, const v1::WatchRequest* request) {
+  absl::StatusOr<std::string> principal = authenticator_->Authenticate(*context);
+  if (!principal.ok()) {
+    return new Refused<grpc::ServerWriteReactor<v1::WatchResponse>>(
+        ToGrpc(principal.status()));
+  }
+  if (absl::Status allowed = broker_.AuthorizeWatch(*principal, *request);
+      !allowed.ok()) {
+    return new Refused<grpc::ServerWriteReactor<v1::WatchResponse>>(ToGrpc(allowed));
+  }
   return new WatchReactor(broker_, hub_, calls_, context, *request,
                           watch_options_);
 }
@@ -143,7 +170,12 @@ grpc::ServerWriteReactor<v1::WatchResponse>* BrokerService::Watch(
 grpc::ServerUnaryReactor* BrokerService::Call(
     grpc::CallbackServerContext* context, const v1::Request* request,
     v1::Response* response) {
-  auto* call = new UnaryCall(broker_, router_, faults_, context, response);
+  absl::StatusOr<std::string> principal = authenticator_->Authenticate(*context);
+  if (!principal.ok()) {
+    return new Refused<grpc::ServerUnaryReactor>(ToGrpc(principal.status()));
+  }
+  auto* call = new UnaryCall(broker_, router_, faults_, context, response,
+                             std::move(*principal));
   call->Start(*request);
   return call;
 }

@@ -22,7 +22,10 @@
 #define ATOMIX_BROKER_SERVER_BROKER_SERVICE_H_
 
 #include "atomix/v1/broker.grpc.pb.h"
+#include <memory>
+
 #include "broker-sim/src/core/broker.h"
+#include "broker-sim/src/server/auth.h"
 #include "broker-sim/src/server/call_registry.h"
 #include "broker-sim/src/server/completion_router.h"
 #include "broker-sim/src/server/faults.h"
@@ -35,7 +38,8 @@ namespace atomix::broker {
 class BrokerService final : public v1::Broker::CallbackService {
  public:
   BrokerService(Broker& broker, StreamOptions options,
-                FaultOptions faults = {}, WatchOptions watch = {});
+                FaultOptions faults = {}, WatchOptions watch = {},
+                std::shared_ptr<const Authenticator> authenticator = nullptr);
 
   grpc::ServerBidiReactor<v1::RequestBatch, v1::ResponseBatch>* Stream(
       grpc::CallbackServerContext* context) override;
@@ -49,6 +53,8 @@ class BrokerService final : public v1::Broker::CallbackService {
       const v1::WatchRequest* request) override;
 
   CompletionRouter& router() { return router_; }
+  // Who each call is; never null (anonymous when security is off).
+  const Authenticator& authenticator() const { return *authenticator_; }
   WatchHub& hub() { return hub_; }
 
   // Cancels every open Stream and Watch call; returns how many.
@@ -66,6 +72,7 @@ class BrokerService final : public v1::Broker::CallbackService {
   Broker& broker_;
   const StreamOptions options_;
   const WatchOptions watch_options_;
+  const std::shared_ptr<const Authenticator> authenticator_;
   CompletionRouter router_;
   FaultInjector faults_;
   CallRegistry calls_;

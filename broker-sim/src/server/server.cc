@@ -76,7 +76,7 @@ absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
       static_cast<size_t>(std::max(options.max_message_bytes - (64 << 10),
                                    1 << 20)));
   server->service_ = std::make_unique<BrokerService>(
-      broker, options.stream, options.faults, watch);
+      broker, options.stream, options.faults, watch, options.authenticator);
   WatchHub* hub = &server->service_->hub();
   broker.store().SetChangeListener(
       [hub](absl::Span<const std::string> names) { hub->Changed(names); });

@@ -34,6 +34,7 @@
 #include "absl/time/time.h"
 #include "broker-sim/src/core/broker.h"
 #include "broker-sim/src/server/admin_service.h"
+#include "broker-sim/src/server/auth.h"
 #include "broker-sim/src/server/broker_service.h"
 #include "broker-sim/src/server/faults.h"
 #include "broker-sim/src/server/stream_reactor.h"
@@ -63,6 +64,8 @@ struct ServerOptions {
   // waiter timeouts). It should be the clock the Store was given.
   std::function<absl::Time()> clock = &absl::Now;
   absl::Duration tick_interval = absl::Milliseconds(100);
+  // Who each call is (auth.h); null: everyone is anonymous.
+  std::shared_ptr<const Authenticator> authenticator;
 };
 
 class BrokerServer {

@@ -21,7 +21,7 @@ static_assert(std::atomic<int>::is_always_lock_free);
 
 void OnSignal(int sig) {
   const int saved_errno = errno;
-  if (sig != SIGUSR1 && sig != SIGUSR2 && g_signals.fetch_add(1) > 0) {
+  if (sig != SIGUSR1 && sig != SIGUSR2 && sig != SIGHUP && g_signals.fetch_add(1) > 0) {
     _exit(128 + sig);
   }
   const unsigned char byte = static_cast<unsigned char>(sig);
@@ -44,7 +44,7 @@ absl::Status InstallShutdownSignalHandlers() {
   // A file size limit makes a log append fail (and is reported as a full
   // disk) instead of killing the broker.
   signal(SIGXFSZ, SIG_IGN);
-  for (int sig : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2}) {
+  for (int sig : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGHUP}) {
     if (sigaction(sig, &action, nullptr) != 0) {
       return absl::InternalError(
           absl::StrCat("sigaction: ", std::strerror(errno)));
@@ -54,7 +54,8 @@ absl::Status InstallShutdownSignalHandlers() {
 }
 
 int WaitForShutdownSignal(const std::function<void()>& on_usr1,
-                          const std::function<void()>& on_usr2) {
+                          const std::function<void()>& on_usr2,
+                          const std::function<void()>& on_hup) {
   unsigned char byte = 0;
   while (true) {
     const ssize_t n = read(g_pipe[0], &byte, 1);
@@ -64,6 +65,10 @@ int WaitForShutdownSignal(const std::function<void()>& on_usr1,
     }
     if (n == 1 && byte == SIGUSR2) {
       if (on_usr2) on_usr2();
+      continue;
+    }
+    if (n == 1 && byte == SIGHUP) {
+      if (on_hup) on_hup();
       continue;
     }
     if (n == 1) return byte;

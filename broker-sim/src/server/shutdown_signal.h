@@ -1,6 +1,7 @@
-// Shutdown on SIGTERM/SIGINT via a self-pipe; SIGUSR1 and SIGUSR2 run
-// callbacks (the broker expires every session on SIGUSR1 and resets every
-// open stream and watch on SIGUSR2).
+// Shutdown on SIGTERM/SIGINT via a self-pipe; SIGUSR1, SIGUSR2 and SIGHUP
+// run callbacks (the broker expires every session on SIGUSR1, resets every
+// open stream and watch on SIGUSR2, and re-reads its certificates, tokens
+// and access policy on SIGHUP).
 //
 //   InstallShutdownSignalHandlers();   // early in main
 //   ...start serving...
@@ -9,7 +10,7 @@
 //
 // The handler only writes one byte to a pipe (async-signal-safe). A second
 // SIGTERM/SIGINT while shutting down exits at once with status 128 + signal;
-// SIGUSR1 and SIGUSR2 never count towards that.
+// SIGUSR1, SIGUSR2 and SIGHUP never count towards that.
 //
 // Thread-safety: install once from main before starting threads; wait from
 // one thread.
@@ -25,10 +26,11 @@ namespace atomix::broker {
 absl::Status InstallShutdownSignalHandlers();
 
 // Blocks until SIGTERM or SIGINT arrives; returns the signal number. Runs
-// `on_usr1` / `on_usr2` (if set) on this thread for every SIGUSR1 / SIGUSR2
-// meanwhile.
+// `on_usr1` / `on_usr2` / `on_hup` (if set) on this thread for every
+// SIGUSR1 / SIGUSR2 / SIGHUP meanwhile.
 int WaitForShutdownSignal(const std::function<void()>& on_usr1 = nullptr,
-                          const std::function<void()>& on_usr2 = nullptr);
+                          const std::function<void()>& on_usr2 = nullptr,
+                          const std::function<void()>& on_hup = nullptr);
 
 }  // namespace atomix::broker
 

@@ -21,14 +21,15 @@ uint64_t NextStreamId() {
 StreamReactor::StreamReactor(Broker& broker, CompletionRouter& router,
                              FaultInjector& faults, CallRegistry& calls,
                              grpc::CallbackServerContext* context,
-                             StreamOptions options)
+                             StreamOptions options, std::string principal)
     : broker_(broker),
       router_(router),
       faults_(faults),
       calls_(calls),
       options_(options),
       stream_id_(NextStreamId()),
-      peer_(context->peer()) {
+      peer_(context->peer()),
+      principal_(std::move(principal)) {
   spdlog::debug("stream {} opened by {}", stream_id_, peer_);
   origin_ = router_.Register(this);
   call_id_ = calls_.Register(context);
@@ -66,7 +67,7 @@ void StreamReactor::OnReadDone(bool ok) {
   }
   v1::RequestBatch batch;
   batch.Swap(&request_);
-  broker_.ExecuteAsync(std::move(batch), origin_,
+  broker_.ExecuteAsync(std::move(batch), origin_, principal_,
                        [this](v1::ResponseBatch& out,
                               std::vector<Completion>& completions) {
                          Answered(out, completions);

@@ -59,7 +59,8 @@ class StreamReactor final
  public:
   StreamReactor(Broker& broker, CompletionRouter& router,
                 FaultInjector& faults, CallRegistry& calls,
-                grpc::CallbackServerContext* context, StreamOptions options);
+                grpc::CallbackServerContext* context, StreamOptions options,
+                std::string principal = "");
 
   void Deliver(std::vector<v1::Response> responses) override
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -95,6 +96,7 @@ class StreamReactor final
   uint64_t call_id_ = 0;  // likewise
   const uint64_t stream_id_;
   const std::string peer_;
+  const std::string principal_;  // who the stream's batches act as
 
   // Filled by the outstanding read; used by OnReadDone only.
   v1::RequestBatch request_;

@@ -8,6 +8,7 @@
 #include "broker-sim/src/core/split.h"
 #include "broker-sim/src/core/validate.h"
 #include "broker-sim/src/state/state_machine.h"
+#include "broker-sim/src/server/grpc_status.h"
 #include "spdlog/spdlog.h"
 
 namespace atomix::broker {
@@ -16,11 +17,6 @@ namespace {
 uint64_t NextWatchId() {
   static std::atomic<uint64_t> next{1};
   return next.fetch_add(1, std::memory_order_relaxed);
-}
-
-grpc::Status ToGrpc(const absl::Status& status) {
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
 }
 
 }  // namespace
