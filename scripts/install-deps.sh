@@ -15,6 +15,7 @@ PACKAGES=(
   libcpp-httplib-dev libssl-dev prometheus-cpp-dev libtomlplusplus-dev
   chromium python3-grpcio python3-protobuf python3-pytest python3-websocket
   dpkg-dev
+  openssl clang-14 libfuzzer-14-dev
 )
 # bench/compare's peers (also above, for the tests), its chart tool, and
 # bench/profile.sh's valgrind.
