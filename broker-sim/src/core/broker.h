@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -95,6 +96,10 @@ class Broker {
   // Whether `principal` may watch what `request` names (the read right).
   absl::Status AuthorizeWatch(const std::string& principal,
                               const v1::WatchRequest& request) const;
+  // Whether `principal` holds the admin right on `name` (always, with no
+  // access policy): it may then act on what other sessions hold there,
+  // such as releasing their lock by its fence.
+  bool HasAdmin(const std::string& principal, std::string_view name) const;
 
   // Moves logical time to `now`: ends overdue sessions, expires TTL entries,
   // times out lock waiters. The server calls it periodically.
