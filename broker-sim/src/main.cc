@@ -48,6 +48,7 @@
 #include "broker-sim/src/http/http_server.h"
 #include "broker-sim/src/http/metrics.h"
 #include "broker-sim/src/server/clock.h"
+#include "broker-sim/src/server/security_setup.h"
 #include "broker-sim/src/server/server.h"
 #include "broker-sim/src/server/shutdown_signal.h"
 #include "broker-sim/src/store/memory_store.h"
@@ -99,6 +100,25 @@ int Run(const Flags& flags) {
   if (absl::Status status = atomix::broker::InstallShutdownSignalHandlers();
       !status.ok()) {
     spdlog::error("cannot install signal handlers: {}", status.ToString());
+    return 1;
+  }
+
+  // TLS and authentication (docs/security.md): flags that do not fit
+  // together are flag errors (2); a bad file stops the start (1).
+  atomix::broker::SecurityOptions security_options;
+  security_options.listen = flags.listen;
+  security_options.tls = {flags.tls_cert, flags.tls_key, flags.tls_client_ca};
+  security_options.auth = flags.auth;
+  security_options.auth_tokens = flags.auth_tokens;
+  if (absl::Status fits = atomix::broker::CheckSecurityOptions(security_options);
+      !fits.ok()) {
+    spdlog::error("{}", std::string(fits.message()));
+    return 2;
+  }
+  absl::StatusOr<atomix::broker::BrokerSecurity> security =
+      atomix::broker::SetUpSecurity(security_options);
+  if (!security.ok()) {
+    spdlog::error("{}", std::string(security.status().message()));
     return 1;
   }
 
@@ -185,6 +205,8 @@ int Run(const Flags& flags) {
   options.faults.drop_responses = flags.fault_drop_responses;
   options.faults.latency = absl::Milliseconds(flags.fault_latency_ms);
   options.faults.seed = flags.fault_seed;
+  options.credentials = security->credentials();
+  options.authenticator = security->auth;
   if (flags.fault_drop_responses > 0 || flags.fault_latency_ms > 0) {
     spdlog::warn(
         "fault injection on: dropping {} of responses, {} ms latency, seed {}",
@@ -235,6 +257,8 @@ int Run(const Flags& flags) {
   // What SIGHUP re-reads (certificates, tokens, the access policy); each
   // reloader logs what it did and keeps the old state if the new is bad.
   std::vector<std::function<void()>> reloaders;
+  for (auto& reload : security->Reloaders()) reloaders.push_back(std::move(reload));
+  atomix::broker::LogSecurity(security_options, *security);
   const int sig = atomix::broker::WaitForShutdownSignal(
       [&] {
         spdlog::warn("SIGUSR1 received: expiring every session");

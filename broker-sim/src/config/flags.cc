@@ -184,6 +184,27 @@ void DefineBrokerFlags(CLI::App& app, BrokerFlags& flags) {
   app.add_option("--fault-seed", flags.fault_seed,
                  "testing: seed of the fault injection random generator")
       ->capture_default_str();
+  // TLS and authentication (docs/security.md); re-read on SIGHUP.
+  app.add_option("--tls-cert", flags.tls_cert,
+                 "serve TLS with this PEM certificate (chain); needs --tls-key; "
+                 "empty: plaintext")
+      ->envname("ATOMIX_TLS_CERT");
+  app.add_option("--tls-key", flags.tls_key, "the PEM private key of --tls-cert")
+      ->envname("ATOMIX_TLS_KEY");
+  app.add_option("--tls-client-ca", flags.tls_client_ca,
+                 "mutual TLS: clients must present a certificate signed by a CA "
+                 "in this PEM file")
+      ->envname("ATOMIX_TLS_CLIENT_CA");
+  app.add_option("--auth", flags.auth,
+                 "who may call: none (everyone, anonymous), token (a bearer token "
+                 "of --auth-tokens), cert (a client certificate; its subject CN "
+                 "is the principal), any (a token, else a certificate)")
+      ->envname("ATOMIX_AUTH")
+      ->check(CLI::IsMember({"none", "token", "cert", "any"}))
+      ->capture_default_str();
+  app.add_option("--auth-tokens", flags.auth_tokens,
+                 "file of '<principal> <sha256 hex of token>' lines")
+      ->envname("ATOMIX_AUTH_TOKENS");
 }
 
 int ParseBrokerFlags(int argc, const char* const* argv, BrokerFlags& flags) {

@@ -58,6 +58,12 @@ struct BrokerFlags {
   int64_t grpc_memory_mb = 1024;
   std::string http_listen;
   std::string http_port_file;
+  // TLS and authentication (docs/security.md).
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  std::string auth = "none";
+  std::string auth_tokens;
 };
 
 // Defines every flag of atomix-broker on `app`, bound to `flags`, which

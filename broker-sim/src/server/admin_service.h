@@ -1,21 +1,30 @@
 // AdminService: the Admin gRPC service (atomix/v1/admin.proto): operator
-// calls: Backup, Status, ListSessions and ListPrimitives.
+// calls: Backup, Status, ListSessions and ListPrimitives. Every call first
+// asks the authenticator (auth.h) who is calling, and a caller it refuses
+// gets its UNAUTHENTICATED status.
 //
 // Thread-safety: gRPC calls its handlers from any number of threads; each
 // handler only reads the broker through its thread-safe store.
 #ifndef ATOMIX_BROKER_SERVER_ADMIN_SERVICE_H_
 #define ATOMIX_BROKER_SERVER_ADMIN_SERVICE_H_
 
+#include <memory>
+#include <utility>
+
 #include "atomix/v1/admin.grpc.pb.h"
 #include "broker-sim/src/core/broker.h"
+#include "broker-sim/src/server/auth.h"
 #include "broker-sim/src/server/inspect.h"
 
 namespace atomix::broker {
 
 class AdminService final : public v1::Admin::Service {
  public:
-  AdminService(Broker& broker, BrokerProcess process)
-      : broker_(broker), process_(std::move(process)) {}
+  AdminService(Broker& broker, BrokerProcess process,
+               std::shared_ptr<const Authenticator> authenticator)
+      : broker_(broker),
+        process_(std::move(process)),
+        authenticator_(std::move(authenticator)) {}
 
   grpc::Status Backup(grpc::ServerContext* context, const v1::BackupRequest* request,
                       grpc::ServerWriter<v1::BackupChunk>* writer) override;
@@ -31,6 +40,7 @@ class AdminService final : public v1::Admin::Service {
  private:
   Broker& broker_;
   const BrokerProcess process_;
+  const std::shared_ptr<const Authenticator> authenticator_;
 };
 
 }  // namespace atomix::broker

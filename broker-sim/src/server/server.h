@@ -41,6 +41,7 @@
 
 namespace grpc {
 class Server;
+class ServerCredentials;
 }  // namespace grpc
 
 namespace atomix::broker {
@@ -66,6 +67,9 @@ struct ServerOptions {
   absl::Duration tick_interval = absl::Milliseconds(100);
   // Who each call is (auth.h); null: everyone is anonymous.
   std::shared_ptr<const Authenticator> authenticator;
+  // The listening port's security (tls.h: ServerTls::credentials()); null:
+  // plaintext.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
 };
 
 class BrokerServer {
