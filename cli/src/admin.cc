@@ -30,15 +30,20 @@ absl::Status FromGrpc(const grpc::Status& s) {
 // but UNAVAILABLE); `call` gets a stub and a deadline of --timeout.
 absl::Status WithAdmin(const Context& ctx,
                        const std::function<grpc::Status(v1::Admin::Stub&, std::string)>& call) {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials = ctx.Credentials();
+  if (!credentials.ok()) return credentials.status();
+  std::string last_error;
   for (const std::string& endpoint : ctx.endpoints) {
-    auto stub =
-        v1::Admin::NewStub(grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials()));
+    auto stub = v1::Admin::NewStub(grpc::CreateChannel(endpoint, *credentials));
     grpc::Status s = call(*stub, endpoint);
     if (s.error_code() != grpc::StatusCode::UNAVAILABLE) return FromGrpc(s);
+    last_error = absl::StrCat(endpoint, ": ", s.error_message());
   }
-  return absl::UnavailableError(absl::StrCat("no broker answered at ",
-                                             absl::StrJoin(ctx.endpoints, ","), " within ",
-                                             ctx.timeout_flag));
+  // With TLS, gRPC's reason (a handshake failure, say) is worth showing.
+  return absl::UnavailableError(absl::StrCat(
+      "no broker answered at ", absl::StrJoin(ctx.endpoints, ","), " within ", ctx.timeout_flag,
+      ctx.tls.has_value() && !last_error.empty() ? absl::StrCat(" (", last_error, ")")
+                                                 : std::string()));
 }
 
 void SetDeadline(const Context& ctx, grpc::ClientContext& c) {

@@ -2,6 +2,10 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string_view>
+#include <utility>
 #include <iostream>
 
 #include "absl/strings/numbers.h"
@@ -38,6 +42,22 @@ void Context::Resolve() {
   auto t = ParseDuration(timeout_flag);
   if (!t.ok()) throw CLI::ValidationError("--timeout", std::string(t.status().message()));
   timeout = *t;
+  tls.reset();
+  if (tls_flag || !cacert_flag.empty() || !cert_flag.empty() || !key_flag.empty()) {
+    if (cert_flag.empty() != key_flag.empty()) {
+      throw CLI::ValidationError(cert_flag.empty() ? "--key" : "--cert",
+                                 cert_flag.empty() ? "--key needs --cert" : "--cert needs --key");
+    }
+    tls.emplace();
+    tls->root_ca_file = cacert_flag;
+    tls->cert_file = cert_flag;
+    tls->key_file = key_flag;
+  }
+  token = token_flag;
+  if (!token.empty() && !tls) {
+    throw CLI::ValidationError("--token",
+                               "a token is sent over TLS only: add --cacert FILE (or --tls)");
+  }
   if (output_flag == "table") {
     format = Format::kTable;
   } else if (output_flag == "json") {
@@ -55,14 +75,42 @@ absl::StatusOr<Client> Context::Connect(std::chrono::milliseconds session_ttl) c
   o.default_call_timeout = timeout;
   o.session_ttl = session_ttl;
   o.callback_threads = 1;
+  o.tls = tls;
+  o.token = token;
   auto client = Client::Connect(o);
   if (!client.ok() && (absl::IsUnavailable(client.status()) ||
                        absl::IsDeadlineExceeded(client.status()))) {
-    return absl::UnavailableError(absl::StrCat("no broker answered at ",
-                                               absl::StrJoin(endpoints, ","), " within ",
-                                               timeout_flag));
+    // Keep the client's reason when it is more than "not connected yet"
+    // (a TLS failure, say).
+    const std::string_view why(client.status().message().data(),
+                               client.status().message().size());
+    const bool telling = tls.has_value() && why.find("not connected yet") == std::string_view::npos &&
+                         why.find("Connection refused") == std::string_view::npos;
+    return absl::UnavailableError(absl::StrCat(
+        "no broker answered at ", absl::StrJoin(endpoints, ","), " within ", timeout_flag,
+        telling ? absl::StrCat(" (", client.status().message(), ")") : std::string()));
   }
   return client;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Context::Credentials() const {
+  if (!tls) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  const std::pair<const std::string*, std::string*> files[] = {
+      {&tls->root_ca_file, &ssl.pem_root_certs},
+      {&tls->cert_file, &ssl.pem_cert_chain},
+      {&tls->key_file, &ssl.pem_private_key}};
+  for (const auto& [path, pem] : files) {
+    if (path->empty()) continue;
+    std::ifstream in(*path, std::ios::binary);
+    if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", *path));
+    std::ostringstream text;
+    text << in.rdbuf();
+    *pem = text.str();
+  }
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::SslCredentials(ssl);
+  if (token.empty()) return credentials;
+  return grpc::CompositeChannelCredentials(credentials, grpc::AccessTokenCredentials(token));
 }
 
 int Context::Fail(const std::string& what, const absl::Status& status) const {

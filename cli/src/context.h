@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,7 @@
 #include "atomix/call_options.h"
 #include "atomix/client.h"
 #include "cli/src/output.h"
+#include "grpcpp/security/credentials.h"
 
 namespace atomix::cli {
 
@@ -25,11 +28,21 @@ struct Context {
   std::string endpoints_flag;
   std::string timeout_flag = "5s";
   std::string output_flag = "table";
+  // TLS and authentication (docs/security.md).
+  bool tls_flag = false;
+  std::string cacert_flag;
+  std::string cert_flag;
+  std::string key_flag;
+  std::string token_flag;
 
   // After Resolve().
   std::vector<std::string> endpoints;
   std::chrono::milliseconds timeout{5000};
   Format format = Format::kTable;
+  // The client's TLS settings and token (unset: plaintext, no token); the
+  // files are read when connecting.
+  std::optional<ClientOptions::Tls> tls;
+  std::string token;
 
   // The command chosen on the command line; set by its subcommand callback.
   std::function<int()> run;
@@ -41,6 +54,10 @@ struct Context {
   // `session_ttl`; every call through the client defaults to --timeout.
   absl::StatusOr<Client> Connect(
       std::chrono::milliseconds session_ttl = std::chrono::seconds(10)) const;
+
+  // Channel credentials for calls the SDK does not make (Admin): TLS and
+  // the token as Connect uses them; INVALID_ARGUMENT naming a bad file.
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials() const;
 
   // A deadline of --timeout from now.
   CallOptions Call() const { return WithTimeout(timeout); }

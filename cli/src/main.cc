@@ -30,6 +30,8 @@ constexpr char kEpilog[] = R"(Exit codes:
 
 Environment:
   ATOMIX_BROKER  broker endpoints when --endpoints is not given
+  ATOMIX_TOKEN   bearer token when --token is not given (also ATOMIX_TLS,
+                 ATOMIX_CACERT, ATOMIX_CERT, ATOMIX_KEY)
   lock passes ATOMIX_FENCE and ATOMIX_LOCK to CMD; elect passes
   ATOMIX_TERM, ATOMIX_ELECTION and ATOMIX_CANDIDATE.
 
@@ -66,6 +68,20 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("-o,--output", ctx.output_flag, "output format: table or json (JSON lines)")
       ->capture_default_str();
+  app.add_flag("--tls", ctx.tls_flag,
+               "connect over TLS, trusting the system's CAs (implied by --cacert, --cert)")
+      ->envname("ATOMIX_TLS");
+  app.add_option("--cacert", ctx.cacert_flag,
+                 "connect over TLS, trusting the CA certificates in this PEM file")
+      ->envname("ATOMIX_CACERT");
+  app.add_option("--cert", ctx.cert_flag, "mutual TLS: this client's PEM certificate")
+      ->envname("ATOMIX_CERT");
+  app.add_option("--key", ctx.key_flag, "mutual TLS: the PEM private key of --cert")
+      ->envname("ATOMIX_KEY");
+  app.add_option("--token", ctx.token_flag,
+                 "bearer token sent with every call (needs TLS); prefer ATOMIX_TOKEN, "
+                 "which other users cannot see in the process list")
+      ->envname("ATOMIX_TOKEN");
 
   atomix::cli::AddCounterCommands(app, ctx);
   atomix::cli::AddValueCommands(app, ctx);

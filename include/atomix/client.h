@@ -35,6 +35,29 @@
 // of the client, one HTTP/2 stream per watch; they reconnect and resume by
 // themselves.
 //
+// Security (docs/security.md): with `tls` set, every connection of the
+// client (the stream, the watch connection and the unary transport) uses
+// TLS and checks the broker's certificate against `tls.root_ca_*`; with a
+// client certificate it also proves who it is (mutual TLS). A `token` is
+// sent on every call as "authorization: Bearer <token>", and only over TLS.
+//
+//   atomix::ClientOptions opts;
+//   opts.endpoints = {"broker.example:5679"};
+//   opts.tls.emplace();
+//   opts.tls->root_ca_file = "/etc/atomix/ca.crt";   // who signs the broker
+//   opts.tls->cert_file = "client.crt";              // mutual TLS only
+//   opts.tls->key_file = "client.key";
+//   opts.token = std::getenv("ATOMIX_TOKEN");        // --auth token brokers
+//   absl::StatusOr<atomix::Client> client = atomix::Client::Connect(opts);
+//
+// Connect reads the files once (INVALID_ARGUMENT naming a file it cannot
+// read, a certificate without its key, or a token without TLS). A broker
+// whose certificate the client does not trust, or that refuses the
+// client's certificate, fails Connect and calls with UNAVAILABLE naming the
+// endpoint and gRPC's reason (e.g. "Ssl handshake failed ...
+// CERTIFICATE_VERIFY_FAILED"); a broker that refuses the token fails them
+// with UNAUTHENTICATED naming what it missed ("unknown bearer token").
+//
 // Thread-safety: Client is a cheap, copyable handle. All copies share one
 // connection, which closes when the last handle (including primitives opened
 // through it) is gone; watch channels do not keep it open, and are closed
@@ -48,6 +71,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -90,6 +114,25 @@ struct ATOMIX_EXPORT ClientOptions {
   // every session_ttl / 3. (Ignored by Transport::kUnary, which holds no
   // session.)
   std::chrono::milliseconds session_ttl{10000};
+
+  // TLS to the broker; unset: plaintext. A *_pem field holds PEM text and
+  // wins over its *_file.
+  struct Tls {
+    // The CA certificates that sign the broker's certificate; both empty:
+    // the system's trusted roots.
+    std::string root_ca_file;
+    std::string root_ca_pem;
+    // Mutual TLS: this client's certificate (chain) and its private key;
+    // empty: no client certificate.
+    std::string cert_file;
+    std::string cert_pem;
+    std::string key_file;
+    std::string key_pem;
+  };
+  std::optional<Tls> tls;
+  // Sent as "authorization: Bearer <token>" with every call; needs tls.
+  // Empty: none.
+  std::string token;
 };
 
 class ATOMIX_EXPORT Client {

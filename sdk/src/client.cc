@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "sdk/src/channel.h"
 #include "sdk/src/client_core.h"
 #include "sdk/src/exit_hooks.h"
 
@@ -20,6 +21,7 @@ absl::StatusOr<Client> Client::Connect(ClientOptions options) {
     return absl::InvalidArgumentError(absl::StrCat("session_ttl of ", options.session_ttl.count(),
                                                    " ms is below the minimum of 1000 ms"));
   }
+  if (absl::Status secure = internal::ResolveSecurity(options); !secure.ok()) return secure;
   const auto deadline = std::chrono::steady_clock::now() + options.connect_timeout;
   std::shared_ptr<internal::ClientCore> core = internal::NewClientCore(std::move(options));
   absl::Status status = core->WaitConnected(deadline);
@@ -28,6 +30,9 @@ absl::StatusOr<Client> Client::Connect(ClientOptions options) {
 }
 
 Client Client::Create(ClientOptions options) {
+  // A file that cannot be read leaves its PEM empty: connecting then fails
+  // with gRPC's TLS reason (Connect names the file instead).
+  (void)internal::ResolveSecurity(options);
   return Client(internal::NewClientCore(std::move(options)));
 }
 

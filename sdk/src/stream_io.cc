@@ -56,7 +56,7 @@ bool StreamCore::RunStream(std::unique_lock<std::mutex>& lock, size_t index) {
   // calls until its own backoff ends, which would add to ours. Our backoff
   // is the only one, so a restarted broker is found within about a second.
   lock.unlock();
-  std::unique_ptr<v1::Broker::Stub> stub = v1::Broker::NewStub(MakeChannel(endpoint));
+  std::unique_ptr<v1::Broker::Stub> stub = v1::Broker::NewStub(MakeChannel(endpoint, watch_hub_->credentials()));
   lock.lock();
   grpc::ClientContext context;
   context_ = &context;
@@ -110,6 +110,8 @@ bool StreamCore::RunStream(std::unique_lock<std::mutex>& lock, size_t index) {
   } else if (!shutdown_) {
     last_error_ = status.error_message();
   }
+  // A broker that refuses our credentials says so until they change.
+  last_unauthenticated_ = answered && status.error_code() == grpc::StatusCode::UNAUTHENTICATED;
   RecoverInFlightLocked(endpoint);
   session_cv_.notify_all();
   return greeted_;

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "sdk/src/channel.h"
 #include "sdk/src/endpoints.h"
 #include "sdk/src/status_convert.h"
 
@@ -43,7 +44,7 @@ StreamCore::StreamCore(ClientOptions options)
       options_(std::move(options)),
       handshake_timeout_(std::clamp<std::chrono::milliseconds>(
           options_.connect_timeout, std::chrono::seconds(1), std::chrono::seconds(30))),
-      watch_hub_(std::make_shared<WatchHub>(options_.endpoints)),
+      watch_hub_(std::make_shared<WatchHub>(options_.endpoints, MakeCredentials(options_))),
       ttl_(std::max<std::chrono::milliseconds>(options_.session_ttl, std::chrono::seconds(1))) {
   cancel_target_->core = this;
   writer_ = std::thread([this] { WriterLoop(); });
@@ -329,6 +330,10 @@ absl::Status StreamCore::AbandonLocked(PendingCall& call, bool cancelled) {
 }
 
 absl::Status StreamCore::NotConnectedErrorLocked() const {
+  if (last_unauthenticated_) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("broker ", endpoint_, " refused the client's credentials: ", last_error_));
+  }
   return UnavailableError(options_.endpoints,
                           last_error_.empty() ? std::string("not connected yet") : last_error_);
 }

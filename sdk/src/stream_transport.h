@@ -284,6 +284,7 @@ class StreamCore final : public ClientCore {
   std::string endpoint_;                    // Of the current or last stream.
   std::string broker_id_;
   std::string last_error_;
+  bool last_unauthenticated_ = false;  // last_error_ is the broker's UNAUTHENTICATED
 
   // Session state; see stream_session.cc.
   std::condition_variable session_cv_;  // Wakes the session thread.

@@ -48,9 +48,9 @@ struct CancelContext {
 UnaryCore::UnaryCore(ClientOptions options)
     : ClientCore(options.callback_threads),
       options_(std::move(options)),
-      watch_hub_(std::make_shared<WatchHub>(options_.endpoints)) {
+      watch_hub_(std::make_shared<WatchHub>(options_.endpoints, MakeCredentials(options_))) {
   for (const std::string& endpoint : options_.endpoints) {
-    channels_.push_back(MakeChannel(endpoint));
+    channels_.push_back(MakeChannel(endpoint, watch_hub_->credentials()));
     stubs_.push_back(v1::Broker::NewStub(channels_.back()));
   }
 }

@@ -9,8 +9,11 @@
 
 namespace atomix::internal {
 
-WatchHub::WatchHub(std::vector<std::string> endpoints)
-    : endpoints_(std::move(endpoints)), stubs_(endpoints_.size()) {}
+WatchHub::WatchHub(std::vector<std::string> endpoints,
+                   std::shared_ptr<grpc::ChannelCredentials> credentials)
+    : endpoints_(std::move(endpoints)),
+      credentials_(std::move(credentials)),
+      stubs_(endpoints_.size()) {}
 
 size_t WatchHub::current() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -19,7 +22,9 @@ size_t WatchHub::current() const {
 
 v1::Broker::Stub* WatchHub::stub(size_t index) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (stubs_[index] == nullptr) stubs_[index] = v1::Broker::NewStub(MakeChannel(endpoints_[index]));
+  if (stubs_[index] == nullptr) {
+    stubs_[index] = v1::Broker::NewStub(MakeChannel(endpoints_[index], credentials_));
+  }
   return stubs_[index].get();
 }
 

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "atomix/v1/broker.grpc.pb.h"
+#include "grpcpp/security/credentials.h"
 
 namespace atomix::internal {
 
@@ -32,7 +33,8 @@ class WatchStream;
 class WatchHub {
  public:
   // `endpoints` must not be empty.
-  explicit WatchHub(std::vector<std::string> endpoints);
+  WatchHub(std::vector<std::string> endpoints,
+           std::shared_ptr<grpc::ChannelCredentials> credentials);
 
   WatchHub(const WatchHub&) = delete;
   WatchHub& operator=(const WatchHub&) = delete;
@@ -40,6 +42,8 @@ class WatchHub {
   // The endpoint to use now.
   size_t current() const;
   const std::string& endpoint(size_t index) const { return endpoints_[index]; }
+  // The client's credentials, shared by its stream and watch connections.
+  const std::shared_ptr<grpc::ChannelCredentials>& credentials() const { return credentials_; }
   // The stub for endpoint `index`; lives as long as the hub.
   v1::Broker::Stub* stub(size_t index);
   // A watch call on endpoint `index` failed before the broker answered:
@@ -62,6 +66,7 @@ class WatchHub {
 
  private:
   const std::vector<std::string> endpoints_;
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   mutable std::mutex mu_;
   std::condition_variable idle_cv_;
   bool shutdown_ = false;
