@@ -42,6 +42,8 @@ BrokerProcess::~BrokerProcess() {
   }
 }
 
+std::string BrokerProcess::log() const { return ReadFile(dir_ + "/broker.log"); }
+
 std::string BrokerProcess::endpoint() const { return absl::StrCat("127.0.0.1:", port_); }
 
 absl::Status BrokerProcess::Launch(int port) {

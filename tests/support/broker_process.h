@@ -47,6 +47,9 @@ class BrokerProcess {
   std::string endpoint() const;
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
+  // What the broker wrote to stderr so far (its log, at --log-level warn
+  // unless the args say otherwise, and gRPC's own errors).
+  std::string log() const;
 
   // Sends `sig` and reaps the process. Returns its wait status.
   int Kill(int sig);
