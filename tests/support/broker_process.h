@@ -46,6 +46,8 @@ class BrokerProcess {
   // "127.0.0.1:<port>".
   std::string endpoint() const;
   pid_t pid() const { return pid_; }
+  // Where the broker's stderr (its log) goes.
+  std::string log_file() const { return dir_ + "/broker.log"; }
   bool running() const { return pid_ > 0; }
 
   // Sends `sig` and reaps the process. Returns its wait status.

@@ -184,6 +184,11 @@ void DefineBrokerFlags(CLI::App& app, BrokerFlags& flags) {
   app.add_option("--fault-seed", flags.fault_seed,
                  "testing: seed of the fault injection random generator")
       ->capture_default_str();
+  app.add_option("--acl-policy", flags.acl_policy,
+                 "access policy file (TOML: roles granting read, write, lock and "
+                 "admin over name patterns, and the principals that have them); "
+                 "re-read on SIGHUP; empty: no access control")
+      ->envname("ATOMIX_ACL_POLICY");
 }
 
 int ParseBrokerFlags(int argc, const char* const* argv, BrokerFlags& flags) {

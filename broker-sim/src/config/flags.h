@@ -58,6 +58,9 @@ struct BrokerFlags {
   int64_t grpc_memory_mb = 1024;
   std::string http_listen;
   std::string http_port_file;
+  // The access policy file (config/access_policy_file.h); "": none, every
+  // call may do everything.
+  std::string acl_policy;
 };
 
 // Defines every flag of atomix-broker on `app`, bound to `flags`, which

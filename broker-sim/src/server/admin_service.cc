@@ -15,8 +15,18 @@ constexpr size_t kChunkBytes = 1 << 20;
 
 }  // namespace
 
+grpc::Status AdminService::AllowAdmin(const grpc::ServerContext& context,
+                                      std::string_view call) const {
+  absl::StatusOr<std::string> principal = authenticator_->Authenticate(context);
+  if (!principal.ok()) return ToGrpc(principal.status());
+  return ToGrpc(broker_.AuthorizeAdmin(*principal, call));
+}
+
 grpc::Status AdminService::Backup(grpc::ServerContext* context, const v1::BackupRequest*,
                                   grpc::ServerWriter<v1::BackupChunk>* writer) {
+  if (grpc::Status allowed = AllowAdmin(*context, "Admin.Backup"); !allowed.ok()) {
+    return allowed;
+  }
   atomix::log::v1::EngineSnapshot snapshot;
   if (absl::Status taken = broker_.store().Backup(snapshot); !taken.ok()) {
     return ToGrpc(taken);
@@ -45,16 +55,22 @@ grpc::Status AdminService::Status(grpc::ServerContext*, const v1::StatusRequest*
   return grpc::Status::OK;
 }
 
-grpc::Status AdminService::ListSessions(grpc::ServerContext*,
+grpc::Status AdminService::ListSessions(grpc::ServerContext* context,
                                         const v1::ListSessionsRequest* request,
                                         v1::ListSessionsResponse* out) {
+  if (grpc::Status allowed = AllowAdmin(*context, "Admin.ListSessions"); !allowed.ok()) {
+    return allowed;
+  }
   const absl::Status listed = broker::ListSessions(broker_, *request, *out);
   return ToGrpc(listed);
 }
 
-grpc::Status AdminService::ListPrimitives(grpc::ServerContext*,
+grpc::Status AdminService::ListPrimitives(grpc::ServerContext* context,
                                           const v1::ListPrimitivesRequest* request,
                                           v1::ListPrimitivesResponse* out) {
+  if (grpc::Status allowed = AllowAdmin(*context, "Admin.ListPrimitives"); !allowed.ok()) {
+    return allowed;
+  }
   const absl::Status listed = broker::ListPrimitives(broker_, *request, *out);
   return ToGrpc(listed);
 }

@@ -1,21 +1,37 @@
 // AdminService: the Admin gRPC service (atomix/v1/admin.proto): operator
 // calls: Backup, Status, ListSessions and ListPrimitives.
 //
+// Under an access policy (Broker::access()) Backup, ListSessions and
+// ListPrimitives need the admin right on every name ("*"): they show or
+// copy everything. Status needs no right: like the health service, it
+// tells what the broker is and whether it serves, and names no primitive.
+// Each call is authenticated once when it starts (auth.h).
+//
 // Thread-safety: gRPC calls its handlers from any number of threads; each
 // handler only reads the broker through its thread-safe store.
 #ifndef ATOMIX_BROKER_SERVER_ADMIN_SERVICE_H_
 #define ATOMIX_BROKER_SERVER_ADMIN_SERVICE_H_
 
+#include <memory>
+#include <string_view>
+
 #include "atomix/v1/admin.grpc.pb.h"
 #include "broker-sim/src/core/broker.h"
+#include "broker-sim/src/server/auth.h"
 #include "broker-sim/src/server/inspect.h"
 
 namespace atomix::broker {
 
 class AdminService final : public v1::Admin::Service {
  public:
-  AdminService(Broker& broker, BrokerProcess process)
-      : broker_(broker), process_(std::move(process)) {}
+  // `authenticator` null: every call is anonymous.
+  AdminService(Broker& broker, BrokerProcess process,
+               std::shared_ptr<const Authenticator> authenticator = nullptr)
+      : broker_(broker),
+        process_(std::move(process)),
+        authenticator_(authenticator != nullptr
+                           ? std::move(authenticator)
+                           : std::make_shared<AnonymousAuthenticator>()) {}
 
   grpc::Status Backup(grpc::ServerContext* context, const v1::BackupRequest* request,
                       grpc::ServerWriter<v1::BackupChunk>* writer) override;
@@ -29,8 +45,13 @@ class AdminService final : public v1::Admin::Service {
                               v1::ListPrimitivesResponse* response) override;
 
  private:
+  // OK if the caller may make operators' call `call` ("Admin.Backup"):
+  // UNAUTHENTICATED or PERMISSION_DENIED otherwise.
+  grpc::Status AllowAdmin(const grpc::ServerContext& context, std::string_view call) const;
+
   Broker& broker_;
   const BrokerProcess process_;
+  const std::shared_ptr<const Authenticator> authenticator_;
 };
 
 }  // namespace atomix::broker

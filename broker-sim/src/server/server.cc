@@ -93,7 +93,8 @@ absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
   BrokerService* service = server->service_.get();
   server->process_.open_calls = [service] { return service->open_calls(); };
   server->process_.watchers = [service] { return service->hub().watchers(); };
-  server->admin_ = std::make_unique<AdminService>(broker, server->process_);
+  server->admin_ = std::make_unique<AdminService>(broker, server->process_,
+                                                  options.authenticator);
   builder.RegisterService(server->admin_.get());
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              options.max_streams_per_connection);
