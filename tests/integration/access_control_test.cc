@@ -132,11 +132,23 @@ TEST_F(AccessControlTest, AWriteOutsideTheNamespaceIsRefusedAndNothingApplies) {
   ASSERT_TRUE(allowed.ok()) << allowed.error_message();
   EXPECT_EQ(Get("app/db"), "v1");
 
-  const grpc::Status lock = Call(v1::LOCK, "config/l", "lock { acquire { try_only: true } }");
+  // Sessions need no right; a lock outside app/ is refused, inside granted.
+  v1::Response opened;
+  ASSERT_TRUE(Call(v1::PRIMITIVE_TYPE_UNSPECIFIED, "", "session { open { ttl_ms: 10000 } }",
+                   &opened)
+                  .ok());
+  const uint64_t session = opened.session().session_id();
+  ASSERT_NE(session, 0u);
+  const std::string acquire = absl::StrCat("session_id: ", session,
+                                           " lock { acquire { try_only: true } }");
+  const grpc::Status lock = Call(v1::LOCK, "config/l", acquire);
   EXPECT_EQ(lock.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_NE(lock.error_message().find("lacks the lock right on \"config/l\""),
-            std::string::npos)
-      << lock.error_message();
+  EXPECT_EQ(lock.error_message(),
+            PrincipalInMessages() + " lacks the lock right on \"config/l\" (lock acquire)");
+  v1::Response granted;
+  const grpc::Status own = Call(v1::LOCK, "app/l", acquire, &granted);
+  ASSERT_TRUE(own.ok()) << own.error_message();
+  EXPECT_TRUE(granted.lock().acquired());
 }
 
 TEST_F(AccessControlTest, AWatchOfAForbiddenNameIsRefused) {
