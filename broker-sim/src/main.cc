@@ -19,7 +19,9 @@
 // (config/config_file.h; docs/examples/broker.toml lists every key), then
 // the defaults. Exit status: 0 after a graceful shutdown on SIGTERM/SIGINT,
 // 1 if the broker cannot start (e.g. the port is taken), 2 on bad flags, a
-// bad variable or a bad config file.
+// bad variable, a bad config file or a bad access policy file
+// (--acl-policy; SIGHUP re-reads it, keeping the old policy if the new one
+// is bad).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -36,6 +38,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "broker-sim/src/config/access_policy_file.h"
 #include "broker-sim/src/config/flags.h"
 #include "broker-sim/src/config/logging.h"
 #include "broker-sim/src/core/broker.h"
@@ -96,6 +99,12 @@ bool WritePortFile(const std::string& path, int port, std::string& error) {
   return true;
 }
 
+// Whether host:port `listen` is a loopback address.
+bool IsLoopback(const std::string& listen) {
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  return host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
 int Run(const Flags& flags) {
   if (absl::Status status = atomix::broker::InstallShutdownSignalHandlers();
       !status.ok()) {
@@ -120,6 +129,19 @@ int Run(const Flags& flags) {
   if (!security.ok()) {
     spdlog::error("{}", std::string(security.status().message()));
     return 1;
+  }
+
+  // Before anything opens: a bad policy file is a configuration error.
+  std::shared_ptr<const atomix::broker::AccessPolicy> policy;
+  if (!flags.acl_policy.empty()) {
+    auto loaded = atomix::broker::LoadAccessPolicy(flags.acl_policy);
+    if (!loaded.ok()) {
+      spdlog::error("{}", std::string(loaded.status().message()));
+      return 2;
+    }
+    policy = *std::move(loaded);
+    spdlog::info("access policy {}: {} roles, {} principals", flags.acl_policy,
+                 policy->roles(), policy->principals());
   }
 
   // Before the store and the broker, which report to it.
@@ -195,6 +217,7 @@ int Run(const Flags& flags) {
   }
   Broker broker(std::move(store), limits, broker_id);
   if (metrics) broker.SetObserver(&*metrics);
+  broker.access().Set(policy);
 
   ServerOptions options;
   options.listen = flags.listen;
@@ -259,6 +282,24 @@ int Run(const Flags& flags) {
   std::vector<std::function<void()>> reloaders;
   for (auto& reload : security->Reloaders()) reloaders.push_back(std::move(reload));
   atomix::broker::LogSecurity(security_options, *security);
+  if (!flags.acl_policy.empty()) {
+    reloaders.push_back([&broker, path = flags.acl_policy] {
+      if (absl::Status reloaded = atomix::broker::ReloadAccessPolicy(path, broker.access());
+          !reloaded.ok()) {
+        spdlog::error("access policy not reloaded, the old one stays in force: {}",
+                      std::string(reloaded.message()));
+        return;
+      }
+      const auto now = broker.access().Current();
+      spdlog::info("access policy {} reloaded: {} roles, {} principals", path, now->roles(),
+                   now->principals());
+    });
+    if (http && !IsLoopback(flags.http_listen)) {
+      spdlog::warn("the HTTP console on {} is not subject to --acl-policy: bind "
+                   "--http-listen to loopback or keep it private",
+                   flags.http_listen);
+    }
+  }
   const int sig = atomix::broker::WaitForShutdownSignal(
       [&] {
         spdlog::warn("SIGUSR1 received: expiring every session");

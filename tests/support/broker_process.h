@@ -46,6 +46,8 @@ class BrokerProcess {
   // "127.0.0.1:<port>".
   std::string endpoint() const;
   pid_t pid() const { return pid_; }
+  // Where the broker's stderr (its log) goes.
+  std::string log_file() const { return dir_ + "/broker.log"; }
   bool running() const { return pid_ > 0; }
   // What the broker wrote to stderr so far (its log, at --log-level warn
   // unless the args say otherwise, and gRPC's own errors).

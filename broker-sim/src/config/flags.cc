@@ -205,6 +205,11 @@ void DefineBrokerFlags(CLI::App& app, BrokerFlags& flags) {
   app.add_option("--auth-tokens", flags.auth_tokens,
                  "file of '<principal> <sha256 hex of token>' lines")
       ->envname("ATOMIX_AUTH_TOKENS");
+  app.add_option("--acl-policy", flags.acl_policy,
+                 "access policy file (TOML: roles granting read, write, lock and "
+                 "admin over name patterns, and the principals that have them); "
+                 "re-read on SIGHUP; empty: no access control")
+      ->envname("ATOMIX_ACL_POLICY");
 }
 
 int ParseBrokerFlags(int argc, const char* const* argv, BrokerFlags& flags) {

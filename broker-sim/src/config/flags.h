@@ -64,6 +64,9 @@ struct BrokerFlags {
   std::string tls_client_ca;
   std::string auth = "none";
   std::string auth_tokens;
+  // The access policy file (config/access_policy_file.h); "": none, every
+  // call may do everything.
+  std::string acl_policy;
 };
 
 // Defines every flag of atomix-broker on `app`, bound to `flags`, which

@@ -8,6 +8,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/random/random.h"
 #include "absl/strings/str_format.h"
+#include "broker-sim/src/core/request_access.h"
 #include "broker-sim/src/core/validate.h"
 #include "broker-sim/src/state/errors.h"
 #include "google/protobuf/descriptor.h"
@@ -86,19 +87,31 @@ void Broker::ExecuteAsync(v1::RequestBatch batch, uint64_t origin,
   ExecuteAsync(std::move(batch), origin, std::string(), std::move(done));
 }
 
-absl::Status Broker::Authorize(const std::string& /*principal*/,
-                               const v1::Request& /*request*/) const {
-  return absl::OkStatus();
+absl::Status Broker::Authorize(const std::string& principal,
+                               const v1::Request& request) const {
+  const std::shared_ptr<const AccessPolicy> policy = access_.Current();
+  if (policy == nullptr) return absl::OkStatus();
+  return CheckRequest(*policy, principal, request);
 }
 
-absl::Status Broker::AuthorizeWatch(const std::string& /*principal*/,
-                                    const v1::WatchRequest& /*request*/) const {
-  return absl::OkStatus();
+absl::Status Broker::AuthorizeWatch(const std::string& principal,
+                                    const v1::WatchRequest& request) const {
+  const std::shared_ptr<const AccessPolicy> policy = access_.Current();
+  if (policy == nullptr) return absl::OkStatus();
+  return policy->Check(principal, AccessRight::kRead, request.name(), "watch");
 }
 
-bool Broker::HasAdmin(const std::string& /*principal*/,
-                      std::string_view /*name*/) const {
-  return true;
+bool Broker::HasAdmin(const std::string& principal,
+                      std::string_view name) const {
+  const std::shared_ptr<const AccessPolicy> policy = access_.Current();
+  return policy == nullptr || policy->Allows(principal, AccessRight::kAdmin, name);
+}
+
+absl::Status Broker::AuthorizeAdmin(const std::string& principal,
+                                    std::string_view call) const {
+  const std::shared_ptr<const AccessPolicy> policy = access_.Current();
+  if (policy == nullptr) return absl::OkStatus();
+  return policy->Check(principal, AccessRight::kAdmin, "*", call);
 }
 
 void Broker::ExecuteAsync(v1::RequestBatch batch, uint64_t origin,
@@ -118,6 +131,8 @@ void Broker::ExecuteAsync(v1::RequestBatch batch, uint64_t origin,
       outcomes[i].sub_op = SubOp(request);
     }
   }
+  // One policy for the whole batch, even if a reload lands meanwhile.
+  const std::shared_ptr<const AccessPolicy> policy = access_.Current();
   v1::ResponseBatch out;
   out.mutable_responses()->Reserve(n);
   std::vector<v1::Request> valid;
@@ -130,7 +145,9 @@ void Broker::ExecuteAsync(v1::RequestBatch batch, uint64_t origin,
     v1::Response* response = out.add_responses();
     response->set_id(request.id());
     absl::Status status = ValidateRequest(request, limits_);
-    if (status.ok()) status = Authorize(principal, request);
+    if (status.ok() && policy != nullptr) {
+      status = CheckRequest(*policy, principal, request);
+    }
     if (status.ok()) {
       slots.push_back(i);
       valid.push_back(std::move(request));

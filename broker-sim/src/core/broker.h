@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 
 #include "atomix/v1/broker.pb.h"
+#include "broker-sim/src/core/access_control.h"
 #include "broker-sim/src/core/request_observer.h"
 #include "broker-sim/src/state/limits.h"
 #include "broker-sim/src/store/store.h"
@@ -89,8 +90,10 @@ class Broker {
   void ExecuteAsync(v1::RequestBatch batch, uint64_t origin,
                     std::string principal, ExecuteDone done);
 
-  // Whether `principal` may make `request`: OK, or PERMISSION_DENIED naming
-  // the principal, the right and the name.
+  // Whether `principal` may make `request` under the access policy in
+  // force (access(); core/request_access.h says which rights a request
+  // needs): OK, or PERMISSION_DENIED naming the principal, the right and
+  // the name. Everything is allowed with no policy.
   absl::Status Authorize(const std::string& principal,
                          const v1::Request& request) const;
   // Whether `principal` may watch what `request` names (the read right).
@@ -100,6 +103,14 @@ class Broker {
   // access policy): it may then act on what other sessions hold there,
   // such as releasing their lock by its fence.
   bool HasAdmin(const std::string& principal, std::string_view name) const;
+  // Whether `principal` may make the operators' call `call`
+  // ("Admin.ListSessions"): the admin right on every name ("*").
+  absl::Status AuthorizeAdmin(const std::string& principal,
+                              std::string_view call) const;
+
+  // The access policy in force; with none (the default) everything is
+  // allowed. Set or replace it at any time, from any thread.
+  AccessControl& access() { return access_; }
 
   // Moves logical time to `now`: ends overdue sessions, expires TTL entries,
   // times out lock waiters. The server calls it periodically.
@@ -127,6 +138,7 @@ class Broker {
   Limits limits_;
   std::string broker_id_;
   RequestObserver* observer_ = nullptr;
+  AccessControl access_;
 };
 
 }  // namespace atomix::broker

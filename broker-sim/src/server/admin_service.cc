@@ -15,17 +15,25 @@ constexpr size_t kChunkBytes = 1 << 20;
 
 }  // namespace
 
+grpc::Status AdminService::AllowAdmin(const grpc::ServerContext& context,
+                                      std::string_view call) const {
+  absl::StatusOr<std::string> principal = authenticator_->Authenticate(context);
+  if (!principal.ok()) return ToGrpc(principal.status());
+  return ToGrpc(broker_.AuthorizeAdmin(*principal, call));
+}
+
 grpc::Status AdminService::Backup(grpc::ServerContext* context, const v1::BackupRequest*,
                                   grpc::ServerWriter<v1::BackupChunk>* writer) {
-  absl::StatusOr<std::string> principal = authenticator_->Authenticate(*context);
-  if (!principal.ok()) return ToGrpc(principal.status());
+  if (grpc::Status allowed = AllowAdmin(*context, "Admin.Backup"); !allowed.ok()) {
+    return allowed;
+  }
   atomix::log::v1::EngineSnapshot snapshot;
   if (absl::Status taken = broker_.store().Backup(snapshot); !taken.ok()) {
     return ToGrpc(taken);
   }
   const std::string file = EncodeSnapshot(snapshot);
-  spdlog::info("backup at revision {} ({} bytes) for {}{}{}", snapshot.revision(), file.size(),
-               context->peer(), principal->empty() ? "" : " as ", *principal);
+  spdlog::info("backup at revision {} ({} bytes) for {}", snapshot.revision(), file.size(),
+               context->peer());
   size_t offset = 0;
   do {
     v1::BackupChunk chunk;
@@ -41,11 +49,8 @@ grpc::Status AdminService::Backup(grpc::ServerContext* context, const v1::Backup
   return grpc::Status::OK;
 }
 
-grpc::Status AdminService::Status(grpc::ServerContext* context, const v1::StatusRequest*,
+grpc::Status AdminService::Status(grpc::ServerContext*, const v1::StatusRequest*,
                                   v1::StatusResponse* out) {
-  if (absl::StatusOr<std::string> p = authenticator_->Authenticate(*context); !p.ok()) {
-    return ToGrpc(p.status());
-  }
   *out = DescribeBroker(broker_, process_);
   return grpc::Status::OK;
 }
@@ -53,8 +58,8 @@ grpc::Status AdminService::Status(grpc::ServerContext* context, const v1::Status
 grpc::Status AdminService::ListSessions(grpc::ServerContext* context,
                                         const v1::ListSessionsRequest* request,
                                         v1::ListSessionsResponse* out) {
-  if (absl::StatusOr<std::string> p = authenticator_->Authenticate(*context); !p.ok()) {
-    return ToGrpc(p.status());
+  if (grpc::Status allowed = AllowAdmin(*context, "Admin.ListSessions"); !allowed.ok()) {
+    return allowed;
   }
   const absl::Status listed = broker::ListSessions(broker_, *request, *out);
   return ToGrpc(listed);
@@ -63,8 +68,8 @@ grpc::Status AdminService::ListSessions(grpc::ServerContext* context,
 grpc::Status AdminService::ListPrimitives(grpc::ServerContext* context,
                                           const v1::ListPrimitivesRequest* request,
                                           v1::ListPrimitivesResponse* out) {
-  if (absl::StatusOr<std::string> p = authenticator_->Authenticate(*context); !p.ok()) {
-    return ToGrpc(p.status());
+  if (grpc::Status allowed = AllowAdmin(*context, "Admin.ListPrimitives"); !allowed.ok()) {
+    return allowed;
   }
   const absl::Status listed = broker::ListPrimitives(broker_, *request, *out);
   return ToGrpc(listed);

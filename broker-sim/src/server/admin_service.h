@@ -3,6 +3,11 @@
 // asks the authenticator (auth.h) who is calling, and a caller it refuses
 // gets its UNAUTHENTICATED status.
 //
+// Under an access policy (Broker::access()) Backup, ListSessions and
+// ListPrimitives need the admin right on every name ("*"): they show or
+// copy everything. Status needs no right: like the health service, it
+// tells what the broker is and whether it serves, and names no primitive.
+//
 // Thread-safety: gRPC calls its handlers from any number of threads; each
 // handler only reads the broker through its thread-safe store.
 #ifndef ATOMIX_BROKER_SERVER_ADMIN_SERVICE_H_
@@ -10,6 +15,7 @@
 
 #include <memory>
 #include <utility>
+#include <string_view>
 
 #include "atomix/v1/admin.grpc.pb.h"
 #include "broker-sim/src/core/broker.h"
@@ -20,11 +26,14 @@ namespace atomix::broker {
 
 class AdminService final : public v1::Admin::Service {
  public:
+  // `authenticator` null: every call is anonymous.
   AdminService(Broker& broker, BrokerProcess process,
-               std::shared_ptr<const Authenticator> authenticator)
+               std::shared_ptr<const Authenticator> authenticator = nullptr)
       : broker_(broker),
         process_(std::move(process)),
-        authenticator_(std::move(authenticator)) {}
+        authenticator_(authenticator != nullptr
+                           ? std::move(authenticator)
+                           : std::make_shared<AnonymousAuthenticator>()) {}
 
   grpc::Status Backup(grpc::ServerContext* context, const v1::BackupRequest* request,
                       grpc::ServerWriter<v1::BackupChunk>* writer) override;
@@ -38,6 +47,10 @@ class AdminService final : public v1::Admin::Service {
                               v1::ListPrimitivesResponse* response) override;
 
  private:
+  // OK if the caller may make operators' call `call` ("Admin.Backup"):
+  // UNAUTHENTICATED or PERMISSION_DENIED otherwise.
+  grpc::Status AllowAdmin(const grpc::ServerContext& context, std::string_view call) const;
+
   Broker& broker_;
   const BrokerProcess process_;
   const std::shared_ptr<const Authenticator> authenticator_;

@@ -86,20 +86,15 @@ absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
   server->listening_ = true;
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen,
-                           options.credentials != nullptr
-                               ? options.credentials
-                               : grpc::InsecureServerCredentials(),
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
                            &server->port_);
   builder.RegisterService(server->service_.get());
   server->process_.started = absl::Now();
   BrokerService* service = server->service_.get();
   server->process_.open_calls = [service] { return service->open_calls(); };
   server->process_.watchers = [service] { return service->hub().watchers(); };
-  server->admin_ = std::make_unique<AdminService>(
-      broker, server->process_,
-      options.authenticator != nullptr ? options.authenticator
-                                       : std::make_shared<AnonymousAuthenticator>());
+  server->admin_ = std::make_unique<AdminService>(broker, server->process_,
+                                                  options.authenticator);
   builder.RegisterService(server->admin_.get());
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              options.max_streams_per_connection);

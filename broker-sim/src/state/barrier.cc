@@ -265,6 +265,7 @@ const PrimitiveSpec& BarrierPrimitive() {
       .has_timers = true,
       .waits_outlive_streams = true,
       .is_read = &BarrierIsRead,
+      .right_of = &NeedsLock,
   };
   return spec;
 }

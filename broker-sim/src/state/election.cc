@@ -245,6 +245,13 @@ bool ElectionIsRead(const v1::Request& request) {
   return request.election().has_get_term();
 }
 
+// Entering and leaving is taking part. Anoint, promote, demote and evict
+// name any candidate, whichever session owns it: they need admin.
+AccessRight ElectionRight(const v1::Request& request) {
+  const v1::ElectionRequest& op = request.election();
+  return op.has_enter() || op.has_leave() ? AccessRight::kLock : AccessRight::kAdmin;
+}
+
 }  // namespace
 
 const PrimitiveSpec& ElectionPrimitive() {
@@ -257,6 +264,7 @@ const PrimitiveSpec& ElectionPrimitive() {
       .validate = &ValidateElection,
       .session_owned = &AlwaysOwned,
       .is_read = &ElectionIsRead,
+      .right_of = &ElectionRight,
   };
   return spec;
 }

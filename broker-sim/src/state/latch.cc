@@ -217,6 +217,7 @@ const PrimitiveSpec& LatchPrimitive() {
       .has_timers = true,
       .waits_outlive_streams = true,
       .is_read = &LatchIsRead,
+      .right_of = &NeedsLock,
   };
   return spec;
 }

@@ -248,6 +248,7 @@ const PrimitiveSpec& LockPrimitive() {
       .session_owned = &AlwaysOwned,
       .has_timers = true,
       .is_read = &LockIsRead,
+      .right_of = &NeedsLock,
   };
   return spec;
 }

@@ -601,6 +601,13 @@ bool MapIsRead(const v1::Request& request) {
          op.has_list() || op.has_prefix_locks();
 }
 
+// Prefix locks are grants (lock); every other change is a write.
+AccessRight MapRight(const v1::Request& request) {
+  const v1::MapRequest& op = request.map();
+  return op.has_lock_prefix() || op.has_unlock_prefix() ? AccessRight::kLock
+                                                        : AccessRight::kWrite;
+}
+
 }  // namespace
 
 const PrimitiveSpec& MapPrimitive() {
@@ -617,6 +624,7 @@ const PrimitiveSpec& MapPrimitive() {
       .key_filters = true,
       .has_timers = true,
       .is_read = &MapIsRead,
+      .right_of = &MapRight,
   };
   return spec;
 }

@@ -412,6 +412,7 @@ const PrimitiveSpec& ReadWriteLockPrimitive() {
       .session_owned = &AlwaysOwned,
       .has_timers = true,
       .is_read = &ReadWriteLockIsRead,
+      .right_of = &NeedsLock,
   };
   return spec;
 }

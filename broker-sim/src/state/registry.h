@@ -28,6 +28,13 @@
 
 namespace atomix::broker {
 
+// What a request needs its caller to hold on the name it acts on, under an
+// access policy (core/access_policy.h): kRead to look, kWrite to change
+// data, kLock to take part in coordination (acquire and release one's own
+// grants, enter an election, await a latch or barrier), kAdmin to act on
+// what others hold.
+enum class AccessRight { kRead, kWrite, kLock, kAdmin };
+
 struct PrimitiveSpec {
   v1::PrimitiveType type = v1::PRIMITIVE_TYPE_UNSPECIFIED;
   // "counter"; and with its article, for messages: "a counter".
@@ -63,6 +70,9 @@ struct PrimitiveSpec {
   bool waits_outlive_streams = false;
   // Whether `request` only reads: it changes no state whatever it finds.
   bool (*is_read)(const v1::Request& request) = nullptr;
+  // The access right a request that is not a read (is_read) needs on the
+  // primitive's name. Null: kWrite. Reads always need kRead.
+  AccessRight (*right_of)(const v1::Request& request) = nullptr;
 };
 
 // Every registered primitive, in type order.
@@ -81,6 +91,7 @@ std::unique_ptr<StateMachine> Make() {
   return std::make_unique<Machine>();
 }
 inline bool AlwaysOwned(const v1::Request&) { return true; }
+inline AccessRight NeedsLock(const v1::Request&) { return AccessRight::kLock; }
 
 // Each primitive's spec, defined beside its state machine.
 const PrimitiveSpec& CounterPrimitive();

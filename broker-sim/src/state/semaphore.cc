@@ -492,6 +492,12 @@ bool SemaphoreOwned(const v1::Request& request) {
   return request.semaphore().has_acquire();
 }
 
+// Changing the permit count acts on every holder; the rest is taking part.
+AccessRight SemaphoreRight(const v1::Request& request) {
+  return request.semaphore().has_set_permits() ? AccessRight::kAdmin
+                                               : AccessRight::kLock;
+}
+
 }  // namespace
 
 const PrimitiveSpec& SemaphorePrimitive() {
@@ -506,6 +512,7 @@ const PrimitiveSpec& SemaphorePrimitive() {
       .session_owned = &SemaphoreOwned,
       .has_timers = true,
       .is_read = &SemaphoreIsRead,
+      .right_of = &SemaphoreRight,
   };
   return spec;
 }

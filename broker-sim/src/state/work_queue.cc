@@ -419,6 +419,11 @@ bool WorkQueueTakeIsOwned(const v1::Request &request) {
   return request.work_queue().has_take();
 }
 
+// Producers push (write); consumers take, ack and release leases (lock).
+AccessRight WorkQueueRight(const v1::Request &request) {
+  return request.work_queue().has_push() ? AccessRight::kWrite : AccessRight::kLock;
+}
+
 }  // namespace
 
 const PrimitiveSpec &WorkQueuePrimitive() {
@@ -433,6 +438,7 @@ const PrimitiveSpec &WorkQueuePrimitive() {
       .session_owned = &WorkQueueTakeIsOwned,
       .has_timers = true,
       .is_read = &WorkQueueIsRead,
+      .right_of = &WorkQueueRight,
   };
   return spec;
 }
