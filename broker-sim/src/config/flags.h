@@ -58,6 +58,9 @@ struct BrokerFlags {
   int64_t grpc_memory_mb = 1024;
   std::string http_listen;
   std::string http_port_file;
+  // Transport limits against hostile clients (docs/security.md).
+  int64_t max_watches_per_client = 1000;
+  int64_t max_stream_queued_mb = 16;
 };
 
 // Defines every flag of atomix-broker on `app`, bound to `flags`, which

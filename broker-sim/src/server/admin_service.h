@@ -1,6 +1,11 @@
 // AdminService: the Admin gRPC service (atomix/v1/admin.proto): operator
 // calls: Backup, Status, ListSessions and ListPrimitives.
 //
+// Every method takes raw bytes and parses them itself (raw_message.h): a
+// request that does not parse is answered with INVALID_ARGUMENT naming the
+// method and the failure. Backup writes its chunks one at a time from a
+// write reactor that owns the encoded snapshot.
+//
 // Thread-safety: gRPC calls its handlers from any number of threads; each
 // handler only reads the broker through its thread-safe store.
 #ifndef ATOMIX_BROKER_SERVER_ADMIN_SERVICE_H_
@@ -12,21 +17,27 @@
 
 namespace atomix::broker {
 
-class AdminService final : public v1::Admin::Service {
+class AdminService final
+    : public v1::Admin::WithRawCallbackMethod_Backup<
+          v1::Admin::WithRawCallbackMethod_Status<
+              v1::Admin::WithRawCallbackMethod_ListSessions<
+                  v1::Admin::WithRawCallbackMethod_ListPrimitives<
+                      v1::Admin::Service>>>> {
  public:
   AdminService(Broker& broker, BrokerProcess process)
       : broker_(broker), process_(std::move(process)) {}
 
-  grpc::Status Backup(grpc::ServerContext* context, const v1::BackupRequest* request,
-                      grpc::ServerWriter<v1::BackupChunk>* writer) override;
-  grpc::Status Status(grpc::ServerContext* context, const v1::StatusRequest* request,
-                      v1::StatusResponse* response) override;
-  grpc::Status ListSessions(grpc::ServerContext* context,
-                            const v1::ListSessionsRequest* request,
-                            v1::ListSessionsResponse* response) override;
-  grpc::Status ListPrimitives(grpc::ServerContext* context,
-                              const v1::ListPrimitivesRequest* request,
-                              v1::ListPrimitivesResponse* response) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Backup(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) override;
+  grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* context,
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListSessions(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListPrimitives(grpc::CallbackServerContext* context,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
 
  private:
   Broker& broker_;
