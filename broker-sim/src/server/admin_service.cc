@@ -95,7 +95,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* AdminService::Backup(
   };
   v1::BackupRequest request;
   if (grpc::Status parsed =
-          ParseMessage(*raw, "atomix.v1.Admin/Backup", "the request", request);
+          ParseMessage(*raw, "atomix.v1.Admin/Backup", "the request", request,
+                                         context);
       !parsed.ok()) {
     return new RefusedBackup(parsed);
   }
@@ -109,24 +110,26 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* AdminService::Backup(
   return new BackupWriter(std::move(file), snapshot.revision());
 }
 
-grpc::ServerUnaryReactor* AdminService::Status(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* AdminService::Status(grpc::CallbackServerContext* context,
                                                const grpc::ByteBuffer* raw,
                                                grpc::ByteBuffer* out) {
   v1::StatusRequest request;
   if (grpc::Status parsed =
-          ParseMessage(*raw, "atomix.v1.Admin/Status", "the request", request);
+          ParseMessage(*raw, "atomix.v1.Admin/Status", "the request", request,
+                                         context);
       !parsed.ok()) {
     return new Answered(parsed);
   }
   return Answer(absl::OkStatus(), DescribeBroker(broker_, process_), out);
 }
 
-grpc::ServerUnaryReactor* AdminService::ListSessions(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* AdminService::ListSessions(grpc::CallbackServerContext* context,
                                                      const grpc::ByteBuffer* raw,
                                                      grpc::ByteBuffer* out) {
   v1::ListSessionsRequest request;
   if (grpc::Status parsed = ParseMessage(*raw, "atomix.v1.Admin/ListSessions",
-                                         "the request", request);
+                                         "the request", request,
+                                         context);
       !parsed.ok()) {
     return new Answered(parsed);
   }
@@ -135,12 +138,13 @@ grpc::ServerUnaryReactor* AdminService::ListSessions(grpc::CallbackServerContext
   return Answer(listed, response, out);
 }
 
-grpc::ServerUnaryReactor* AdminService::ListPrimitives(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* AdminService::ListPrimitives(grpc::CallbackServerContext* context,
                                                        const grpc::ByteBuffer* raw,
                                                        grpc::ByteBuffer* out) {
   v1::ListPrimitivesRequest request;
   if (grpc::Status parsed = ParseMessage(*raw, "atomix.v1.Admin/ListPrimitives",
-                                         "the request", request);
+                                         "the request", request,
+                                         context);
       !parsed.ok()) {
     return new Answered(parsed);
   }

@@ -162,7 +162,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* BrokerService::Watch(
   if (!principal.ok()) return new RefusedWatch(ToGrpc(principal.status()));
   v1::WatchRequest request;
   if (grpc::Status parsed = ParseMessage(*raw, "atomix.v1.Broker/Watch",
-                                         "the request", request);
+                                         "the request", request, context);
       !parsed.ok()) {
     return new RefusedWatch(parsed);
   }
@@ -189,7 +189,8 @@ grpc::ServerUnaryReactor* BrokerService::Call(
   }
   v1::Request request;
   if (grpc::Status parsed =
-          ParseMessage(*raw, "atomix.v1.Broker/Call", "the request", request);
+          ParseMessage(*raw, "atomix.v1.Broker/Call", "the request", request,
+                       context);
       !parsed.ok()) {
     return new Refused<grpc::ServerUnaryReactor>(parsed);
   }

@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 
 #include "google/protobuf/message.h"
+#include "grpcpp/server_context.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/status.h"
 
@@ -26,8 +27,16 @@ namespace atomix::broker {
 // "<method>: <what> is not a valid <message type>: <why>" and leaves
 // `message` unspecified. `what` names the message, e.g. "the request" or
 // "message 3 of this stream".
+//
+// The server does not inflate compressed messages (a small gzip message can
+// inflate to gigabytes, and gRPC 1.51 has no bound): with per-message
+// decompression off, a compressed message arrives as its compressed bytes.
+// When `context` says the client compresses (grpc-encoding other than
+// identity, where gRPC shows it), or the bytes that fail to parse begin
+// with a gzip or zlib header, the error says the message looks compressed.
 grpc::Status ParseMessage(const grpc::ByteBuffer& buffer, absl::string_view method,
-                          absl::string_view what, google::protobuf::Message& message);
+                          absl::string_view what, google::protobuf::Message& message,
+                          const grpc::ServerContextBase* context = nullptr);
 
 // The serialized bytes of `message`, as one slice.
 grpc::ByteBuffer SerializeMessage(const google::protobuf::Message& message);

@@ -31,7 +31,8 @@ StreamReactor::StreamReactor(Broker& broker, CompletionRouter& router,
       options_(options),
       stream_id_(NextStreamId()),
       peer_(context->peer()),
-      principal_(std::move(principal)) {
+      principal_(std::move(principal)),
+      context_(context) {
   spdlog::debug("stream {} opened by {}", stream_id_, peer_);
   origin_ = router_.Register(this);
   call_id_ = calls_.Register(context);
@@ -68,7 +69,7 @@ void StreamReactor::OnReadDone(bool ok) {
   v1::RequestBatch batch;
   grpc::Status parsed = ParseMessage(
       request_, "atomix.v1.Broker/Stream",
-      absl::StrCat("message ", number, " of this stream"), batch);
+      absl::StrCat("message ", number, " of this stream"), batch, context_);
   request_.Clear();
   if (!parsed.ok()) {
     spdlog::debug("stream {} from {}: {}", stream_id_, peer_,

@@ -62,7 +62,7 @@ struct StreamOptions {
   size_t max_batch_bytes = 4 << 20;
   // Serialized response bytes that may wait to be written before reading
   // pauses (--max-stream-queued-mb). At least one batch is always queued.
-  size_t max_queued_bytes = 16 << 20;
+  size_t max_queued_bytes = 8 << 20;
 };
 
 class StreamReactor final
@@ -109,6 +109,8 @@ class StreamReactor final
   const uint64_t stream_id_;
   const std::string peer_;
   const std::string principal_;  // who the stream's batches act as
+  // Valid until OnDone; read only (its client metadata).
+  grpc::CallbackServerContext* const context_;
 
   // Filled by the outstanding read; used by OnReadDone only.
   grpc::ByteBuffer request_;
