@@ -224,6 +224,10 @@ int Run(const Flags& flags) {
   options.max_message_bytes = kMaxMessageBytes;
   options.max_streams_per_connection = flags.max_streams_per_connection;
   options.grpc_memory_bytes = flags.grpc_memory_mb << 20;
+  options.watch.max_watches_per_client =
+      static_cast<size_t>(flags.max_watches_per_client);
+  options.stream.max_queued_bytes =
+      static_cast<size_t>(flags.max_stream_queued_mb) << 20;
   options.clock = &atomix::broker::MonotonicNow;
   options.faults.drop_responses = flags.fault_drop_responses;
   options.faults.latency = absl::Milliseconds(flags.fault_latency_ms);

@@ -210,6 +210,19 @@ void DefineBrokerFlags(CLI::App& app, BrokerFlags& flags) {
                  "admin over name patterns, and the principals that have them); "
                  "re-read on SIGHUP; empty: no access control")
       ->envname("ATOMIX_ACL_POLICY");
+  // Transport limits against hostile clients (docs/security.md).
+  app.add_option("--max-watches-per-client", flags.max_watches_per_client,
+                 "Watch calls one client connection may have open at once "
+                 "(0: no limit); the next is refused with RESOURCE_EXHAUSTED")
+      ->envname("ATOMIX_MAX_WATCHES_PER_CLIENT")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 20))
+      ->capture_default_str();
+  app.add_option("--max-stream-queued-mb", flags.max_stream_queued_mb,
+                 "serialized answers one Stream may have waiting to be written "
+                 "before the broker stops reading that stream")
+      ->envname("ATOMIX_MAX_STREAM_QUEUED_MB")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
+      ->capture_default_str();
 }
 
 int ParseBrokerFlags(int argc, const char* const* argv, BrokerFlags& flags) {

@@ -54,7 +54,7 @@ struct BrokerFlags {
   uint64_t fault_seed = 1;
   int64_t watch_history = 100000;
   int64_t watch_history_bytes = 64 << 20;
-  int max_streams_per_connection = 16384;
+  int max_streams_per_connection = 1024;
   int64_t grpc_memory_mb = 1024;
   std::string http_listen;
   std::string http_port_file;
@@ -67,6 +67,9 @@ struct BrokerFlags {
   // The access policy file (config/access_policy_file.h); "": none, every
   // call may do everything.
   std::string acl_policy;
+  // Transport limits against hostile clients (docs/security.md).
+  int64_t max_watches_per_client = 1000;
+  int64_t max_stream_queued_mb = 8;
 };
 
 // Defines every flag of atomix-broker on `app`, bound to `flags`, which

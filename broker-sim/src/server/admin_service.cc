@@ -3,9 +3,12 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
+#include "absl/synchronization/mutex.h"
 #include "broker-sim/src/disk/snapshot_file.h"
 #include "broker-sim/src/server/grpc_status.h"
+#include "broker-sim/src/server/raw_message.h"
 #include "spdlog/spdlog.h"
 
 namespace atomix::broker {
@@ -13,66 +16,161 @@ namespace {
 
 constexpr size_t kChunkBytes = 1 << 20;
 
+// A unary call answered at once: `status`, and `response` serialized into
+// `out` when the status is OK.
+class Answered final : public grpc::ServerUnaryReactor {
+ public:
+  explicit Answered(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+// Writes `file` as BackupChunks of kChunkBytes, one at a time; owns itself
+// and deletes itself in OnDone. The first chunk carries the revision and the
+// total size. Thread-safety: OnWriteDone and OnCancel may run concurrently;
+// the state is guarded by one mutex.
+class BackupWriter final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  BackupWriter(std::string file, int64_t revision)
+      : file_(std::move(file)), revision_(revision) {
+    absl::MutexLock lock(&mu_);
+    WriteNext();
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    if (!ok) {
+      finished_ = true;
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "client went away"));
+      return;
+    }
+    if (offset_ >= file_.size()) {
+      finished_ = true;
+      Finish(grpc::Status::OK);
+      return;
+    }
+    WriteNext();
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void WriteNext() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    v1::BackupChunk chunk;
+    if (offset_ == 0) {
+      chunk.set_revision(revision_);
+      chunk.set_total_bytes(file_.size());
+    }
+    const size_t n = std::min(kChunkBytes, file_.size() - offset_);
+    chunk.set_data(file_.substr(offset_, n));
+    offset_ += n;
+    out_ = SerializeMessage(chunk);
+    StartWrite(&out_);
+  }
+
+  const std::string file_;
+  const int64_t revision_;
+  absl::Mutex mu_;
+  size_t offset_ ABSL_GUARDED_BY(mu_) = 0;
+  grpc::ByteBuffer out_ ABSL_GUARDED_BY(mu_);
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// Finishes a unary call with `status`, and with `response` when OK.
+grpc::ServerUnaryReactor* Answer(const absl::Status& status,
+                                 const google::protobuf::Message& response,
+                                 grpc::ByteBuffer* out) {
+  if (status.ok()) *out = SerializeMessage(response);
+  return new Answered(ToGrpc(status));
+}
+
 }  // namespace
 
-grpc::Status AdminService::AllowAdmin(const grpc::ServerContext& context,
+grpc::Status AdminService::AllowAdmin(const grpc::ServerContextBase& context,
                                       std::string_view call) const {
   absl::StatusOr<std::string> principal = authenticator_->Authenticate(context);
   if (!principal.ok()) return ToGrpc(principal.status());
   return ToGrpc(broker_.AuthorizeAdmin(*principal, call));
 }
 
-grpc::Status AdminService::Backup(grpc::ServerContext* context, const v1::BackupRequest*,
-                                  grpc::ServerWriter<v1::BackupChunk>* writer) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* AdminService::Backup(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw) {
+  using Refused = grpc::ServerWriteReactor<grpc::ByteBuffer>;
+  struct RefusedBackup final : Refused {
+    explicit RefusedBackup(const grpc::Status& status) { Finish(status); }
+    void OnDone() override { delete this; }
+  };
+  v1::BackupRequest request;
+  if (grpc::Status parsed =
+          ParseMessage(*raw, "atomix.v1.Admin/Backup", "the request", request,
+                                         context);
+      !parsed.ok()) {
+    return new RefusedBackup(parsed);
+  }
   if (grpc::Status allowed = AllowAdmin(*context, "Admin.Backup"); !allowed.ok()) {
-    return allowed;
+    return new RefusedBackup(allowed);
   }
   atomix::log::v1::EngineSnapshot snapshot;
   if (absl::Status taken = broker_.store().Backup(snapshot); !taken.ok()) {
-    return ToGrpc(taken);
+    return new RefusedBackup(ToGrpc(taken));
   }
-  const std::string file = EncodeSnapshot(snapshot);
+  std::string file = EncodeSnapshot(snapshot);
   spdlog::info("backup at revision {} ({} bytes) for {}", snapshot.revision(), file.size(),
                context->peer());
-  size_t offset = 0;
-  do {
-    v1::BackupChunk chunk;
-    if (offset == 0) {
-      chunk.set_revision(snapshot.revision());
-      chunk.set_total_bytes(file.size());
-    }
-    const size_t n = std::min(kChunkBytes, file.size() - offset);
-    chunk.set_data(file.substr(offset, n));
-    offset += n;
-    if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
-  } while (offset < file.size());
-  return grpc::Status::OK;
+  return new BackupWriter(std::move(file), snapshot.revision());
 }
 
-grpc::Status AdminService::Status(grpc::ServerContext*, const v1::StatusRequest*,
-                                  v1::StatusResponse* out) {
-  *out = DescribeBroker(broker_, process_);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AdminService::Status(grpc::CallbackServerContext* context,
+                                               const grpc::ByteBuffer* raw,
+                                               grpc::ByteBuffer* out) {
+  v1::StatusRequest request;
+  if (grpc::Status parsed =
+          ParseMessage(*raw, "atomix.v1.Admin/Status", "the request", request,
+                                         context);
+      !parsed.ok()) {
+    return new Answered(parsed);
+  }
+  if (absl::StatusOr<std::string> principal = authenticator_->Authenticate(*context);
+      !principal.ok()) {
+    return new Answered(ToGrpc(principal.status()));
+  }
+  return Answer(absl::OkStatus(), DescribeBroker(broker_, process_), out);
 }
 
-grpc::Status AdminService::ListSessions(grpc::ServerContext* context,
-                                        const v1::ListSessionsRequest* request,
-                                        v1::ListSessionsResponse* out) {
+grpc::ServerUnaryReactor* AdminService::ListSessions(grpc::CallbackServerContext* context,
+                                                     const grpc::ByteBuffer* raw,
+                                                     grpc::ByteBuffer* out) {
+  v1::ListSessionsRequest request;
+  if (grpc::Status parsed = ParseMessage(*raw, "atomix.v1.Admin/ListSessions",
+                                         "the request", request,
+                                         context);
+      !parsed.ok()) {
+    return new Answered(parsed);
+  }
   if (grpc::Status allowed = AllowAdmin(*context, "Admin.ListSessions"); !allowed.ok()) {
-    return allowed;
+    return new Answered(allowed);
   }
-  const absl::Status listed = broker::ListSessions(broker_, *request, *out);
-  return ToGrpc(listed);
+  v1::ListSessionsResponse response;
+  const absl::Status listed = broker::ListSessions(broker_, request, response);
+  return Answer(listed, response, out);
 }
 
-grpc::Status AdminService::ListPrimitives(grpc::ServerContext* context,
-                                          const v1::ListPrimitivesRequest* request,
-                                          v1::ListPrimitivesResponse* out) {
-  if (grpc::Status allowed = AllowAdmin(*context, "Admin.ListPrimitives"); !allowed.ok()) {
-    return allowed;
+grpc::ServerUnaryReactor* AdminService::ListPrimitives(grpc::CallbackServerContext* context,
+                                                       const grpc::ByteBuffer* raw,
+                                                       grpc::ByteBuffer* out) {
+  v1::ListPrimitivesRequest request;
+  if (grpc::Status parsed = ParseMessage(*raw, "atomix.v1.Admin/ListPrimitives",
+                                         "the request", request,
+                                         context);
+      !parsed.ok()) {
+    return new Answered(parsed);
   }
-  const absl::Status listed = broker::ListPrimitives(broker_, *request, *out);
-  return ToGrpc(listed);
+  if (grpc::Status allowed = AllowAdmin(*context, "Admin.ListPrimitives"); !allowed.ok()) {
+    return new Answered(allowed);
+  }
+  v1::ListPrimitivesResponse response;
+  const absl::Status listed = broker::ListPrimitives(broker_, request, response);
+  return Answer(listed, response, out);
 }
 
 }  // namespace atomix::broker

@@ -8,6 +8,11 @@
 // copy everything. Status needs no right: like the health service, it
 // tells what the broker is and whether it serves, and names no primitive.
 //
+// Every method takes raw bytes and parses them itself (raw_message.h): a
+// request that does not parse is answered with INVALID_ARGUMENT naming the
+// method and the failure. Backup writes its chunks one at a time from a
+// write reactor that owns the encoded snapshot.
+//
 // Thread-safety: gRPC calls its handlers from any number of threads; each
 // handler only reads the broker through its thread-safe store.
 #ifndef ATOMIX_BROKER_SERVER_ADMIN_SERVICE_H_
@@ -24,7 +29,12 @@
 
 namespace atomix::broker {
 
-class AdminService final : public v1::Admin::Service {
+class AdminService final
+    : public v1::Admin::WithRawCallbackMethod_Backup<
+          v1::Admin::WithRawCallbackMethod_Status<
+              v1::Admin::WithRawCallbackMethod_ListSessions<
+                  v1::Admin::WithRawCallbackMethod_ListPrimitives<
+                      v1::Admin::Service>>>> {
  public:
   // `authenticator` null: every call is anonymous.
   AdminService(Broker& broker, BrokerProcess process,
@@ -35,21 +45,22 @@ class AdminService final : public v1::Admin::Service {
                            ? std::move(authenticator)
                            : std::make_shared<AnonymousAuthenticator>()) {}
 
-  grpc::Status Backup(grpc::ServerContext* context, const v1::BackupRequest* request,
-                      grpc::ServerWriter<v1::BackupChunk>* writer) override;
-  grpc::Status Status(grpc::ServerContext* context, const v1::StatusRequest* request,
-                      v1::StatusResponse* response) override;
-  grpc::Status ListSessions(grpc::ServerContext* context,
-                            const v1::ListSessionsRequest* request,
-                            v1::ListSessionsResponse* response) override;
-  grpc::Status ListPrimitives(grpc::ServerContext* context,
-                              const v1::ListPrimitivesRequest* request,
-                              v1::ListPrimitivesResponse* response) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Backup(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) override;
+  grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* context,
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListSessions(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListPrimitives(grpc::CallbackServerContext* context,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
 
  private:
   // OK if the caller may make operators' call `call` ("Admin.Backup"):
   // UNAUTHENTICATED or PERMISSION_DENIED otherwise.
-  grpc::Status AllowAdmin(const grpc::ServerContext& context, std::string_view call) const;
+  grpc::Status AllowAdmin(const grpc::ServerContextBase& context, std::string_view call) const;
 
   Broker& broker_;
   const BrokerProcess process_;

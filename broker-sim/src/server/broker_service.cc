@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "broker-sim/src/server/grpc_status.h"
+#include "broker-sim/src/server/raw_message.h"
 #include "spdlog/spdlog.h"
 
 namespace atomix::broker {
@@ -26,7 +27,7 @@ grpc::StatusCode ToGrpcCode(int32_t code) {
 class UnaryCall final : public grpc::ServerUnaryReactor, public ResponseSink {
  public:
   UnaryCall(Broker& broker, CompletionRouter& router, FaultInjector& faults,
-            grpc::CallbackServerContext* context, v1::Response* response,
+            grpc::CallbackServerContext* context, grpc::ByteBuffer* response,
             std::string principal)
       : broker_(broker),
         principal_(std::move(principal)),
@@ -84,12 +85,12 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public ResponseSink {
                           "response dropped by fault injection"));
       return;
     }
-    *response_ = std::move(response);
-    if (!response_->has_error()) {
+    if (!response.has_error()) {
+      *response_ = SerializeMessage(response);
       Finish(grpc::Status::OK);
       return;
     }
-    const v1::Error& error = response_->error();
+    const v1::Error& error = response.error();
     if (error.has_current()) {
       context_->AddTrailingMetadata("atomix-current",
                                     std::to_string(error.current()));
@@ -102,7 +103,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public ResponseSink {
   CompletionRouter& router_;
   FaultInjector& faults_;
   grpc::CallbackServerContext* const context_;
-  v1::Response* const response_;
+  grpc::ByteBuffer* const response_;
   uint64_t origin_ = 0;
   absl::Mutex mu_;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
@@ -112,7 +113,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public ResponseSink {
 // says why, so the client moves on to another broker), or the caller did
 // not authenticate.
 class RefusedStream final
-    : public grpc::ServerBidiReactor<v1::RequestBatch, v1::ResponseBatch> {
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   explicit RefusedStream(const grpc::Status& status) { Finish(status); }
   void OnDone() override { delete this; }
@@ -137,9 +138,11 @@ BrokerService::BrokerService(Broker& broker, StreamOptions options,
       authenticator_(authenticator != nullptr
                          ? std::move(authenticator)
                          : std::make_shared<AnonymousAuthenticator>()),
-      faults_(faults) {}
+      faults_(faults),
+      watches_per_client_(watch.max_watches_per_client,
+                          "--max-watches-per-client", "watches") {}
 
-grpc::ServerBidiReactor<v1::RequestBatch, v1::ResponseBatch>*
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 BrokerService::Stream(grpc::CallbackServerContext* context) {
   absl::StatusOr<std::string> principal = authenticator_->Authenticate(*context);
   if (!principal.ok()) return new RefusedStream(ToGrpc(principal.status()));
@@ -152,31 +155,48 @@ BrokerService::Stream(grpc::CallbackServerContext* context) {
                            options_, std::move(*principal));
 }
 
-grpc::ServerWriteReactor<v1::WatchResponse>* BrokerService::Watch(
-    grpc::CallbackServerContext* context, const v1::WatchRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* BrokerService::Watch(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw) {
+  using RefusedWatch = Refused<grpc::ServerWriteReactor<grpc::ByteBuffer>>;
   absl::StatusOr<std::string> principal = authenticator_->Authenticate(*context);
-  if (!principal.ok()) {
-    return new Refused<grpc::ServerWriteReactor<v1::WatchResponse>>(
-        ToGrpc(principal.status()));
+  if (!principal.ok()) return new RefusedWatch(ToGrpc(principal.status()));
+  v1::WatchRequest request;
+  if (grpc::Status parsed = ParseMessage(*raw, "atomix.v1.Broker/Watch",
+                                         "the request", request, context);
+      !parsed.ok()) {
+    return new RefusedWatch(parsed);
   }
-  if (absl::Status allowed = broker_.AuthorizeWatch(*principal, *request);
+  if (absl::Status allowed = broker_.AuthorizeWatch(*principal, request);
       !allowed.ok()) {
-    return new Refused<grpc::ServerWriteReactor<v1::WatchResponse>>(ToGrpc(allowed));
+    return new RefusedWatch(ToGrpc(allowed));
   }
-  return new WatchReactor(broker_, hub_, calls_, context, *request,
-                          watch_options_);
+  std::string peer = context->peer();
+  if (absl::Status room = watches_per_client_.Acquire(peer); !room.ok()) {
+    return new RefusedWatch(ToGrpc(room));
+  }
+  PeerLimit* limit = &watches_per_client_;
+  return new WatchReactor(broker_, hub_, calls_, context, request,
+                          watch_options_,
+                          [limit, peer = std::move(peer)] { limit->Release(peer); });
 }
 
 grpc::ServerUnaryReactor* BrokerService::Call(
-    grpc::CallbackServerContext* context, const v1::Request* request,
-    v1::Response* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw,
+    grpc::ByteBuffer* response) {
   absl::StatusOr<std::string> principal = authenticator_->Authenticate(*context);
   if (!principal.ok()) {
     return new Refused<grpc::ServerUnaryReactor>(ToGrpc(principal.status()));
   }
+  v1::Request request;
+  if (grpc::Status parsed =
+          ParseMessage(*raw, "atomix.v1.Broker/Call", "the request", request,
+                       context);
+      !parsed.ok()) {
+    return new Refused<grpc::ServerUnaryReactor>(parsed);
+  }
   auto* call = new UnaryCall(broker_, router_, faults_, context, response,
                              std::move(*principal));
-  call->Start(*request);
+  call->Start(request);
   return call;
 }
 

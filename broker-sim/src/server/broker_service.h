@@ -17,6 +17,14 @@
 // stream or call, the FaultInjector, the WatchHub, and the CallRegistry of
 // open Stream and Watch calls (ResetCalls cancels them all).
 //
+// All three methods take raw bytes and parse them here (raw_message.h): a
+// message that does not parse ends the call with INVALID_ARGUMENT naming the
+// method and the failure (on Stream, which message of the stream).
+//
+// A client (its connection, see PeerLimit) may hold at most
+// WatchOptions::max_watches_per_client Watch calls at once; the next is
+// refused with RESOURCE_EXHAUSTED naming --max-watches-per-client.
+//
 // Thread-safety: thread-safe; gRPC calls it from its own threads.
 #ifndef ATOMIX_BROKER_SERVER_BROKER_SERVICE_H_
 #define ATOMIX_BROKER_SERVER_BROKER_SERVICE_H_
@@ -29,28 +37,32 @@
 #include "broker-sim/src/server/call_registry.h"
 #include "broker-sim/src/server/completion_router.h"
 #include "broker-sim/src/server/faults.h"
+#include "broker-sim/src/server/peer_limit.h"
 #include "broker-sim/src/server/stream_reactor.h"
 #include "broker-sim/src/server/watch_hub.h"
 #include "broker-sim/src/server/watch_reactor.h"
 
 namespace atomix::broker {
 
-class BrokerService final : public v1::Broker::CallbackService {
+class BrokerService final
+    : public v1::Broker::WithRawCallbackMethod_Stream<
+          v1::Broker::WithRawCallbackMethod_Call<
+              v1::Broker::WithRawCallbackMethod_Watch<v1::Broker::Service>>> {
  public:
   BrokerService(Broker& broker, StreamOptions options,
                 FaultOptions faults = {}, WatchOptions watch = {},
                 std::shared_ptr<const Authenticator> authenticator = nullptr);
 
-  grpc::ServerBidiReactor<v1::RequestBatch, v1::ResponseBatch>* Stream(
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Stream(
       grpc::CallbackServerContext* context) override;
 
   grpc::ServerUnaryReactor* Call(grpc::CallbackServerContext* context,
-                                 const v1::Request* request,
-                                 v1::Response* response) override;
+                                 const grpc::ByteBuffer* request,
+                                 grpc::ByteBuffer* response) override;
 
-  grpc::ServerWriteReactor<v1::WatchResponse>* Watch(
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(
       grpc::CallbackServerContext* context,
-      const v1::WatchRequest* request) override;
+      const grpc::ByteBuffer* request) override;
 
   CompletionRouter& router() { return router_; }
   // Who each call is; never null (anonymous when security is off).
@@ -77,6 +89,7 @@ class BrokerService final : public v1::Broker::CallbackService {
   FaultInjector faults_;
   CallRegistry calls_;
   WatchHub hub_;
+  PeerLimit watches_per_client_;
 };
 
 }  // namespace atomix::broker

@@ -103,6 +103,10 @@ absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
   builder.SetResourceQuota(quota);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
+  // gRPC 1.51 inflates a compressed message with no bound before any size
+  // check: a 200 KB gzip of zeros becomes 200 MB. The broker never inflates
+  // messages (see docs/security.md, "Transport limits").
+  builder.AddChannelArgument(GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION, 0);
   // A second broker on a taken port must fail, not share the port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   // Find dead clients, and let live ones keep idle streams open with pings.

@@ -52,7 +52,7 @@ struct ServerOptions {
   int max_message_bytes = 64 << 20;
   // HTTP/2 streams (Stream and Watch calls) one connection may have open at
   // once; a client's further calls wait in its own transport.
-  int max_streams_per_connection = 16384;
+  int max_streams_per_connection = 1024;
   // gRPC's ResourceQuota: the memory its transports may hold in buffers,
   // across all connections; past it gRPC refuses new calls and shrinks
   // what it reads.

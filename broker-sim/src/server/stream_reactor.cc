@@ -5,7 +5,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "broker-sim/src/core/split.h"
+#include "broker-sim/src/server/raw_message.h"
 #include "spdlog/spdlog.h"
 
 namespace atomix::broker {
@@ -29,14 +31,17 @@ StreamReactor::StreamReactor(Broker& broker, CompletionRouter& router,
       options_(options),
       stream_id_(NextStreamId()),
       peer_(context->peer()),
-      principal_(std::move(principal)) {
+      principal_(std::move(principal)),
+      context_(context) {
   spdlog::debug("stream {} opened by {}", stream_id_, peer_);
   origin_ = router_.Register(this);
   call_id_ = calls_.Register(context);
   v1::ResponseBatch hello;
   *hello.mutable_info() = broker_.Info();
   absl::MutexLock lock(&mu_);
-  queue_.push_back(std::move(hello));
+  grpc::ByteBuffer bytes = SerializeMessage(hello);
+  queued_bytes_ += bytes.Length();
+  queue_.push_back(std::move(bytes));
   MaybeWrite();
   MaybeRead();
 }
@@ -52,21 +57,38 @@ void StreamReactor::OnReadDone(bool ok) {
   // The batch is handed to the broker, which may answer it later (see
   // Answered); the next read starts at once, so a store that answers
   // asynchronously sees this stream's next batches meanwhile.
+  uint64_t number = 0;
   {
     absl::MutexLock lock(&mu_);
     if (finished_) {
       reading_ = false;
       return;
     }
-    ++in_flight_;
-    ++batches_;
+    number = ++batches_;
+  }
+  v1::RequestBatch batch;
+  grpc::Status parsed = ParseMessage(
+      request_, "atomix.v1.Broker/Stream",
+      absl::StrCat("message ", number, " of this stream"), batch, context_);
+  request_.Clear();
+  if (!parsed.ok()) {
+    spdlog::debug("stream {} from {}: {}", stream_id_, peer_,
+                  parsed.error_message());
+    absl::MutexLock lock(&mu_);
+    reading_ = false;
+    read_closed_ = true;
+    read_error_ = std::move(parsed);
+    MaybeFinish();
+    return;
   }
   if (spdlog::should_log(spdlog::level::trace)) {
     spdlog::trace("stream {}: batch of {} requests", stream_id_,
-                  request_.requests_size());
+                  batch.requests_size());
   }
-  v1::RequestBatch batch;
-  batch.Swap(&request_);
+  {
+    absl::MutexLock lock(&mu_);
+    ++in_flight_;
+  }
   broker_.ExecuteAsync(std::move(batch), origin_, principal_,
                        [this](v1::ResponseBatch& out,
                               std::vector<Completion>& completions) {
@@ -112,7 +134,9 @@ void StreamReactor::Deliver(std::vector<v1::Response> responses) {
 void StreamReactor::Enqueue(v1::ResponseBatch batch) {
   for (v1::ResponseBatch& part :
        SplitResponseBatch(std::move(batch), options_.max_batch_bytes)) {
-    queue_.push_back(std::move(part));
+    grpc::ByteBuffer bytes = SerializeMessage(part);
+    queued_bytes_ += bytes.Length();
+    queue_.push_back(std::move(bytes));
   }
 }
 
@@ -122,9 +146,11 @@ void StreamReactor::OnWriteDone(bool ok) {
   if (!ok) {
     write_failed_ = true;
     queue_.clear();
+    queued_bytes_ = 0;
     MaybeFinish();
     return;
   }
+  queued_bytes_ -= queue_.front().Length();
   queue_.pop_front();
   MaybeWrite();
   MaybeRead();
@@ -165,7 +191,8 @@ void StreamReactor::MaybeWrite() {
 
 void StreamReactor::MaybeRead() {
   if (reading_ || read_closed_ || finished_ || cancelled_ || write_failed_ ||
-      queue_.size() + in_flight_ >= options_.max_queued_batches) {
+      queue_.size() + in_flight_ >= options_.max_queued_batches ||
+      queued_bytes_ > options_.max_queued_bytes) {
     return;
   }
   reading_ = true;
@@ -177,10 +204,13 @@ void StreamReactor::MaybeFinish() {
   if (cancelled_ || write_failed_) {
     finished_ = true;
     queue_.clear();
+    queued_bytes_ = 0;
     Finish(grpc::Status::CANCELLED);
   } else if (read_closed_ && queue_.empty() && in_flight_ == 0) {
+    // Every earlier batch is answered and written; a message that did not
+    // parse ends the call with its error.
     finished_ = true;
-    Finish(grpc::Status::OK);
+    Finish(read_error_);
   }
 }
 

@@ -8,10 +8,19 @@
 // may do later, on its own thread. Writes are chained through OnWriteDone,
 // one at a time, in order. While `max_queued_batches` batches are being
 // applied or wait to be written the reactor stops reading (backpressure)
-// and resumes when one is answered or written. Finish is called exactly
-// once: after the client half-closes and every queued batch is written, or
-// at once when the call is cancelled or a write fails. Nothing is started
-// after Finish.
+// and resumes when one is answered or written; it also stops reading while
+// more than `max_queued_bytes` of serialized responses wait to be written,
+// so a client that sends but never reads pins at most about that much (plus
+// one batch being applied per free slot). Messages are raw bytes: the
+// reactor parses each RequestBatch itself and serializes each ResponseBatch
+// when it is queued. A message that does not parse ends reading like a
+// half-close: the answers of every earlier batch (including those a store
+// is still applying) are written first, then the call ends with
+// INVALID_ARGUMENT naming the method and the message's number in the
+// stream ("message 3 of this stream is not a valid ..."). Finish is called
+// exactly once: after the client half-closes (or sent a message that does
+// not parse) and every queued batch is written, or at once when the call is
+// cancelled or a write fails. Nothing is started after Finish.
 //
 // Late answers (a lock acquire granted after its batch was answered) arrive
 // through Deliver, from whichever thread produced them: the reactor is
@@ -51,10 +60,13 @@ struct StreamOptions {
   size_t max_queued_batches = 16;
   // Response batches above this size are split into several messages.
   size_t max_batch_bytes = 4 << 20;
+  // Serialized response bytes that may wait to be written before reading
+  // pauses (--max-stream-queued-mb). At least one batch is always queued.
+  size_t max_queued_bytes = 8 << 20;
 };
 
 class StreamReactor final
-    : public grpc::ServerBidiReactor<v1::RequestBatch, v1::ResponseBatch>,
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
       public ResponseSink {
  public:
   StreamReactor(Broker& broker, CompletionRouter& router,
@@ -97,13 +109,18 @@ class StreamReactor final
   const uint64_t stream_id_;
   const std::string peer_;
   const std::string principal_;  // who the stream's batches act as
+  // Valid until OnDone; read only (its client metadata).
+  grpc::CallbackServerContext* const context_;
 
   // Filled by the outstanding read; used by OnReadDone only.
-  v1::RequestBatch request_;
+  grpc::ByteBuffer request_;
 
   absl::Mutex mu_;
-  // Batches to write; the front is being written while writing_.
-  std::deque<v1::ResponseBatch> queue_ ABSL_GUARDED_BY(mu_);
+  // Serialized batches to write; the front is being written while writing_.
+  std::deque<grpc::ByteBuffer> queue_ ABSL_GUARDED_BY(mu_);
+  size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // sum of queue_'s sizes
+  // Set when a message does not parse: the status the call ends with.
+  grpc::Status read_error_ ABSL_GUARDED_BY(mu_);
   bool reading_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool read_closed_ ABSL_GUARDED_BY(mu_) = false;   // half-close or error

@@ -9,6 +9,7 @@
 #include "broker-sim/src/core/validate.h"
 #include "broker-sim/src/state/state_machine.h"
 #include "broker-sim/src/server/grpc_status.h"
+#include "broker-sim/src/server/raw_message.h"
 #include "spdlog/spdlog.h"
 
 namespace atomix::broker {
@@ -24,13 +25,15 @@ uint64_t NextWatchId() {
 WatchReactor::WatchReactor(Broker& broker, WatchHub& hub, CallRegistry& calls,
                            grpc::CallbackServerContext* context,
                            const v1::WatchRequest& request,
-                           WatchOptions options)
+                           WatchOptions options,
+                           std::function<void()> on_done)
     : broker_(broker),
       hub_(hub),
       calls_(calls),
       context_(context),
       options_(options),
-      watch_id_(NextWatchId()) {
+      watch_id_(NextWatchId()),
+      on_done_(std::move(on_done)) {
   Start(request);
 }
 
@@ -113,6 +116,7 @@ void WatchReactor::OnWriteDone(bool ok) {
   writing_ = false;
   // Release the message's memory now, not at the next write.
   out_ = v1::WatchResponse();
+  out_bytes_.Clear();
   if (!ok) cancelled_ = true;
   MaybeWrite();
   MaybeFinish();
@@ -134,6 +138,7 @@ void WatchReactor::OnDone() {
                   watch_id_, name_, messages_, snapshots_,
                   cancelled_ ? " (cancelled)" : "");
   }
+  if (on_done_) on_done_();
   delete this;
 }
 
@@ -156,9 +161,7 @@ void WatchReactor::MaybeWrite() {
       }
       cursor_ = read.next;
       if (out_.events_size() > 0) {
-        writing_ = true;
-        ++messages_;
-        StartWrite(&out_);
+        WriteOut();
         return;
       }
       // A filtered read may skip a bounded number of revisions without a
@@ -168,9 +171,15 @@ void WatchReactor::MaybeWrite() {
   }
   out_ = std::move(parts_.front());
   parts_.pop_front();
+  WriteOut();
+}
+
+void WatchReactor::WriteOut() {
+  out_bytes_ = SerializeMessage(out_);
+  out_ = v1::WatchResponse();  // only the bytes are kept while writing
   writing_ = true;
   ++messages_;
-  StartWrite(&out_);
+  StartWrite(&out_bytes_);
 }
 
 bool WatchReactor::QueueSnapshot(v1::WatchSnapshot::Reason reason) {

@@ -21,7 +21,9 @@
 // Finish is called exactly once, never with a write in flight: when the
 // call is cancelled or a write fails (CANCELLED), or when the broker shuts
 // down (Close: UNAVAILABLE). OnDone unregisters from the hub and the
-// registry first, so nothing touches the reactor after it.
+// registry first, so nothing touches the reactor after it, then runs the
+// `on_done` callback given at construction (the per-client watch count).
+// Messages are serialized here and written as raw bytes.
 //
 // Thread-safety: gRPC callbacks and the hub's Wake/Close may run
 // concurrently; all mutable state is guarded by one mutex.
@@ -31,6 +33,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -54,14 +57,17 @@ struct WatchOptions {
   // A revision whose events exceed this cannot be sent (the transport's
   // message limit); the watcher gets a COMPACTED snapshot instead.
   size_t max_revision_bytes = 60 << 20;
+  // Watch calls one client (connection) may hold at once; 0: no limit.
+  size_t max_watches_per_client = 1000;
 };
 
-class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchResponse>,
+class WatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
                            public Watcher {
  public:
   WatchReactor(Broker& broker, WatchHub& hub, CallRegistry& calls,
                grpc::CallbackServerContext* context,
-               const v1::WatchRequest& request, WatchOptions options);
+               const v1::WatchRequest& request, WatchOptions options,
+               std::function<void()> on_done = nullptr);
 
   void Wake() override ABSL_LOCKS_EXCLUDED(mu_);
   void Close() override ABSL_LOCKS_EXCLUDED(mu_);
@@ -80,6 +86,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   // after it; false after ending the call (the name changed type).
   bool QueueSnapshot(v1::WatchSnapshot::Reason reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Serializes out_ and starts writing it.
+  void WriteOut() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Calls Finish once the call must end and no write is in flight.
   void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -95,6 +103,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   WatchFilter filter_;
   bool registered_ = false;
   uint64_t call_id_ = 0;
+  std::function<void()> on_done_;  // run by OnDone
 
   absl::Mutex mu_;
   bool started_ ABSL_GUARDED_BY(mu_) = false;  // header queued
@@ -103,6 +112,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   std::deque<v1::WatchResponse> parts_ ABSL_GUARDED_BY(mu_);
   // The message being written while writing_.
   v1::WatchResponse out_ ABSL_GUARDED_BY(mu_);
+  grpc::ByteBuffer out_bytes_ ABSL_GUARDED_BY(mu_);  // out_, serialized
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;  // cancelled or write failed
   std::optional<grpc::Status> end_ ABSL_GUARDED_BY(mu_);
