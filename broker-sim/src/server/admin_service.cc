@@ -77,7 +77,7 @@ class BackupWriter final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 };
 
 // Finishes a unary call with `status`, and with `response` when OK.
-grpc::ServerUnaryReactor* Answer(const absl::Status& status,
+grpc::ServerUnaryReactor* AnswerWith(const absl::Status& status,
                                  const google::protobuf::Message& response,
                                  grpc::ByteBuffer* out) {
   if (status.ok()) *out = SerializeMessage(response);
@@ -134,7 +134,7 @@ grpc::ServerUnaryReactor* AdminService::Status(grpc::CallbackServerContext* cont
       !principal.ok()) {
     return new Answered(ToGrpc(principal.status()));
   }
-  return Answer(absl::OkStatus(), DescribeBroker(broker_, process_), out);
+  return AnswerWith(absl::OkStatus(), DescribeBroker(broker_, process_), out);
 }
 
 grpc::ServerUnaryReactor* AdminService::ListSessions(grpc::CallbackServerContext* context,
@@ -152,7 +152,7 @@ grpc::ServerUnaryReactor* AdminService::ListSessions(grpc::CallbackServerContext
   }
   v1::ListSessionsResponse response;
   const absl::Status listed = broker::ListSessions(broker_, request, response);
-  return Answer(listed, response, out);
+  return AnswerWith(listed, response, out);
 }
 
 grpc::ServerUnaryReactor* AdminService::ListPrimitives(grpc::CallbackServerContext* context,
@@ -170,7 +170,7 @@ grpc::ServerUnaryReactor* AdminService::ListPrimitives(grpc::CallbackServerConte
   }
   v1::ListPrimitivesResponse response;
   const absl::Status listed = broker::ListPrimitives(broker_, request, response);
-  return Answer(listed, response, out);
+  return AnswerWith(listed, response, out);
 }
 
 }  // namespace atomix::broker
