@@ -78,8 +78,8 @@ class BackupWriter final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
 // Finishes a unary call with `status`, and with `response` when OK.
 grpc::ServerUnaryReactor* AnswerWith(const absl::Status& status,
-                                 const google::protobuf::Message& response,
-                                 grpc::ByteBuffer* out) {
+                                     const google::protobuf::Message& response,
+                                     grpc::ByteBuffer* out) {
   if (status.ok()) *out = SerializeMessage(response);
   return new Answered(ToGrpc(status));
 }
