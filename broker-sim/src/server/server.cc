@@ -86,7 +86,10 @@ absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
   server->listening_ = true;
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+  builder.AddListeningPort(options.listen,
+                           options.credentials != nullptr
+                               ? options.credentials
+                               : grpc::InsecureServerCredentials(),
                            &server->port_);
   builder.RegisterService(server->service_.get());
   server->process_.started = absl::Now();
