@@ -22,6 +22,10 @@ TEST(CliTls, CacertAndTokenReachATokenBroker) {
   ASSERT_EQ(std::system(("printf 'ops %s\\n' $(printf %s cli-token | sha256sum | cut -d' ' -f1) > " +
                          tokens).c_str()),
             0);
+  // The broker's private copy of the TLS files goes with the test's files.
+  const char* old_tmpdir = std::getenv("TMPDIR");
+  const std::string saved = old_tmpdir != nullptr ? old_tmpdir : "";
+  setenv("TMPDIR", certs->dir.c_str(), 1);
   BrokerProcess::Options o;
   o.args = {"--tls-cert", certs->server.cert, "--tls-key", certs->server.key,
             "--auth", "token", "--auth-tokens", tokens};
@@ -53,6 +57,12 @@ TEST(CliTls, CacertAndTokenReachATokenBroker) {
   r = RunCli({"--endpoints", endpoint, "--token", "cli-token", "counter", "get", "jobs"});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("over TLS only"), std::string::npos) << r.err;
+  broker->reset();
+  if (old_tmpdir != nullptr) {
+    setenv("TMPDIR", saved.c_str(), 1);
+  } else {
+    unsetenv("TMPDIR");
+  }
   std::filesystem::remove_all(certs->dir);
 }
 
