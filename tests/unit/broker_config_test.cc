@@ -202,6 +202,11 @@ TEST_F(ConfigFile, ExampleHoldsEveryKeyWithItsDefault) {
   EXPECT_EQ(flags.grpc_memory_mb, defaults.grpc_memory_mb);
   EXPECT_EQ(flags.http_listen, defaults.http_listen);
   EXPECT_EQ(flags.http_port_file, defaults.http_port_file);
+  EXPECT_EQ(flags.tls_cert, defaults.tls_cert);
+  EXPECT_EQ(flags.tls_key, defaults.tls_key);
+  EXPECT_EQ(flags.tls_client_ca, defaults.tls_client_ca);
+  EXPECT_EQ(flags.auth, defaults.auth);
+  EXPECT_EQ(flags.auth_tokens, defaults.auth_tokens);
 
   std::ifstream in(path);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
