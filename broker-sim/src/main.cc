@@ -228,6 +228,8 @@ int Run(const Flags& flags) {
       static_cast<size_t>(flags.max_watches_per_client);
   options.stream.max_queued_bytes =
       static_cast<size_t>(flags.max_stream_queued_mb) << 20;
+  options.stream.max_total_queued_bytes =
+      static_cast<size_t>(flags.max_stream_queued_total_mb) << 20;
   options.clock = &atomix::broker::MonotonicNow;
   options.faults.drop_responses = flags.fault_drop_responses;
   options.faults.latency = absl::Milliseconds(flags.fault_latency_ms);

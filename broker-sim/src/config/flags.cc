@@ -223,6 +223,12 @@ void DefineBrokerFlags(CLI::App& app, BrokerFlags& flags) {
       ->envname("ATOMIX_MAX_STREAM_QUEUED_MB")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
       ->capture_default_str();
+  app.add_option("--max-stream-queued-total-mb", flags.max_stream_queued_total_mb,
+                 "serialized answers all Streams together may have waiting to be "
+                 "written; past it a Stream with answers waiting is not read")
+      ->envname("ATOMIX_MAX_STREAM_QUEUED_TOTAL_MB")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
+      ->capture_default_str();
 }
 
 int ParseBrokerFlags(int argc, const char* const* argv, BrokerFlags& flags) {

@@ -70,6 +70,7 @@ struct BrokerFlags {
   // Transport limits against hostile clients (docs/security.md).
   int64_t max_watches_per_client = 1000;
   int64_t max_stream_queued_mb = 8;
+  int64_t max_stream_queued_total_mb = 256;
 };
 
 // Defines every flag of atomix-broker on `app`, bound to `flags`, which

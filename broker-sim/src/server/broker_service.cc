@@ -133,7 +133,10 @@ BrokerService::BrokerService(Broker& broker, StreamOptions options,
                              FaultOptions faults, WatchOptions watch,
                              std::shared_ptr<const Authenticator> authenticator)
     : broker_(broker),
-      options_(options),
+      options_([&] {
+        options.total_queued_bytes = &stream_queued_bytes_;
+        return options;
+      }()),
       watch_options_(watch),
       authenticator_(authenticator != nullptr
                          ? std::move(authenticator)

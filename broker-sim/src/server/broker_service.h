@@ -30,6 +30,7 @@
 #define ATOMIX_BROKER_SERVER_BROKER_SERVICE_H_
 
 #include "atomix/v1/broker.grpc.pb.h"
+#include <atomic>
 #include <memory>
 
 #include "broker-sim/src/core/broker.h"
@@ -82,6 +83,8 @@ class BrokerService final
 
  private:
   Broker& broker_;
+  // Answers waiting to be written, over all streams (StreamOptions).
+  std::atomic<size_t> stream_queued_bytes_{0};
   const StreamOptions options_;
   const WatchOptions watch_options_;
   const std::shared_ptr<const Authenticator> authenticator_;

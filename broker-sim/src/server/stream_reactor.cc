@@ -40,7 +40,7 @@ StreamReactor::StreamReactor(Broker& broker, CompletionRouter& router,
   *hello.mutable_info() = broker_.Info();
   absl::MutexLock lock(&mu_);
   grpc::ByteBuffer bytes = SerializeMessage(hello);
-  queued_bytes_ += bytes.Length();
+  AddQueued(bytes.Length());
   queue_.push_back(std::move(bytes));
   MaybeWrite();
   MaybeRead();
@@ -135,7 +135,7 @@ void StreamReactor::Enqueue(v1::ResponseBatch batch) {
   for (v1::ResponseBatch& part :
        SplitResponseBatch(std::move(batch), options_.max_batch_bytes)) {
     grpc::ByteBuffer bytes = SerializeMessage(part);
-    queued_bytes_ += bytes.Length();
+    AddQueued(bytes.Length());
     queue_.push_back(std::move(bytes));
   }
 }
@@ -145,12 +145,11 @@ void StreamReactor::OnWriteDone(bool ok) {
   writing_ = false;
   if (!ok) {
     write_failed_ = true;
-    queue_.clear();
-    queued_bytes_ = 0;
+    ClearQueue();
     MaybeFinish();
     return;
   }
-  queued_bytes_ -= queue_.front().Length();
+  SubQueued(queue_.front().Length());
   queue_.pop_front();
   MaybeWrite();
   MaybeRead();
@@ -183,6 +182,25 @@ void StreamReactor::OnDone() {
   delete this;
 }
 
+void StreamReactor::AddQueued(size_t n) {
+  queued_bytes_ += n;
+  if (options_.total_queued_bytes != nullptr) {
+    options_.total_queued_bytes->fetch_add(n, std::memory_order_relaxed);
+  }
+}
+
+void StreamReactor::SubQueued(size_t n) {
+  queued_bytes_ -= n;
+  if (options_.total_queued_bytes != nullptr) {
+    options_.total_queued_bytes->fetch_sub(n, std::memory_order_relaxed);
+  }
+}
+
+void StreamReactor::ClearQueue() {
+  SubQueued(queued_bytes_);
+  queue_.clear();
+}
+
 void StreamReactor::MaybeWrite() {
   if (writing_ || finished_ || queue_.empty()) return;
   writing_ = true;
@@ -192,7 +210,10 @@ void StreamReactor::MaybeWrite() {
 void StreamReactor::MaybeRead() {
   if (reading_ || read_closed_ || finished_ || cancelled_ || write_failed_ ||
       queue_.size() + in_flight_ >= options_.max_queued_batches ||
-      queued_bytes_ > options_.max_queued_bytes) {
+      queued_bytes_ > options_.max_queued_bytes ||
+      (queued_bytes_ > 0 && options_.total_queued_bytes != nullptr &&
+       options_.total_queued_bytes->load(std::memory_order_relaxed) >
+           options_.max_total_queued_bytes)) {
     return;
   }
   reading_ = true;
@@ -203,8 +224,7 @@ void StreamReactor::MaybeFinish() {
   if (finished_ || writing_) return;
   if (cancelled_ || write_failed_) {
     finished_ = true;
-    queue_.clear();
-    queued_bytes_ = 0;
+    ClearQueue();
     Finish(grpc::Status::CANCELLED);
   } else if (read_closed_ && queue_.empty() && in_flight_ == 0) {
     // Every earlier batch is answered and written; a message that did not

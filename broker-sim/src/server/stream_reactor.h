@@ -11,7 +11,9 @@
 // and resumes when one is answered or written; it also stops reading while
 // more than `max_queued_bytes` of serialized responses wait to be written,
 // so a client that sends but never reads pins at most about that much (plus
-// one batch being applied per free slot). Messages are raw bytes: the
+// one batch being applied per free slot); and a stream with answers waiting
+// stops reading while all streams together have more than
+// `max_total_queued_bytes` waiting. Messages are raw bytes: the
 // reactor parses each RequestBatch itself and serializes each ResponseBatch
 // when it is queued. A message that does not parse ends reading like a
 // half-close: the answers of every earlier batch (including those a store
@@ -39,6 +41,7 @@
 #ifndef ATOMIX_BROKER_SERVER_STREAM_REACTOR_H_
 #define ATOMIX_BROKER_SERVER_STREAM_REACTOR_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -63,6 +66,13 @@ struct StreamOptions {
   // Serialized response bytes that may wait to be written before reading
   // pauses (--max-stream-queued-mb). At least one batch is always queued.
   size_t max_queued_bytes = 8 << 20;
+  // Over all streams (--max-stream-queued-total-mb): while the total of
+  // answers waiting to be written passes this, a stream that has answers
+  // waiting stops reading. A stream with none waiting still reads, so a
+  // paused stream always has a write whose completion wakes it.
+  size_t max_total_queued_bytes = 256 << 20;
+  // The total, shared by every stream of a service; null: not counted.
+  std::atomic<size_t>* total_queued_bytes = nullptr;
 };
 
 class StreamReactor final
@@ -96,6 +106,11 @@ class StreamReactor final
   // answers.
   void Answered(v1::ResponseBatch& out, std::vector<Completion>& completions)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Counts `n` more (or fewer) queued bytes, here and in the shared total.
+  void AddQueued(size_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SubQueued(size_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops every queued batch.
+  void ClearQueue() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues `batch` (split if large) for writing.
   void Enqueue(v1::ResponseBatch batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
