@@ -393,7 +393,7 @@ bool Engine::ApplyOne(const v1::Request& request, uint64_t origin,
       case Sessions::Replay::kFull:
       case Sessions::Replay::kFullBytes:
       case Sessions::Replay::kFullTotal:
-        CheckReplayRoom(replay, *session, sequence, response);
+        CheckReplayRoom(replay, *session, sequence, false, response);
         return false;
       case Sessions::Replay::kApply:
         break;

@@ -215,9 +215,11 @@ class Engine {
   bool CheckOwner(const Sessions::Session& session,
                   const std::string& principal, v1::Response& response) const;
   // False, with RESOURCE_EXHAUSTED in `response`, if the exactly-once
-  // check said the session's memory is full.
+  // check said the session's memory is full (for a CancelRequest's
+  // `sequence` if `cancel`).
   bool CheckReplayRoom(Sessions::Replay replay, const Sessions::Session& session,
-                       uint64_t sequence, v1::Response& response) const;
+                       uint64_t sequence, bool cancel,
+                       v1::Response& response) const;
   // The next session id: a PRF of the key and the open counter, never 0
   // and never a live session's.
   uint64_t NextSessionId();

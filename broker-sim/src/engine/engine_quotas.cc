@@ -34,7 +34,8 @@ bool Engine::CheckOwner(const Sessions::Session& session,
 
 bool Engine::CheckReplayRoom(Sessions::Replay replay,
                              const Sessions::Session& session,
-                             uint64_t sequence, v1::Response& response) const {
+                             uint64_t sequence, bool cancel,
+                             v1::Response& response) const {
   std::string why;
   switch (replay) {
     case Sessions::Replay::kFull:
@@ -63,9 +64,10 @@ bool Engine::CheckReplayRoom(Sessions::Replay replay,
   }
   response.clear_result();
   SetError(response, absl::StatusCode::kResourceExhausted,
-           absl::StrCat(why, "; sequence ", sequence,
-                        " was not applied: acknowledge answers with "
-                        "ack_sequence first"));
+           cancel ? absl::StrCat(why, "; cannot remember sequence ", sequence,
+                                 " as cancelled")
+                  : absl::StrCat(why, "; acknowledge some with ack_sequence "
+                                      "first"));
   response.set_revision(revision_);
   return false;
 }

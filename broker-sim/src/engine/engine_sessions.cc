@@ -115,7 +115,7 @@ void Engine::ApplyCancel(const v1::Request& request, uint64_t origin,
     case Sessions::Replay::kFull:
     case Sessions::Replay::kFullBytes:
     case Sessions::Replay::kFullTotal:
-      CheckReplayRoom(replay, *session, sequence, response);
+      CheckReplayRoom(replay, *session, sequence, true, response);
       return;
     case Sessions::Replay::kApply:
       // Not arrived yet: remember it as cancelled, so that it is answered
