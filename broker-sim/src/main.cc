@@ -151,6 +151,12 @@ int Run(const Flags& flags) {
   Limits limits;
   limits.max_value_bytes = flags.max_value_bytes;
   limits.max_session_ttl_ms = flags.max_session_ttl_ms;
+  limits.max_sessions = flags.max_sessions;
+  limits.max_sessions_per_principal = flags.max_sessions_per_principal;
+  limits.max_primitives_per_namespace = flags.max_primitives_per_namespace;
+  limits.max_unacked_bytes = flags.max_unacked_bytes;
+  limits.max_unacked_bytes_total = flags.max_unacked_bytes_total;
+  limits.max_batch_answer_bytes = flags.max_batch_answer_bytes;
   atomix::broker::WatchHistoryOptions history;
   history.max_events = static_cast<size_t>(flags.watch_history);
   history.max_bytes = static_cast<size_t>(flags.watch_history_bytes);
@@ -213,7 +219,8 @@ int Run(const Flags& flags) {
                                        : absl::ToUnixMicros(absl::Now());
     store = std::make_unique<MemoryStore>(limits, &atomix::broker::MonotonicNow,
                                           atomix::broker::NewSessionIdBase(), history,
-                                          first_revision);
+                                          first_revision,
+                                          atomix::broker::NewSessionKey());
   }
   Broker broker(std::move(store), limits, broker_id);
   if (metrics) broker.SetObserver(&*metrics);

@@ -228,6 +228,33 @@ void DefineBrokerFlags(CLI::App& app, BrokerFlags& flags) {
                  "written; past it a Stream with answers waiting is not read")
       ->envname("ATOMIX_MAX_STREAM_QUEUED_TOTAL_MB")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
+  // Quotas: each refusal is RESOURCE_EXHAUSTED naming the limit and flag.
+  app.add_option("--max-sessions", flags.max_sessions,
+                 "sessions open at once over all principals (0: no limit)")
+      ->envname("ATOMIX_MAX_SESSIONS")
+      ->capture_default_str();
+  app.add_option("--max-sessions-per-principal", flags.max_sessions_per_principal,
+                 "sessions one principal may have open at once (0: no limit)")
+      ->envname("ATOMIX_MAX_SESSIONS_PER_PRINCIPAL")
+      ->capture_default_str();
+  app.add_option("--max-primitives-per-namespace", flags.max_primitives_per_namespace,
+                 "primitives that may exist per namespace: a name up to its first "
+                 "'/', or \"\" (0: no limit)")
+      ->envname("ATOMIX_MAX_PRIMITIVES_PER_NAMESPACE")
+      ->capture_default_str();
+  app.add_option("--max-unacked-bytes", flags.max_unacked_bytes,
+                 "bytes of unacknowledged answers one session keeps for retries; "
+                 "new sequenced requests are refused at or above it (0: no limit)")
+      ->envname("ATOMIX_MAX_UNACKED_BYTES")
+      ->capture_default_str();
+  app.add_option("--max-unacked-bytes-total", flags.max_unacked_bytes_total,
+                 "the same over all sessions together (0: no limit)")
+      ->envname("ATOMIX_MAX_UNACKED_BYTES_TOTAL")
+      ->capture_default_str();
+  app.add_option("--max-batch-answer-bytes", flags.max_batch_answer_bytes,
+                 "once one batch's answers pass this many bytes, its remaining "
+                 "requests are refused unapplied (0: no limit)")
+      ->envname("ATOMIX_MAX_BATCH_ANSWER_BYTES")
       ->capture_default_str();
 }
 

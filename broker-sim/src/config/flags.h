@@ -71,6 +71,13 @@ struct BrokerFlags {
   int64_t max_watches_per_client = 1000;
   int64_t max_stream_queued_mb = 8;
   int64_t max_stream_queued_total_mb = 256;
+  // Quotas (docs/security.md, "Quotas"); 0: no limit.
+  uint64_t max_sessions = 100000;
+  uint64_t max_sessions_per_principal = 10000;
+  uint64_t max_primitives_per_namespace = 100000;
+  uint64_t max_unacked_bytes = uint64_t{8} << 20;
+  uint64_t max_unacked_bytes_total = uint64_t{2} << 30;
+  uint64_t max_batch_answer_bytes = uint64_t{16} << 20;
 };
 
 // Defines every flag of atomix-broker on `app`, bound to `flags`, which

@@ -1,7 +1,12 @@
 // The broker core.
 #include "broker-sim/src/core/broker.h"
 
+#include <sys/random.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 #include <vector>
 
@@ -10,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "broker-sim/src/core/request_access.h"
 #include "broker-sim/src/core/validate.h"
+#include "broker-sim/src/engine/session_ids.h"
 #include "broker-sim/src/state/errors.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
@@ -48,6 +54,23 @@ std::string NewBrokerId() {
 uint64_t NewSessionIdBase() {
   absl::BitGen gen;
   return absl::Uniform<uint64_t>(gen, uint64_t{1} << 32, uint64_t{1} << 62);
+}
+
+std::string NewSessionKey() {
+  std::string key(kSessionKeyBytes, '\0');
+  size_t filled = 0;
+  while (filled < key.size()) {
+    const ssize_t got = getrandom(key.data() + filled, key.size() - filled, 0);
+    if (got > 0) {
+      filled += static_cast<size_t>(got);
+    } else if (got < 0 && errno != EINTR) {
+      // No kernel CSPRNG (it always exists on Linux 3.17+): never run
+      // with a predictable key.
+      std::perror("getrandom");
+      std::abort();
+    }
+  }
+  return key;
 }
 
 Broker::Broker(std::unique_ptr<Store> store, Limits limits,
@@ -136,6 +159,10 @@ void Broker::ExecuteAsync(v1::RequestBatch batch, uint64_t origin,
   v1::ResponseBatch out;
   out.mutable_responses()->Reserve(n);
   std::vector<v1::Request> valid;
+  // Who sends them, and where they may act on other sessions' grants.
+  Caller caller;
+  caller.principal = principal;
+  bool admin_everywhere = true;
   std::vector<int> slots;  // where each valid request's response goes
   std::vector<int> invalid;
   valid.reserve(n);
@@ -150,6 +177,9 @@ void Broker::ExecuteAsync(v1::RequestBatch batch, uint64_t origin,
     }
     if (status.ok()) {
       slots.push_back(i);
+      const bool admin = HasAdmin(principal, request.name());
+      admin_everywhere = admin_everywhere && admin;
+      caller.admin.push_back(admin);
       valid.push_back(std::move(request));
     } else {
       SetError(*response, status.code(), std::string(status.message()));
@@ -207,7 +237,9 @@ void Broker::ExecuteAsync(v1::RequestBatch batch, uint64_t origin,
     answer(none, nothing);
     return;
   }
-  store_->ApplyAsync(std::move(valid), origin, std::move(answer));
+  if (admin_everywhere) caller.admin.clear();
+  store_->ApplyAsync(std::move(valid), origin, std::move(caller),
+                     std::move(answer));
 }
 
 v1::Response Broker::Execute(const v1::Request& request) {

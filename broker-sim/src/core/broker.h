@@ -42,6 +42,10 @@ std::string NewBrokerId();
 // session.
 uint64_t NewSessionIdBase();
 
+// A new secret key for session ids (engine/session_ids.h): 16 bytes from
+// the OS CSPRNG (getrandom).
+std::string NewSessionKey();
+
 class Broker {
  public:
   // `broker_id` names this incarnation to watchers (BrokerInfo.broker_id);

@@ -62,7 +62,7 @@ absl::StatusOr<DiskStore> OpenDiskStore(const DiskStoreOptions& options) {
   auto store = std::make_unique<EngineStore>(
       options.limits,
       [clock] { return clock->base + (Monotonic() - clock->start); },
-      meta->session_id_base, options.history, nullptr);
+      meta->session_id_base, options.history, nullptr, 0, meta->session_key);
   // The newest snapshot, if any: the log before it is gone.
   const std::string snap_dir = absl::StrCat(dir, "/snap");
   if (absl::Status made = MakeDirectory(snap_dir); !made.ok()) return made;

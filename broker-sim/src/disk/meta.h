@@ -1,6 +1,8 @@
-// The data dir's meta file, DATA_DIR/meta: the broker id and the session id
-// base, one "key value" line each, written once when the dir is created
-// (or restored) and read at every start.
+// The data dir's meta file, DATA_DIR/meta: the broker id, the session id
+// base and the session key (32 hex digits; engine/session_ids.h), one
+// "key value" line each, written once when the dir is created (or
+// restored) and read at every start. A dir created before session keys
+// has no key line: its session ids stay session_id_base + a counter.
 //
 // Thread-safety: stateless functions.
 #ifndef ATOMIX_BROKER_DISK_META_H_
@@ -17,6 +19,8 @@ namespace atomix::broker {
 struct Meta {
   std::string broker_id;
   uint64_t session_id_base = 0;
+  // Raw bytes (kSessionKeyBytes), or empty for an old dir.
+  std::string session_key;
 };
 
 // Writes DIR/meta atomically.

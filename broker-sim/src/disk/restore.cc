@@ -24,7 +24,8 @@ absl::StatusOr<std::string> RestoreDataDir(const std::string& file, const std::s
   for (const std::string& d : {dir, absl::StrCat(dir, "/snap"), absl::StrCat(dir, "/wal")}) {
     if (absl::Status made = MakeDirectory(d); !made.ok()) return made;
   }
-  absl::Status written = WriteMeta(dir, Meta{NewBrokerId(), snapshot->session_id_base()});
+  absl::Status written = WriteMeta(dir, Meta{NewBrokerId(), snapshot->session_id_base(),
+                                               snapshot->session_key()});
   if (!written.ok()) return written;
   written = WriteFileAtomically(SnapshotPath(absl::StrCat(dir, "/snap"), snapshot->log_position()),
                                 *bytes);

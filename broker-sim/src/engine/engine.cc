@@ -6,11 +6,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "broker-sim/src/engine/session_ids.h"
 #include "broker-sim/src/state/errors.h"
 #include "broker-sim/src/state/registry.h"
 
 namespace atomix::broker {
 namespace {
+
 
 // The fence a write carries, or nullptr.
 const v1::Fence* FenceOf(const v1::Request& request) {
@@ -37,6 +39,7 @@ bool HasTimers(v1::PrimitiveType type) {
 Engine::Engine(Limits limits, Options options, EventSink* sink)
     : limits_(limits),
       session_id_base_(options.session_id_base),
+      session_key_(std::move(options.session_key)),
       sink_(sink),
       revision_(options.first_revision) {}
 
@@ -55,7 +58,11 @@ void Engine::Apply(const atomix::log::v1::InputRecord& record,
         in.push_back(&requests[i]);
         answers.push_back(&out.responses[i]);
       }
-      ApplyBatch(now, record.batch().origin(), in, answers, out.result);
+      Caller caller;
+      caller.principal = record.batch().principal();
+      caller.admin.assign(record.batch().admin().begin(),
+                          record.batch().admin().end());
+      ApplyBatch(now, record.batch().origin(), in, answers, caller, out.result);
       return;
     }
     case atomix::log::v1::InputRecord::kTick:
@@ -83,11 +90,27 @@ void Engine::ApplyBatch(absl::Time now, uint64_t origin,
                         absl::Span<const v1::Request* const> requests,
                         absl::Span<v1::Response* const> responses,
                         StoreResult& result) {
+  ApplyBatch(now, origin, requests, responses, Caller(), result);
+}
+
+void Engine::ApplyBatch(absl::Time now, uint64_t origin,
+                        absl::Span<const v1::Request* const> requests,
+                        absl::Span<v1::Response* const> responses,
+                        const Caller& caller, StoreResult& result) {
   const size_t n = std::min(requests.size(), responses.size());
   AdvanceTo(now, result);
+  const uint64_t cap = limits_.max_batch_answer_bytes;
+  uint64_t answered = 0;
   for (size_t i = 0; i < n; ++i) {
-    if (ApplyOne(*requests[i], origin, *responses[i], result)) {
+    if (cap != 0 && answered > cap) {
+      RefuseOverAnswerCap(*requests[i], cap, revision_, *responses[i]);
+      continue;
+    }
+    if (ApplyOne(*requests[i], origin, caller.principal, caller.AdminAt(i),
+                 *responses[i], result)) {
       result.deferred.push_back(i);
+    } else if (cap != 0) {
+      answered += responses[i]->ByteSizeLong();
     }
   }
 }
@@ -101,6 +124,18 @@ void Engine::ExpireAllSessions(absl::Time now, StoreResult& result) {
   for (uint64_t id : sessions_.Ids()) EndSession(id, result);
 }
 
+void RefuseOverAnswerCap(const v1::Request& request, uint64_t cap,
+                         int64_t revision, v1::Response& response) {
+  response.Clear();
+  response.set_id(request.id());
+  SetError(response, absl::StatusCode::kResourceExhausted,
+           absl::StrCat("the answers of this batch passed ", cap,
+                        " bytes (max_batch_answer_bytes, flag "
+                        "--max-batch-answer-bytes); this request was not "
+                        "applied: send it again in a later batch"));
+  response.set_revision(revision);
+}
+
 bool AllReads(absl::Span<const v1::Request* const> requests) {
   for (const v1::Request* request : requests) {
     const PrimitiveSpec* spec = PrimitiveOf(*request);
@@ -112,26 +147,43 @@ bool AllReads(absl::Span<const v1::Request* const> requests) {
 }
 
 bool Engine::Read(absl::Span<const v1::Request* const> requests,
-                  absl::Span<v1::Response* const> responses) {
+                  absl::Span<v1::Response* const> responses,
+                  const std::string& principal) {
   if (!AllReads(requests)) return false;
   const size_t n = std::min(requests.size(), responses.size());
+  const uint64_t cap = limits_.max_batch_answer_bytes;
+  uint64_t answered = 0;
   for (size_t i = 0; i < n; ++i) {
     const v1::Request& request = *requests[i];
     v1::Response& response = *responses[i];
-    response.set_id(request.id());
-    response.set_revision(revision_);
-    if (request.session_id() != 0 && sessions_.Find(request.session_id()) == nullptr) {
-      SetLostSession(response, request.session_id());
+    if (cap != 0 && answered > cap) {
+      RefuseOverAnswerCap(request, cap, revision_, response);
       continue;
     }
-    std::unique_ptr<StateMachine> fresh;
-    StateMachine* machine = MachineFor(request, fresh, response);
-    if (machine == nullptr) continue;
-    const ApplyContext ctx{.revision = revision_ + 1, .now = now_, .limits = limits_};
-    machine->Apply(request, ctx, response);
-    response.set_revision(revision_);
+    ReadOne(request, principal, response);
+    if (cap != 0) answered += response.ByteSizeLong();
   }
   return true;
+}
+
+void Engine::ReadOne(const v1::Request& request, const std::string& principal,
+                     v1::Response& response) {
+  response.set_id(request.id());
+  response.set_revision(revision_);
+  if (request.session_id() != 0) {
+    const Sessions::Session* session = sessions_.Find(request.session_id());
+    if (session == nullptr) {
+      SetLostSession(response, request.session_id());
+      return;
+    }
+    if (!CheckOwner(*session, principal, response)) return;
+  }
+  std::unique_ptr<StateMachine> fresh;
+  StateMachine* machine = MachineFor(request, fresh, response);
+  if (machine == nullptr) return;
+  const ApplyContext ctx{.revision = revision_ + 1, .now = now_, .limits = limits_};
+  machine->Apply(request, ctx, response);
+  response.set_revision(revision_);
 }
 
 StateMachine* Engine::MachineFor(const v1::Request& request,
@@ -290,14 +342,15 @@ bool Engine::CheckFence(const v1::Request& request,
 }
 
 bool Engine::ApplyOne(const v1::Request& request, uint64_t origin,
-                           v1::Response& response, StoreResult& result) {
+                      const std::string& principal, bool admin,
+                      v1::Response& response, StoreResult& result) {
   response.set_id(request.id());
   if (request.has_session()) {
-    ApplySession(request, response, result);
+    ApplySession(request, principal, response, result);
     return false;
   }
   if (request.has_cancel()) {
-    ApplyCancel(request, origin, response, result);
+    ApplyCancel(request, origin, principal, response, result);
     return false;
   }
   Sessions::Session* session = nullptr;
@@ -309,12 +362,18 @@ bool Engine::ApplyOne(const v1::Request& request, uint64_t origin,
       response.set_revision(revision_);
       return false;
     }
+    if (!CheckOwner(*session, principal, response)) return false;
     sessions_.Touch(*session, now_);
     sessions_.Acknowledge(*session, request.ack_sequence());
     const v1::Response* cached = nullptr;
     uint64_t pending_token = 0;
-    switch (sessions_.Check(*session, sequence, limits_.max_unacked_responses,
-                            &cached, &pending_token)) {
+    const Sessions::Replay replay = sessions_.Check(
+        *session, sequence,
+        Sessions::Caps{.max_unacked = limits_.max_unacked_responses,
+                       .max_bytes = limits_.max_unacked_bytes,
+                       .max_total_bytes = limits_.max_unacked_bytes_total},
+        &cached, &pending_token);
+    switch (replay) {
       case Sessions::Replay::kAnswered:
         response = *cached;
         response.set_id(request.id());
@@ -332,12 +391,9 @@ bool Engine::ApplyOne(const v1::Request& request, uint64_t origin,
         response.set_revision(revision_);
         return false;
       case Sessions::Replay::kFull:
-        SetError(response, absl::StatusCode::kResourceExhausted,
-                 absl::StrCat("session ", session->id, " has ",
-                              limits_.max_unacked_responses,
-                              " unacknowledged responses; acknowledge some "
-                              "with ack_sequence first"));
-        response.set_revision(revision_);
+      case Sessions::Replay::kFullBytes:
+      case Sessions::Replay::kFullTotal:
+        CheckReplayRoom(replay, *session, sequence, false, response);
         return false;
       case Sessions::Replay::kApply:
         break;
@@ -361,9 +417,31 @@ bool Engine::ApplyOne(const v1::Request& request, uint64_t origin,
   std::unique_ptr<StateMachine> fresh;
   bool run = false;
   machine = MachineFor(request, fresh, response);
+  if (machine != nullptr && fresh != nullptr) {
+    // A name not bound yet: an open binds it, and so may any request but a
+    // read (whether it does is known only once applied).
+    const PrimitiveSpec* spec = PrimitiveOf(request);
+    const bool read = !request.has_open() && spec != nullptr &&
+                      spec->is_read != nullptr && spec->is_read(request);
+    if (!read && !NamespaceHasRoom(request.name(), 1, response)) {
+      machine = nullptr;
+    }
+  }
+  if (machine != nullptr && fresh == nullptr) {
+    const uint64_t holder = machine->FenceReleaseHolder(request);
+    if (holder != 0 && holder != request.session_id() && !admin) {
+      SetError(response, absl::StatusCode::kPermissionDenied,
+               absl::StrCat(PrincipalName(principal),
+                            " lacks the admin right on ",
+                            QuoteName(request.name()),
+                            ": releasing a grant of another session by its "
+                            "fence needs it"));
+      machine = nullptr;
+    }
+  }
   if (machine != nullptr && request.has_open()) {
     response.mutable_open()->set_created(fresh != nullptr);
-    if (fresh != nullptr) primitives_.emplace(request.name(), std::move(fresh));
+    if (fresh != nullptr) Bind(request.name(), std::move(fresh));
   } else if (machine != nullptr) {
     run = true;
   }
@@ -371,12 +449,19 @@ bool Engine::ApplyOne(const v1::Request& request, uint64_t origin,
     step = machine->Apply(request, ctx, response);
     // Unknown names read as empty; only a mutation (or a waiter) binds one.
     if (fresh != nullptr && (step.mutated || step.deferred)) {
-      primitives_.emplace(request.name(), std::move(fresh));
+      Bind(request.name(), std::move(fresh));
     }
   }
   if (step.mutated) revision_ = ctx.revision;
   Record(request.name(), step.events);
-  if (fresh == nullptr && machine != nullptr && run) {
+  if (machine == nullptr) {
+    // Refused before anything was applied; remembered for retries like
+    // every answer.
+    response.set_revision(revision_);
+    if (session != nullptr) sessions_.Remember(*session, sequence, response);
+    return false;
+  }
+  if (fresh == nullptr && run) {
     if (session != nullptr && MayOwn(request)) {
       session->resources.insert(request.name());
     }

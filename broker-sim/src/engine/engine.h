@@ -5,8 +5,10 @@
 // lock waiter timeouts) and deferred answers. Every change is a pure
 // function of one input record (atomix/log/v1/record.proto): a request
 // batch from an origin, a tick, an origin that went away, or an expire-all,
-// each carrying its logical time. Session ids are session_id_base + 1, + 2,
-// ... in opening order, and "now" is the record's, so the same records in
+// each carrying its logical time. Session ids are a keyed pseudo-random
+// function of the session key and the open counter (session_ids.h; without
+// a key: session_id_base + 1, + 2, ...), and "now" is the record's, so the
+// same records in
 // the same order give the same state, revisions, answers and watch events
 // on any machine. The engine reads no clock, draws no random numbers and
 // does no I/O; stores wrap it with a lock, a clock that stamps records, a
@@ -21,6 +23,15 @@
 // (close, expiry, expire-all) is one step at one revision, none if the
 // session owned nothing. Each step's watch events go to the EventSink with
 // the revision they happened at.
+//
+// Principals (docs/security.md): each batch record names its principal and
+// whether it holds the admin right on each request's name. A session
+// belongs to the principal that opened it; any request naming another
+// principal's session fails with PERMISSION_DENIED and touches nothing.
+// Releasing another session's grant by its fence needs the admin right.
+// Quotas (Limits: sessions, sessions per principal, primitives per
+// namespace, exactly-once bytes, bytes of one batch's answers) refuse a
+// request with RESOURCE_EXHAUSTED before anything of it is applied.
 //
 // Thread-safety: none; the owner serializes every call.
 #ifndef ATOMIX_BROKER_ENGINE_ENGINE_H_
@@ -68,11 +79,33 @@ struct RecordOutput {
 // changes nothing and may be answered by Engine::Read.
 bool AllReads(absl::Span<const v1::Request* const> requests);
 
+// Answers `request`, which a batch's answer cap (max_batch_answer_bytes
+// `cap`) left out and nothing applied, with RESOURCE_EXHAUSTED.
+void RefuseOverAnswerCap(const v1::Request& request, uint64_t cap,
+                         int64_t revision, v1::Response& response);
+
+// Fills `record` as the batch record of `requests` from `origin` sent by
+// `caller` (its principal, and its admin flags unless they are all true).
+void SetBatch(atomix::log::v1::InputRecord& record, uint64_t origin,
+              absl::Span<const v1::Request* const> requests,
+              const Caller& caller);
+
+// The namespace of a primitive name, for max_primitives_per_namespace: the
+// name up to and including its first '/', or "" if it has none.
+std::string NamespaceOf(const std::string& name);
+
+// How errors name a principal: principal "alice", or the anonymous
+// principal for "".
+std::string PrincipalName(const std::string& principal);
+
 class Engine {
  public:
   struct Options {
     // Session ids start above this.
     uint64_t session_id_base = 0;
+    // The secret key of session ids (kSessionKeyBytes bytes); empty: ids
+    // are session_id_base plus the open counter.
+    std::string session_key;
     // Revisions start above this: the first mutation gets first_revision
     // + 1.
     int64_t first_revision = 0;
@@ -94,14 +127,22 @@ class Engine {
                   absl::Span<const v1::Request* const> requests,
                   absl::Span<v1::Response* const> responses,
                   StoreResult& result);
+  // As above, sent by `caller` (a batch record's principal and admin).
+  void ApplyBatch(absl::Time now, uint64_t origin,
+                  absl::Span<const v1::Request* const> requests,
+                  absl::Span<v1::Response* const> responses,
+                  const Caller& caller, StoreResult& result);
   void Tick(absl::Time now, StoreResult& result);
   // Answers requests that only read (PrimitiveSpec::is_read) from the
   // current state without changing anything: no time passes, no session is
   // touched, nothing is remembered. Not an input record, so a store may
   // serve such reads without logging them (when its log refuses records).
   // False, answering nothing, if any request is not a read.
+  // Like a batch, the answers stop at Limits::max_batch_answer_bytes, and
+  // a session of another principal than `principal` is refused.
   bool Read(absl::Span<const v1::Request* const> requests,
-            absl::Span<v1::Response* const> responses);
+            absl::Span<v1::Response* const> responses,
+            const std::string& principal = "");
   // Withdraws the waiting requests of a stream that closed, except those
   // that outlive it (OutlivesStream).
   void CancelOrigin(uint64_t origin);
@@ -153,6 +194,9 @@ class Engine {
     bool lock_waiter = false;
   };
   bool OutlivesStream(const Pending& pending) const;
+  // One request of Read.
+  void ReadOne(const v1::Request& request, const std::string& principal,
+               v1::Response& response);
 
   // The machine bound to the request's name, or else a new unbound one
   // left in `fresh`. Null, with the error in `response`, if the name is
@@ -162,13 +206,34 @@ class Engine {
                            v1::Response& response);
   // Returns true if the response is deferred.
   bool ApplyOne(const v1::Request& request, uint64_t origin,
+                const std::string& principal, bool admin,
                 v1::Response& response, StoreResult& result);
-  void ApplySession(const v1::Request& request, v1::Response& response,
-                    StoreResult& result);
+  void ApplySession(const v1::Request& request, const std::string& principal,
+                    v1::Response& response, StoreResult& result);
+  // False, with PERMISSION_DENIED in `response`, if `session` belongs to
+  // another principal than `principal`.
+  bool CheckOwner(const Sessions::Session& session,
+                  const std::string& principal, v1::Response& response) const;
+  // False, with RESOURCE_EXHAUSTED in `response`, if the exactly-once
+  // check said the session's memory is full (for a CancelRequest's
+  // `sequence` if `cancel`).
+  bool CheckReplayRoom(Sessions::Replay replay, const Sessions::Session& session,
+                       uint64_t sequence, bool cancel,
+                       v1::Response& response) const;
+  // The next session id: a PRF of the key and the open counter, never 0
+  // and never a live session's.
+  uint64_t NextSessionId();
+  // False, with RESOURCE_EXHAUSTED in `response`, if binding `extra` more
+  // names in `name`'s namespace would pass max_primitives_per_namespace.
+  bool NamespaceHasRoom(const std::string& name, size_t extra,
+                        v1::Response& response) const;
+  // Binds `name` to `machine` (counting its namespace).
+  void Bind(const std::string& name, std::unique_ptr<StateMachine> machine);
   // A CancelRequest: withdraws the waiting request it names, or remembers
   // a sequence that has not arrived yet as cancelled.
   void ApplyCancel(const v1::Request& request, uint64_t origin,
-                   v1::Response& response, StoreResult& result);
+                   const std::string& principal, v1::Response& response,
+                   StoreResult& result);
   // Takes waiting request `token` out of its machine and the session. With
   // an `answer`, that is its final response: remembered for exactly-once
   // and sent to its origin as a completion. Without, it is never answered.
@@ -208,7 +273,10 @@ class Engine {
 
   const Limits limits_;
   uint64_t session_id_base_;
+  std::string session_key_;
   EventSink* const sink_;
+  // Bound names per namespace (NamespaceOf).
+  absl::flat_hash_map<std::string, size_t> namespaces_;
   absl::flat_hash_map<std::string, std::unique_ptr<StateMachine>> primitives_;
   int64_t revision_ = 0;
   absl::Time now_ = absl::InfinitePast();

@@ -18,7 +18,8 @@ std::string Engine::Digest() const {
     absl::StrAppend(&out, "session ", id, " nonce ", s.nonce, " ttl ",
                     absl::FormatDuration(s.ttl), " expires ",
                     absl::FormatTime(s.expires), " acked ", s.acked,
-                    " opened ", absl::FormatTime(s.opened), "\n");
+                    " opened ", absl::FormatTime(s.opened), " principal ",
+                    s.principal.size(), ":", s.principal, "\n");
     for (const auto& [sequence, response] : s.responses) {
       absl::StrAppend(&out, "  answered ", sequence, " ",
                       response.SerializeAsString().size(), ":",

@@ -67,7 +67,8 @@ void Engine::Withdraw(uint64_t token, const v1::Response* answer,
 }
 
 void Engine::ApplyCancel(const v1::Request& request, uint64_t origin,
-                              v1::Response& response, StoreResult& result) {
+                         const std::string& principal, v1::Response& response,
+                         StoreResult& result) {
   const v1::CancelRequest& op = request.cancel();
   v1::CancelResponse* out = response.mutable_cancel();
   response.set_revision(revision_);
@@ -86,13 +87,19 @@ void Engine::ApplyCancel(const v1::Request& request, uint64_t origin,
     SetLostSession(response, request.session_id());
     return;
   }
+  if (!CheckOwner(*session, principal, response)) return;
   sessions_.Touch(*session, now_);
   sessions_.Acknowledge(*session, request.ack_sequence());
   const uint64_t sequence = op.sequence();
   const v1::Response* cached = nullptr;
   uint64_t token = 0;
-  switch (sessions_.Check(*session, sequence, limits_.max_unacked_responses,
-                          &cached, &token)) {
+  const Sessions::Replay replay = sessions_.Check(
+      *session, sequence,
+      Sessions::Caps{.max_unacked = limits_.max_unacked_responses,
+                     .max_bytes = limits_.max_unacked_bytes,
+                     .max_total_bytes = limits_.max_unacked_bytes_total},
+      &cached, &token);
+  switch (replay) {
     case Sessions::Replay::kAnswered:
       *out->mutable_answer() = *cached;
       return;
@@ -106,12 +113,9 @@ void Engine::ApplyCancel(const v1::Request& request, uint64_t origin,
       // Forgotten: whatever happened to it, the client already knew.
       return;
     case Sessions::Replay::kFull:
-      response.clear_cancel();
-      SetError(response, absl::StatusCode::kResourceExhausted,
-               absl::StrCat("session ", session->id, " has ",
-                            limits_.max_unacked_responses,
-                            " unacknowledged responses; cannot remember "
-                            "sequence ", sequence, " as cancelled"));
+    case Sessions::Replay::kFullBytes:
+    case Sessions::Replay::kFullTotal:
+      CheckReplayRoom(replay, *session, sequence, true, response);
       return;
     case Sessions::Replay::kApply:
       // Not arrived yet: remember it as cancelled, so that it is answered
@@ -154,11 +158,21 @@ void Engine::EndSession(uint64_t id, StoreResult& result) {
 }
 
 void Engine::ApplySession(const v1::Request& request,
-                               v1::Response& response, StoreResult& result) {
+                          const std::string& principal,
+                          v1::Response& response, StoreResult& result) {
   const v1::SessionRequest& op = request.session();
   v1::SessionResponse* out = nullptr;
   if (op.has_open()) {
     Sessions::Session* again = sessions_.FindByNonce(op.open().nonce());
+    if (again != nullptr && again->principal != principal) {
+      // Never hand out another principal's session, not even its id.
+      SetError(response, absl::StatusCode::kPermissionDenied,
+               absl::StrCat(PrincipalName(principal), " may not open a "
+                            "session with nonce ", op.open().nonce(),
+                            ": another principal's session uses it"));
+      response.set_revision(revision_);
+      return;
+    }
     if (again != nullptr) {
       // A repeated open whose first answer was lost: the same session.
       sessions_.Touch(*again, now_);
@@ -171,8 +185,30 @@ void Engine::ApplySession(const v1::Request& request,
     const int64_t ttl_ms = op.open().ttl_ms() == 0
                                ? limits_.default_session_ttl_ms
                                : op.open().ttl_ms();
-    const uint64_t id = session_id_base_ + ++sessions_opened_;
-    sessions_.Open(id, absl::Milliseconds(ttl_ms), now_, op.open().nonce());
+    if (limits_.max_sessions != 0 &&
+        sessions_.size() >= limits_.max_sessions) {
+      SetError(response, absl::StatusCode::kResourceExhausted,
+               absl::StrCat("the broker has ", sessions_.size(),
+                            " sessions open, the limit max_sessions (flag "
+                            "--max-sessions); no session was opened"));
+      response.set_revision(revision_);
+      return;
+    }
+    if (limits_.max_sessions_per_principal != 0 &&
+        sessions_.CountOf(principal) >= limits_.max_sessions_per_principal) {
+      SetError(response, absl::StatusCode::kResourceExhausted,
+               absl::StrCat(PrincipalName(principal), " has ",
+                            sessions_.CountOf(principal),
+                            " sessions open, the limit "
+                            "max_sessions_per_principal (flag "
+                            "--max-sessions-per-principal); no session was "
+                            "opened"));
+      response.set_revision(revision_);
+      return;
+    }
+    const uint64_t id = NextSessionId();
+    sessions_.Open(id, absl::Milliseconds(ttl_ms), now_, op.open().nonce(),
+                   principal);
     out = response.mutable_session();
     out->set_session_id(id);
     out->set_ttl_ms(ttl_ms);
@@ -181,7 +217,7 @@ void Engine::ApplySession(const v1::Request& request,
     Sessions::Session* session = sessions_.Find(id);
     if (session == nullptr) {
       SetLostSession(response, id);
-    } else {
+    } else if (CheckOwner(*session, principal, response)) {
       const int64_t ttl_ms = absl::ToInt64Milliseconds(session->ttl);
       if (op.has_close()) {
         EndSession(id, result);

@@ -18,6 +18,7 @@ void SaveSession(const Sessions::Session& s, atomix::log::v1::SessionSave& save)
   save.set_ttl_us(absl::ToInt64Microseconds(s.ttl));
   save.set_expires_us(SaveTime(s.expires));
   save.set_acked(s.acked);
+  save.set_principal(s.principal);
   if (s.opened != absl::InfinitePast()) save.set_opened_us(SaveTime(s.opened));
   for (const auto& [sequence, response] : s.responses) {
     auto* answered = save.add_answered();
@@ -48,6 +49,7 @@ void Engine::Save(atomix::log::v1::EngineSnapshot& out) const {
   out.set_revision(revision_);
   out.set_now_us(SaveTime(now_));
   out.set_session_id_base(session_id_base_);
+  out.set_session_key(session_key_);
   out.set_sessions_opened(sessions_opened_);
   out.set_next_token(next_token_);
   for (uint64_t id : sessions_.Ids()) {
@@ -81,6 +83,9 @@ absl::Status Engine::Load(const atomix::log::v1::EngineSnapshot& in) {
   revision_ = in.revision();
   now_ = LoadTime(in.now_us());
   session_id_base_ = in.session_id_base();
+  // A snapshot from before session keys keeps the engine's own key: ids
+  // stay unique, since a key's ids never repeat a live session's.
+  if (!in.session_key().empty()) session_key_ = in.session_key();
   sessions_opened_ = in.sessions_opened();
   next_token_ = in.next_token();
   for (const auto& save : in.sessions()) {
@@ -90,6 +95,7 @@ absl::Status Engine::Load(const atomix::log::v1::EngineSnapshot& in) {
     s.ttl = absl::Microseconds(save.ttl_us());
     s.expires = LoadTime(save.expires_us());
     s.acked = save.acked();
+    s.principal = save.principal();
     if (save.opened_us() != 0) s.opened = LoadTime(save.opened_us());
     for (const auto& a : save.answered()) s.responses[a.sequence()] = a.response();
     for (const auto& w : save.waiting()) s.pending[w.sequence()] = w.token();
@@ -107,7 +113,7 @@ absl::Status Engine::Load(const atomix::log::v1::EngineSnapshot& in) {
           absl::StrCat("saved primitive ", QuoteName(save.name()), ": ", loaded.message()));
     }
     Schedule(save.name(), *machine);
-    primitives_.emplace(save.name(), std::move(machine));
+    Bind(save.name(), std::move(machine));
   }
   for (const auto& save : in.pending()) {
     AddPending(save.token(), Pending{save.origin(), save.request_id(), save.session(),

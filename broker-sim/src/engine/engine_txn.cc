@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "broker-sim/src/engine/engine.h"
 #include "broker-sim/src/engine/txn.h"
@@ -68,6 +69,16 @@ bool Engine::CheckTxnWrites(
     const google::protobuf::RepeatedPtrField<v1::TxnWrite>& writes,
     const char* branch, uint64_t session_id, v1::Response& response) {
   absl::flat_hash_map<std::string, int64_t> counters;
+  // Names the branch may bind, per namespace (max_primitives_per_namespace).
+  absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> unbound;
+  for (const v1::TxnWrite& write : writes) {
+    if (Find(write.name()) == nullptr) {
+      unbound[NamespaceOf(write.name())].insert(write.name());
+    }
+  }
+  for (const auto& [ns, names] : unbound) {
+    if (!NamespaceHasRoom(*names.begin(), names.size(), response)) return false;
+  }
   for (int i = 0; i < writes.size(); ++i) {
     const v1::TxnWrite& write = writes[i];
     const std::string where = absl::StrCat(branch, " write ", i);
@@ -179,7 +190,7 @@ void Engine::ApplyTxn(const v1::Request& request, Sessions::Session* session,
     }
     mutated = mutated || step.mutated;
     if (fresh != nullptr && step.mutated) {
-      primitives_.emplace(write.name(), std::move(fresh));
+      Bind(write.name(), std::move(fresh));
     }
     if (fresh == nullptr) {
       if (session != nullptr && MayOwn(request_of_write)) {

@@ -59,6 +59,7 @@ absl::StatusOr<ClusterMeta> ReadOrCreateMeta(EtcdClient& client,
   ClusterMeta created;
   created.set_cluster_id(NewBrokerId());
   created.set_session_id_base(NewSessionIdBase());
+  created.set_session_key(NewSessionKey());
   created.set_format(kEtcdLogFormat);
   etcdserverpb::TxnRequest txn;
   *txn.add_compare() = CreatedAt(key, 0);
@@ -123,7 +124,7 @@ absl::StatusOr<std::unique_ptr<EtcdStore>> EtcdStore::Open(
 EtcdStore::EtcdStore(EtcdStoreOptions options,
                      std::unique_ptr<EtcdClient> client, ClusterMeta meta)
     : EngineStore(options.limits, &MonotonicNow, meta.session_id_base(),
-                  options.history, nullptr),
+                  options.history, nullptr, 0, meta.session_key()),
       options_(std::move(options)),
       client_(std::move(client)),
       meta_(std::move(meta)),
@@ -310,12 +311,13 @@ absl::Status EtcdStore::Unservable() const {
 
 void EtcdStore::Apply(absl::Span<const v1::Request* const> requests,
                       absl::Span<v1::Response* const> responses,
-                      uint64_t origin, StoreResult& result) {
+                      uint64_t origin, const Caller& caller,
+                      StoreResult& result) {
   std::vector<v1::Request> copies;
   copies.reserve(requests.size());
   for (const v1::Request* r : requests) copies.push_back(*r);
   absl::Notification answered;
-  ApplyAsync(std::move(copies), origin,
+  ApplyAsync(std::move(copies), origin, caller,
              [&](std::vector<v1::Response>& out, StoreResult& applied) {
                for (size_t i = 0; i < out.size() && i < responses.size(); ++i) {
                  *responses[i] = std::move(out[i]);
@@ -336,10 +338,12 @@ struct EtcdStore::WriteCall {
   std::vector<v1::Response> responses;
   StoreResult result;
   size_t next = 0;  // the first request not written yet
+  Caller caller;
+  uint64_t answered_bytes = 0;  // of the answers so far
 };
 
 void EtcdStore::ApplyAsync(std::vector<v1::Request> requests, uint64_t origin,
-                           ApplyDone done) {
+                           Caller caller, ApplyDone done) {
   const absl::Time deadline = DeadlineFor(requests);
   if (absl::Status halted = Unservable(); !halted.ok()) {
     Answer(requests, halted, done);
@@ -348,7 +352,8 @@ void EtcdStore::ApplyAsync(std::vector<v1::Request> requests, uint64_t origin,
   std::vector<v1::Response> unused;
   if (AllReads(BatchSpans(requests, unused).in)) {
     absl::MutexLock lock(&log_mu_);
-    reads_.push_back(PendingRead{std::move(requests), deadline, std::move(done)});
+    reads_.push_back(PendingRead{std::move(requests), deadline, std::move(done),
+                                 -1, std::move(caller.principal)});
     return;
   }
   auto call = std::make_shared<WriteCall>();
@@ -357,6 +362,7 @@ void EtcdStore::ApplyAsync(std::vector<v1::Request> requests, uint64_t origin,
   call->origin = origin;
   call->deadline = deadline;
   call->done = std::move(done);
+  call->caller = std::move(caller);
   Continue(std::move(call));
 }
 
@@ -365,11 +371,19 @@ void EtcdStore::Continue(std::shared_ptr<WriteCall> call) {
   const size_t limit = options_.max_entry_bytes - 2 * kRecordOverhead;
   InputRecord record;
   record.mutable_batch()->set_origin(call->origin);
+  record.mutable_batch()->set_principal(call->caller.principal);
   std::vector<size_t> members;
   size_t bytes = 0;
+  const uint64_t answer_cap = options_.limits.max_batch_answer_bytes;
   while (call->next < call->requests.size()) {
     const size_t j = call->next;
     const v1::Request& request = call->requests[j];
+    if (answer_cap != 0 && call->answered_bytes > answer_cap) {
+      // Earlier records' answers passed the cap: the rest is not logged.
+      RefuseOverAnswerCap(request, answer_cap, revision(), call->responses[j]);
+      ++call->next;
+      continue;
+    }
     const size_t size = request.ByteSizeLong() + kRecordOverhead;
     if (size > limit) {
       if (!members.empty()) break;
@@ -388,6 +402,13 @@ void EtcdStore::Continue(std::shared_ptr<WriteCall> call) {
     members.push_back(j);
     *record.mutable_batch()->add_requests() = request;
     ++call->next;
+  }
+  bool everywhere = true;
+  for (size_t j : members) everywhere = everywhere && call->caller.AdminAt(j);
+  if (!everywhere) {
+    for (size_t j : members) {
+      record.mutable_batch()->add_admin(call->caller.AdminAt(j));
+    }
   }
   if (members.empty()) {
     call->done(call->responses, call->result);
@@ -409,6 +430,7 @@ void EtcdStore::Continue(std::shared_ptr<WriteCall> call) {
              return;
            }
            for (size_t k = 0; k < members.size() && k < out.responses.size(); ++k) {
+             call->answered_bytes += out.responses[k].ByteSizeLong();
              call->responses[members[k]] = std::move(out.responses[k]);
            }
            for (size_t d : out.result.deferred) {
@@ -482,11 +504,11 @@ void EtcdStore::ReadLoop() {
 }
 
 void EtcdStore::Answer(std::vector<v1::Request>& requests, const absl::Status& error,
-                       const ApplyDone& done) {
+                       const ApplyDone& done, const std::string& principal) {
   std::vector<v1::Response> responses(requests.size());
   BatchSpans spans(requests, responses);
   if (error.ok()) {
-    ReadNow(spans.in, spans.out);
+    ReadNow(spans.in, spans.out, principal);
   } else {
     Refuse(error, spans.out, spans.in, revision());
   }
@@ -517,7 +539,9 @@ void EtcdStore::AnswerReads() {
       return r.target >= 0 && r.target <= applied_;
     });
   }
-  for (PendingRead& read : ready) Answer(read.requests, absl::OkStatus(), read.done);
+  for (PendingRead& read : ready) {
+    Answer(read.requests, absl::OkStatus(), read.done, read.principal);
+  }
 }
 
 absl::StatusOr<int64_t> EtcdStore::ReadHead(absl::Duration timeout) {

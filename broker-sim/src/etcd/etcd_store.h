@@ -114,12 +114,17 @@ class EtcdStore final : public EngineStore {
       ABSL_LOCKS_EXCLUDED(log_mu_);
 
   using Store::Apply;
+  using Store::ApplyAsync;
   // Waits for ApplyAsync.
   void Apply(absl::Span<const v1::Request* const> requests,
              absl::Span<v1::Response* const> responses, uint64_t origin,
-             StoreResult& result) override ABSL_LOCKS_EXCLUDED(log_mu_);
+             const Caller& caller, StoreResult& result) override
+      ABSL_LOCKS_EXCLUDED(log_mu_);
+  // The batch's answers stop at Limits::max_batch_answer_bytes over all
+  // the records it is split into.
   void ApplyAsync(std::vector<v1::Request> requests, uint64_t origin,
-                  ApplyDone done) override ABSL_LOCKS_EXCLUDED(log_mu_);
+                  Caller caller, ApplyDone done) override
+      ABSL_LOCKS_EXCLUDED(log_mu_);
   void Tick(absl::Time, StoreResult&) override {}
   void Cancel(uint64_t origin) override ABSL_LOCKS_EXCLUDED(log_mu_);
   void ExpireAllSessions(StoreResult& result) override ABSL_LOCKS_EXCLUDED(log_mu_);
@@ -161,6 +166,7 @@ class EtcdStore final : public EngineStore {
     absl::Time deadline;
     ApplyDone done;
     int64_t target = -1;
+    std::string principal;
   };
   // A batch of writes, applied record by record (see ApplyAsync).
   struct WriteCall;
@@ -181,7 +187,7 @@ class EtcdStore final : public EngineStore {
   void ExpireWaiters() ABSL_LOCKS_EXCLUDED(log_mu_);
   // Answers a batch of reads from the engine, or every request with `error`.
   void Answer(std::vector<v1::Request>& requests, const absl::Status& error,
-              const ApplyDone& done);
+              const ApplyDone& done, const std::string& principal = "");
   // Takes the reads `which` selects out of reads_.
   std::vector<PendingRead> TakeReadsLocked(
       const std::function<bool(const PendingRead&)>& which)

@@ -29,6 +29,21 @@ struct Limits {
   int64_t max_parties = int64_t{1} << 20;       // a barrier's party count
   int64_t max_push_items = 1000;                // items of one work queue push
   int64_t max_visibility_timeout_ms = 86400000; // a work queue lease (one day)
+  // Quotas (docs/security.md, "Quotas"); each refusal is RESOURCE_EXHAUSTED
+  // naming the limit and its flag, decided by the engine before anything
+  // is applied. 0 means no limit.
+  uint64_t max_sessions = 100000;                // --max-sessions
+  uint64_t max_sessions_per_principal = 10000;   // --max-sessions-per-principal
+  // Names up to and including their first '/' (or "" without one).
+  uint64_t max_primitives_per_namespace = 100000;  // --max-primitives-per-namespace
+  // Serialized bytes of the responses one session remembers for retries; a
+  // new sequenced request is refused while it is at or above this.
+  uint64_t max_unacked_bytes = uint64_t{8} << 20;  // --max-unacked-bytes
+  // The same over every session.
+  uint64_t max_unacked_bytes_total = uint64_t{2} << 30;  // --max-unacked-bytes-total
+  // Once one batch's responses exceed this, its remaining requests are
+  // answered RESOURCE_EXHAUSTED without being applied.
+  uint64_t max_batch_answer_bytes = uint64_t{16} << 20;  // --max-batch-answer-bytes
 };
 
 }  // namespace atomix::broker

@@ -53,6 +53,14 @@ class LockState final : public StateMachine {
     return holder_ && holder_->fence == fence;
   }
   int64_t NewestFence() const override { return fence(); }
+  uint64_t FenceReleaseHolder(const v1::Request& request) const override {
+    if (!request.has_lock() || !request.lock().has_release() ||
+        !request.lock().release().has_if_version() || !holder_ ||
+        holder_->fence != request.lock().release().if_version()) {
+      return 0;
+    }
+    return holder_->session;
+  }
 
   const std::optional<Holder>& holder() const { return holder_; }
   // The current fence, 0 when the lock is free.

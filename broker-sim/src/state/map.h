@@ -71,6 +71,17 @@ class MapState final : public StateMachine {
     return locks_.FenceHolds(fence);
   }
   int64_t NewestFence() const override { return locks_.NewestFence(); }
+  uint64_t FenceReleaseHolder(const v1::Request& request) const override {
+    if (!request.has_map() || !request.map().has_unlock_prefix() ||
+        !request.map().unlock_prefix().has_if_version()) {
+      return 0;
+    }
+    const v1::MapUnlockPrefix& op = request.map().unlock_prefix();
+    auto it = locks_.held().find(op.prefix());
+    return it != locks_.held().end() && it->second.fence == op.if_version()
+               ? it->second.session
+               : 0;
+  }
   absl::Status CheckTxnWrite(const v1::Request& request) const override;
 
   const Entries& entries() const { return entries_; }

@@ -6,9 +6,12 @@
 namespace atomix::broker {
 
 Sessions::Session& Sessions::Open(uint64_t id, absl::Duration ttl,
-                                  absl::Time now, uint64_t nonce) {
+                                  absl::Time now, uint64_t nonce,
+                                  std::string principal) {
   Session& session = sessions_[id];
   session.id = id;
+  ++by_principal_[principal];
+  session.principal = std::move(principal);
   session.nonce = nonce;
   if (nonce != 0) by_nonce_[nonce] = id;
   session.ttl = ttl;
@@ -47,6 +50,12 @@ void Sessions::Restore(Session session) {
   Erase(id);
   expiries_.emplace(session.expires, id);
   if (session.nonce != 0) by_nonce_[session.nonce] = id;
+  session.remembered_bytes = 0;
+  for (const auto& [sequence, response] : session.responses) {
+    session.remembered_bytes += response.ByteSizeLong();
+  }
+  remembered_bytes_ += session.remembered_bytes;
+  ++by_principal_[session.principal];
   sessions_[id] = std::move(session);
 }
 
@@ -57,13 +66,31 @@ void Sessions::TouchAll(absl::Time now) {
 void Sessions::Acknowledge(Session& session, uint64_t ack_sequence) {
   if (ack_sequence <= session.acked) return;
   session.acked = ack_sequence;
-  session.responses.erase(session.responses.begin(),
-                          session.responses.upper_bound(ack_sequence));
+  Forget(session, session.responses.begin(),
+         session.responses.upper_bound(ack_sequence));
+}
+
+void Sessions::Forget(Session& session,
+                      absl::btree_map<uint64_t, v1::Response>::iterator from,
+                      absl::btree_map<uint64_t, v1::Response>::iterator to) {
+  for (auto it = from; it != to; ++it) {
+    const size_t bytes = it->second.ByteSizeLong();
+    session.remembered_bytes -= bytes;
+    remembered_bytes_ -= bytes;
+  }
+  session.responses.erase(from, to);
 }
 
 Sessions::Replay Sessions::Check(const Session& session, uint64_t sequence,
                                  size_t max_unacked,
                                  const v1::Response** cached,
+                                 uint64_t* pending_token) const {
+  return Check(session, sequence, Caps{.max_unacked = max_unacked}, cached,
+               pending_token);
+}
+
+Sessions::Replay Sessions::Check(const Session& session, uint64_t sequence,
+                                 const Caps& caps, const v1::Response** cached,
                                  uint64_t* pending_token) const {
   if (sequence == 0) return Replay::kApply;
   if (sequence <= session.acked) return Replay::kAcknowledged;
@@ -76,8 +103,15 @@ Sessions::Replay Sessions::Check(const Session& session, uint64_t sequence,
     *pending_token = it->second;
     return Replay::kPending;
   }
-  if (session.responses.size() + session.pending.size() >= max_unacked) {
+  if (caps.max_unacked != 0 &&
+      session.responses.size() + session.pending.size() >= caps.max_unacked) {
     return Replay::kFull;
+  }
+  if (caps.max_bytes != 0 && session.remembered_bytes >= caps.max_bytes) {
+    return Replay::kFullBytes;
+  }
+  if (caps.max_total_bytes != 0 && remembered_bytes_ >= caps.max_total_bytes) {
+    return Replay::kFullTotal;
   }
   return Replay::kApply;
 }
@@ -86,7 +120,12 @@ void Sessions::Remember(Session& session, uint64_t sequence,
                         const v1::Response& response) {
   if (sequence == 0 || sequence <= session.acked) return;
   session.pending.erase(sequence);
-  session.responses[sequence] = response;
+  const size_t bytes = response.ByteSizeLong();
+  v1::Response& slot = session.responses[sequence];
+  const size_t old = slot.ByteSizeLong();
+  session.remembered_bytes += bytes - old;
+  remembered_bytes_ += bytes - old;
+  slot = response;
 }
 
 void Sessions::Erase(uint64_t id) {
@@ -94,6 +133,11 @@ void Sessions::Erase(uint64_t id) {
   if (it == sessions_.end()) return;
   expiries_.erase({it->second.expires, id});
   if (it->second.nonce != 0) by_nonce_.erase(it->second.nonce);
+  remembered_bytes_ -= it->second.remembered_bytes;
+  auto owner = by_principal_.find(it->second.principal);
+  if (owner != by_principal_.end() && --owner->second == 0) {
+    by_principal_.erase(owner);
+  }
   sessions_.erase(it);
 }
 

@@ -17,6 +17,12 @@
 // Limits::max_unacked_responses responses are remembered per session; a new
 // sequence beyond that fails with RESOURCE_EXHAUSTED until the client
 // acknowledges (nothing is dropped silently, so a retry never applies twice).
+// The same holds for the remembered responses' serialized bytes, per session
+// and over every session (Caps): a new sequence is refused while the bytes
+// are at or above the cap, so each bound is exceeded by one response at most.
+//
+// Every session belongs to the principal that opened it ("" is anonymous);
+// the table counts sessions per principal for quotas.
 //
 // Thread-safety: none; the owner serializes every call.
 #ifndef ATOMIX_BROKER_STATE_SESSIONS_H_
@@ -55,6 +61,17 @@ class Sessions {
     // Names of the primitives that may hold something of this session
     // (locks, candidacies, ephemeral entries).
     absl::btree_set<std::string> resources;
+    // The principal that opened it.
+    std::string principal;
+    // Serialized bytes of `responses`.
+    size_t remembered_bytes = 0;
+  };
+
+  // Bounds of the exactly-once memory (0: no bound).
+  struct Caps {
+    size_t max_unacked = 0;        // entries per session
+    size_t max_bytes = 0;          // bytes per session
+    size_t max_total_bytes = 0;    // bytes over every session
   };
 
   // What to do with a request's (session, sequence).
@@ -64,12 +81,14 @@ class Sessions {
     kPending,       // still waiting: attach to token `*pending_token`
     kAcknowledged,  // at or below ack_sequence: forgotten, fail it
     kFull,          // too many unacknowledged responses: fail it
+    kFullBytes,     // the session remembers max_bytes or more: fail it
+    kFullTotal,     // all sessions remember max_total_bytes or more: fail it
   };
 
   // Opens session `id`; a nonzero `nonce` can find it again (FindByNonce)
   // while it lives.
   Session& Open(uint64_t id, absl::Duration ttl, absl::Time now,
-                uint64_t nonce = 0);
+                uint64_t nonce = 0, std::string principal = "");
   // nullptr if there is no such session (never opened, closed or expired).
   Session* Find(uint64_t id);
   const Session* Find(uint64_t id) const;
@@ -86,6 +105,8 @@ class Sessions {
   Replay Check(const Session& session, uint64_t sequence,
                size_t max_unacked, const v1::Response** cached,
                uint64_t* pending_token) const;
+  Replay Check(const Session& session, uint64_t sequence, const Caps& caps,
+               const v1::Response** cached, uint64_t* pending_token) const;
   void Remember(Session& session, uint64_t sequence,
                 const v1::Response& response);
   void Erase(uint64_t id);
@@ -95,8 +116,21 @@ class Sessions {
   // Every live session id, ascending.
   std::vector<uint64_t> Ids() const;
   size_t size() const { return sessions_.size(); }
+  // Live sessions opened by `principal`.
+  size_t CountOf(const std::string& principal) const {
+    auto it = by_principal_.find(principal);
+    return it == by_principal_.end() ? 0 : it->second;
+  }
+  // Serialized bytes of every remembered response of every session.
+  size_t remembered_bytes() const { return remembered_bytes_; }
 
  private:
+  void Forget(Session& session,
+              absl::btree_map<uint64_t, v1::Response>::iterator from,
+              absl::btree_map<uint64_t, v1::Response>::iterator to);
+
+  absl::flat_hash_map<std::string, size_t> by_principal_;
+  size_t remembered_bytes_ = 0;
   absl::flat_hash_map<uint64_t, Session> sessions_;
   absl::flat_hash_map<uint64_t, uint64_t> by_nonce_;  // nonce -> id
   absl::btree_set<std::pair<absl::Time, uint64_t>> expiries_;

@@ -134,6 +134,16 @@ class StateMachine {
   }
   virtual int64_t NewestFence() const { return 0; }
 
+  // For a request that releases a grant by its fence, whoever holds it (a
+  // Lock release or a Map prefix unlock with if_version): the session that
+  // holds that grant now; 0 if the request is no such release or nothing
+  // holds the fence. The engine lets a request release another session's
+  // grant only with the admin right on the name.
+  virtual uint64_t FenceReleaseHolder(const v1::Request& request) const {
+    (void)request;
+    return 0;
+  }
+
   // Transactions: whether this machine refuses the write `request` of a
   // transaction for a reason the write itself cannot see (a map prefix
   // locked by another session): FAILED_PRECONDITION naming it, checked

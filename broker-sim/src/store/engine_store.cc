@@ -13,12 +13,13 @@ namespace atomix::broker {
 
 EngineStore::EngineStore(Limits limits, Clock clock, uint64_t session_id_base,
                          WatchHistoryOptions history, std::unique_ptr<Log> log,
-                         int64_t first_revision)
+                         int64_t first_revision, std::string session_key)
     : clock_(std::move(clock)),
       history_(history),
       sink_(this),
       limits_(limits),
       engine_options_{.session_id_base = session_id_base,
+                      .session_key = std::move(session_key),
                       .first_revision = first_revision},
       engine_(std::make_unique<Engine>(limits, engine_options_, &sink_)),
       log_(std::move(log)) {}
@@ -96,13 +97,14 @@ void EngineStore::Refuse(const absl::Status& error,
 
 bool EngineStore::ApplyStep(absl::Span<const v1::Request* const> requests,
                             absl::Span<v1::Response* const> responses,
-                            uint64_t origin, StoreResult& result, Logged& step) {
+                            uint64_t origin, const Caller& caller,
+                            StoreResult& result, Logged& step) {
   absl::MutexLock lock(&mu_);
   absl::Time now;
   bool apply = true;
   if (log_ == nullptr) {
     now = clock_();
-  } else if (engine_->Read(requests, responses)) {
+  } else if (engine_->Read(requests, responses, caller.principal)) {
     // Only reads: not an input record, so nothing is logged. They are
     // answered once what they saw (the last logged step) is durable, which
     // it usually is already; a read never shows a write that a crash could
@@ -112,16 +114,13 @@ bool EngineStore::ApplyStep(absl::Span<const v1::Request* const> requests,
     return true;
   } else {
     atomix::log::v1::InputRecord record;
-    record.mutable_batch()->set_origin(origin);
-    auto* out = record.mutable_batch()->mutable_requests();
-    out->Reserve(static_cast<int>(requests.size()));
-    for (const v1::Request* r : requests) *out->Add() = *r;
+    SetBatch(record, origin, requests, caller);
     absl::StatusOr<Logged> logged = LogLocked(record, clock_());
     if (logged.ok()) {
       step = *logged;
       now = absl::FromUnixMicros(record.now_us());
     } else if (absl::IsResourceExhausted(logged.status()) &&
-               engine_->Read(requests, responses)) {
+               engine_->Read(requests, responses, caller.principal)) {
       // The log refuses records (a full disk), but reads are still
       // answered, once what they saw (the last logged step) is durable.
       step = Logged{.logged = any_logged_,
@@ -134,7 +133,7 @@ bool EngineStore::ApplyStep(absl::Span<const v1::Request* const> requests,
     }
   }
   if (apply) {
-    engine_->ApplyBatch(now, origin, requests, responses, result);
+    engine_->ApplyBatch(now, origin, requests, responses, caller, result);
     step.revision = engine_->revision();
     AfterStepLocked(step);
   }
@@ -143,15 +142,19 @@ bool EngineStore::ApplyStep(absl::Span<const v1::Request* const> requests,
 
 void EngineStore::Apply(absl::Span<const v1::Request* const> requests,
                         absl::Span<v1::Response* const> responses,
-                        uint64_t origin, StoreResult& result) {
+                        uint64_t origin, const Caller& caller,
+                        StoreResult& result) {
   Logged step;
-  if (ApplyStep(requests, responses, origin, result, step)) Publish(step);
+  if (ApplyStep(requests, responses, origin, caller, result, step)) {
+    Publish(step);
+  }
 }
 
 void EngineStore::ApplyAsync(std::vector<v1::Request> requests, uint64_t origin,
-                             ApplyDone done) {
+                             Caller caller, ApplyDone done) {
   if (log_ == nullptr) {
-    Store::ApplyAsync(std::move(requests), origin, std::move(done));
+    Store::ApplyAsync(std::move(requests), origin, std::move(caller),
+                      std::move(done));
     return;
   }
   // Applied now, in call order; answered once its record is durable, from
@@ -168,7 +171,8 @@ void EngineStore::ApplyAsync(std::vector<v1::Request> requests, uint64_t origin,
   call->done = std::move(done);
   BatchSpans spans(call->requests, call->responses);
   Logged step;
-  if (!ApplyStep(spans.in, spans.out, origin, call->result, step)) {  // refused
+  if (!ApplyStep(spans.in, spans.out, origin, caller, call->result,
+                 step)) {  // refused
     call->done(call->responses, call->result);
     return;
   }
@@ -267,9 +271,10 @@ void EngineStore::ApplyDurable(const atomix::log::v1::InputRecord& record,
 }
 
 bool EngineStore::ReadNow(absl::Span<const v1::Request* const> requests,
-                          absl::Span<v1::Response* const> responses) {
+                          absl::Span<v1::Response* const> responses,
+                          const std::string& principal) {
   absl::MutexLock lock(&mu_);
-  return engine_->Read(requests, responses);
+  return engine_->Read(requests, responses, principal);
 }
 
 absl::Status EngineStore::Resume() {

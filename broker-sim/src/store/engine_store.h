@@ -65,9 +65,11 @@ class EngineStore : public Store {
   using Clock = std::function<absl::Time()>;
 
   // `log` may be null (no log). Revisions start above `first_revision`.
+  // Session ids are drawn with `session_key` (engine/session_ids.h), or are
+  // session_id_base plus a counter if it is empty.
   EngineStore(Limits limits, Clock clock, uint64_t session_id_base,
               WatchHistoryOptions history, std::unique_ptr<Log> log,
-              int64_t first_revision = 0);
+              int64_t first_revision = 0, std::string session_key = "");
 
   // Takes snapshots of a store with a log. AfterStep is called under the
   // store's mutex after every logged step, with the engine as of every
@@ -110,8 +112,8 @@ class EngineStore : public Store {
   // Answers a batch of reads (AllReads) from the current state, logging
   // nothing; false, answering nothing, if a request is not a read.
   bool ReadNow(absl::Span<const v1::Request* const> requests,
-               absl::Span<v1::Response* const> responses)
-      ABSL_LOCKS_EXCLUDED(mu_);
+               absl::Span<v1::Response* const> responses,
+               const std::string& principal = "") ABSL_LOCKS_EXCLUDED(mu_);
   // Answers every request of a refused batch with `error`, at `revision`.
   static void Refuse(const absl::Status& error,
                      absl::Span<v1::Response* const> responses,
@@ -123,13 +125,16 @@ class EngineStore : public Store {
   absl::Time now() const ABSL_LOCKS_EXCLUDED(mu_);
 
   using Store::Apply;
+  using Store::ApplyAsync;
   void Apply(absl::Span<const v1::Request* const> requests,
              absl::Span<v1::Response* const> responses, uint64_t origin,
-             StoreResult& result) override ABSL_LOCKS_EXCLUDED(mu_);
+             const Caller& caller, StoreResult& result) override
+      ABSL_LOCKS_EXCLUDED(mu_);
   // With a log, applies at once and answers from the log's thread once
   // the record is durable (Log::WhenDurable); without, as Apply.
   void ApplyAsync(std::vector<v1::Request> requests, uint64_t origin,
-                  ApplyDone done) override ABSL_LOCKS_EXCLUDED(mu_);
+                  Caller caller, ApplyDone done) override
+      ABSL_LOCKS_EXCLUDED(mu_);
   void Tick(absl::Time now, StoreResult& result) override
       ABSL_LOCKS_EXCLUDED(mu_);
   void Cancel(uint64_t origin) override ABSL_LOCKS_EXCLUDED(mu_);
@@ -209,7 +214,8 @@ class EngineStore : public Store {
   // false if the log refused it (every response holds the error).
   bool ApplyStep(absl::Span<const v1::Request* const> requests,
                  absl::Span<v1::Response* const> responses, uint64_t origin,
-                 StoreResult& result, Logged& step) ABSL_LOCKS_EXCLUDED(mu_);
+                 const Caller& caller, StoreResult& result, Logged& step)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Waits (without mu_) until `step` is durable, then Published.
   void Publish(const Logged& step) ABSL_LOCKS_EXCLUDED(mu_);
   // After `step` is durable: publishes the watch events of every durable

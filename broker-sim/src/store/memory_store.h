@@ -13,6 +13,7 @@
 #define ATOMIX_BROKER_STORE_MEMORY_STORE_H_
 
 #include <cstdint>
+#include <string>
 #include <utility>
 
 #include "broker-sim/src/store/engine_store.h"
@@ -24,9 +25,10 @@ class MemoryStore final : public EngineStore {
   explicit MemoryStore(Limits limits, Clock clock = &absl::Now,
                        uint64_t session_id_base = 0,
                        WatchHistoryOptions history = {},
-                       int64_t first_revision = 0)
+                       int64_t first_revision = 0,
+                       std::string session_key = "")
       : EngineStore(limits, std::move(clock), session_id_base, history, nullptr,
-                    first_revision) {}
+                    first_revision, std::move(session_key)) {}
 };
 
 }  // namespace atomix::broker

@@ -30,6 +30,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -109,6 +110,21 @@ using CompletionListener = std::function<void(std::vector<Completion>&)>;
 using ChangeListener =
     std::function<void(absl::Span<const std::string> names)>;
 
+// Who sent a batch: the principal the broker authenticated ("": anonymous,
+// as every caller is with security off) and, per request, whether it holds
+// the admin right on that request's name (Broker::HasAdmin). Both go into
+// the batch's input record, so every replay decides alike. The default is
+// the anonymous principal with admin everywhere, as before security existed.
+struct Caller {
+  std::string principal;
+  // One flag per request of the batch; empty: admin on every name.
+  std::vector<bool> admin;
+
+  bool AdminAt(size_t i) const {
+    return admin.empty() || (i < admin.size() && admin[i]);
+  }
+};
+
 // Pointers to owned requests and their response slots, for the spans
 // Apply takes. The vectors must outlive it and keep their size.
 struct BatchSpans {
@@ -132,9 +148,17 @@ class Store {
   // result.deferred. Each request that changes state gets the next revision.
   // Requests are already validated (name, sizes, op matches type). Sessions
   // and TTL entries that are due at the store's current time expire first.
+  // `caller` says who sent them (see Caller).
   virtual void Apply(absl::Span<const v1::Request* const> requests,
                      absl::Span<v1::Response* const> responses,
-                     uint64_t origin, StoreResult& result) = 0;
+                     uint64_t origin, const Caller& caller,
+                     StoreResult& result) = 0;
+  // As above, for the anonymous caller with admin everywhere.
+  void Apply(absl::Span<const v1::Request* const> requests,
+             absl::Span<v1::Response* const> responses, uint64_t origin,
+             StoreResult& result) {
+    Apply(requests, responses, origin, Caller(), result);
+  }
 
   // How ApplyAsync answers: one response per request (the slots of
   // deferred requests hold nothing useful) and the call's result.
@@ -146,19 +170,24 @@ class Store {
   // the order they were made, answered or not. By default the call is
   // applied and answered at once, on the caller's thread.
   virtual void ApplyAsync(std::vector<v1::Request> requests, uint64_t origin,
-                          ApplyDone done) {
+                          Caller caller, ApplyDone done) {
     std::vector<v1::Response> responses(requests.size());
     BatchSpans spans(requests, responses);
     StoreResult result;
-    Apply(spans.in, spans.out, origin, result);
+    Apply(spans.in, spans.out, origin, caller, result);
     done(responses, result);
+  }
+  // As above, for the anonymous caller with admin everywhere.
+  void ApplyAsync(std::vector<v1::Request> requests, uint64_t origin,
+                  ApplyDone done) {
+    ApplyAsync(std::move(requests), origin, Caller(), std::move(done));
   }
 
   // Apply with origin 0: deferred requests are never answered.
   void Apply(absl::Span<const v1::Request* const> requests,
              absl::Span<v1::Response* const> responses) {
     StoreResult ignored;
-    Apply(requests, responses, 0, ignored);
+    Apply(requests, responses, 0, Caller(), ignored);
   }
 
   // Advances logical time to `now` (never backwards): expires overdue
