@@ -228,6 +228,7 @@ void DefineBrokerFlags(CLI::App& app, BrokerFlags& flags) {
                  "written; past it a Stream with answers waiting is not read")
       ->envname("ATOMIX_MAX_STREAM_QUEUED_TOTAL_MB")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
+      ->capture_default_str();
   // Quotas: each refusal is RESOURCE_EXHAUSTED naming the limit and flag.
   app.add_option("--max-sessions", flags.max_sessions,
                  "sessions open at once over all principals (0: no limit)")
