@@ -47,7 +47,7 @@
 //   opts.tls->root_ca_file = "/etc/atomix/ca.crt";   // who signs the broker
 //   opts.tls->cert_file = "client.crt";              // mutual TLS only
 //   opts.tls->key_file = "client.key";
-//   opts.token = std::getenv("ATOMIX_TOKEN");        // --auth token brokers
+//   if (const char* t = std::getenv("ATOMIX_TOKEN")) opts.token = t;  // --auth token
 //   absl::StatusOr<atomix::Client> client = atomix::Client::Connect(opts);
 //
 // Connect reads the files once (INVALID_ARGUMENT naming a file it cannot
@@ -144,7 +144,10 @@ class ATOMIX_EXPORT Client {
   static absl::StatusOr<Client> Connect(ClientOptions options = {});
 
   // A client that connects in the background; never fails. Calls wait for the
-  // connection until their deadline.
+  // connection until their deadline. With settings Connect would refuse (a
+  // TLS file that cannot be read, a token without TLS) it never connects:
+  // it neither falls back to the system's roots or to plaintext nor sends
+  // the token, and its calls fail when their deadline passes.
   static Client Create(ClientOptions options = {});
 
   const ClientOptions& options() const;

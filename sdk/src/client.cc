@@ -30,9 +30,15 @@ absl::StatusOr<Client> Client::Connect(ClientOptions options) {
 }
 
 Client Client::Create(ClientOptions options) {
-  // A file that cannot be read leaves its PEM empty: connecting then fails
-  // with gRPC's TLS reason (Connect names the file instead).
-  (void)internal::ResolveSecurity(options);
+  // Settings Connect would refuse (a file that cannot be read, a token
+  // without TLS) must not fall back to the system's roots or to plaintext:
+  // the client gets roots that trust nothing and no token, so it never
+  // connects and its calls fail with UNAVAILABLE.
+  if (absl::Status secure = internal::ResolveSecurity(options); !secure.ok()) {
+    options.tls.emplace();
+    options.tls->root_ca_pem = absl::StrCat("unusable: ", secure.message());
+    options.token.clear();
+  }
   return Client(internal::NewClientCore(std::move(options)));
 }
 

@@ -245,6 +245,20 @@ TEST_F(TlsAuth, TokensAreRequiredCheckedAndAdminCallsToo) {
   EXPECT_TRUE(allowed.ok()) << allowed.error_message();
 }
 
+TEST_F(TlsAuth, CreateWithAnUnreadableRootCaNeverConnects) {
+  auto broker = StartBroker(TlsArgs());
+  ASSERT_NE(broker, nullptr);
+  ClientOptions o = Options(*broker, certs_.dir + "/no-such-ca.crt");
+  o.default_call_timeout = std::chrono::milliseconds(1500);
+  EXPECT_FALSE(Client::Connect(o).ok());
+  Client client = Client::Create(o);
+  absl::StatusOr<Counter> counter = GetCounter(client, "jobs");
+  const absl::Status outcome =
+      counter.ok() ? counter->Increment(1).status() : counter.status();
+  EXPECT_FALSE(outcome.ok());
+  EXPECT_TRUE(client.connected_endpoint().empty());
+}
+
 TEST_F(TlsAuth, AnyModeTakesATokenOrAClientCertificate) {
   const std::string tokens = certs_.dir + "/tokens";
   WriteFile(tokens, HashLine("bob", kBobToken, certs_.dir));
@@ -265,6 +279,15 @@ TEST_F(TlsAuth, AnyModeTakesATokenOrAClientCertificate) {
       Client::Connect(Options(*broker, certs_.ca.cert, &certs_.client, kBobToken));
   ASSERT_TRUE(by_token.ok()) << by_token.status();
   EXPECT_EQ(*Inc(*by_token), 2);
+  // A token alone, with no client certificate, passes the handshake too.
+  absl::StatusOr<Client> token_only =
+      Client::Connect(Options(*broker, certs_.ca.cert, nullptr, kBobToken));
+  ASSERT_TRUE(token_only.ok()) << token_only.status();
+  EXPECT_EQ(*Inc(*token_only), 3);
+  // Neither: refused by the broker, naming both.
+  absl::StatusOr<Client> neither = Client::Connect(Options(*broker, certs_.ca.cert));
+  ASSERT_FALSE(neither.ok());
+  EXPECT_EQ(neither.status().code(), absl::StatusCode::kUnauthenticated) << neither.status();
 }
 
 TEST_F(TlsAuth, SighupSwapsTheCertificateAndKeepsConnectedClients) {

@@ -100,15 +100,15 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* AdminService::Backup(
     explicit RefusedBackup(const grpc::Status& status) { Finish(status); }
     void OnDone() override { delete this; }
   };
+  if (grpc::Status allowed = AllowAdmin(*context, "Admin.Backup"); !allowed.ok()) {
+    return new RefusedBackup(allowed);
+  }
   v1::BackupRequest request;
   if (grpc::Status parsed =
           ParseMessage(*raw, "atomix.v1.Admin/Backup", "the request", request,
                                          context);
       !parsed.ok()) {
     return new RefusedBackup(parsed);
-  }
-  if (grpc::Status allowed = AllowAdmin(*context, "Admin.Backup"); !allowed.ok()) {
-    return new RefusedBackup(allowed);
   }
   atomix::log::v1::EngineSnapshot snapshot;
   if (absl::Status taken = broker_.store().Backup(snapshot); !taken.ok()) {
@@ -123,6 +123,10 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* AdminService::Backup(
 grpc::ServerUnaryReactor* AdminService::Status(grpc::CallbackServerContext* context,
                                                const grpc::ByteBuffer* raw,
                                                grpc::ByteBuffer* out) {
+  if (absl::StatusOr<std::string> principal = authenticator_->Authenticate(*context);
+      !principal.ok()) {
+    return new Answered(ToGrpc(principal.status()));
+  }
   v1::StatusRequest request;
   if (grpc::Status parsed =
           ParseMessage(*raw, "atomix.v1.Admin/Status", "the request", request,
@@ -130,25 +134,21 @@ grpc::ServerUnaryReactor* AdminService::Status(grpc::CallbackServerContext* cont
       !parsed.ok()) {
     return new Answered(parsed);
   }
-  if (absl::StatusOr<std::string> principal = authenticator_->Authenticate(*context);
-      !principal.ok()) {
-    return new Answered(ToGrpc(principal.status()));
-  }
   return AnswerWith(absl::OkStatus(), DescribeBroker(broker_, process_), out);
 }
 
 grpc::ServerUnaryReactor* AdminService::ListSessions(grpc::CallbackServerContext* context,
                                                      const grpc::ByteBuffer* raw,
                                                      grpc::ByteBuffer* out) {
+  if (grpc::Status allowed = AllowAdmin(*context, "Admin.ListSessions"); !allowed.ok()) {
+    return new Answered(allowed);
+  }
   v1::ListSessionsRequest request;
   if (grpc::Status parsed = ParseMessage(*raw, "atomix.v1.Admin/ListSessions",
                                          "the request", request,
                                          context);
       !parsed.ok()) {
     return new Answered(parsed);
-  }
-  if (grpc::Status allowed = AllowAdmin(*context, "Admin.ListSessions"); !allowed.ok()) {
-    return new Answered(allowed);
   }
   v1::ListSessionsResponse response;
   const absl::Status listed = broker::ListSessions(broker_, request, response);
@@ -158,15 +158,15 @@ grpc::ServerUnaryReactor* AdminService::ListSessions(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* AdminService::ListPrimitives(grpc::CallbackServerContext* context,
                                                        const grpc::ByteBuffer* raw,
                                                        grpc::ByteBuffer* out) {
+  if (grpc::Status allowed = AllowAdmin(*context, "Admin.ListPrimitives"); !allowed.ok()) {
+    return new Answered(allowed);
+  }
   v1::ListPrimitivesRequest request;
   if (grpc::Status parsed = ParseMessage(*raw, "atomix.v1.Admin/ListPrimitives",
                                          "the request", request,
                                          context);
       !parsed.ok()) {
     return new Answered(parsed);
-  }
-  if (grpc::Status allowed = AllowAdmin(*context, "Admin.ListPrimitives"); !allowed.ok()) {
-    return new Answered(allowed);
   }
   v1::ListPrimitivesResponse response;
   const absl::Status listed = broker::ListPrimitives(broker_, request, response);

@@ -35,12 +35,16 @@ absl::Status CheckSecurityOptions(const SecurityOptions& o) {
 absl::StatusOr<BrokerSecurity> SetUpSecurity(const SecurityOptions& o) {
   if (absl::Status ok = CheckSecurityOptions(o); !ok.ok()) return ok;
   BrokerSecurity s;
+  const AuthMode mode = *ParseAuthMode(o.auth);
   if (!o.tls.cert.empty()) {
-    absl::StatusOr<std::unique_ptr<ServerTls>> tls = ServerTls::Load(o.tls);
+    // With tokens accepted, a client without a certificate may still
+    // complete the handshake and show its token.
+    TlsFiles files = o.tls;
+    files.require_client_cert = mode != AuthMode::kAny && mode != AuthMode::kToken;
+    absl::StatusOr<std::unique_ptr<ServerTls>> tls = ServerTls::Load(files);
     if (!tls.ok()) return tls.status();
     s.tls = *std::move(tls);
   }
-  const AuthMode mode = *ParseAuthMode(o.auth);
   if (!o.auth_tokens.empty() && (mode == AuthMode::kNone || mode == AuthMode::kCert)) {
     spdlog::warn("--auth-tokens {} is not used with --auth {}", o.auth_tokens, o.auth);
   }

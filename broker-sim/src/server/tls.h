@@ -45,6 +45,10 @@ struct TlsFiles {
   std::string key;        // PEM private key of that certificate
   std::string client_ca;  // PEM CA certificates; set: clients must present a
                           // certificate they signed (mutual TLS)
+  // With client_ca: whether a client without a certificate fails the
+  // handshake (true), or may connect and authenticate otherwise, with a
+  // bearer token (false; a certificate it presents is still verified).
+  bool require_client_cert = true;
 };
 
 // The set of PEM texts that `files` names, checked; INVALID_ARGUMENT naming
