@@ -112,6 +112,11 @@ void Run(const v1::RequestBatch& batch) {
 
 }  // namespace
 
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  atomix::fuzz::QuietProtobuf();
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   v1::RequestBatch batch;
   if (batch.ParseFromArray(data, static_cast<int>(size))) Run(batch);

@@ -19,6 +19,7 @@
 #include "broker-sim/src/core/broker.h"
 #include "broker-sim/src/state/limits.h"
 #include "broker-sim/src/store/memory_store.h"
+#include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/text_format.h"
 
 namespace atomix::fuzz {
@@ -33,6 +34,10 @@ namespace atomix::fuzz {
       std::abort();                                                    \
     }                                                                  \
   } while (0)
+
+// Silences protobuf's log of unparsable input (invalid UTF-8 in string
+// fields): expected here, and slow to print for every input.
+inline void QuietProtobuf() { google::protobuf::SetLogHandler(nullptr); }
 
 // The logical time every seeded broker starts at.
 inline absl::Time FuzzStart() { return absl::FromUnixSeconds(1'700'000'000); }

@@ -101,6 +101,11 @@ void Run(const v1::WatchRequest& request) {
 
 }  // namespace
 
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  atomix::fuzz::QuietProtobuf();
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   v1::WatchRequest request;
   if (request.ParseFromArray(data, static_cast<int>(size))) Run(request);

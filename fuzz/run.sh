@@ -10,7 +10,9 @@
 #   fuzz/run.sh --make-corpus              # regenerate the seed corpora
 #
 # Environment: FUZZ_BUILD_DIR (build-fuzz), FUZZ_OUT (a temp dir: logs,
-# grown corpora and crashing inputs), FUZZ_JOBS (2 targets at a time).
+# grown corpora and crashing inputs), FUZZ_JOBS (2 targets at a time),
+# FUZZ_MAX_TIME (with --runs: stop each target after this many seconds
+# too), FUZZ_SKIP_BUILD=1 (run the binaries already built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -18,7 +20,7 @@ BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
 JOBS=${FUZZ_JOBS:-2}
 ALL=(fuzz_request fuzz_watch_request fuzz_sdk_decode fuzz_wal_record)
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 configure() {
   cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -56,6 +58,7 @@ if [[ ${1:-} == --runs ]]; then
   RUNS=$2
   shift 2
   LIMIT="-runs=$RUNS"
+  [[ -z ${FUZZ_MAX_TIME:-} ]] || LIMIT="$LIMIT -max_total_time=$FUZZ_MAX_TIME"
 else
   [[ $# -ge 1 && $1 =~ ^[0-9]+$ ]] || usage
   LIMIT="-max_total_time=$1"
@@ -67,7 +70,7 @@ for t in "${TARGETS[@]}"; do
   [[ " ${ALL[*]} " == *" $t "* ]] || { echo "unknown fuzz target $t; one of: ${ALL[*]}" >&2; exit 2; }
 done
 
-build "${TARGETS[@]}"
+[[ ${FUZZ_SKIP_BUILD:-0} == 1 ]] || build "${TARGETS[@]}"
 
 OUT=${FUZZ_OUT:-$(mktemp -d /tmp/atomix-fuzz.XXXXXX)}
 mkdir -p "$OUT"
@@ -83,7 +86,8 @@ run_one() {
   mkdir -p "$OUT/$t.corpus" "$OUT/$t.artifacts"
   cp fuzz/corpus/"$t"/* "$OUT/$t.corpus/"
   local start=$SECONDS rc=0
-  nice "$BIN/$t" "$LIMIT" -max_len="$(max_len "$t")" -rss_limit_mb=2048 \
+  # shellcheck disable=SC2086 # LIMIT holds one or two flags
+  nice "$BIN/$t" $LIMIT -max_len="$(max_len "$t")" -rss_limit_mb=2048 \
     -timeout=25 -print_final_stats=1 -artifact_prefix="$OUT/$t.artifacts/" \
     "$OUT/$t.corpus" >"$OUT/$t.log" 2>&1 || rc=$?
   echo "$((SECONDS - start))" >"$OUT/$t.seconds"

@@ -12,7 +12,8 @@ namespace {
 TEST(WalEntryTest, EncodedEntryReadsBack) {
   const std::string entry = EncodeWalEntry("payload");
   ASSERT_EQ(entry.size(), kWalEntryHeader + 7);
-  const WalEntry read = ReadWalEntry(entry + "next", 1024);
+  const std::string bytes = entry + "next";  // the payload is a view into it
+  const WalEntry read = ReadWalEntry(bytes, 1024);
   EXPECT_EQ(read.problem, "");
   EXPECT_EQ(read.payload, "payload");
   EXPECT_EQ(read.size, entry.size());
