@@ -8,8 +8,9 @@ LISTEN ?= 127.0.0.1:5679
 HTTP_LISTEN ?= 127.0.0.1:5680
 DATA_DIR ?= ./data
 BENCH_ARGS ?=
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps configure build run test test-sanitize bench package clean
+.PHONY: all deps configure build run test test-sanitize test-fuzz bench package clean
 
 all: build
 
@@ -27,6 +28,13 @@ run: build
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 600
+	$(MAKE) test-fuzz
+
+# Each libFuzzer target for FUZZ_SECONDS from its seed corpus, two at a
+# time, in build-fuzz (clang-14, ASan + UBSan; incremental, through ccache).
+# FUZZ_SECONDS=0 skips it.
+test-fuzz: deps
+	@if [ "$(FUZZ_SECONDS)" != 0 ]; then bash fuzz/run.sh $(FUZZ_SECONDS); fi
 
 # The suite again with AddressSanitizer and UndefinedBehaviorSanitizer,
 # but for the packaging tests (label package: a .deb of sanitized binaries
@@ -50,4 +58,4 @@ package: configure
 	cd $(BUILD_DIR) && cpack -G DEB
 
 clean:
-	rm -rf $(BUILD_DIR) build-sanitize
+	rm -rf $(BUILD_DIR) build-sanitize build-fuzz

@@ -15,30 +15,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "broker-sim/src/disk/crc32c.h"
 #include "broker-sim/src/disk/files.h"
+#include "broker-sim/src/disk/wal_entry.h"
 #include "spdlog/spdlog.h"
 
 namespace atomix::broker {
 namespace {
 
-constexpr size_t kHeader = 8;
-
-void PutU32(char* out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
-}
-
-uint32_t GetU32(const char* in) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << (8 * i);
-  return v;
-}
-
 std::string SegmentName(uint64_t first) { return absl::StrFormat("%020u.wal", first); }
-
-bool AllZero(absl::string_view bytes) {
-  return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == 0; });
-}
 
 }  // namespace
 
@@ -81,26 +65,10 @@ absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const std::string& dir, WalOption
     size_t offset = 0;
     while (offset < bytes->size()) {
       const absl::string_view rest = absl::string_view(*bytes).substr(offset);
-      std::string problem;
-      uint32_t length = 0;
-      if (rest.size() < kHeader) {
-        problem = "its header is cut short";
-      } else {
-        length = GetU32(rest.data());
-        if (length == 0) {
-          problem = "its length is 0";  // Records are never empty.
-        } else if (length > options.max_entry_bytes) {
-          problem = absl::StrCat("its length ", length, " exceeds the limit of ",
-                                 options.max_entry_bytes);
-        } else if (rest.size() - kHeader < length) {
-          problem = absl::StrCat("its ", length, " bytes run past the end of the file");
-        } else if (Crc32c(rest.substr(kHeader, length)) != GetU32(rest.data() + 4)) {
-          problem = "its checksum does not match";
-        }
-      }
-      if (!problem.empty()) {
-        const bool torn = last && (rest.size() < kHeader || rest.size() - kHeader < length ||
-                                   AllZero(rest));
+      const WalEntry entry = ReadWalEntry(rest, options.max_entry_bytes);
+      if (!entry.problem.empty()) {
+        const std::string& problem = entry.problem;
+        const bool torn = last && entry.incomplete;
         if (!torn) {
           return absl::DataLossError(absl::StrCat("corrupt record ", position, " in ", path,
                                                   " at offset ", offset, ": ", problem));
@@ -113,13 +81,13 @@ absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const std::string& dir, WalOption
         break;
       }
       if (position >= start) {
-        if (absl::Status applied = replay(rest.substr(kHeader, length)); !applied.ok()) {
+        if (absl::Status applied = replay(entry.payload); !applied.ok()) {
           return absl::DataLossError(absl::StrCat("record ", position, " in ", path,
                                                   " at offset ", offset, ": ",
                                                   applied.message()));
         }
       }
-      offset += kHeader + length;
+      offset += entry.size;
       ++position;
     }
     if (last) {
@@ -198,10 +166,7 @@ absl::StatusOr<uint64_t> Wal::AppendPayload(absl::string_view payload) {
                                                    " bytes exceeds the log's limit of ",
                                                    options_.max_entry_bytes));
   }
-  std::string entry(kHeader + payload.size(), '\0');
-  PutU32(entry.data(), static_cast<uint32_t>(payload.size()));
-  PutU32(entry.data() + 4, Crc32c(payload));
-  std::memcpy(entry.data() + kHeader, payload.data(), payload.size());
+  const std::string entry = EncodeWalEntry(payload);
 
   std::unique_lock<std::mutex> lock(mu_);
   if (segment_size_ > 0 && segment_size_ + entry.size() > options_.segment_bytes) {
