@@ -35,6 +35,7 @@
 #include "atomix/v1/broker.pb.h"
 #include "atomix/v1/watch.pb.h"
 #include "atomix/value.h"
+#include "fuzz/fuzz_check.h"
 #include "google/protobuf/stubs/logging.h"
 #include "sdk/src/status_convert.h"
 #include "sdk/src/watch_wire.h"
@@ -44,27 +45,17 @@ namespace {
 namespace v1 = atomix::v1;
 namespace in = atomix::internal;
 
-#define CHECK_OR_DIE(cond, ...)                                  \
-  do {                                                           \
-    if (!(cond)) {                                               \
-      std::fprintf(stderr, "invariant broken: %s: ", #cond);     \
-      std::fprintf(stderr, __VA_ARGS__);                         \
-      std::fprintf(stderr, "\n");                                \
-      std::abort();                                              \
-    }                                                            \
-  } while (0)
-
 void CheckResponse(const v1::Response& response) {
   absl::StatusOr<v1::Response> status = in::FromResponse(response);
   if (!response.has_error()) {
-    CHECK_OR_DIE(status.ok(), "a response without error became %s",
+    ATOMIX_FUZZ_CHECK(status.ok(), "a response without error became %s",
                  status.status().ToString().c_str());
     return;
   }
-  CHECK_OR_DIE(!status.ok(), "error code %d became OK", response.error().code());
+  ATOMIX_FUZZ_CHECK(!status.ok(), "error code %d became OK", response.error().code());
   if (response.error().has_current()) {
     const std::optional<int64_t> current = atomix::CurrentVersion(status.status());
-    CHECK_OR_DIE(current.has_value() && *current == response.error().current(),
+    ATOMIX_FUZZ_CHECK(current.has_value() && *current == response.error().current(),
                  "current %lld was lost", static_cast<long long>(response.error().current()));
   }
 }
@@ -73,7 +64,7 @@ template <class T>
 void RoundTrip(const std::string& bytes) {
   absl::StatusOr<T> v = atomix::Codec<T>::Decode(bytes);
   if (!v.ok()) return;
-  CHECK_OR_DIE(atomix::Codec<T>::Encode(*v) == bytes, "%s does not round-trip",
+  ATOMIX_FUZZ_CHECK(atomix::Codec<T>::Encode(*v) == bytes, "%s does not round-trip",
                atomix::Codec<T>::TypeName().c_str());
 }
 
@@ -95,7 +86,7 @@ void Typed(const Decoder& decoder, const std::vector<in::RawWatchEvent>& events,
     std::vector<in::RawWatchEvent> raw = events;
     std::vector<Event> out;
     if (decoder.Events(raw, out).ok()) {
-      CHECK_OR_DIE(out.size() == events.size(), "%zu raw events became %zu", events.size(),
+      ATOMIX_FUZZ_CHECK(out.size() == events.size(), "%zu raw events became %zu", events.size(),
                    out.size());
     }
   }
@@ -153,11 +144,11 @@ class WatchSequence {
       const bool more = message.snapshot().more();
       absl::StatusOr<bool> complete = in::AddSnapshotPart(*message.mutable_snapshot(), partial_);
       if (!complete.ok()) return false;
-      CHECK_OR_DIE(*complete == !more, "complete is %d with more %d", *complete, more);
+      ATOMIX_FUZZ_CHECK(*complete == !more, "complete is %d with more %d", *complete, more);
       if (*complete) {
         snapshot = std::move(partial_);
         partial_.reset();
-        CHECK_OR_DIE(snapshot->revision == revision, "snapshot at %lld, its first part at %lld",
+        ATOMIX_FUZZ_CHECK(snapshot->revision == revision, "snapshot at %lld, its first part at %lld",
                      static_cast<long long>(snapshot->revision),
                      static_cast<long long>(revision));
         next_ = snapshot->revision + 1;
@@ -174,7 +165,7 @@ class WatchSequence {
         const bool known = wire.type() >= v1::WatchEvent::INSERTED &&
                            wire.type() <= v1::WatchEvent::EXPIRED;
         absl::StatusOr<in::RawWatchEvent> event = in::EventFromWire(wire);
-        CHECK_OR_DIE(event.ok() == known, "event type %d decoded: %d",
+        ATOMIX_FUZZ_CHECK(event.ok() == known, "event type %d decoded: %d",
                      static_cast<int>(wire.type()), event.ok());
         if (!event.ok()) return false;
         events.push_back(*std::move(event));

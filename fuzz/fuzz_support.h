@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "fuzz/fuzz_check.h"
 #include "atomix/v1/broker.pb.h"
 #include "broker-sim/src/core/broker.h"
 #include "broker-sim/src/state/limits.h"
@@ -23,17 +24,6 @@
 #include "google/protobuf/text_format.h"
 
 namespace atomix::fuzz {
-
-// Aborts naming the broken invariant; libFuzzer reports the input.
-#define ATOMIX_FUZZ_CHECK(cond, ...)                                   \
-  do {                                                                 \
-    if (!(cond)) {                                                     \
-      std::fprintf(stderr, "invariant broken: %s: ", #cond);           \
-      std::fprintf(stderr, __VA_ARGS__);                               \
-      std::fprintf(stderr, "\n");                                      \
-      std::abort();                                                    \
-    }                                                                  \
-  } while (0)
 
 // Silences protobuf's log of unparsable input (invalid UTF-8 in string
 // fields): expected here, and slow to print for every input.

@@ -36,44 +36,14 @@ struct StreamResult {
 
 StreamResult RawStream(const std::shared_ptr<grpc::Channel>& channel,
                        const std::vector<std::string>& messages) {
-  grpc::GenericStub stub(channel);
-  grpc::CompletionQueue cq;
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  auto call = stub.PrepareCall(&ctx, "/atomix.v1.Broker/Stream", &cq);
-  auto await = [&cq] {
-    void* tag = nullptr;
-    bool ok = false;
-    return cq.Next(&tag, &ok) && ok;
-  };
-  call->StartCall(nullptr);
-  bool alive = await();
-  for (const std::string& m : messages) {
-    if (!alive) break;
-    grpc::Slice slice(m);
-    grpc::ByteBuffer buf(&slice, 1);
-    call->Write(buf, nullptr);
-    alive = await();
-  }
-  if (alive) {
-    call->WritesDone(nullptr);
-    await();
-  }
+  GenericStreamResult raw = GenericStreamExchange(
+      channel, "/atomix.v1.Broker/Stream", messages, std::chrono::seconds(20));
   StreamResult result;
-  grpc::ByteBuffer incoming;
-  for (;;) {
-    call->Read(&incoming, nullptr);
-    if (!await()) break;
+  result.status = raw.status;
+  for (const std::string& bytes : raw.messages) {
     v1::ResponseBatch batch;
-    EXPECT_TRUE(batch.ParseFromString(BufferBytes(incoming)));
+    EXPECT_TRUE(batch.ParseFromString(bytes));
     result.batches.push_back(std::move(batch));
-  }
-  call->Finish(&result.status, nullptr);
-  await();
-  cq.Shutdown();
-  void* tag;
-  bool ok;
-  while (cq.Next(&tag, &ok)) {
   }
   return result;
 }

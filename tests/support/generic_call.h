@@ -53,17 +53,26 @@ inline grpc::Status GenericUnaryCall(const std::shared_ptr<grpc::Channel>& chann
   return status;
 }
 
-// Opens bidirectional-streaming `method`, writes each of `messages` as the
-// serialized bytes of one message, half-closes, reads until the server ends
-// the stream, and returns the final status (10 s deadline). The messages are
-// small, so writing them all before reading cannot stall on flow control.
-inline grpc::Status GenericStreamCall(const std::shared_ptr<grpc::Channel>& channel,
-                                      const std::string& method,
-                                      const std::vector<std::string>& messages) {
+// What a raw streaming call returned: every message the broker sent, as
+// bytes, and how the call ended.
+struct GenericStreamResult {
+  grpc::Status status;
+  std::vector<std::string> messages;
+};
+
+// Calls streaming method `method` with `messages` as raw bytes, one write
+// at a time, half-closes, and reads everything until the broker ends the
+// call (at most `deadline` in all). The messages should be small: they are
+// all written before anything is read, which large ones could stall on
+// flow control.
+inline GenericStreamResult GenericStreamExchange(
+    const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+    const std::vector<std::string>& messages,
+    std::chrono::seconds deadline = std::chrono::seconds(10)) {
   grpc::GenericStub stub(channel);
   grpc::CompletionQueue cq;
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  ctx.set_deadline(std::chrono::system_clock::now() + deadline);
   auto call = stub.PrepareCall(&ctx, method, &cq);
   // One operation at a time, so the next completion is always the one we
   // asked for.
@@ -85,20 +94,35 @@ inline grpc::Status GenericStreamCall(const std::shared_ptr<grpc::Channel>& chan
     call->WritesDone(nullptr);
     await();
   }
+  GenericStreamResult result;
   grpc::ByteBuffer incoming;
   for (;;) {
     call->Read(&incoming, nullptr);
     if (!await()) break;
+    std::vector<grpc::Slice> slices;
+    std::string bytes;
+    if (incoming.Dump(&slices).ok()) {
+      for (const grpc::Slice& slice : slices) {
+        bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+      }
+    }
+    result.messages.push_back(std::move(bytes));
   }
-  grpc::Status status;
-  call->Finish(&status, nullptr);
+  call->Finish(&result.status, nullptr);
   await();
   cq.Shutdown();
   void* tag;
   bool ok;
   while (cq.Next(&tag, &ok)) {
   }
-  return status;
+  return result;
+}
+
+// As GenericStreamExchange, keeping only how the call ended.
+inline grpc::Status GenericStreamCall(const std::shared_ptr<grpc::Channel>& channel,
+                                      const std::string& method,
+                                      const std::vector<std::string>& messages) {
+  return GenericStreamExchange(channel, method, messages).status;
 }
 
 }  // namespace atomix::testing
