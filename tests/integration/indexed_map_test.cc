@@ -365,7 +365,12 @@ class IndexedMapOnDisk : public BrokerTest {
     o.args = {"--store", "disk", "--data-dir", dir_, "--snapshot-records", "5"};
     return o;
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  // The broker goes first: it may be writing a snapshot into the dir.
+  void TearDown() override {
+    client_.reset();
+    broker_.reset();
+    std::filesystem::remove_all(dir_);
+  }
   std::string dir_;
 };
 

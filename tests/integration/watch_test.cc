@@ -219,10 +219,12 @@ TEST_F(SlowConsumer, FallsBehindIntoAResyncWithBoundedMemory) {
   int fast_seen = 0;
   for (int i = 0; i < kWrites; ++i) {
     auto v = m->Put("k" + std::to_string(i % 10), big + std::to_string(i));
-    ASSERT_TRUE(v.ok()) << v.status();
+    ASSERT_TRUE(v.ok()) << "write " << i << ": " << v.status();
     last = *v;
     while (auto e = fast->TryReceive()) {
-      ASSERT_NE(e->type, EventType::kResync);
+      ASSERT_NE(e->type, EventType::kResync)
+          << "the fast watcher fell out of the history after " << fast_seen << " of " << i + 1
+          << " writes";
       ++fast_seen;
     }
   }
@@ -230,7 +232,8 @@ TEST_F(SlowConsumer, FallsBehindIntoAResyncWithBoundedMemory) {
   while (fast_seen < kWrites) {
     auto e = fast->Receive(seconds(20));
     ASSERT_TRUE(e) << "fast watcher stalled at " << fast_seen;
-    ASSERT_NE(e->type, EventType::kResync);
+    ASSERT_NE(e->type, EventType::kResync)
+        << "the fast watcher fell out of the history after " << fast_seen << " events";
     ++fast_seen;
   }
   const int64_t rss_after = RssKiB(broker().pid());
@@ -247,17 +250,18 @@ TEST_F(SlowConsumer, FallsBehindIntoAResyncWithBoundedMemory) {
   while (true) {
     auto e = slow->Receive(seconds(20));
     ASSERT_TRUE(e) << "slow watcher stalled after revision " << prev;
-    ASSERT_GT(e->revision, prev);
+    ASSERT_GT(e->revision, prev) << "last written " << last;
     prev = e->revision;
     if (e->type == EventType::kResync) {
-      EXPECT_FALSE(resynced);
+      EXPECT_FALSE(resynced) << "a second resync at " << e->revision;
       resynced = true;
-      EXPECT_EQ(e->reason, ResyncReason::kCompacted);
-      EXPECT_EQ(e->snapshot.size(), 10u);
+      EXPECT_EQ(e->reason, ResyncReason::kCompacted) << "at " << e->revision;
+      EXPECT_EQ(e->snapshot.size(), 10u) << "at " << e->revision;
     }
     if (e->revision == last) break;
   }
-  EXPECT_TRUE(resynced);
+  EXPECT_TRUE(resynced) << "the slow watcher read every event up to " << last
+                        << " without a resync";
 }
 
 }  // namespace
