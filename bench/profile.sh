@@ -5,9 +5,10 @@
 # difference between a long and a short run), and context switches
 # (/proc/PID/task/*/status, at full speed).
 #
-# Usage: bench/profile.sh [BUILD_DIR] [CALLERS] [OUT_DIR]
+# Usage: [BROKER_ARGS="..."] bench/profile.sh [BUILD_DIR] [CALLERS] [OUT_DIR]
 # Prints a markdown table; the callgrind files and top functions stay in
-# OUT_DIR (default bench/results/profile).
+# OUT_DIR (default bench/results/profile). BROKER_ARGS adds broker flags,
+# e.g. "--http-listen 127.0.0.1:0" to count the metrics' cost.
 set -euo pipefail
 BUILD="${1:-build}"
 CALLERS="${2:-64}"
@@ -26,7 +27,7 @@ trap cleanup EXIT
 start_broker() {  # [wrapper...] -> sets BROKER_PID, EP
   rm -f "$WORK/port"
   "$@" "$BROKER_BIN" --listen 127.0.0.1:0 --port-file "$WORK/port" --log-level warn \
-    --store memory >"$WORK/broker.out" 2>&1 &
+    --store memory ${BROKER_ARGS:-} >"$WORK/broker.out" 2>&1 &
   BROKER_PID=$!
   PIDS+=("$BROKER_PID")
   for _ in $(seq 1 600); do [ -s "$WORK/port" ] && break; sleep 0.1; done

@@ -21,9 +21,11 @@ __path__ = extend_path(__path__, __name__)
 from .errors import (  # noqa: E402
     AbortedError, AlreadyExistsError, AtomixError, CancelledError,
     DeadlineExceededError, FailedPreconditionError, InvalidArgumentError,
-    NotFoundError, OutOfRangeError, ResourceExhaustedError, SessionLostError,
+    NotFoundError, OutOfRangeError, PermissionDeniedError,
+    ResourceExhaustedError, SessionLostError, UnauthenticatedError,
     UnavailableError)
 from ._primitive import Versioned  # noqa: E402
+from ._transport import Tls  # noqa: E402
 from .client import Client  # noqa: E402
 from .counter import Counter  # noqa: E402
 from .election import Election, Term  # noqa: E402
@@ -35,9 +37,10 @@ from .watch import Event, Watch  # noqa: E402
 
 __all__ = [
     "Client", "Counter", "Value", "Map", "Entry", "Lock", "Election", "Term",
-    "Session", "Watch", "Event", "Versioned",
+    "Session", "Watch", "Event", "Versioned", "Tls",
     "AtomixError", "InvalidArgumentError", "FailedPreconditionError",
     "NotFoundError", "AlreadyExistsError", "OutOfRangeError", "AbortedError",
     "SessionLostError", "ResourceExhaustedError", "CancelledError",
-    "DeadlineExceededError", "UnavailableError",
+    "DeadlineExceededError", "UnavailableError", "UnauthenticatedError",
+    "PermissionDeniedError",
 ]

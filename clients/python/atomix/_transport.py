@@ -5,10 +5,12 @@ failure; retry policy lives in ``Client._execute``. A broker that cannot be
 reached makes the transport move on to the next endpoint.
 
 Thread-safe: gRPC channels are shared by every thread of the client.
+``Tls`` and ``channel_credentials`` build the channels' credentials.
 """
 
 import itertools
 import threading
+from dataclasses import dataclass
 from typing import List, Optional, Sequence, Union
 
 import grpc
@@ -35,12 +37,74 @@ def parse_endpoints(endpoints: Union[str, Sequence[str]]) -> List[str]:
     return result
 
 
+Pem = Union[str, bytes, None]
+
+
+@dataclass(frozen=True)
+class Tls:
+    """TLS to the broker (docs/security.md). Each field is a PEM file's path
+    (str) or the PEM itself (bytes).
+
+    ``ca``: the CA certificates to trust; None trusts the system's CAs.
+    ``cert`` and ``key``: this client's certificate and its private key, for
+    a broker that asks for one (mutual TLS); give both or neither."""
+    ca: Pem = None
+    cert: Pem = None
+    key: Pem = None
+
+
+def _read_pem(value: Pem, what: str) -> Optional[bytes]:
+    if value is None or isinstance(value, bytes):
+        pem = value
+    else:
+        try:
+            with open(value, "rb") as f:
+                pem = f.read()
+        except OSError as e:
+            raise errors.InvalidArgumentError(
+                f"atomix: cannot read the {what} file {value}: {e.strerror}") from None
+        if b"-----BEGIN" not in pem:
+            raise errors.InvalidArgumentError(
+                f"atomix: the {what} file {value} holds no PEM block")
+    return pem
+
+
+def channel_credentials(tls: Optional[Tls],
+                        token: Optional[str]) -> Optional[grpc.ChannelCredentials]:
+    """The channels' credentials; None means plaintext. A token is sent as
+    ``authorization: Bearer <token>`` with every call, over TLS only."""
+    if tls is None:
+        if token:
+            raise errors.InvalidArgumentError(
+                "atomix: a bearer token needs TLS (pass tls=atomix.Tls(...)): "
+                "gRPC sends tokens over TLS only")
+        return None
+    cert = _read_pem(tls.cert, "client certificate")
+    key = _read_pem(tls.key, "client key")
+    if (cert is None) != (key is None):
+        raise errors.InvalidArgumentError(
+            "atomix: a client key needs its client certificate" if cert is None
+            else "atomix: a client certificate needs its key")
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=_read_pem(tls.ca, "root CA"),
+        private_key=key, certificate_chain=cert)
+    if token:
+        credentials = grpc.composite_channel_credentials(
+            credentials, grpc.access_token_call_credentials(token))
+    return credentials
+
+
 class Transport:
-    def __init__(self, endpoints: Sequence[str]):
+    def __init__(self, endpoints: Sequence[str],
+                 credentials: Optional[grpc.ChannelCredentials] = None):
         self.endpoints = list(endpoints)
         self._lock = threading.Lock()
-        self._channels = [grpc.insecure_channel(e, options=_CHANNEL_OPTIONS)
-                          for e in self.endpoints]
+        if credentials is None:
+            self._channels = [grpc.insecure_channel(e, options=_CHANNEL_OPTIONS)
+                              for e in self.endpoints]
+        else:
+            self._channels = [grpc.secure_channel(e, credentials, options=_CHANNEL_OPTIONS)
+                              for e in self.endpoints]
         self._stubs = [BrokerStub(c) for c in self._channels]
         self._current = 0  # guarded by _lock
         self._ids = itertools.count(1)

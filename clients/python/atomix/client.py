@@ -24,7 +24,7 @@ from typing import Callable, Optional, Sequence, Union
 
 from . import errors
 from ._stubs import broker_pb2
-from ._transport import Transport, parse_endpoints
+from ._transport import Tls, Transport, channel_credentials, parse_endpoints
 from .session import Session
 
 # Sentinel: "the client's current session, opened on demand".
@@ -37,16 +37,20 @@ class _Renew(Exception):
 
 class Client:
     def __init__(self, endpoints: Union[str, Sequence[str]] = "127.0.0.1:5679",
-                 *, timeout: float = 10.0, session_ttl: float = 10.0):
+                 *, timeout: float = 10.0, session_ttl: float = 10.0,
+                 tls: Optional[Tls] = None, token: Optional[str] = None):
         """``endpoints``: "host:port", a comma-separated list, or a list.
         ``timeout``: the default deadline of every call, in seconds.
         ``session_ttl``: how long the broker keeps the session without a
-        keep-alive (1 s .. the broker's maximum, one hour by default)."""
+        keep-alive (1 s .. the broker's maximum, one hour by default).
+        ``tls``: connect over TLS (``atomix.Tls``); None is plaintext.
+        ``token``: a bearer token sent with every call; needs ``tls``."""
         if timeout <= 0:
             raise errors.InvalidArgumentError(f"atomix: timeout {timeout} is not positive")
         self.timeout = float(timeout)
         self.session_ttl = float(session_ttl)
-        self._transport = Transport(parse_endpoints(endpoints))
+        self._transport = Transport(parse_endpoints(endpoints),
+                                    channel_credentials(tls, token))
         self._lock = threading.Lock()
         self._session: Optional[Session] = None  # guarded by _lock
         self._watches = weakref.WeakSet()         # guarded by _lock

@@ -88,12 +88,23 @@ class UnavailableError(AtomixError, ConnectionError):
     code = grpc.StatusCode.UNAVAILABLE
 
 
+class UnauthenticatedError(AtomixError):
+    """The broker wants credentials: no token, or one it does not know."""
+    code = grpc.StatusCode.UNAUTHENTICATED
+
+
+class PermissionDeniedError(AtomixError, PermissionError):
+    """The broker's access policy does not grant this principal the right,
+    or the session belongs to another principal."""
+    code = grpc.StatusCode.PERMISSION_DENIED
+
+
 _BY_CODE = {
     cls.code: cls
     for cls in (InvalidArgumentError, FailedPreconditionError, NotFoundError,
                 AlreadyExistsError, OutOfRangeError, AbortedError,
                 ResourceExhaustedError, CancelledError, DeadlineExceededError,
-                UnavailableError)
+                UnavailableError, UnauthenticatedError, PermissionDeniedError)
 }
 
 
