@@ -94,17 +94,18 @@ def channel_credentials(tls: Optional[Tls],
     return credentials
 
 
+def _channel(endpoint: str, credentials: Optional[grpc.ChannelCredentials]) -> grpc.Channel:
+    if credentials is None:
+        return grpc.insecure_channel(endpoint, options=_CHANNEL_OPTIONS)
+    return grpc.secure_channel(endpoint, credentials, options=_CHANNEL_OPTIONS)
+
+
 class Transport:
     def __init__(self, endpoints: Sequence[str],
                  credentials: Optional[grpc.ChannelCredentials] = None):
         self.endpoints = list(endpoints)
         self._lock = threading.Lock()
-        if credentials is None:
-            self._channels = [grpc.insecure_channel(e, options=_CHANNEL_OPTIONS)
-                              for e in self.endpoints]
-        else:
-            self._channels = [grpc.secure_channel(e, credentials, options=_CHANNEL_OPTIONS)
-                              for e in self.endpoints]
+        self._channels = [_channel(e, credentials) for e in self.endpoints]
         self._stubs = [BrokerStub(c) for c in self._channels]
         self._current = 0  # guarded by _lock
         self._ids = itertools.count(1)
