@@ -133,11 +133,14 @@ TEST_F(HttpMetrics, ShowsSessionsAndLockWaiters) {
 
   ASSERT_TRUE(a->Acquire().ok());
   auto waiting = std::async(std::launch::async, [&] { return b->Acquire(WithTimeout(seconds(30))); });
+  // The waiter gauge is read live from the engine, which queues the waiter
+  // before the batch's outcome is counted, so wait for both to show.
   std::string blocked;
   ASSERT_TRUE(WaitUntil([&] {
     blocked = Scrape();
-    return Sample(blocked, "atomix_lock_waiters") == 1;
-  }));
+    return Sample(blocked, "atomix_lock_waiters") == 1 &&
+           delta(blocked, Requests("lock", "acquire", "WAITING")) >= 1;
+  })) << blocked;
   EXPECT_EQ(Sample(blocked, "atomix_sessions"), 2);
   EXPECT_EQ(delta(blocked, Requests("lock", "acquire", "OK")), 1);
   EXPECT_EQ(delta(blocked, Requests("lock", "acquire", "WAITING")), 1);
