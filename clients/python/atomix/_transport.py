@@ -24,6 +24,10 @@ _CHANNEL_OPTIONS = [
     # Reconnect soon after a broker restart.
     ("grpc.initial_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 1000),
+    # A failed connection asks the resolver for the address again, and the
+    # DNS resolver's default cooldown (30 s) would hold the channel in
+    # failure that long, past a session's TTL, even after the broker is back.
+    ("grpc.dns_min_time_between_resolutions_ms", 200),
 ]
 
 

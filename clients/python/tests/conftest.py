@@ -72,8 +72,11 @@ class BrokerProcess:
             self.proc.kill()
             self.proc.wait()
 
-    def restart(self) -> None:
+    def restart(self, down: float = 0.0) -> None:
+        """Stops the broker, leaves the port closed ``down`` seconds, and
+        starts it again on the same port."""
         self.stop()
+        time.sleep(down)
         self.start(self.port)
 
 

@@ -90,8 +90,13 @@ def test_watch_resumes_after_broker_restart(start_broker, tmp_path):
         with m.watch() as w:
             versions = [m.put(f"k{i}", b"before") for i in range(3)]
             assert [e.revision for e in _drain_exactly(w, 3)] == versions
-            broker.restart()  # same data dir and port
+            session = c.session.id
+            # Same data dir and port. Down for a second, so the client's
+            # connection fails at least once and must come back by itself
+            # well within the session's TTL (10 s).
+            broker.restart(down=1.0)
             versions += [m.put(f"k{i}", b"after") for i in range(3)]
+            assert c.session.id == session  # the disk store kept it
             events = _drain_exactly(w, 3)
             assert [(e.type, e.key, e.value, e.revision) for e in events] == [
                 ("UPDATED", f"k{i}", b"after", versions[3 + i]) for i in range(3)]
