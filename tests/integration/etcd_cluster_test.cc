@@ -164,14 +164,12 @@ TEST_F(EtcdClusterTest, EveryBrokerServesTheSameStateAndSessions) {
     ASSERT_TRUE(s.ok());
     EXPECT_EQ(s->store(), "etcd");
     EXPECT_TRUE(s->serving()) << s->problem();
-  }
-  // Every broker reaches all three members. A member the broker has not
-  // talked to yet is still connecting when it is first asked about.
-  for (int i = 0; i < kBrokers; ++i) {
+    // Every broker reaches all three members. A member the broker has not
+    // talked to yet is still connecting when it is first asked about.
     int reachable = 0;
     EXPECT_TRUE(WaitUntil(
         [&] {
-          auto s = Status(i);
+          s = Status(i);
           reachable = s.ok() ? s->cluster().reachable_size() : -1;
           return reachable == 3;
         },
